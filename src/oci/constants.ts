@@ -1,0 +1,44 @@
+// OCI and Docker media types, annotations and header names: the only place these strings are written.
+
+export const MediaType = {
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+} as const;
+
+export const Annotation = {
+  refName: 'org.opencontainers.image.ref.name',
+  imageVersion: 'org.opencontainers.image.version',
+  service: 'dev.skiff.service',
+  app: 'dev.skiff.app',
+} as const;
+
+export const OciLayoutVersion = '1.0.0';
+
+export const Header = {
+  contentDigest: 'docker-content-digest',
+  apiVersion: 'docker-distribution-api-version',
+  wwwAuthenticate: 'www-authenticate',
+} as const;
+
+/** Labels the agent puts on every container it owns. */
+export const Label = {
+  app: 'skiff.app',
+  release: 'skiff.release',
+  service: 'skiff.service',
+  composeProject: 'com.docker.compose.project',
+  composeService: 'com.docker.compose.service',
+} as const;
+
+export const MANIFEST_MEDIA_TYPES: readonly string[] = [
+  MediaType.ociManifest,
+  MediaType.dockerManifest,
+  MediaType.ociIndex,
+  MediaType.dockerManifestList,
+];

@@ -1,0 +1,102 @@
+// The filesystem blob store: blobs/sha256/<hex>, written through tmp/ with hash check, fsync and rename.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HashingStream, isDigest, type Digest } from '../../oci/digest.ts';
+import { SkiffError } from '../../util/errors.ts';
+import { fsyncDir } from '../../util/fs-atomic.ts';
+import type { BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
+import { StorePaths } from './paths.ts';
+
+export class FsBlobStore implements BlobStore {
+  readonly paths: StorePaths;
+
+  constructor(root: string) {
+    this.paths = new StorePaths(root);
+  }
+
+  /** The file holding a blob; for callers that can use a path (fast copies). */
+  blobPath(digest: Digest): string {
+    return this.paths.blob(digest);
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    return (await this.stat(digest)) !== undefined;
+  }
+
+  async stat(digest: Digest): Promise<BlobStat | undefined> {
+    try {
+      const s = await stat(this.paths.blob(digest));
+      return { digest, size: s.size };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async get(digest: Digest, options: GetOptions = {}): Promise<Readable> {
+    const path = this.paths.blob(digest);
+    try {
+      const fh = await open(path, 'r');
+      return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 1 << 20 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is not in the store at ${this.paths.root}`);
+      throw e;
+    }
+  }
+
+  async put(source: Readable | AsyncIterable<Uint8Array>, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
+    if (expected.digest && (await this.has(expected.digest))) {
+      // Already present: drain the source so the caller's stream completes, and verify nothing.
+      for await (const _ of source) void _;
+      const s = await this.stat(expected.digest);
+      if (s) return s;
+    }
+    await mkdir(this.paths.tmpDir, { recursive: true });
+    const tmp = join(this.paths.tmpDir, randomBytes(12).toString('hex'));
+    const hasher = new HashingStream();
+    try {
+      await pipeline(source, hasher, createWriteStream(tmp, { highWaterMark: 1 << 20 }), { signal });
+      const digest = hasher.digest();
+      checkExpected(digest, hasher.size, expected);
+      const fh = await open(tmp, 'r+');
+      await fh.sync();
+      await fh.close();
+      await mkdir(this.paths.blobsDir, { recursive: true });
+      await rename(tmp, this.paths.blob(digest));
+      await fsyncDir(this.paths.blobsDir);
+      return { digest, size: hasher.size };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    await rm(this.paths.blob(digest), { force: true });
+  }
+
+  async *list(): AsyncIterable<Digest> {
+    let names: string[];
+    try {
+      names = await readdir(this.paths.blobsDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const n of names) {
+      const d = `sha256:${n}`;
+      if (isDigest(d)) yield d;
+    }
+  }
+}
+
+export function checkExpected(digest: Digest, size: number, expected: Expected): void {
+  if (expected.size !== undefined && expected.size !== size)
+    throw new SkiffError('SIZE_MISMATCH', `blob ${expected.digest ?? digest} has ${size} bytes, expected ${expected.size}: the source is truncated or corrupt`);
+  if (expected.digest !== undefined && expected.digest !== digest)
+    throw new SkiffError('DIGEST_MISMATCH', `blob content hashes to ${digest}, expected ${expected.digest}: the source is corrupt or tampered with`);
+}

@@ -1,0 +1,61 @@
+// Every on-disk path of the filesystem store, in one place. Digests and names are validated before joining.
+//
+//   <root>/
+//     blobs/sha256/<hex>                       content-addressed blobs (manifests, configs, layers)
+//     tmp/<random>                             in-flight writes, renamed into blobs/ on commit
+//     releases/<app>/<version>/release.json    canonical release manifest bytes
+//     releases/<app>/<version>/release.sig     its signature envelope
+//     trust/<app>/root.<n>.json                the app's root chain, from version 1
+import { join } from 'node:path';
+import { digestHex, parseDigest, type Digest } from '../../oci/digest.ts';
+import { SkiffError } from '../../util/errors.ts';
+
+const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const VERSION_RE = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+export function checkAppName(app: string): string {
+  if (!NAME_RE.test(app))
+    throw new SkiffError('INVALID_INPUT', `app name "${app}" is invalid: use lowercase letters, digits, ".", "_" or "-"`);
+  return app;
+}
+
+export function checkVersion(version: string): string {
+  if (!VERSION_RE.test(version) || version.length > 128)
+    throw new SkiffError('INVALID_INPUT', `version "${version}" is not a semantic version (X.Y.Z)`);
+  return version;
+}
+
+export class StorePaths {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = root;
+  }
+  get blobsDir(): string {
+    return join(this.root, 'blobs', 'sha256');
+  }
+  get tmpDir(): string {
+    return join(this.root, 'tmp');
+  }
+  blob(digest: Digest): string {
+    return join(this.blobsDir, digestHex(parseDigest(digest)));
+  }
+  releasesDir(app?: string): string {
+    return app === undefined ? join(this.root, 'releases') : join(this.root, 'releases', checkAppName(app));
+  }
+  releaseDir(app: string, version: string): string {
+    return join(this.releasesDir(app), checkVersion(version));
+  }
+  releaseJson(app: string, version: string): string {
+    return join(this.releaseDir(app, version), 'release.json');
+  }
+  releaseSig(app: string, version: string): string {
+    return join(this.releaseDir(app, version), 'release.sig');
+  }
+  trustDir(app: string): string {
+    return join(this.root, 'trust', checkAppName(app));
+  }
+  rootFile(app: string, n: number): string {
+    if (!Number.isInteger(n) || n < 1) throw new SkiffError('INVALID_INPUT', `root version ${n} is invalid`);
+    return join(this.trustDir(app), `root.${n}.json`);
+  }
+}

@@ -1,0 +1,32 @@
+// The content-addressed blob store interface, shared by the filesystem and registry backends.
+import type { Readable } from 'node:stream';
+import type { Digest } from '../oci/digest.ts';
+
+export interface BlobStat {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+export interface GetOptions {
+  /** First byte, inclusive. */
+  readonly start?: number;
+  /** Last byte, inclusive (as in HTTP Range). */
+  readonly end?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface Expected {
+  readonly digest?: Digest;
+  readonly size?: number;
+}
+
+export interface BlobStore {
+  has(digest: Digest, signal?: AbortSignal): Promise<boolean>;
+  stat(digest: Digest, signal?: AbortSignal): Promise<BlobStat | undefined>;
+  /** Throws SkiffError BLOB_UNKNOWN when absent. */
+  get(digest: Digest, options?: GetOptions): Promise<Readable>;
+  /** Streams into a temp file, hashing; becomes visible only when digest and size match `expected`. */
+  put(source: Readable | AsyncIterable<Uint8Array>, expected?: Expected, signal?: AbortSignal): Promise<BlobStat>;
+  delete(digest: Digest, signal?: AbortSignal): Promise<void>;
+  list(signal?: AbortSignal): AsyncIterable<Digest>;
+}
