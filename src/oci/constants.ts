@@ -42,3 +42,38 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [
   MediaType.ociIndex,
   MediaType.dockerManifestList,
 ];
+
+/** Standard HTTP header names the registry API sets or reads (lower case, as Node exposes them). */
+export const HttpHeader = {
+  contentType: 'content-type',
+  contentLength: 'content-length',
+  contentRange: 'content-range',
+  acceptRanges: 'accept-ranges',
+  etag: 'etag',
+  ifNoneMatch: 'if-none-match',
+  range: 'range',
+  allow: 'allow',
+} as const;
+
+/** The `/v2/` API version header value every answer carries. */
+export const DistributionApiVersion = 'registry/2.0';
+
+/** Error codes of the OCI Distribution Spec (plus distribution's UNKNOWN), used in `{ "errors": [...] }` bodies. */
+export const OciErrorCode = {
+  blobUnknown: 'BLOB_UNKNOWN',
+  blobUploadInvalid: 'BLOB_UPLOAD_INVALID',
+  blobUploadUnknown: 'BLOB_UPLOAD_UNKNOWN',
+  digestInvalid: 'DIGEST_INVALID',
+  manifestBlobUnknown: 'MANIFEST_BLOB_UNKNOWN',
+  manifestInvalid: 'MANIFEST_INVALID',
+  manifestUnknown: 'MANIFEST_UNKNOWN',
+  nameInvalid: 'NAME_INVALID',
+  nameUnknown: 'NAME_UNKNOWN',
+  sizeInvalid: 'SIZE_INVALID',
+  unauthorized: 'UNAUTHORIZED',
+  denied: 'DENIED',
+  unsupported: 'UNSUPPORTED',
+  tooManyRequests: 'TOOMANYREQUESTS',
+  unknown: 'UNKNOWN',
+} as const;
+export type OciErrorCode = (typeof OciErrorCode)[keyof typeof OciErrorCode];
