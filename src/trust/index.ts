@@ -1,0 +1,7 @@
+// The trust module's public API: canonical JSON, ed25519 signing, root.json chains and release verification.
+export { canonicalJson, canonicalBytes } from './canonical-json.ts';
+export { keyIdOf, signBytes } from './keys.ts';
+export { parseRoot, parseEnvelope, serializeRoot } from './parse.ts';
+export { initTrust, rotateTrust, loadTrustDir } from './trust-dir.ts';
+export { verifyThreshold, verifyRootSelfSigned, verifyRootChain, verifyRelease, checkRootExpiry } from './verify.ts';
+export type { Signature, SignatureEnvelope, RoleKeys, RoleName, PublicKeyEntry, RootSigned, RootMeta, TrustDir } from './types.ts';
