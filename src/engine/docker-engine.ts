@@ -1,0 +1,247 @@
+// The one thin Docker Engine API client: negotiated version, images, containers, networks, volumes.
+import type { Readable } from 'node:stream';
+import { SkiffError } from '../util/errors.ts';
+import {
+  decodeContainerInspect,
+  decodeContainerList,
+  decodeId,
+  decodeImageInspect,
+  decodeImageList,
+  decodeInfo,
+  decodeNetworkList,
+  decodeVersion,
+  decodeVolume,
+  decodeVolumeList,
+} from './decode.ts';
+import { splitImageRef } from './image-ref.ts';
+import { readJsonLines } from './json-lines.ts';
+import { demuxLogs } from './log-demux.ts';
+import { EngineTransport, negotiateApiVersion, pathSegment } from './transport.ts';
+import type {
+  ContainerCreateBody,
+  ContainerInspect,
+  ContainerSummary,
+  EngineInfo,
+  Filters,
+  ImageInspect,
+  ImageSummary,
+  NetworkSummary,
+  VolumeSummary,
+} from './types.ts';
+
+export interface ConnectOptions {
+  /** the engine's unix socket; default: DOCKER_HOST, else /var/run/docker.sock */
+  socketPath?: string;
+  signal?: AbortSignal;
+}
+
+const filtersQuery = (filters: Filters | undefined): string | undefined =>
+  filters === undefined || Object.keys(filters).length === 0 ? undefined : JSON.stringify(filters);
+
+export class DockerEngine {
+  readonly #t: EngineTransport;
+  readonly apiVersion: string;
+  readonly serverVersion: string;
+
+  private constructor(t: EngineTransport, apiVersion: string, serverVersion: string) {
+    this.#t = t;
+    this.apiVersion = apiVersion;
+    this.serverVersion = serverVersion;
+  }
+
+  /** Connects and negotiates the API version: the server's, capped at ours, at least 1.41. */
+  static async connect(opts: ConnectOptions = {}): Promise<DockerEngine> {
+    const t = new EngineTransport(opts.socketPath);
+    try {
+      const v = decodeVersion(await t.json('/version', { signal: opts.signal }));
+      const api = negotiateApiVersion(v.ApiVersion);
+      t.setVersion(api);
+      return new DockerEngine(t, api, v.Version);
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
+  }
+
+  /** Where this client talks to, e.g. `unix:///var/run/docker.sock`. */
+  get endpoint(): string {
+    return this.#t.display;
+  }
+
+  async close(): Promise<void> {
+    await this.#t.close();
+  }
+
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.#t.empty('/_ping', { signal });
+  }
+
+  async info(signal?: AbortSignal): Promise<EngineInfo> {
+    return decodeInfo(await this.#t.json('/info', { signal }));
+  }
+
+  // images
+
+  async imageInspect(ref: string, signal?: AbortSignal): Promise<ImageInspect | undefined> {
+    const data = await this.#t.json(`/images/${pathSegment(ref)}/json`, { signal, notFoundOk: true });
+    return data === undefined ? undefined : decodeImageInspect(data);
+  }
+
+  /** The docker-save tar of one or more images, streamed as the engine writes it. */
+  async imageExport(ref: string | string[], signal?: AbortSignal): Promise<Readable> {
+    const refs = Array.isArray(ref) ? ref : [ref];
+    const res = await this.#t.call('/images/get', { query: { names: refs }, signal });
+    return res.body;
+  }
+
+  async imagePull(ref: string, onProgress?: (ev: unknown) => void, signal?: AbortSignal): Promise<void> {
+    const { repo, tag } = splitImageRef(ref);
+    const res = await this.#t.call('/images/create', { method: 'POST', query: { fromImage: repo, tag }, signal });
+    await readJsonLines(res.body, `pull of ${ref}`, onProgress);
+  }
+
+  /**
+   * Imports a root filesystem tar as a one-layer image (`docker import`); `changes` are Dockerfile
+   * instructions (CMD, ENV, HEALTHCHECK, LABEL, EXPOSE …). Returns the image ID.
+   */
+  async imageImport(tar: Readable | Buffer, ref: string, changes: string[] = [], signal?: AbortSignal): Promise<string> {
+    const { repo, tag } = splitImageRef(ref);
+    const res = await this.#t.call('/images/create', {
+      method: 'POST',
+      query: { fromSrc: '-', repo, tag, changes },
+      headers: { 'content-type': 'application/x-tar' },
+      body: tar,
+      signal,
+    });
+    await readJsonLines(res.body, `import of ${ref}`);
+    const image = await this.imageInspect(ref, signal);
+    if (image === undefined) throw new SkiffError('ENGINE_ERROR', `Docker Engine: import of ${ref} finished but the image is missing`);
+    return image.id;
+  }
+
+  /** Builds an image from a tar build context with the classic builder. Returns the image ID. */
+  async imageBuild(context: Readable | Buffer, ref: string, onProgress?: (ev: unknown) => void, signal?: AbortSignal): Promise<string> {
+    const res = await this.#t.call('/build', {
+      method: 'POST',
+      query: { t: ref, version: '1', rm: true, forcerm: true },
+      headers: { 'content-type': 'application/x-tar' },
+      body: context,
+      signal,
+    });
+    await readJsonLines(res.body, `build of ${ref}`, onProgress);
+    const image = await this.imageInspect(ref, signal);
+    if (image === undefined) throw new SkiffError('ENGINE_ERROR', `Docker Engine: build of ${ref} finished but the image is missing`);
+    return image.id;
+  }
+
+  async imageTag(source: string, repo: string, tag: string, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/images/${pathSegment(source)}/tag`, { method: 'POST', query: { repo, tag }, signal });
+  }
+
+  /** Removes an image or one of its tags; a missing image is fine, one in use is ENGINE_ERROR. */
+  async imageRemove(ref: string, opts: { force?: boolean; noprune?: boolean } = {}, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/images/${pathSegment(ref)}`, {
+      method: 'DELETE',
+      query: { force: opts.force ?? false, noprune: opts.noprune ?? false },
+      accept: [404],
+      signal,
+    });
+  }
+
+  async imageList(filters?: Filters, signal?: AbortSignal): Promise<ImageSummary[]> {
+    return decodeImageList(await this.#t.json('/images/json', { query: { filters: filtersQuery(filters) }, signal }));
+  }
+
+  // containers
+
+  async containerList(filters: Filters, all = true, signal?: AbortSignal): Promise<ContainerSummary[]> {
+    return decodeContainerList(await this.#t.json('/containers/json', { query: { all, filters: filtersQuery(filters) }, signal }));
+  }
+
+  async containerCreate(name: string, body: ContainerCreateBody, signal?: AbortSignal): Promise<string> {
+    return decodeId(await this.#t.json('/containers/create', { method: 'POST', query: { name }, body, signal }), 'a container create');
+  }
+
+  async containerStart(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/containers/${pathSegment(id)}/start`, { method: 'POST', accept: [304], signal });
+  }
+
+  /** Stops with SIGTERM, then SIGKILL after `timeoutSec` (engine default when omitted); already stopped is fine. */
+  async containerStop(id: string, timeoutSec?: number, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/containers/${pathSegment(id)}/stop`, { method: 'POST', query: { t: timeoutSec }, accept: [304], signal });
+  }
+
+  /** Removes a container; `volumes` also removes its anonymous volumes (never named ones). A missing container is fine. */
+  async containerRemove(id: string, opts: { force?: boolean; volumes?: boolean } = {}, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/containers/${pathSegment(id)}`, {
+      method: 'DELETE',
+      query: { force: opts.force ?? false, v: opts.volumes ?? false },
+      accept: [404],
+      signal,
+    });
+  }
+
+  async containerRename(id: string, newName: string, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/containers/${pathSegment(id)}/rename`, { method: 'POST', query: { name: newName }, signal });
+  }
+
+  async containerInspect(id: string, signal?: AbortSignal): Promise<ContainerInspect | undefined> {
+    const data = await this.#t.json(`/containers/${pathSegment(id)}/json`, { signal, notFoundOk: true });
+    return data === undefined ? undefined : decodeContainerInspect(data);
+  }
+
+  /** stdout and stderr of a container, interleaved as the engine logged them. */
+  async containerLogs(id: string, opts: { tail?: number; stdout?: boolean; stderr?: boolean } = {}, signal?: AbortSignal): Promise<string> {
+    const res = await this.#t.call(`/containers/${pathSegment(id)}/logs`, {
+      query: { stdout: opts.stdout ?? true, stderr: opts.stderr ?? true, tail: opts.tail === undefined ? 'all' : String(opts.tail) },
+      signal,
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of res.body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    return demuxLogs(Buffer.concat(chunks)).combined;
+  }
+
+  // networks
+
+  async networkConnect(network: string, containerId: string, aliases: string[], signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/networks/${pathSegment(network)}/connect`, {
+      method: 'POST',
+      body: { Container: containerId, EndpointConfig: { Aliases: aliases } },
+      signal,
+    });
+  }
+
+  async networkList(filters?: Filters, signal?: AbortSignal): Promise<NetworkSummary[]> {
+    return decodeNetworkList(await this.#t.json('/networks', { query: { filters: filtersQuery(filters) }, signal }));
+  }
+
+  async networkCreate(name: string, labels: Record<string, string>, driver = 'bridge', signal?: AbortSignal): Promise<string> {
+    const body = { Name: name, Driver: driver, Labels: labels, CheckDuplicate: true };
+    return decodeId(await this.#t.json('/networks/create', { method: 'POST', body, signal }), 'a network create');
+  }
+
+  /** Removes a network; a missing one is fine. */
+  async networkRemove(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/networks/${pathSegment(id)}`, { method: 'DELETE', accept: [404], signal });
+  }
+
+  // volumes
+
+  async volumeList(filters?: Filters, signal?: AbortSignal): Promise<VolumeSummary[]> {
+    return decodeVolumeList(await this.#t.json('/volumes', { query: { filters: filtersQuery(filters) }, signal }));
+  }
+
+  async volumeCreate(name: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty('/volumes/create', { method: 'POST', body: { Name: name, Labels: labels, Driver: 'local' }, signal });
+  }
+
+  async volumeInspect(name: string, signal?: AbortSignal): Promise<VolumeSummary | undefined> {
+    const data = await this.#t.json(`/volumes/${pathSegment(name)}`, { signal, notFoundOk: true });
+    return data === undefined ? undefined : decodeVolume(data);
+  }
+
+  /** Removes a volume; a missing one is fine, one in use is ENGINE_ERROR. */
+  async volumeRemove(name: string, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/volumes/${pathSegment(name)}`, { method: 'DELETE', accept: [404], signal });
+  }
+}

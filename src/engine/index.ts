@@ -1,0 +1,14 @@
+// The Docker Engine API: one thin client (images, containers, networks, volumes) and health gating.
+export { DockerEngine, type ConnectOptions } from './docker-engine.ts';
+export { waitHealthy, type ContainerInspector, type HealthResult, type WaitHealthyOptions } from './health.ts';
+export {
+  EngineApiError,
+  DEFAULT_SOCKET_PATH,
+  MAX_API_VERSION,
+  MIN_API_VERSION,
+  compareApiVersions,
+  negotiateApiVersion,
+} from './transport.ts';
+export { splitImageRef, type SplitRef } from './image-ref.ts';
+export { demuxLogs, type LogFrames } from './log-demux.ts';
+export type * from './types.ts';
