@@ -1,0 +1,48 @@
+// Numbered schema migrations, one dialect-neutral source; only the bytes type differs between SQLite and PostgreSQL.
+import type { Dialect } from './driver.ts';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  statements(d: Dialect): string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    statements: (d) => {
+      const bytes = d === 'postgres' ? 'BYTEA' : 'BLOB';
+      return [
+        `CREATE TABLE users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+          role TEXT NOT NULL, created_at TEXT NOT NULL)`,
+        `CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, airgapped INTEGER NOT NULL,
+          created_at TEXT NOT NULL)`,
+        `CREATE TABLE tokens (id TEXT PRIMARY KEY, kind TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+          user_id TEXT REFERENCES users(id), customer_id TEXT REFERENCES customers(id), scopes TEXT NOT NULL,
+          created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT)`,
+        `CREATE TABLE apps (name TEXT PRIMARY KEY, created_at TEXT NOT NULL)`,
+        `CREATE TABLE app_roots (app TEXT NOT NULL REFERENCES apps(name), version INTEGER NOT NULL, root ${bytes} NOT NULL,
+          created_at TEXT NOT NULL, PRIMARY KEY (app, version))`,
+        `CREATE TABLE releases (app TEXT NOT NULL REFERENCES apps(name), version TEXT NOT NULL, digest TEXT NOT NULL,
+          manifest ${bytes} NOT NULL, signature ${bytes} NOT NULL, created_at TEXT NOT NULL, visible INTEGER NOT NULL,
+          PRIMARY KEY (app, version))`,
+        `CREATE TABLE channels (app TEXT NOT NULL REFERENCES apps(name), name TEXT NOT NULL, created_at TEXT NOT NULL,
+          PRIMARY KEY (app, name))`,
+        `CREATE TABLE channel_releases (app TEXT NOT NULL, channel TEXT NOT NULL, version TEXT NOT NULL,
+          required INTEGER NOT NULL, promoted_at TEXT NOT NULL, PRIMARY KEY (app, channel, version),
+          FOREIGN KEY (app, channel) REFERENCES channels(app, name), FOREIGN KEY (app, version) REFERENCES releases(app, version))`,
+        `CREATE TABLE entitlements (customer_id TEXT NOT NULL REFERENCES customers(id), app TEXT NOT NULL REFERENCES apps(name),
+          channel TEXT NOT NULL, expires_at TEXT, PRIMARY KEY (customer_id, app))`,
+        `CREATE TABLE instances (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL REFERENCES customers(id), app TEXT NOT NULL,
+          name TEXT NOT NULL, current_version TEXT, desired_version TEXT, health TEXT, last_seen_at TEXT,
+          created_at TEXT NOT NULL, UNIQUE (customer_id, name))`,
+        `CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+          target TEXT NOT NULL, address TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`,
+        `CREATE INDEX tokens_user ON tokens (user_id)`,
+        `CREATE INDEX tokens_customer ON tokens (customer_id)`,
+        `CREATE INDEX instances_customer ON instances (customer_id)`,
+      ];
+    },
+  },
+];

@@ -1,0 +1,71 @@
+// PostgreSQL metadata backend (several hub replicas): a pg Pool behind the SQL seam; `?` placeholders become $n.
+import pg from 'pg';
+import type { SqlDriver, SqlExec } from './driver.ts';
+import { SqlMetadataDb } from './sql-store.ts';
+
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+function bind(params: readonly unknown[]): unknown[] {
+  return params.map((p) => (p === undefined ? null : p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
+}
+
+function execOn(client: pg.Pool | pg.PoolClient): SqlExec {
+  return {
+    dialect: 'postgres',
+    all: async <T>(sql: string, params: readonly unknown[] = []) => (await client.query(numbered(sql), bind(params))).rows as T[],
+    run: async (sql: string, params: readonly unknown[] = []) => (await client.query(numbered(sql), bind(params))).rowCount ?? 0,
+  };
+}
+
+class PostgresDriver implements SqlDriver {
+  readonly dialect = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #exec: SqlExec;
+
+  constructor(url: string) {
+    this.#pool = new pg.Pool({ connectionString: url, max: 10 });
+    // An idle client losing its connection must not crash the hub; the next query reconnects.
+    this.#pool.on('error', () => undefined);
+    this.#exec = execOn(this.#pool);
+  }
+
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.#exec.all<T>(sql, params);
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.#exec.run(sql, params);
+  }
+
+  async transaction<T>(fn: (tx: SqlExec) => Promise<T>, lock?: number): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (lock !== undefined) await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
+      const result = await fn(execOn(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  isUniqueViolation(e: unknown): boolean {
+    return (e as { code?: unknown } | null)?.code === '23505';
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+/** Connects to PostgreSQL (postgres://…); call migrate() before use. */
+export function openPostgresMetadataDb(url: string): SqlMetadataDb {
+  return new SqlMetadataDb(new PostgresDriver(url));
+}

@@ -1,0 +1,339 @@
+// The MetadataDb written once in portable SQL over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers.
+import { randomUUID } from 'node:crypto';
+import { SkiffError } from '../../util/errors.ts';
+import { GENESIS_HASH, auditHash } from '../audit/chain.ts';
+import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
+import { MIGRATIONS } from './migrations.ts';
+import * as rows from './sql-rows.ts';
+import type * as T from './types.ts';
+
+const now = (): string => new Date().toISOString();
+
+export class SqlMetadataDb implements T.MetadataDb {
+  readonly #sql: SqlDriver;
+
+  constructor(driver: SqlDriver) {
+    this.#sql = driver;
+  }
+
+  async #unique<R>(fn: () => Promise<R>, what: string): Promise<R> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (this.#sql.isUniqueViolation(e)) throw new SkiffError('CONFLICT', `${what} already exists`, { cause: e });
+      throw e;
+    }
+  }
+
+  migrate(): Promise<number[]> {
+    return this.#sql.transaction(async (tx) => {
+      await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      const done = new Set((await tx.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+      const applied: number[] = [];
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        for (const statement of m.statements(tx.dialect)) await tx.run(statement);
+        await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, now()]);
+        applied.push(m.version);
+      }
+      return applied;
+    }, LOCKS.migrate);
+  }
+
+  close(): Promise<void> {
+    return this.#sql.close();
+  }
+
+  async createUser(u: { username: string; passwordHash: string; role: T.Role }): Promise<T.UserRecord> {
+    const rec: T.UserRecord = { id: randomUUID(), username: u.username, passwordHash: u.passwordHash, role: u.role, createdAt: now() };
+    await this.#unique(
+      () => this.#sql.run('INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
+        [rec.id, rec.username, rec.passwordHash, rec.role, rec.createdAt]),
+      `user "${u.username}"`,
+    );
+    return rec;
+  }
+
+  async getUserByName(username: string): Promise<T.UserRecord | undefined> {
+    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE username = ?', [username]);
+    return r && rows.toUser(r);
+  }
+
+  async getUser(id: string): Promise<T.UserRecord | undefined> {
+    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE id = ?', [id]);
+    return r && rows.toUser(r);
+  }
+
+  async listUsers(): Promise<T.UserRecord[]> {
+    return (await this.#sql.all<rows.UserRow>('SELECT * FROM users ORDER BY username')).map(rows.toUser);
+  }
+
+  async countUsers(): Promise<number> {
+    const [r] = await this.#sql.all<{ n: number | string }>('SELECT COUNT(*) AS n FROM users');
+    return Number(r?.n ?? 0);
+  }
+
+  async createToken(t: Omit<T.TokenRecord, 'id' | 'createdAt' | 'revokedAt'>): Promise<T.TokenRecord> {
+    const rec: T.TokenRecord = { ...t, id: randomUUID(), createdAt: now(), revokedAt: null };
+    await this.#sql.run(
+      'INSERT INTO tokens (id, kind, hash, name, user_id, customer_id, scopes, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
+      [rec.id, rec.kind, rec.hash, rec.name, rec.userId, rec.customerId, JSON.stringify(rec.scopes), rec.createdAt, rec.expiresAt],
+    );
+    return rec;
+  }
+
+  async getTokenByHash(hash: string): Promise<T.TokenRecord | undefined> {
+    const [r] = await this.#sql.all<rows.TokenRow>('SELECT * FROM tokens WHERE hash = ?', [hash]);
+    return r && rows.toToken(r);
+  }
+
+  async listTokens(filter: { userId?: string; customerId?: string }): Promise<T.TokenRecord[]> {
+    const list = await this.#sql.all<rows.TokenRow>(
+      'SELECT * FROM tokens WHERE (CAST(? AS TEXT) IS NULL OR user_id = ?) AND (CAST(? AS TEXT) IS NULL OR customer_id = ?) ORDER BY created_at, id',
+      [filter.userId ?? null, filter.userId ?? null, filter.customerId ?? null, filter.customerId ?? null],
+    );
+    return list.map(rows.toToken);
+  }
+
+  async revokeToken(id: string): Promise<boolean> {
+    return (await this.#sql.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now(), id])) === 1;
+  }
+
+  async createApp(name: string, root: { version: number; bytes: Uint8Array }): Promise<T.AppRecord> {
+    const rec: T.AppRecord = { name, createdAt: now() };
+    await this.#unique(
+      () => this.#sql.transaction(async (tx) => {
+        await tx.run('INSERT INTO apps (name, created_at) VALUES (?, ?)', [name, rec.createdAt]);
+        await tx.run('INSERT INTO app_roots (app, version, root, created_at) VALUES (?, ?, ?, ?)', [name, root.version, root.bytes, rec.createdAt]);
+      }),
+      `app "${name}"`,
+    );
+    return rec;
+  }
+
+  async getApp(name: string): Promise<T.AppRecord | undefined> {
+    const [r] = await this.#sql.all<{ name: string; created_at: string }>('SELECT * FROM apps WHERE name = ?', [name]);
+    return r && { name: r.name, createdAt: r.created_at };
+  }
+
+  async listApps(): Promise<T.AppRecord[]> {
+    const list = await this.#sql.all<{ name: string; created_at: string }>('SELECT * FROM apps ORDER BY name');
+    return list.map((r) => ({ name: r.name, createdAt: r.created_at }));
+  }
+
+  async listRoots(app: string): Promise<T.RootRecord[]> {
+    return (await this.#sql.all<rows.RootRow>('SELECT * FROM app_roots WHERE app = ? ORDER BY version', [app])).map(rows.toRoot);
+  }
+
+  async addRoot(app: string, version: number, bytes: Uint8Array): Promise<T.RootRecord> {
+    const rec: T.RootRecord = { app, version, root: bytes, createdAt: now() };
+    await this.#unique(
+      () => this.#sql.run('INSERT INTO app_roots (app, version, root, created_at) VALUES (?, ?, ?, ?)', [app, version, bytes, rec.createdAt]),
+      `root version ${version} of app "${app}"`,
+    );
+    return rec;
+  }
+
+  async putRelease(r: Omit<T.ReleaseRecord, 'createdAt' | 'visible'> & { visible?: boolean }): Promise<T.ReleaseRecord> {
+    return this.#sql.transaction(async (tx) => {
+      const [existing] = await tx.all<rows.ReleaseRow>('SELECT * FROM releases WHERE app = ? AND version = ?', [r.app, r.version]);
+      if (existing) {
+        if (existing.digest !== r.digest)
+          throw new SkiffError('RELEASE_EXISTS', `release ${r.app}@${r.version} already exists with another digest; publish a new version`);
+        return rows.toRelease(existing);
+      }
+      const rec: T.ReleaseRecord = { ...r, createdAt: now(), visible: r.visible ?? true };
+      await tx.run(
+        'INSERT INTO releases (app, version, digest, manifest, signature, created_at, visible) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [rec.app, rec.version, rec.digest, rec.manifest, rec.signature, rec.createdAt, rec.visible ? 1 : 0],
+      );
+      return rec;
+    });
+  }
+
+  async setReleaseVisible(app: string, version: string, visible: boolean): Promise<void> {
+    const n = await this.#sql.run('UPDATE releases SET visible = ? WHERE app = ? AND version = ?', [visible ? 1 : 0, app, version]);
+    if (n === 0) throw new SkiffError('NOT_FOUND', `release ${app}@${version} not found`);
+  }
+
+  async getRelease(app: string, version: string): Promise<T.ReleaseRecord | undefined> {
+    const [r] = await this.#sql.all<rows.ReleaseRow>('SELECT * FROM releases WHERE app = ? AND version = ?', [app, version]);
+    return r && rows.toRelease(r);
+  }
+
+  async listReleases(app: string): Promise<T.ReleaseRecord[]> {
+    return (await this.#sql.all<rows.ReleaseRow>('SELECT * FROM releases WHERE app = ?', [app])).map(rows.toRelease).sort(rows.bySemver);
+  }
+
+  async listChannels(app: string): Promise<T.ChannelRecord[]> {
+    return channelsOf(this.#sql, app);
+  }
+
+  async getChannel(app: string, name: string): Promise<T.ChannelRecord | undefined> {
+    return (await channelsOf(this.#sql, app, name))[0];
+  }
+
+  async promote(app: string, channel: string, version: string, required: boolean): Promise<void> {
+    await this.#sql.transaction(async (tx) => {
+      const [rel] = await tx.all<{ visible: number }>('SELECT visible FROM releases WHERE app = ? AND version = ?', [app, version]);
+      if (!rel || Number(rel.visible) !== 1) throw new SkiffError('NOT_FOUND', `release ${app}@${version} not found; push it first`);
+      const at = now();
+      if ((await tx.all('SELECT 1 AS x FROM channels WHERE app = ? AND name = ?', [app, channel])).length === 0)
+        await tx.run('INSERT INTO channels (app, name, created_at) VALUES (?, ?, ?)', [app, channel, at]);
+      const n = await tx.run('UPDATE channel_releases SET required = ? WHERE app = ? AND channel = ? AND version = ?', [required ? 1 : 0, app, channel, version]);
+      if (n === 0)
+        await tx.run('INSERT INTO channel_releases (app, channel, version, required, promoted_at) VALUES (?, ?, ?, ?, ?)', [app, channel, version, required ? 1 : 0, at]);
+    });
+  }
+
+  async demote(app: string, channel: string, version: string): Promise<boolean> {
+    return (await this.#sql.run('DELETE FROM channel_releases WHERE app = ? AND channel = ? AND version = ?', [app, channel, version])) === 1;
+  }
+
+  async setRequired(app: string, channel: string, version: string, required: boolean): Promise<boolean> {
+    const n = await this.#sql.run('UPDATE channel_releases SET required = ? WHERE app = ? AND channel = ? AND version = ?', [required ? 1 : 0, app, channel, version]);
+    return n === 1;
+  }
+
+  async createCustomer(c: { name: string; airgapped: boolean; entitlements: readonly T.Entitlement[] }): Promise<T.CustomerRecord> {
+    const id = randomUUID();
+    const createdAt = now();
+    await this.#unique(
+      () => this.#sql.transaction(async (tx) => {
+        await tx.run('INSERT INTO customers (id, name, airgapped, created_at) VALUES (?, ?, ?, ?)', [id, c.name, c.airgapped ? 1 : 0, createdAt]);
+        await writeEntitlements(tx, id, c.entitlements);
+      }),
+      `customer "${c.name}"`,
+    );
+    return this.#customer(id) as Promise<T.CustomerRecord>;
+  }
+
+  getCustomer(id: string): Promise<T.CustomerRecord | undefined> {
+    return this.#customer(id);
+  }
+
+  async getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
+    const [r] = await this.#sql.all<{ id: string }>('SELECT id FROM customers WHERE name = ?', [name]);
+    return r && this.#customer(r.id);
+  }
+
+  async listCustomers(): Promise<T.CustomerRecord[]> {
+    const ids = await this.#sql.all<{ id: string }>('SELECT id FROM customers ORDER BY name');
+    const out: T.CustomerRecord[] = [];
+    for (const { id } of ids) {
+      const c = await this.#customer(id);
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  async #customer(id: string): Promise<T.CustomerRecord | undefined> {
+    const [r] = await this.#sql.all<{ id: string; name: string; airgapped: number; created_at: string }>('SELECT * FROM customers WHERE id = ?', [id]);
+    if (!r) return undefined;
+    const ents = await this.#sql.all<{ app: string; channel: string; expires_at: string | null }>(
+      'SELECT app, channel, expires_at FROM entitlements WHERE customer_id = ? ORDER BY app', [id]);
+    return {
+      id: r.id, name: r.name, airgapped: Number(r.airgapped) === 1, createdAt: r.created_at,
+      entitlements: ents.map((e) => ({ app: e.app, channel: e.channel, expiresAt: e.expires_at })),
+    };
+  }
+
+  async setEntitlements(customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
+    await this.#sql.transaction(async (tx) => {
+      await tx.run('DELETE FROM entitlements WHERE customer_id = ?', [customerId]);
+      await writeEntitlements(tx, customerId, entitlements);
+    });
+  }
+
+  async releasesVisibleTo(customerId: string, at: Date = new Date()): Promise<T.ReleaseRecord[]> {
+    const list = await this.#sql.all<rows.ReleaseRow>(
+      `SELECT r.* FROM releases r
+         JOIN channel_releases cr ON cr.app = r.app AND cr.version = r.version
+         JOIN entitlements e ON e.app = cr.app AND e.channel = cr.channel
+       WHERE e.customer_id = ? AND r.visible = 1 AND (e.expires_at IS NULL OR e.expires_at > ?)`,
+      [customerId, at.toISOString()],
+    );
+    return list.map(rows.toRelease).sort((a, b) => a.app.localeCompare(b.app) || rows.bySemver(a, b));
+  }
+
+  async isEntitled(customerId: string, app: string, version: string, at: Date = new Date()): Promise<boolean> {
+    const list = await this.#sql.all(
+      `SELECT 1 AS x FROM releases r
+         JOIN channel_releases cr ON cr.app = r.app AND cr.version = r.version
+         JOIN entitlements e ON e.app = cr.app AND e.channel = cr.channel
+       WHERE e.customer_id = ? AND r.app = ? AND r.version = ? AND r.visible = 1 AND (e.expires_at IS NULL OR e.expires_at > ?)`,
+      [customerId, app, version, at.toISOString()],
+    );
+    return list.length > 0;
+  }
+
+  async createInstance(i: { customerId: string; app: string; name: string }): Promise<T.InstanceRecord> {
+    const rec: T.InstanceRecord = {
+      id: randomUUID(), customerId: i.customerId, app: i.app, name: i.name,
+      currentVersion: null, desiredVersion: null, health: null, lastSeenAt: null, createdAt: now(),
+    };
+    await this.#unique(
+      () => this.#sql.run('INSERT INTO instances (id, customer_id, app, name, created_at) VALUES (?, ?, ?, ?, ?)', [rec.id, rec.customerId, rec.app, rec.name, rec.createdAt]),
+      `instance "${i.name}"`,
+    );
+    return rec;
+  }
+
+  async listInstances(customerId: string): Promise<T.InstanceRecord[]> {
+    return (await this.#sql.all<rows.InstanceRow>('SELECT * FROM instances WHERE customer_id = ? ORDER BY name', [customerId])).map(rows.toInstance);
+  }
+
+  async getInstance(id: string): Promise<T.InstanceRecord | undefined> {
+    const [r] = await this.#sql.all<rows.InstanceRow>('SELECT * FROM instances WHERE id = ?', [id]);
+    return r && rows.toInstance(r);
+  }
+
+  appendAudit(e: T.AuditInput): Promise<T.AuditEntry> {
+    return this.#sql.transaction(async (tx) => {
+      const [last] = await tx.all<{ id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
+      const entry = {
+        id: last ? Number(last.id) + 1 : 1, at: now(), actor: e.actor, action: e.action, target: e.target, address: e.address,
+        details: e.details ?? {}, prevHash: last?.hash ?? GENESIS_HASH,
+      };
+      const full: T.AuditEntry = { ...entry, hash: auditHash(entry) };
+      await tx.run(
+        'INSERT INTO audit_log (id, at, actor, action, target, address, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [full.id, full.at, full.actor, full.action, full.target, full.address, JSON.stringify(full.details), full.prevHash, full.hash],
+      );
+      return full;
+    }, LOCKS.audit);
+  }
+
+  async listAudit(opts: { afterId?: number; limit?: number } = {}): Promise<T.AuditEntry[]> {
+    const list = await this.#sql.all<rows.AuditRow>('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?', [opts.afterId ?? 0, opts.limit ?? 1_000_000]);
+    return list.map(rows.toAudit);
+  }
+}
+
+async function writeEntitlements(tx: SqlExec, customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
+  for (const e of entitlements) {
+    if ((await tx.all('SELECT 1 AS x FROM apps WHERE name = ?', [e.app])).length === 0)
+      throw new SkiffError('NOT_FOUND', `app "${e.app}" not found; create it before entitling a customer`);
+    try {
+      await tx.run('INSERT INTO entitlements (customer_id, app, channel, expires_at) VALUES (?, ?, ?, ?)',
+        [customerId, e.app, e.channel, rows.isoDate(e.expiresAt, `expiry of ${e.app}`)]);
+    } catch (err) {
+      if (err instanceof SkiffError) throw err;
+      throw new SkiffError('CONFLICT', `app "${e.app}" is entitled twice; give one channel per app`, { cause: err });
+    }
+  }
+}
+
+async function channelsOf(sql: SqlExec, app: string, only?: string): Promise<T.ChannelRecord[]> {
+  const chans = await sql.all<{ name: string }>('SELECT name FROM channels WHERE app = ? AND (CAST(? AS TEXT) IS NULL OR name = ?) ORDER BY name', [app, only ?? null, only ?? null]);
+  const entries = await sql.all<{ channel: string; version: string; required: number; promoted_at: string }>(
+    'SELECT channel, version, required, promoted_at FROM channel_releases WHERE app = ?', [app]);
+  return chans.map((c) => ({
+    app,
+    name: c.name,
+    releases: entries
+      .filter((e) => e.channel === c.name)
+      .map((e) => ({ version: e.version, required: Number(e.required) === 1, promotedAt: e.promoted_at }))
+      .sort(rows.bySemver),
+  }));
+}

@@ -1,0 +1,82 @@
+// SQLite metadata backend (the embedded default): one file in WAL mode through better-sqlite3, behind the SQL seam.
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type { SqlDriver, SqlExec } from './driver.ts';
+import { SqlMetadataDb } from './sql-store.ts';
+
+function bind(params: readonly unknown[]): unknown[] {
+  return params.map((p) => (p === undefined ? null : p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
+}
+
+class SqliteDriver implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Statement>();
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #direct: SqlExec;
+
+  constructor(file: string) {
+    this.#db = new Database(file);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#direct = {
+      dialect: 'sqlite',
+      all: async <T>(sql: string, params: readonly unknown[] = []) => this.#prepare(sql).all(...bind(params)) as T[],
+      run: async (sql: string, params: readonly unknown[] = []) => this.#prepare(sql).run(...bind(params)).changes,
+    };
+  }
+
+  #prepare(sql: string): Statement {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** One connection, so work is queued: a transaction's awaits must not interleave with other callers. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#queue.then(fn, fn);
+    this.#queue = p.catch(() => undefined);
+    return p;
+  }
+
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.#exclusive(() => this.#direct.all<T>(sql, params));
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.#exclusive(() => this.#direct.run(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlExec) => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.#direct);
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (e) {
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  isUniqueViolation(e: unknown): boolean {
+    const code = (e as { code?: unknown } | null)?.code;
+    return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+  }
+
+  async close(): Promise<void> {
+    await this.#exclusive(async () => this.#db.close());
+  }
+}
+
+/** Opens (creating if needed) the SQLite metadata file; call migrate() before use. */
+export function openSqliteMetadataDb(file: string): SqlMetadataDb {
+  return new SqlMetadataDb(new SqliteDriver(file));
+}

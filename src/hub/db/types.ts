@@ -1,0 +1,167 @@
+// The hub's metadata seam: one async interface over SQLite and PostgreSQL, used by every route.
+export type Role = 'admin' | 'release-manager' | 'support' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'release-manager', 'support', 'viewer'];
+
+export type TokenKind = 'session' | 'api' | 'customer';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly username: string;
+  readonly passwordHash: string;
+  readonly role: Role;
+  readonly createdAt: string;
+}
+
+export interface TokenRecord {
+  readonly id: string;
+  readonly kind: TokenKind;
+  /** sha256 hex of the secret; the secret itself is never stored. */
+  readonly hash: string;
+  readonly name: string;
+  readonly userId: string | null;
+  readonly customerId: string | null;
+  readonly scopes: readonly string[];
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export interface AppRecord {
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+export interface RootRecord {
+  readonly app: string;
+  readonly version: number;
+  /** The root.json bytes exactly as uploaded. */
+  readonly root: Uint8Array;
+  readonly createdAt: string;
+}
+
+export interface ReleaseRecord {
+  readonly app: string;
+  readonly version: string;
+  readonly digest: string;
+  readonly manifest: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly createdAt: string;
+  readonly visible: boolean;
+}
+
+export interface ChannelEntry {
+  readonly version: string;
+  readonly required: boolean;
+  readonly promotedAt: string;
+}
+
+export interface ChannelRecord {
+  readonly app: string;
+  readonly name: string;
+  /** In semver order, lowest first. */
+  readonly releases: readonly ChannelEntry[];
+}
+
+export interface Entitlement {
+  readonly app: string;
+  readonly channel: string;
+  readonly expiresAt: string | null;
+}
+
+export interface CustomerRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly airgapped: boolean;
+  readonly createdAt: string;
+  readonly entitlements: readonly Entitlement[];
+}
+
+export interface InstanceRecord {
+  readonly id: string;
+  readonly customerId: string;
+  readonly app: string;
+  readonly name: string;
+  readonly currentVersion: string | null;
+  readonly desiredVersion: string | null;
+  readonly health: string | null;
+  readonly lastSeenAt: string | null;
+  readonly createdAt: string;
+}
+
+export interface AuditInput {
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly address: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly address: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface MetadataDb {
+  /** Applies pending numbered migrations; safe to call on every start and from several replicas. */
+  migrate(): Promise<number[]>;
+  close(): Promise<void>;
+
+  createUser(u: { username: string; passwordHash: string; role: Role }): Promise<UserRecord>;
+  getUserByName(username: string): Promise<UserRecord | undefined>;
+  getUser(id: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  countUsers(): Promise<number>;
+
+  createToken(t: Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'>): Promise<TokenRecord>;
+  getTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(filter: { userId?: string; customerId?: string }): Promise<TokenRecord[]>;
+  /** Returns false when no such unrevoked token exists. */
+  revokeToken(id: string): Promise<boolean>;
+
+  createApp(name: string, root: { version: number; bytes: Uint8Array }): Promise<AppRecord>;
+  getApp(name: string): Promise<AppRecord | undefined>;
+  listApps(): Promise<AppRecord[]>;
+  /** Every root of the app, version 1 first. */
+  listRoots(app: string): Promise<RootRecord[]>;
+  /** Adds root N+1; CONFLICT when that version already exists. */
+  addRoot(app: string, version: number, bytes: Uint8Array): Promise<RootRecord>;
+
+  /** Atomic: all of the release or nothing. Same digest again is a no-op; another digest is RELEASE_EXISTS. */
+  putRelease(r: Omit<ReleaseRecord, 'createdAt' | 'visible'> & { visible?: boolean }): Promise<ReleaseRecord>;
+  setReleaseVisible(app: string, version: string, visible: boolean): Promise<void>;
+  getRelease(app: string, version: string): Promise<ReleaseRecord | undefined>;
+  /** All releases of the app (visible or not), semver order. */
+  listReleases(app: string): Promise<ReleaseRecord[]>;
+
+  listChannels(app: string): Promise<ChannelRecord[]>;
+  getChannel(app: string, name: string): Promise<ChannelRecord | undefined>;
+  /** Creates the channel when needed. NOT_FOUND when the release is missing or not visible. */
+  promote(app: string, channel: string, version: string, required: boolean): Promise<void>;
+  /** Returns false when the release was not in the channel. */
+  demote(app: string, channel: string, version: string): Promise<boolean>;
+  setRequired(app: string, channel: string, version: string, required: boolean): Promise<boolean>;
+
+  createCustomer(c: { name: string; airgapped: boolean; entitlements: readonly Entitlement[] }): Promise<CustomerRecord>;
+  getCustomer(id: string): Promise<CustomerRecord | undefined>;
+  getCustomerByName(name: string): Promise<CustomerRecord | undefined>;
+  listCustomers(): Promise<CustomerRecord[]>;
+  setEntitlements(customerId: string, entitlements: readonly Entitlement[]): Promise<void>;
+  /** Visible releases in the customer's unexpired entitled channels, per app in semver order. */
+  releasesVisibleTo(customerId: string, now?: Date): Promise<ReleaseRecord[]>;
+  isEntitled(customerId: string, app: string, version: string, now?: Date): Promise<boolean>;
+
+  createInstance(i: { customerId: string; app: string; name: string }): Promise<InstanceRecord>;
+  listInstances(customerId: string): Promise<InstanceRecord[]>;
+  getInstance(id: string): Promise<InstanceRecord | undefined>;
+
+  /** Appends one hash-chained entry; serialized across connections and replicas. */
+  appendAudit(e: AuditInput): Promise<AuditEntry>;
+  listAudit(opts?: { afterId?: number; limit?: number }): Promise<AuditEntry[]>;
+}
