@@ -126,14 +126,14 @@ export function verifyRelease(root: RootMeta, releaseBytes: Uint8Array, envelope
     }
   }
   const insiders = envelope.signatures.filter((s) => roles.release.keyids.includes(s.keyid));
-  if (insiders.length > count) {
-    const bad = insiders.find((s) => {
-      const entry = root.signed.keys[s.keyid];
-      return !entry || !signatureVerifies(s.keyid, entry, s, releaseBytes);
-    });
+  const bad = insiders.find((s) => {
+    const entry = root.signed.keys[s.keyid];
+    return !entry || !signatureVerifies(s.keyid, entry, s, releaseBytes);
+  });
+  if (bad) {
     throw new SkiffError(
       'SIGNATURE_INVALID',
-      `release signature by key ${id8(bad?.keyid ?? '')} does not verify: the release was modified after signing; ask the vendor for an intact copy`,
+      `release signature by key ${id8(bad.keyid)} does not verify: the release was modified after signing; ask the vendor for an intact copy`,
     );
   }
   if (count > 0) {
