@@ -1,6 +1,6 @@
 // The one thin Docker Engine API client: negotiated version, images, containers, networks, volumes.
 import type { Readable } from 'node:stream';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError, isSkiffError } from '../util/errors.ts';
 import {
   decodeContainerInspect,
   decodeContainerList,
@@ -16,7 +16,7 @@ import {
 import { splitImageRef } from './image-ref.ts';
 import { readJsonLines } from './json-lines.ts';
 import { demuxLogs } from './log-demux.ts';
-import { EngineTransport, negotiateApiVersion, pathSegment } from './transport.ts';
+import { EngineApiError, EngineTransport, negotiateApiVersion, pathSegment } from './transport.ts';
 import type {
   ContainerCreateBody,
   ContainerInspect,
@@ -96,7 +96,13 @@ export class DockerEngine {
 
   async imagePull(ref: string, onProgress?: (ev: unknown) => void, signal?: AbortSignal): Promise<void> {
     const { repo, tag } = splitImageRef(ref);
-    const res = await this.#t.call('/images/create', { method: 'POST', query: { fromImage: repo, tag }, signal });
+    let res;
+    try {
+      res = await this.#t.call('/images/create', { method: 'POST', query: { fromImage: repo, tag }, signal });
+    } catch (e) {
+      if (!isSkiffError(e, 'ENGINE_ERROR') || !(e.cause instanceof EngineApiError)) throw e;
+      throw new SkiffError('ENGINE_ERROR', `Docker Engine: pull of ${ref} failed: ${e.cause.message}`, { cause: e.cause });
+    }
     await readJsonLines(res.body, `pull of ${ref}`, onProgress);
   }
 
