@@ -1,4 +1,4 @@
 // The content store: blob interface, filesystem backend, on-disk paths.
-export type { BlobStore, BlobStat, Expected, GetOptions } from './types.ts';
+export type { BlobSource, BlobStore, BlobStat, Expected, GetOptions } from './types.ts';
 export { FsBlobStore, checkExpected } from './fs/blob-store.ts';
 export { StorePaths, checkAppName, checkVersion } from './fs/paths.ts';

@@ -2,6 +2,8 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.ts';
 
+export type BlobSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
 export interface BlobStat {
   readonly digest: Digest;
   readonly size: number;
@@ -26,7 +28,7 @@ export interface BlobStore {
   /** Throws SkiffError BLOB_UNKNOWN when absent. */
   get(digest: Digest, options?: GetOptions): Promise<Readable>;
   /** Streams into a temp file, hashing; becomes visible only when digest and size match `expected`. */
-  put(source: Readable | AsyncIterable<Uint8Array>, expected?: Expected, signal?: AbortSignal): Promise<BlobStat>;
+  put(source: BlobSource, expected?: Expected, signal?: AbortSignal): Promise<BlobStat>;
   delete(digest: Digest, signal?: AbortSignal): Promise<void>;
   list(signal?: AbortSignal): AsyncIterable<Digest>;
 }

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { HashingStream, isDigest, type Digest } from '../../oci/digest.ts';
 import { SkiffError } from '../../util/errors.ts';
 import { fsyncDir } from '../../util/fs-atomic.ts';
-import type { BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
+import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
 import { StorePaths } from './paths.ts';
 
 export class FsBlobStore implements BlobStore {
@@ -49,7 +49,7 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async put(source: Readable | AsyncIterable<Uint8Array>, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
+  async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
     if (expected.digest && (await this.has(expected.digest))) {
       // Already present: drain the source so the caller's stream completes, and verify nothing.
       for await (const _ of source) void _;

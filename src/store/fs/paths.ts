@@ -6,6 +6,7 @@
 //     releases/<app>/<version>/release.json    canonical release manifest bytes
 //     releases/<app>/<version>/release.sig     its signature envelope
 //     trust/<app>/root.<n>.json                the app's root chain, from version 1
+//     diffids/<hex>                            uncompressed layer digest -> its compressed blob (a cache for release create)
 import { join } from 'node:path';
 import { digestHex, parseDigest, type Digest } from '../../oci/digest.ts';
 import { SkiffError } from '../../util/errors.ts';
@@ -50,6 +51,9 @@ export class StorePaths {
   }
   releaseSig(app: string, version: string): string {
     return join(this.releaseDir(app, version), 'release.sig');
+  }
+  diffIdEntry(diffId: Digest): string {
+    return join(this.root, 'diffids', digestHex(parseDigest(diffId)));
   }
   trustDir(app: string): string {
     return join(this.root, 'trust', checkAppName(app));

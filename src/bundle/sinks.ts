@@ -1,0 +1,69 @@
+// Where a bundle's verified blobs go: a staging store on install (moved into the store only when all is
+// verified), or nowhere when only verifying.
+import { rename, mkdir, rm } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
+import { createHash } from 'node:crypto';
+import { FsBlobStore, checkExpected } from '../store/index.ts';
+import type { Digest } from '../oci/digest.ts';
+import { fsyncDir } from '../util/fs-atomic.ts';
+import type { BlobSink } from './reader.ts';
+
+async function readIfSmall(store: FsBlobStore, digest: Digest): Promise<Buffer | undefined> {
+  const s = await store.stat(digest);
+  if (!s || s.size > 4 << 20) return undefined;
+  return buffer(await store.get(digest));
+}
+
+/** Hashes and discards: `bundle verify`. Blobs of a delta's base count as present only if `store` has them. */
+export class VerifyOnlySink implements BlobSink {
+  readonly #store: FsBlobStore | undefined;
+  constructor(store?: FsBlobStore) {
+    this.#store = store;
+  }
+  async has(digest: Digest): Promise<boolean> {
+    return (await this.#store?.has(digest)) ?? false;
+  }
+  async readSmall(digest: Digest): Promise<Buffer | undefined> {
+    return this.#store ? readIfSmall(this.#store, digest) : undefined;
+  }
+  async write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void> {
+    const h = createHash('sha256');
+    let n = 0;
+    for await (const c of Buffer.isBuffer(data) ? [data] : data) {
+      h.update(c);
+      n += c.length;
+    }
+    checkExpected(`sha256:${h.digest('hex')}`, n, { digest, size });
+  }
+}
+
+/** Writes into `<stagingDir>`, then `commit()` renames every blob into the store (same filesystem). */
+export class StagingSink implements BlobSink {
+  readonly #store: FsBlobStore;
+  readonly #staging: FsBlobStore;
+  readonly #written: Digest[] = [];
+
+  constructor(store: FsBlobStore, stagingDir: string) {
+    this.#store = store;
+    this.#staging = new FsBlobStore(stagingDir);
+  }
+  async has(digest: Digest): Promise<boolean> {
+    return this.#store.has(digest);
+  }
+  async readSmall(digest: Digest): Promise<Buffer | undefined> {
+    return readIfSmall(this.#store, digest);
+  }
+  async write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void> {
+    await this.#staging.put(Buffer.isBuffer(data) ? [data] : data, { digest, size });
+    this.#written.push(digest);
+  }
+  async commit(): Promise<void> {
+    await mkdir(this.#store.paths.blobsDir, { recursive: true });
+    for (const d of this.#written) await rename(this.#staging.blobPath(d), this.#store.blobPath(d));
+    await fsyncDir(this.#store.paths.blobsDir);
+    await this.discard();
+  }
+  async discard(): Promise<void> {
+    await rm(this.#staging.paths.root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,13 @@
+// The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
+import { Command } from 'commander';
+import { trustCommand } from './trust.ts';
+
+const program = new Command('skiff')
+  .description('Ship containerized on-premises software: signed releases, verifiable bundles, health-gated upgrades with rollback.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(`skiff: ${str.replace(/^error: /, '')}`) });
+
+program.addCommand(trustCommand());
+
+await program.parseAsync(process.argv);

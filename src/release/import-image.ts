@@ -1,0 +1,149 @@
+// Reads an image out of the Docker Engine (its docker-save tar: the legacy layout of Docker ≤ 24 or the
+// OCI layout of Docker ≥ 25) into the content store as an OCI image: gzip layers, the config, a manifest.
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { MediaType } from '../oci/constants.ts';
+import { HashingStream, sha256, type Digest } from '../oci/digest.ts';
+import { gzipFileParallel } from '../oci/parallel-gzip.ts';
+import type { FsBlobStore } from '../store/index.ts';
+import { writeFileAtomic } from '../util/fs-atomic.ts';
+import { SkiffError } from '../util/errors.ts';
+
+export interface ImageSource {
+  imageInspect(ref: string): Promise<{ readonly id: string; readonly rootfsLayers: readonly string[] } | undefined>;
+  imageExport(ref: string, signal?: AbortSignal): Promise<Readable>;
+}
+
+export interface StoredImage {
+  readonly manifestDigest: Digest;
+  readonly manifestMediaType: string;
+  readonly manifestSize: number;
+  readonly configDigest: Digest;
+  readonly platform: { readonly os: string; readonly architecture: string; readonly variant?: string };
+  readonly layers: readonly { readonly digest: Digest; readonly size: number }[];
+  /** manifest + config + layers, compressed. */
+  readonly size: number;
+}
+
+const SMALL_LIMIT = 16 << 20;
+
+interface Spooled {
+  readonly path: string;
+  readonly diffId: Digest;
+}
+
+/** Exports `ref` from the engine and writes it into `store`; layers already in the store are not compressed again. */
+export async function importEngineImage(engine: ImageSource, ref: string, store: FsBlobStore, signal?: AbortSignal): Promise<StoredImage> {
+  const inspect = await engine.imageInspect(ref);
+  if (!inspect) throw new SkiffError('NOT_FOUND', `image ${ref} is not in the local Docker Engine: build or pull it first`);
+  const spoolDir = join(store.paths.tmpDir, `export-${randomBytes(6).toString('hex')}`);
+  await mkdir(spoolDir, { recursive: true });
+  try {
+    const small = new Map<string, Buffer>();
+    const layerFiles = new Map<string, Spooled>();
+    // Layers compress while the export goes on; a failure surfaces when they are awaited below.
+    const compressed = new Map<Digest, Promise<{ digest: Digest; size: number }>>();
+    const extract = tar.extract();
+    const done = (async () => {
+      for await (const entry of extract) {
+        const { name, type, size = 0, linkname } = entry.header;
+        if (type === 'symlink' && linkname) {
+          small.set(name, Buffer.from(`symlink:${linkname}`));
+          entry.resume();
+        } else if (type !== 'file') {
+          entry.resume();
+        } else if (size <= SMALL_LIMIT && !name.endsWith('layer.tar')) {
+          const parts: Buffer[] = [];
+          for await (const c of entry) parts.push(c as Buffer);
+          small.set(name, Buffer.concat(parts));
+        } else {
+          const path = join(spoolDir, String(layerFiles.size));
+          const hasher = new HashingStream();
+          await pipeline(entry, hasher, createWriteStream(path, { highWaterMark: 1 << 20 }));
+          const spooled = { path, diffId: hasher.digest() };
+          layerFiles.set(name, spooled);
+          if (!compressed.has(spooled.diffId)) {
+            const p = compressLayer(store, spooled, signal);
+            p.catch(() => undefined);
+            compressed.set(spooled.diffId, p);
+          }
+        }
+      }
+    })();
+    await pipeline(await engine.imageExport(ref, signal), extract, { signal });
+    await done;
+
+    const layout = readSaveLayout(small, ref);
+    const configBytes = small.get(layout.config) ?? fail(ref, `config ${layout.config} missing`);
+    const config = JSON.parse(configBytes.toString('utf8')) as { os?: string; architecture?: string; variant?: string; rootfs?: { diff_ids?: string[] } };
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== layout.layers.length) fail(ref, 'layer count differs from the config');
+
+    const layers = [];
+    for (const [i, layerName] of layout.layers.entries()) {
+      const resolved = resolveLayer(layerName, small, layerFiles, ref);
+      if (resolved.diffId !== diffIds[i]) fail(ref, `layer ${i} hashes to ${resolved.diffId}, the config says ${diffIds[i]}`);
+      const layer = compressed.get(resolved.diffId) ?? fail(ref, `layer ${i} was not compressed`);
+      layers.push(await layer);
+    }
+    const configStat = await store.put([configBytes], { digest: sha256(configBytes) });
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: configStat.digest, size: configStat.size },
+      layers: layers.map((l) => ({ mediaType: MediaType.ociLayerGzip, digest: l.digest, size: l.size })),
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const m = await store.put([manifestBytes]);
+    return {
+      manifestDigest: m.digest,
+      manifestMediaType: MediaType.ociManifest,
+      manifestSize: m.size,
+      configDigest: configStat.digest,
+      platform: { os: config.os ?? 'linux', architecture: config.architecture ?? 'amd64', ...(config.variant ? { variant: config.variant } : {}) },
+      layers,
+      size: m.size + configStat.size + layers.reduce((a, l) => a + l.size, 0),
+    };
+  } finally {
+    await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+function fail(ref: string, why: string): never {
+  throw new SkiffError('ENGINE_ERROR', `the Docker Engine's export of ${ref} is malformed: ${why}`);
+}
+
+/** The config path and layer paths of a docker-save tar, from manifest.json (both layouts carry it). */
+function readSaveLayout(small: Map<string, Buffer>, ref: string): { config: string; layers: string[] } {
+  const raw = small.get('manifest.json') ?? fail(ref, 'manifest.json missing');
+  const list = JSON.parse(raw.toString('utf8')) as { Config?: string; Layers?: string[] }[];
+  const first = list[0];
+  if (list.length !== 1 || !first?.Config || !Array.isArray(first.Layers)) fail(ref, 'expected exactly one image in manifest.json');
+  return { config: first.Config, layers: first.Layers };
+}
+
+function resolveLayer(name: string, small: Map<string, Buffer>, files: Map<string, Spooled>, ref: string): Spooled {
+  for (let hops = 0; hops < 8; hops++) {
+    const file = files.get(name);
+    if (file) return file;
+    const link = small.get(name)?.toString('utf8');
+    if (!link?.startsWith('symlink:')) break;
+    const target = link.slice('symlink:'.length);
+    name = join(name, '..', target).replace(/^\.\//, '');
+  }
+  return fail(ref, `layer ${name} missing`);
+}
+
+async function compressLayer(store: FsBlobStore, layer: Spooled, signal?: AbortSignal): Promise<{ digest: Digest; size: number }> {
+  const cacheFile = store.paths.diffIdEntry(layer.diffId);
+  const cached = await readFile(cacheFile, 'utf8').then((s) => JSON.parse(s) as { digest: Digest; size: number }, () => undefined);
+  if (cached && (await store.has(cached.digest))) return cached;
+  const stat = await store.put(gzipFileParallel(layer.path, 6, signal), {}, signal);
+  await writeFileAtomic(cacheFile, JSON.stringify({ digest: stat.digest, size: stat.size }));
+  return { digest: stat.digest, size: stat.size };
+}

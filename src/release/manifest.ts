@@ -1,0 +1,77 @@
+// The release manifest: its schema, canonical bytes (what is signed and hashed) and parsing.
+import { z } from 'zod';
+import { canonicalJson } from '../trust/index.ts';
+import { isDigest, sha256, type Digest } from '../oci/digest.ts';
+import { SkiffError } from '../util/errors.ts';
+
+export const RELEASE_SCHEMA = 'skiff.dev/release/v1';
+
+const digest = z.string().refine(isDigest, 'not a sha256 digest') as unknown as z.ZodType<Digest>;
+
+const ImageEntry = z.object({
+  ref: z.string(),
+  manifestDigest: digest,
+  manifestMediaType: z.string(),
+  configDigest: digest,
+  platform: z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional() }),
+  sizes: z.object({ manifest: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+});
+
+const Setting = z.object({
+  name: z.string(),
+  type: z.enum(['string', 'number', 'boolean', 'port']),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  required: z.boolean(),
+  secret: z.boolean(),
+  description: z.string().optional(),
+});
+
+export const ReleaseManifestSchema = z.object({
+  schema: z.literal(RELEASE_SCHEMA),
+  app: z.string(),
+  version: z.string(),
+  createdAt: z.string(),
+  channelHints: z.array(z.string()),
+  images: z.record(z.string(), ImageEntry),
+  compose: z.unknown(),
+  configSchema: z.array(Setting),
+  hooks: z.record(z.string(), z.unknown()),
+  changelog: z.string(),
+  minAgentVersion: z.string(),
+  sbom: z.array(digest),
+});
+
+export type ReleaseManifest = z.infer<typeof ReleaseManifestSchema>;
+export type ReleaseImage = z.infer<typeof ImageEntry>;
+
+export function releaseBytes(manifest: ReleaseManifest): Buffer {
+  return Buffer.from(canonicalJson(manifest), 'utf8');
+}
+
+export function releaseDigest(bytes: Uint8Array): Digest {
+  return sha256(bytes);
+}
+
+/** Parses release.json bytes; they must already be canonical, so the digest is stable. */
+export function parseReleaseManifest(bytes: Uint8Array, what = 'release.json'): ReleaseManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new SkiffError('RELEASE_INVALID', `${what} is not JSON: the file is corrupt`);
+  }
+  const parsed = ReleaseManifestSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SkiffError('RELEASE_INVALID', `${what}: ${issue?.path.join('.') || 'manifest'}: ${issue?.message ?? 'invalid'}`);
+  }
+  if (!Buffer.from(bytes).equals(releaseBytes(parsed.data)))
+    throw new SkiffError('RELEASE_INVALID', `${what} is not in canonical form: it was edited after signing`);
+  return parsed.data;
+}
+
+/** The release without the fields that differ between two creations of the same content. */
+export function releaseContent(m: ReleaseManifest): string {
+  const { createdAt: _c, ...rest } = m;
+  return canonicalJson(rest);
+}
