@@ -1,0 +1,71 @@
+// Builds the hub's Fastify instance (no listen): OpenAPI, auth, one error handler, and the /api/v1 route plugins.
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { BlobStore } from '../store/index.ts';
+import { LoginLimiter } from './auth/login-limiter.ts';
+import { makeAuthenticator } from './auth/principal.ts';
+import type { HubDeps } from './context.ts';
+import type { MetadataDb } from './db/types.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { appRoutes } from './routes/apps.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { channelRoutes } from './routes/channels.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { userRoutes } from './routes/users.ts';
+
+export interface BuildDeps {
+  readonly db: MetadataDb;
+  readonly blobs: BlobStore;
+  readonly loginLimiter?: LoginLimiter;
+  /** Passed through to Fastify (logger, https, trustProxy …). */
+  readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } };
+  /** More route plugins (phase 2: releases, bundles, /v2/), registered after the core ones. */
+  readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+}
+
+export const API_PREFIX = '/api/v1';
+
+export async function build(deps: BuildDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 2 * 1024 * 1024,
+    ...deps.fastify,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }) as unknown as FastifyInstance;
+  const hub: HubDeps = { db: deps.db, blobs: deps.blobs, loginLimiter: deps.loginLimiter ?? new LoginLimiter() };
+  app.decorate('hub', hub);
+  app.decorateRequest('principal', undefined);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  const authenticate = makeAuthenticator(deps.db);
+  app.addHook('onRequest', async (req) => {
+    req.principal = await authenticate(req.headers.authorization);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Skiff hub API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (api) => {
+      await api.register(sessionRoutes);
+      await api.register(userRoutes);
+      await api.register(tokenRoutes);
+      await api.register(appRoutes);
+      await api.register(channelRoutes);
+      await api.register(customerRoutes);
+      await api.register(auditRoutes);
+    },
+    { prefix: API_PREFIX },
+  );
+  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  return app;
+}

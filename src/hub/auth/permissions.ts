@@ -1,0 +1,30 @@
+// Roles and token scopes: what each vendor role may do, and which scopes an API token may carry.
+import type { Role } from '../db/types.ts';
+
+export const SCOPES = [
+  'read',
+  'release:push',
+  'channel:write',
+  'app:write',
+  'customer:read',
+  'customer:write',
+  'token:write',
+  'user:admin',
+  'audit:read',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const ROLE_SCOPES: Readonly<Record<Role, readonly Scope[]>> = {
+  admin: SCOPES,
+  'release-manager': ['read', 'release:push', 'channel:write', 'app:write', 'customer:read', 'token:write'],
+  support: ['read', 'customer:read', 'customer:write', 'token:write'],
+  viewer: ['read', 'customer:read'],
+};
+
+export function roleScopes(role: Role): readonly Scope[] {
+  return ROLE_SCOPES[role];
+}
+
+export function isScope(s: string): s is Scope {
+  return (SCOPES as readonly string[]).includes(s);
+}

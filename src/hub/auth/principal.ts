@@ -1,0 +1,72 @@
+// Who is calling: resolves a Bearer or Basic credential to a vendor user or a customer (also the /v2/ authenticate hook).
+import type { MetadataDb, Role } from '../db/types.ts';
+import { SkiffError } from '../../util/errors.ts';
+import { roleScopes, type Scope } from './permissions.ts';
+import { hashToken, sameHash } from './secrets.ts';
+
+export interface UserPrincipal {
+  readonly kind: 'user';
+  readonly userId: string;
+  readonly username: string;
+  readonly role: Role;
+  /** The role's scopes, narrowed by the token's own scopes for API tokens. */
+  readonly scopes: ReadonlySet<Scope>;
+  readonly tokenId: string;
+}
+
+export interface CustomerPrincipal {
+  readonly kind: 'customer';
+  readonly customerId: string;
+  readonly customerName: string;
+  readonly tokenId: string;
+}
+
+export type Principal = UserPrincipal | CustomerPrincipal;
+
+/** The secret carried by an Authorization header: `Bearer <token>`, or Basic with the token as password (docker login). */
+export function credentialOf(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const [scheme, value, extra] = authorization.trim().split(/\s+/);
+  if (!scheme || !value || extra !== undefined) throw new SkiffError('UNAUTHORIZED', 'Authorization header is malformed; send "Bearer <token>"');
+  if (scheme.toLowerCase() === 'bearer') return value;
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new SkiffError('UNAUTHORIZED', 'Basic credentials are malformed; send user:token');
+    return decoded.slice(colon + 1);
+  }
+  throw new SkiffError('UNAUTHORIZED', `Authorization scheme "${scheme.slice(0, 20)}" is not supported; send "Bearer <token>"`);
+}
+
+/** Resolves a token to its principal; UNAUTHORIZED when unknown, revoked, expired or its owner is gone. */
+export async function resolveToken(db: MetadataDb, token: string, now: Date = new Date()): Promise<Principal> {
+  const denied = new SkiffError('UNAUTHORIZED', 'token is unknown, revoked or expired; log in again or ask for a new token');
+  if (!/^sk[hc]_[A-Za-z0-9_-]{43}$/.test(token)) throw denied;
+  const hash = hashToken(token);
+  const rec = await db.getTokenByHash(hash);
+  if (!rec || !sameHash(rec.hash, hash) || rec.revokedAt !== null) throw denied;
+  if (rec.expiresAt !== null && Date.parse(rec.expiresAt) <= now.getTime()) throw denied;
+  if (rec.kind === 'customer') {
+    const c = rec.customerId === null ? undefined : await db.getCustomer(rec.customerId);
+    if (!c) throw denied;
+    return { kind: 'customer', customerId: c.id, customerName: c.name, tokenId: rec.id };
+  }
+  const u = rec.userId === null ? undefined : await db.getUser(rec.userId);
+  if (!u) throw denied;
+  const allowed = roleScopes(u.role);
+  const scopes = rec.kind === 'api' ? allowed.filter((s) => rec.scopes.includes(s)) : allowed;
+  return { kind: 'user', userId: u.id, username: u.username, role: u.role, scopes: new Set(scopes), tokenId: rec.id };
+}
+
+/** The authenticate hook: a header in, a principal (or undefined when no credential was sent) out. */
+export function makeAuthenticator(db: MetadataDb): (authorization: string | undefined) => Promise<Principal | undefined> {
+  return async (authorization) => {
+    const token = credentialOf(authorization);
+    return token === undefined ? undefined : resolveToken(db, token);
+  };
+}
+
+export function actorOf(p: Principal | undefined): string {
+  if (!p) return 'anonymous';
+  return p.kind === 'user' ? `user:${p.username}` : `customer:${p.customerName}`;
+}

@@ -1,0 +1,52 @@
+// What every route plugin shares: the hub's dependencies, the caller's principal, access checks and the audit helper.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BlobStore } from '../store/index.ts';
+import { SkiffError } from '../util/errors.ts';
+import type { LoginLimiter } from './auth/login-limiter.ts';
+import type { Scope } from './auth/permissions.ts';
+import { actorOf, type CustomerPrincipal, type Principal, type UserPrincipal } from './auth/principal.ts';
+import type { MetadataDb } from './db/types.ts';
+
+export interface HubDeps {
+  readonly db: MetadataDb;
+  readonly blobs: BlobStore;
+  readonly loginLimiter: LoginLimiter;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    hub: HubDeps;
+  }
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+export const notFound = (what: string): SkiffError => new SkiffError('NOT_FOUND', `${what} not found`);
+
+/** The caller, or UNAUTHORIZED. */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new SkiffError('UNAUTHORIZED', 'this route needs a token: send "Authorization: Bearer <token>" (skiff … --token or SKIFF_TOKEN)');
+  return req.principal;
+}
+
+/**
+ * A vendor user holding `scope`. Customers get NOT_FOUND, never FORBIDDEN, so that a customer token cannot learn
+ * what exists outside its entitlements.
+ */
+export function requireUser(req: FastifyRequest, scope: Scope, what: string): UserPrincipal {
+  const p = principalOf(req);
+  if (p.kind === 'customer') throw notFound(what);
+  if (!p.scopes.has(scope)) throw new SkiffError('FORBIDDEN', `${actorOf(p)} lacks the "${scope}" permission; ask an admin for a role or token that has it`);
+  return p;
+}
+
+/** Vendor users with `scope`, or the customer itself; other customers see NOT_FOUND. */
+export function requireUserOrCustomer(req: FastifyRequest, scope: Scope, what: string): UserPrincipal | CustomerPrincipal {
+  const p = principalOf(req);
+  return p.kind === 'customer' ? p : requireUser(req, scope, what);
+}
+
+export async function audit(app: FastifyInstance, req: FastifyRequest, action: string, target: string, details?: Record<string, unknown>): Promise<void> {
+  await app.hub.db.appendAudit({ actor: actorOf(req.principal), action, target, address: req.ip, details });
+}

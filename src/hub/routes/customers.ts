@@ -1,0 +1,121 @@
+// Customers: create (returns the customer token once), list, show, entitlements, tokens, instances; a customer sees only itself.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { mintToken } from '../auth/secrets.ts';
+import { audit, notFound, requireUser, requireUserOrCustomer } from '../context.ts';
+import type { CustomerRecord, Entitlement, MetadataDb } from '../db/types.ts';
+import { ENTITLEMENT, NAME, SECURITY } from '../schemas.ts';
+
+const customerParams = { type: 'object', required: ['customer'], additionalProperties: false, properties: { customer: NAME } } as const;
+const ENTITLEMENTS = { type: 'array', items: ENTITLEMENT, maxItems: 1000 } as const;
+
+interface EntitlementInput {
+  app: string;
+  channel: string;
+  expiresAt?: string | null;
+}
+const normalize = (list: readonly EntitlementInput[]): Entitlement[] =>
+  list.map((e) => ({ app: e.app, channel: e.channel, expiresAt: e.expiresAt ?? null }));
+
+/** The named customer if the caller may see it: vendor users with `scope`, or that customer itself. */
+async function visibleCustomer(db: MetadataDb, req: FastifyRequest, name: string): Promise<CustomerRecord> {
+  const p = requireUserOrCustomer(req, 'customer:read', `customer "${name}"`);
+  const c = await db.getCustomerByName(name);
+  if (!c || (p.kind === 'customer' && p.customerId !== c.id)) throw notFound(`customer "${name}"`);
+  return c;
+}
+
+async function issueCustomerToken(db: MetadataDb, c: CustomerRecord): Promise<string> {
+  const { token, hash } = mintToken('skc_');
+  await db.createToken({ kind: 'customer', hash, name: `customer ${c.name}`, userId: null, customerId: c.id, scopes: ['read'], expiresAt: null });
+  return token;
+}
+
+export async function customerRoutes(app: FastifyInstance): Promise<void> {
+  const { db } = app.hub;
+
+  app.post<{ Body: { name: string; entitlements: EntitlementInput[]; airgapped?: boolean } }>('/customers', {
+    schema: {
+      tags: ['customers'],
+      summary: 'Create a customer; the answer carries its token, shown once',
+      security: SECURITY,
+      body: {
+        type: 'object',
+        required: ['name', 'entitlements'],
+        additionalProperties: false,
+        properties: { name: NAME, entitlements: ENTITLEMENTS, airgapped: { type: 'boolean' } },
+      },
+    },
+  }, async (req, reply) => {
+    requireUser(req, 'customer:write', 'route POST /api/v1/customers');
+    const c = await db.createCustomer({ name: req.body.name, airgapped: req.body.airgapped ?? false, entitlements: normalize(req.body.entitlements) });
+    const token = await issueCustomerToken(db, c);
+    await audit(app, req, 'customer.create', `customer:${c.name}`, { entitlements: c.entitlements, airgapped: c.airgapped });
+    return reply.status(201).send({ customer: c, token });
+  });
+
+  app.get('/customers', { schema: { tags: ['customers'], summary: 'List customers (a customer sees only itself)', security: SECURITY } }, async (req) => {
+    const p = requireUserOrCustomer(req, 'customer:read', 'route GET /api/v1/customers');
+    if (p.kind === 'customer') {
+      const self = await db.getCustomer(p.customerId);
+      return { customers: self ? [self] : [] };
+    }
+    return { customers: await db.listCustomers() };
+  });
+
+  app.get<{ Params: { customer: string } }>('/customers/:customer', {
+    schema: { tags: ['customers'], summary: 'Show a customer', security: SECURITY, params: customerParams },
+  }, async (req) => visibleCustomer(db, req, req.params.customer));
+
+  app.get<{ Params: { customer: string } }>('/customers/:customer/entitlements', {
+    schema: { tags: ['customers'], summary: "A customer's entitlements", security: SECURITY, params: customerParams },
+  }, async (req) => ({ entitlements: (await visibleCustomer(db, req, req.params.customer)).entitlements }));
+
+  app.put<{ Params: { customer: string }; Body: { entitlements: EntitlementInput[] } }>('/customers/:customer/entitlements', {
+    schema: {
+      tags: ['customers'],
+      summary: "Replace a customer's entitlements",
+      security: SECURITY,
+      params: customerParams,
+      body: { type: 'object', required: ['entitlements'], additionalProperties: false, properties: { entitlements: ENTITLEMENTS } },
+    },
+  }, async (req) => {
+    requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
+    const c = await visibleCustomer(db, req, req.params.customer);
+    await db.setEntitlements(c.id, normalize(req.body.entitlements));
+    const updated = await db.getCustomer(c.id);
+    await audit(app, req, 'customer.entitlements', `customer:${c.name}`, { entitlements: updated?.entitlements ?? [] });
+    return { entitlements: updated?.entitlements ?? [] };
+  });
+
+  app.post<{ Params: { customer: string } }>('/customers/:customer/tokens', {
+    schema: {
+      tags: ['customers'],
+      summary: 'Issue another customer token (shown once)',
+      security: SECURITY,
+      params: customerParams,
+      body: { type: 'object', additionalProperties: false, properties: {} },
+    },
+  }, async (req, reply) => {
+    requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
+    const c = await visibleCustomer(db, req, req.params.customer);
+    const token = await issueCustomerToken(db, c);
+    await audit(app, req, 'customer.token', `customer:${c.name}`);
+    return reply.status(201).send({ token });
+  });
+
+  app.get<{ Params: { customer: string } }>('/customers/:customer/tokens', {
+    schema: { tags: ['customers'], summary: "A customer's tokens (never their secrets)", security: SECURITY, params: customerParams },
+  }, async (req) => {
+    requireUser(req, 'customer:read', `customer "${req.params.customer}"`);
+    const c = await visibleCustomer(db, req, req.params.customer);
+    const list = await db.listTokens({ customerId: c.id });
+    return { tokens: list.map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt, revokedAt: t.revokedAt })) };
+  });
+
+  app.get<{ Params: { customer: string } }>('/customers/:customer/instances', {
+    schema: { tags: ['instances'], summary: "A customer's instances", security: SECURITY, params: customerParams },
+  }, async (req) => {
+    const c = await visibleCustomer(db, req, req.params.customer);
+    return { instances: await db.listInstances(c.id) };
+  });
+}

@@ -1,0 +1,63 @@
+// Login (username + password → a session token, throttled per address and user), logout, and who-am-I.
+import type { FastifyInstance } from 'fastify';
+import { SkiffError } from '../../util/errors.ts';
+import { roleScopes } from '../auth/permissions.ts';
+import { hashPassword, mintToken, randomPassword, verifyPassword } from '../auth/secrets.ts';
+import { audit, principalOf } from '../context.ts';
+import { EMPTY_BODY, SECURITY, USERNAME } from '../schemas.ts';
+
+export const SESSION_HOURS = 12;
+
+let dummyHash: Promise<string> | undefined;
+
+interface LoginBody {
+  username: string;
+  password: string;
+}
+
+export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  const { db, loginLimiter } = app.hub;
+
+  app.post<{ Body: LoginBody }>('/login', {
+    schema: {
+      tags: ['session'],
+      summary: 'Exchange a username and password for a session token',
+      body: {
+        type: 'object',
+        required: ['username', 'password'],
+        additionalProperties: false,
+        properties: { username: USERNAME, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+      },
+    },
+  }, async (req) => {
+    const { username, password } = req.body;
+    loginLimiter.check(req.ip, username);
+    const user = await db.getUserByName(username);
+    // Hash even for unknown users so that timing does not reveal which usernames exist.
+    dummyHash ??= hashPassword(randomPassword());
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
+    if (!user || !ok) {
+      loginLimiter.fail(req.ip, username);
+      throw new SkiffError('UNAUTHORIZED', 'username or password is wrong');
+    }
+    loginLimiter.succeed(req.ip, username);
+    const { token, hash } = mintToken('skh_');
+    const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000).toISOString();
+    await db.createToken({ kind: 'session', hash, name: 'session', userId: user.id, customerId: null, scopes: [], expiresAt });
+    await db.appendAudit({ actor: `user:${user.username}`, action: 'login', target: `user:${user.username}`, address: req.ip });
+    return { token, expiresAt, username: user.username, role: user.role };
+  });
+
+  app.post('/logout', { schema: { tags: ['session'], summary: 'Revoke the token used for this call', security: SECURITY, body: EMPTY_BODY } }, async (req) => {
+    const p = principalOf(req);
+    await db.revokeToken(p.tokenId);
+    await audit(app, req, 'logout', `token:${p.tokenId}`);
+    return { revoked: p.tokenId };
+  });
+
+  app.get('/whoami', { schema: { tags: ['session'], summary: 'The caller', security: SECURITY } }, async (req) => {
+    const p = principalOf(req);
+    if (p.kind === 'customer') return { kind: 'customer', customer: p.customerName };
+    return { kind: 'user', username: p.username, role: p.role, scopes: [...p.scopes], roleScopes: roleScopes(p.role) };
+  });
+}
