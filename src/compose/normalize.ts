@@ -1,0 +1,67 @@
+// From a release's Compose document and a site's resolved values to the typed project the agent applies.
+import { SkiffError } from '../util/errors.ts';
+import { secretValues, settingsOf } from './config.ts';
+import { toServiceSpec } from './convert.ts';
+import { interpolate, mapStrings } from './interpolate.ts';
+import { formatPath, SyntaxIssue } from './issues.ts';
+import type { Issue } from './issues.ts';
+import { crossReferenceIssues } from './references.ts';
+import type { ComposeFile } from './schema.ts';
+import type { ComposeProject } from './types.ts';
+import { validateCompose } from './validate.ts';
+
+const INTERPOLATED_SECTIONS = ['services', 'volumes', 'networks'] as const;
+
+function fail(issues: readonly Issue[], redact: (text: string) => string, suffix = ''): never {
+  const [first] = issues;
+  const message = first === undefined ? 'is not valid' : `${formatPath(first.path)} ${first.message}`;
+  throw new SkiffError(first?.unsupported ? 'COMPOSE_UNSUPPORTED_KEY' : 'COMPOSE_INVALID', redact(`compose: ${message}${suffix}`));
+}
+
+function toProject(file: ComposeFile, config: ComposeProject['config']): ComposeProject {
+  const services = Object.fromEntries(Object.entries(file.services).map(([name, s]) => [name, toServiceSpec(name, s)]));
+  const networks = Object.keys(file.networks ?? {});
+  const usesDefault = Object.values(services).some((s) => s.networks.includes('default'));
+  if (usesDefault && !networks.includes('default')) networks.push('default');
+  return { services, volumes: Object.keys(file.volumes ?? {}), networks, config };
+}
+
+/**
+ * Interpolates `values` (from resolveValues) into the document, then checks it again, since values can break syntax.
+ * A declared setting without a value reads as ''; a name x-skiff.config does not declare is an error.
+ */
+export function normalizeCompose(raw: unknown, values: Readonly<Record<string, string>>): ComposeProject {
+  const plain = (text: string): string => text;
+  const checked = validateCompose(raw);
+  if ('issues' in checked) fail(checked.issues, plain);
+  const config = settingsOf(checked.file);
+  const secrets = secretValues(config, values);
+  const redact = (text: string): string => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+  const declared = new Set(config.map((s) => s.name));
+  const lookup = (name: string): string | undefined => (Object.hasOwn(values, name) ? values[name] : undefined);
+  const missing = (name: string): string => {
+    if (declared.has(name)) return '';
+    throw new SyntaxIssue(`uses \${${name}}, which is not a setting in x-skiff.config`);
+  };
+  const document = { ...(checked.raw as Record<string, unknown>) };
+  for (const section of INTERPOLATED_SECTIONS) {
+    if (document[section] === undefined) continue;
+    document[section] = mapStrings(
+      document[section],
+      (text, path) => {
+        try {
+          return interpolate(text, lookup, missing);
+        } catch (e) {
+          if (e instanceof SyntaxIssue) fail([{ path, message: e.message }], redact);
+          throw e;
+        }
+      },
+      [section],
+    );
+  }
+  const filled = validateCompose(document);
+  if ('issues' in filled) fail(filled.issues, redact, ' (with this site\'s settings filled in)');
+  const references = crossReferenceIssues(filled.file);
+  if (references.length > 0) fail(references, redact, ' (with this site\'s settings filled in)');
+  return toProject(filled.file, config);
+}
