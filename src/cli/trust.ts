@@ -8,7 +8,8 @@ interface Output {
 
 function positiveNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of days, e.g. 365');
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('expected a positive number of days, e.g. 365');
   return n;
 }
 
@@ -39,7 +40,9 @@ function revokedBy(before: RootMeta, after: RootMeta): string[] {
 }
 
 export function trustCommand(out: Output = process.stdout): Command {
-  const trust = new Command('trust').description("manage the vendor's trust root: root.json chain and signing keys");
+  const trust = new Command('trust').description(
+    "manage the vendor's trust root: root.json chain and signing keys",
+  );
 
   trust
     .command('init')
@@ -48,7 +51,10 @@ export function trustCommand(out: Output = process.stdout): Command {
     .option('--expires-days <n>', 'days until root.json expires', positiveNumber, 365)
     .option('--release-threshold <n>', 'release keys required to sign a release', positiveInteger, 1)
     .action(async (opts: { dir: string; expiresDays: number; releaseThreshold: number }) => {
-      const created = await initTrust(opts.dir, { expiresDays: opts.expiresDays, releaseThreshold: opts.releaseThreshold });
+      const created = await initTrust(opts.dir, {
+        expiresDays: opts.expiresDays,
+        releaseThreshold: opts.releaseThreshold,
+      });
       out.write(`created ${opts.dir}\n${describe(created.root)}\n`);
       out.write(`keep ${opts.dir}/keys private and backed up; give agents and hubs ${opts.dir}/root.json\n`);
     });
@@ -62,11 +68,17 @@ export function trustCommand(out: Output = process.stdout): Command {
     .option('--expires-days <n>', 'days until the new root.json expires', positiveNumber, 365)
     .action(async (opts: { dir: string; root: boolean; release: boolean; expiresDays: number }) => {
       const before = await loadTrustDir(opts.dir);
-      const after = await rotateTrust(opts.dir, { root: opts.root, release: opts.release, expiresDays: opts.expiresDays });
+      const after = await rotateTrust(opts.dir, {
+        root: opts.root,
+        release: opts.release,
+        expiresDays: opts.expiresDays,
+      });
       out.write(`rotated ${opts.dir}\n${describe(after.root)}\n`);
       const revoked = revokedBy(before.root, after.root);
       if (revoked.length > 0) out.write(`  revoked release keys: ${short(revoked)}\n`);
-      out.write(`bundles now carry root.1 .. root.${after.root.signed.version}; agents follow the chain on their next import\n`);
+      out.write(
+        `bundles now carry root.1 .. root.${after.root.signed.version}; agents follow the chain on their next import\n`,
+      );
     });
 
   trust
@@ -76,7 +88,11 @@ export function trustCommand(out: Output = process.stdout): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
       const loaded = await loadTrustDir(opts.dir);
-      out.write(opts.json ? `${showJson(loaded)}\n` : `${describe(loaded.root)}\n  chain: root.1 .. root.${loaded.chain.length}\n`);
+      out.write(
+        opts.json
+          ? `${showJson(loaded)}\n`
+          : `${describe(loaded.root)}\n  chain: root.1 .. root.${loaded.chain.length}\n`,
+      );
     });
 
   return trust;

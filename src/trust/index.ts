@@ -3,5 +3,20 @@ export { canonicalJson, canonicalBytes } from './canonical-json.ts';
 export { keyIdOf, signBytes } from './keys.ts';
 export { parseRoot, parseEnvelope, serializeRoot } from './parse.ts';
 export { initTrust, rotateTrust, loadTrustDir } from './trust-dir.ts';
-export { verifyThreshold, verifyRootSelfSigned, verifyRootChain, verifyRelease, checkRootExpiry } from './verify.ts';
-export type { Signature, SignatureEnvelope, RoleKeys, RoleName, PublicKeyEntry, RootSigned, RootMeta, TrustDir } from './types.ts';
+export {
+  verifyThreshold,
+  verifyRootSelfSigned,
+  verifyRootChain,
+  verifyRelease,
+  checkRootExpiry,
+} from './verify.ts';
+export type {
+  Signature,
+  SignatureEnvelope,
+  RoleKeys,
+  RoleName,
+  PublicKeyEntry,
+  RootSigned,
+  RootMeta,
+  TrustDir,
+} from './types.ts';

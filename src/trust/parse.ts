@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { SkiffError, type SkiffErrorCode } from '../util/errors.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { keyIdOf } from './keys.ts';
+import { keyIdOf, sameKeyId } from './keys.ts';
 import type { RootMeta, SignatureEnvelope } from './types.ts';
 
 const keyIdSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a key id (64 lowercase hex characters)');
@@ -36,9 +36,15 @@ function fieldOf(path: readonly PropertyKey[]): string {
 
 function parseJson(bytes: Uint8Array | string, what: string, code: SkiffErrorCode): unknown {
   try {
-    return JSON.parse(typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return JSON.parse(
+      typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes),
+    );
   } catch (e) {
-    throw new SkiffError(code, `${what} is not valid JSON (${(e as Error).message}): restore the file from the vendor`, { cause: e });
+    throw new SkiffError(
+      code,
+      `${what} is not valid JSON (${(e as Error).message}): restore the file from the vendor`,
+      { cause: e },
+    );
   }
 }
 
@@ -58,24 +64,37 @@ function checkRootConsistency(root: RootMeta, what: string): void {
     try {
       actual = keyIdOf(Buffer.from(key.public, 'base64'));
     } catch (e) {
-      throw new SkiffError('TRUST_INVALID', `${what}: signed.keys.${keyid}.public is not an ed25519 public key`, { cause: e });
+      throw new SkiffError(
+        'TRUST_INVALID',
+        `${what}: signed.keys.${keyid}.public is not an ed25519 public key`,
+        { cause: e },
+      );
     }
-    if (actual !== keyid) {
-      throw new SkiffError('TRUST_INVALID', `${what}: signed.keys.${keyid}: key id does not match the sha256 of its public key`);
+    if (!sameKeyId(actual, keyid)) {
+      throw new SkiffError(
+        'TRUST_INVALID',
+        `${what}: signed.keys.${keyid}: key id does not match the sha256 of its public key`,
+      );
     }
   }
   for (const role of ['root', 'release'] as const) {
     const { keyids, threshold } = roles[role];
     keyids.forEach((keyid, i) => {
       if (!(keyid in keys)) {
-        throw new SkiffError('TRUST_INVALID', `${what}: signed.roles.${role}.keyids.${i}: key ${keyid.slice(0, 8)} is not in signed.keys`);
+        throw new SkiffError(
+          'TRUST_INVALID',
+          `${what}: signed.roles.${role}.keyids.${i}: key ${keyid.slice(0, 8)} is not in signed.keys`,
+        );
       }
     });
     if (new Set(keyids).size !== keyids.length) {
       throw new SkiffError('TRUST_INVALID', `${what}: signed.roles.${role}.keyids: lists a key twice`);
     }
     if (threshold > keyids.length) {
-      throw new SkiffError('TRUST_INVALID', `${what}: signed.roles.${role}.threshold: ${threshold} exceeds the ${keyids.length} key(s) of the role`);
+      throw new SkiffError(
+        'TRUST_INVALID',
+        `${what}: signed.roles.${role}.threshold: ${threshold} exceeds the ${keyids.length} key(s) of the role`,
+      );
     }
   }
 }

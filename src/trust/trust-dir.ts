@@ -11,9 +11,24 @@ import { z } from 'zod';
 import { SkiffError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs-atomic.ts';
 import { canonicalBytes, canonicalJson } from './canonical-json.ts';
-import { generateSigningKey, privateKeyPem, signBytes, signingKeyFromPem, type SigningKey } from './keys.ts';
+import {
+  generateSigningKey,
+  privateKeyPem,
+  sameKeyId,
+  signBytes,
+  signingKeyFromPem,
+  type SigningKey,
+} from './keys.ts';
 import { parseRoot, serializeRoot } from './parse.ts';
-import type { PublicKeyEntry, RoleKeys, RoleName, RootMeta, RootSigned, SignatureEnvelope, TrustDir } from './types.ts';
+import type {
+  PublicKeyEntry,
+  RoleKeys,
+  RoleName,
+  RootMeta,
+  RootSigned,
+  SignatureEnvelope,
+  TrustDir,
+} from './types.ts';
 import { verifyRootSelfSigned, walkRootChain } from './verify.ts';
 
 const DAY_MS = 86_400_000;
@@ -71,7 +86,11 @@ async function readText(path: string, what: string, fix: string): Promise<string
     return await readFile(path, 'utf8');
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new SkiffError(missing ? 'NOT_FOUND' : 'TRUST_INVALID', `cannot read ${what} (${missing ? 'missing' : (e as Error).message}): ${fix}`, { cause: e });
+    throw new SkiffError(
+      missing ? 'NOT_FOUND' : 'TRUST_INVALID',
+      `cannot read ${what} (${missing ? 'missing' : (e as Error).message}): ${fix}`,
+      { cause: e },
+    );
   }
 }
 
@@ -95,15 +114,27 @@ const keysFileOf = (rootKeys: readonly SigningKey[], releaseKeys: readonly Signi
   release: releaseKeys.map((k) => ({ keyid: k.keyid, file: keyFile('release', k) })),
 });
 
-export async function initTrust(dir: string, opts: { expiresDays?: number; releaseThreshold?: number } = {}): Promise<TrustDir> {
+export async function initTrust(
+  dir: string,
+  opts: { expiresDays?: number; releaseThreshold?: number } = {},
+): Promise<TrustDir> {
   const expiresDays = checkExpiresDays(opts.expiresDays);
   const releaseThreshold = opts.releaseThreshold ?? 1;
   if (!Number.isInteger(releaseThreshold) || releaseThreshold < 1) {
-    throw new SkiffError('INVALID_INPUT', `release threshold ${releaseThreshold} is not a whole number of at least 1`);
+    throw new SkiffError(
+      'INVALID_INPUT',
+      `release threshold ${releaseThreshold} is not a whole number of at least 1`,
+    );
   }
-  const existing = await readFile(join(dir, 'root.json')).then(() => true, () => false);
+  const existing = await readFile(join(dir, 'root.json')).then(
+    () => true,
+    () => false,
+  );
   if (existing) {
-    throw new SkiffError('CONFLICT', `${dir} already holds a root.json: use \`skiff trust rotate --dir ${dir}\` to change its keys`);
+    throw new SkiffError(
+      'CONFLICT',
+      `${dir} already holds a root.json: use \`skiff trust rotate --dir ${dir}\` to change its keys`,
+    );
   }
   const rootKey = generateSigningKey();
   const releaseKeys = Array.from({ length: releaseThreshold }, generateSigningKey);
@@ -127,21 +158,40 @@ export async function initTrust(dir: string, opts: { expiresDays?: number; relea
 async function readChain(dir: string): Promise<RootMeta[]> {
   const rootsDir = join(dir, 'roots');
   const names = await readdir(rootsDir).catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', `${rootsDir} is missing: run \`skiff trust init --dir ${dir}\` first`, { cause: e });
+    throw new SkiffError('NOT_FOUND', `${rootsDir} is missing: run \`skiff trust init --dir ${dir}\` first`, {
+      cause: e,
+    });
   });
-  const versions = names.flatMap((n) => ROOT_FILE.exec(n)?.[1] ?? []).map(Number).sort((a, b) => a - b);
+  const versions = names
+    .flatMap((n) => ROOT_FILE.exec(n)?.[1] ?? [])
+    .map(Number)
+    .sort((a, b) => a - b);
   const chain: RootMeta[] = [];
   for (const [i, version] of versions.entries()) {
     const what = `roots/root.${version}.json`;
-    if (version !== i + 1) throw new SkiffError('TRUST_INVALID', `${dir}: roots/root.${i + 1}.json is missing: restore it from your backup`);
-    const root = parseRoot(await readText(join(rootsDir, `root.${version}.json`), what, 'restore it from your backup'), what);
+    if (version !== i + 1)
+      throw new SkiffError(
+        'TRUST_INVALID',
+        `${dir}: roots/root.${i + 1}.json is missing: restore it from your backup`,
+      );
+    const root = parseRoot(
+      await readText(join(rootsDir, `root.${version}.json`), what, 'restore it from your backup'),
+      what,
+    );
     if (root.signed.version !== version) {
-      throw new SkiffError('TRUST_INVALID', `${what}: signed.version is ${root.signed.version}, not ${version}: restore it from your backup`);
+      throw new SkiffError(
+        'TRUST_INVALID',
+        `${what}: signed.version is ${root.signed.version}, not ${version}: restore it from your backup`,
+      );
     }
     chain.push(root);
   }
   const first = chain[0];
-  if (!first) throw new SkiffError('NOT_FOUND', `${rootsDir} holds no root.<n>.json: run \`skiff trust init --dir ${dir}\` first`);
+  if (!first)
+    throw new SkiffError(
+      'NOT_FOUND',
+      `${rootsDir} holds no root.<n>.json: run \`skiff trust init --dir ${dir}\` first`,
+    );
   verifyRootSelfSigned(first);
   walkRootChain(chain, first);
   return chain;
@@ -153,30 +203,53 @@ async function readKeysFile(dir: string): Promise<KeysFile> {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new SkiffError('TRUST_INVALID', `${dir}/keys.json is not valid JSON: restore it from your backup`, { cause: e });
+    throw new SkiffError('TRUST_INVALID', `${dir}/keys.json is not valid JSON: restore it from your backup`, {
+      cause: e,
+    });
   }
   const result = keysFileSchema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new SkiffError('TRUST_INVALID', `${dir}/keys.json: ${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    throw new SkiffError(
+      'TRUST_INVALID',
+      `${dir}/keys.json: ${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return result.data;
 }
 
 /** Loads the current private keys of a role and checks they are what the latest root lists and enough to meet its threshold. */
-async function loadRoleKeys(dir: string, refs: KeysFile, role: RoleName, root: RootSigned): Promise<SigningKey[]> {
+async function loadRoleKeys(
+  dir: string,
+  refs: KeysFile,
+  role: RoleName,
+  root: RootSigned,
+): Promise<SigningKey[]> {
   const keys: SigningKey[] = [];
   for (const ref of refs[role]) {
-    const key = signingKeyFromPem(await readText(join(dir, ref.file), ref.file, 'restore it from your key backup'), ref.file);
-    if (key.keyid !== ref.keyid) throw new SkiffError('TRUST_INVALID', `${ref.file} holds key ${key.keyid.slice(0, 8)}, not ${ref.keyid.slice(0, 8)} as keys.json says`);
+    const key = signingKeyFromPem(
+      await readText(join(dir, ref.file), ref.file, 'restore it from your key backup'),
+      ref.file,
+    );
+    if (!sameKeyId(key.keyid, ref.keyid))
+      throw new SkiffError(
+        'TRUST_INVALID',
+        `${ref.file} holds key ${key.keyid.slice(0, 8)}, not ${ref.keyid.slice(0, 8)} as keys.json says`,
+      );
     if (!root.roles[role].keyids.includes(key.keyid)) {
-      throw new SkiffError('TRUST_INVALID', `keys.json names ${ref.file}, which root version ${root.version} does not list as a ${role} key`);
+      throw new SkiffError(
+        'TRUST_INVALID',
+        `keys.json names ${ref.file}, which root version ${root.version} does not list as a ${role} key`,
+      );
     }
     keys.push(key);
   }
   const need = root.roles[role].threshold;
   if (keys.length < need) {
-    throw new SkiffError('TRUST_INVALID', `keys.json names ${keys.length} ${role} key(s) but root version ${root.version} requires ${need}: restore the missing keys`);
+    throw new SkiffError(
+      'TRUST_INVALID',
+      `keys.json names ${keys.length} ${role} key(s) but root version ${root.version} requires ${need}: restore the missing keys`,
+    );
   }
   return keys;
 }
@@ -188,12 +261,19 @@ interface LoadedState {
 }
 
 async function loadState(dir: string): Promise<LoadedState> {
-  const published = await readText(join(dir, 'root.json'), `${dir}/root.json`, `run \`skiff trust init --dir ${dir}\` first`);
+  const published = await readText(
+    join(dir, 'root.json'),
+    `${dir}/root.json`,
+    `run \`skiff trust init --dir ${dir}\` first`,
+  );
   const chain = await readChain(dir);
   const latest = chain[chain.length - 1];
   if (!latest || canonicalJson(parseRoot(published, 'root.json')) !== canonicalJson(latest)) {
     const n = latest?.signed.version ?? 0;
-    throw new SkiffError('TRUST_INVALID', `${dir}/root.json differs from roots/root.${n}.json: copy roots/root.${n}.json over root.json`);
+    throw new SkiffError(
+      'TRUST_INVALID',
+      `${dir}/root.json differs from roots/root.${n}.json: copy roots/root.${n}.json over root.json`,
+    );
   }
   return { chain, latest, refs: await readKeysFile(dir) };
 }
@@ -205,21 +285,28 @@ export async function loadTrustDir(dir: string): Promise<TrustDir> {
 }
 
 /** Writes root N+1 with a new root key and/or new release keys (revoking the old ones), signed by root N's and its own root keys. */
-export async function rotateTrust(dir: string, opts: { root?: boolean; release?: boolean; expiresDays?: number } = {}): Promise<TrustDir> {
+export async function rotateTrust(
+  dir: string,
+  opts: { root?: boolean; release?: boolean; expiresDays?: number } = {},
+): Promise<TrustDir> {
   const expiresDays = checkExpiresDays(opts.expiresDays);
   const { chain, latest, refs } = await loadState(dir);
   const cur = latest.signed;
   const oldRootKeys = await loadRoleKeys(dir, refs, 'root', cur);
   const oldReleaseKeys = await loadRoleKeys(dir, refs, 'release', cur);
   const rootKeys = opts.root === false ? oldRootKeys : [generateSigningKey()];
-  const releaseKeys = opts.release === false ? oldReleaseKeys : Array.from({ length: cur.roles.release.threshold }, generateSigningKey);
+  const releaseKeys =
+    opts.release === false
+      ? oldReleaseKeys
+      : Array.from({ length: cur.roles.release.threshold }, generateSigningKey);
   const roles = {
     root: opts.root === false ? cur.roles.root : roleOf(rootKeys, 1),
     release: opts.release === false ? cur.roles.release : roleOf(releaseKeys, cur.roles.release.threshold),
   };
   const keys: Record<string, PublicKeyEntry> = {};
   for (const keyid of [...roles.root.keyids, ...roles.release.keyids]) {
-    const entry = cur.keys[keyid] ?? [...rootKeys, ...releaseKeys].find((k) => k.keyid === keyid)?.publicEntry;
+    const entry =
+      cur.keys[keyid] ?? [...rootKeys, ...releaseKeys].find((k) => k.keyid === keyid)?.publicEntry;
     if (entry) keys[keyid] = entry;
   }
   const signed: RootSigned = {

@@ -1,17 +1,18 @@
 // Verification: signature thresholds, the root rotation chain, expiry, and release signatures (with revocation).
-import { createPublicKey, timingSafeEqual, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import { SkiffError } from '../util/errors.ts';
 import { canonicalBytes } from './canonical-json.ts';
-import { keyIdOf } from './keys.ts';
-import type { PublicKeyEntry, RoleName, RootMeta, RootSigned, Signature, SignatureEnvelope } from './types.ts';
+import { keyIdOf, sameKeyId } from './keys.ts';
+import type {
+  PublicKeyEntry,
+  RoleName,
+  RootMeta,
+  RootSigned,
+  Signature,
+  SignatureEnvelope,
+} from './types.ts';
 
 const id8 = (keyid: string): string => keyid.slice(0, 8);
-
-function sameKeyId(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === 32 && y.length === 32 && timingSafeEqual(x, y);
-}
 
 function signatureVerifies(keyid: string, entry: PublicKeyEntry, sig: Signature, bytes: Uint8Array): boolean {
   try {
@@ -25,7 +26,12 @@ function signatureVerifies(keyid: string, entry: PublicKeyEntry, sig: Signature,
 }
 
 /** How many distinct keys of `role` made a valid signature over `bytes`. */
-export function verifyThreshold(root: RootSigned, role: RoleName, bytes: Uint8Array, sigs: readonly Signature[]): number {
+export function verifyThreshold(
+  root: RootSigned,
+  role: RoleName,
+  bytes: Uint8Array,
+  sigs: readonly Signature[],
+): number {
   const allowed = new Set(root.roles[role].keyids);
   const valid = new Set<string>();
   for (const sig of sigs) {
@@ -86,20 +92,30 @@ export function checkRootExpiry(root: RootMeta, now: Date = new Date()): void {
  * Walks a chain (root.1..root.N as carried in a bundle) from `trusted`, the root the verifier already trusts
  * (pinned or persisted), and returns the newest root reached; a chain that does not go past `trusted` returns it.
  */
-export function verifyRootChain(chain: readonly RootMeta[], trusted: RootMeta, now: Date = new Date()): RootMeta {
+export function verifyRootChain(
+  chain: readonly RootMeta[],
+  trusted: RootMeta,
+  now: Date = new Date(),
+): RootMeta {
   const latest = walkRootChain(chain, trusted);
   checkRootExpiry(latest, now);
   return latest;
 }
 
 /** The root version that removed `sig`'s key from the release role, if that key validly signed `bytes` in an earlier root. */
-function revokingVersion(sig: Signature, bytes: Uint8Array, root: RootMeta, chain: readonly RootMeta[]): number | undefined {
+function revokingVersion(
+  sig: Signature,
+  bytes: Uint8Array,
+  root: RootMeta,
+  chain: readonly RootMeta[],
+): number | undefined {
   let lastHad: number | undefined;
   for (const earlier of chain) {
     const { version, roles, keys } = earlier.signed;
     const entry = keys[sig.keyid];
     if (version >= root.signed.version || !roles.release.keyids.includes(sig.keyid) || !entry) continue;
-    if (signatureVerifies(sig.keyid, entry, sig, bytes) && (lastHad === undefined || version > lastHad)) lastHad = version;
+    if (signatureVerifies(sig.keyid, entry, sig, bytes) && (lastHad === undefined || version > lastHad))
+      lastHad = version;
   }
   if (lastHad === undefined) return undefined;
   const after = lastHad;
@@ -113,7 +129,12 @@ function revokingVersion(sig: Signature, bytes: Uint8Array, root: RootMeta, chai
  * Requires a threshold of `root`'s release keys to have signed exactly `releaseBytes`.
  * `chain` (earlier roots) only serves to tell a revoked key (KEY_REVOKED) from an unknown one (SIGNATURE_INVALID).
  */
-export function verifyRelease(root: RootMeta, releaseBytes: Uint8Array, envelope: SignatureEnvelope, chain: readonly RootMeta[] = []): void {
+export function verifyRelease(
+  root: RootMeta,
+  releaseBytes: Uint8Array,
+  envelope: SignatureEnvelope,
+  chain: readonly RootMeta[] = [],
+): void {
   const { version, roles } = root.signed;
   const need = roles.release.threshold;
   const count = verifyThreshold(root.signed, 'release', releaseBytes, envelope.signatures);
@@ -122,7 +143,10 @@ export function verifyRelease(root: RootMeta, releaseBytes: Uint8Array, envelope
   for (const sig of outsiders) {
     const revokedBy = revokingVersion(sig, releaseBytes, root, chain);
     if (revokedBy !== undefined) {
-      throw new SkiffError('KEY_REVOKED', `release is signed by key ${id8(sig.keyid)}, which root version ${revokedBy} revoked`);
+      throw new SkiffError(
+        'KEY_REVOKED',
+        `release is signed by key ${id8(sig.keyid)}, which root version ${revokedBy} revoked`,
+      );
     }
   }
   const insiders = envelope.signatures.filter((s) => roles.release.keyids.includes(s.keyid));
@@ -137,7 +161,10 @@ export function verifyRelease(root: RootMeta, releaseBytes: Uint8Array, envelope
     );
   }
   if (count > 0) {
-    throw new SkiffError('SIGNATURE_INVALID', `release has ${count} valid signature(s) of the ${need} required by root version ${version}: ask the vendor to sign it with more release keys`);
+    throw new SkiffError(
+      'SIGNATURE_INVALID',
+      `release has ${count} valid signature(s) of the ${need} required by root version ${version}: ask the vendor to sign it with more release keys`,
+    );
   }
   const ids = outsiders.map((s) => id8(s.keyid)).join(', ') || 'none';
   throw new SkiffError(

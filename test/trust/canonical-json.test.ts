@@ -17,7 +17,10 @@ test('the same value in any key order yields the same bytes', () => {
 });
 
 test('keys sort by UTF-16 code units and numbers use the ECMAScript form', () => {
-  assert.equal(canonicalJson({ '\u00e9': 1, z: 2, Z: 3, '10': 4, '9': 5 }), '{"10":4,"9":5,"Z":3,"z":2,"\u00e9":1}');
+  assert.equal(
+    canonicalJson({ '\u00e9': 1, z: 2, Z: 3, '10': 4, '9': 5 }),
+    '{"10":4,"9":5,"Z":3,"z":2,"\u00e9":1}',
+  );
   assert.equal(canonicalJson([1.0, 1e21, 0.1, -0, 1e-7]), '[1,1e+21,0.1,0,1e-7]');
 });
 

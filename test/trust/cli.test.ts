@@ -27,7 +27,11 @@ test('init, rotate and show print short summaries', async (t) => {
 
   const shown = await run(['show', '--dir', dir]);
   assert.match(shown, /version 2[\s\S]*chain: root\.1 \.\. root\.2/);
-  const json = JSON.parse(await run(['show', '--dir', dir, '--json'])) as { version: number; chain: number; roles: { release: { keyids: string[] } } };
+  const json = JSON.parse(await run(['show', '--dir', dir, '--json'])) as {
+    version: number;
+    chain: number;
+    roles: { release: { keyids: string[] } };
+  };
   assert.equal(json.version, 2);
   assert.equal(json.chain, 2);
   assert.equal(json.roles.release.keyids.length, 1);

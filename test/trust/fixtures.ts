@@ -24,6 +24,10 @@ export function throwsCode(fn: () => unknown, code: SkiffErrorCode, message?: Re
   assert.throws(fn, (e) => matches(e, code, message));
 }
 
-export async function rejectsCode(promise: Promise<unknown>, code: SkiffErrorCode, message?: RegExp): Promise<void> {
+export async function rejectsCode(
+  promise: Promise<unknown>,
+  code: SkiffErrorCode,
+  message?: RegExp,
+): Promise<void> {
   await assert.rejects(promise, (e) => matches(e, code, message));
 }

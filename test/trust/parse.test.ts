@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import { initTrust, keyIdOf, parseEnvelope, parseRoot, serializeRoot, type RootMeta } from '../../src/trust/index.ts';
+import {
+  initTrust,
+  keyIdOf,
+  parseEnvelope,
+  parseRoot,
+  serializeRoot,
+  type RootMeta,
+} from '../../src/trust/index.ts';
 import { tempTrustDir, throwsCode } from './fixtures.ts';
 
 type Json = Record<string, unknown>;
@@ -32,19 +39,41 @@ test('each bad field is named in a TRUST_INVALID error', async (t) => {
   const root = await newRoot(t);
   const keyid = Object.keys(root.signed.keys)[0] ?? '';
   const cases: Array<[string, readonly string[], unknown, RegExp]> = [
-    ['threshold 0', ['signed', 'roles', 'release', 'threshold'], 0, /^root\.json: signed\.roles\.release\.threshold: /],
+    [
+      'threshold 0',
+      ['signed', 'roles', 'release', 'threshold'],
+      0,
+      /^root\.json: signed\.roles\.release\.threshold: /,
+    ],
     ['version as string', ['signed', 'version'], '2', /signed\.version: /],
     ['no expiry', ['signed', 'expires'], undefined, /signed\.expires: /],
     ['expiry not a date', ['signed', 'expires'], 'next year', /signed\.expires: /],
     ['wrong type', ['signed', '_type'], 'targets', /signed\._type: /],
     ['unknown field', ['signed', 'extra'], 1, /signed: .*extra/],
-    ['rsa key type', ['signed', 'keys', keyid, 'keytype'], 'rsa', new RegExp(`signed\\.keys\\.${keyid}\\.keytype: `)],
+    [
+      'rsa key type',
+      ['signed', 'keys', keyid, 'keytype'],
+      'rsa',
+      new RegExp(`signed\\.keys\\.${keyid}\\.keytype: `),
+    ],
     ['bad signature encoding', ['signatures', '0', 'sig'], '***', /signatures\.0\.sig: /],
-    ['role names an undeclared key', ['signed', 'roles', 'root', 'keyids'], ['0'.repeat(64)], /signed\.roles\.root\.keyids\.0: key 00000000 is not in signed\.keys/],
-    ['threshold above key count', ['signed', 'roles', 'root', 'threshold'], 2, /signed\.roles\.root\.threshold: 2 exceeds the 1 key/],
+    [
+      'role names an undeclared key',
+      ['signed', 'roles', 'root', 'keyids'],
+      ['0'.repeat(64)],
+      /signed\.roles\.root\.keyids\.0: key 00000000 is not in signed\.keys/,
+    ],
+    [
+      'threshold above key count',
+      ['signed', 'roles', 'root', 'threshold'],
+      2,
+      /signed\.roles\.root\.threshold: 2 exceeds the 1 key/,
+    ],
   ];
   for (const [name, path, to, message] of cases) {
-    await t.test(name, () => throwsCode(() => parseRoot(JSON.stringify(withField(root, path, to))), 'TRUST_INVALID', message));
+    await t.test(name, () =>
+      throwsCode(() => parseRoot(JSON.stringify(withField(root, path, to))), 'TRUST_INVALID', message),
+    );
   }
 });
 
@@ -53,7 +82,11 @@ test('a key id that is not the hash of its public key is refused', async (t) => 
   const keyid = Object.keys(root.signed.keys)[0] ?? '';
   const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
   const broken = withField(root, ['signed', 'keys', keyid, 'public'], other.toString('base64'));
-  throwsCode(() => parseRoot(JSON.stringify(broken), 'roots/root.1.json'), 'TRUST_INVALID', new RegExp(`^roots/root\\.1\\.json: signed\\.keys\\.${keyid}: key id does not match`));
+  throwsCode(
+    () => parseRoot(JSON.stringify(broken), 'roots/root.1.json'),
+    'TRUST_INVALID',
+    new RegExp(`^roots/root\\.1\\.json: signed\\.keys\\.${keyid}: key id does not match`),
+  );
 });
 
 test('text that is not JSON or not UTF-8 is TRUST_INVALID', () => {
@@ -64,14 +97,23 @@ test('text that is not JSON or not UTF-8 is TRUST_INVALID', () => {
 test('keyIdOf is the hex sha256 of the SPKI DER and refuses non-ed25519 keys', () => {
   const der = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
   assert.match(keyIdOf(der), /^[0-9a-f]{64}$/);
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+    format: 'der',
+    type: 'spki',
+  });
   throwsCode(() => keyIdOf(ec), 'TRUST_INVALID', /not ed25519/);
 });
 
 test('a malformed signature envelope is SIGNATURE_INVALID naming the field', () => {
   throwsCode(() => parseEnvelope('{"signatures":[]}'), 'SIGNATURE_INVALID', /^release\.sig: signatures: /);
-  throwsCode(() => parseEnvelope('{"signatures":[{"keyid":"abc","sig":"AA=="}]}'), 'SIGNATURE_INVALID', /signatures\.0\.keyid: /);
+  throwsCode(
+    () => parseEnvelope('{"signatures":[{"keyid":"abc","sig":"AA=="}]}'),
+    'SIGNATURE_INVALID',
+    /signatures\.0\.keyid: /,
+  );
   throwsCode(() => parseEnvelope('nope'), 'SIGNATURE_INVALID', /release\.sig is not valid JSON/);
   const keyid = 'a'.repeat(64);
-  assert.deepEqual(parseEnvelope(`{"signatures":[{"keyid":"${keyid}","sig":"AA=="}]}`), { signatures: [{ keyid, sig: 'AA==' }] });
+  assert.deepEqual(parseEnvelope(`{"signatures":[{"keyid":"${keyid}","sig":"AA=="}]}`), {
+    signatures: [{ keyid, sig: 'AA==' }],
+  });
 });

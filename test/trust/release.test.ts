@@ -4,7 +4,15 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { initTrust, parseEnvelope, rotateTrust, signBytes, verifyRelease, verifyRootChain, verifyThreshold } from '../../src/trust/index.ts';
+import {
+  initTrust,
+  parseEnvelope,
+  rotateTrust,
+  signBytes,
+  verifyRelease,
+  verifyRootChain,
+  verifyThreshold,
+} from '../../src/trust/index.ts';
 import { tempTrustDir, throwsCode } from './fixtures.ts';
 
 const release = new TextEncoder().encode('{"app":"netmon","version":"1.2.3"}');
@@ -28,7 +36,11 @@ test('a release signed with the old release key after rotation is KEY_REVOKED, n
     'KEY_REVOKED',
     new RegExp(`^release is signed by key ${oldKey.slice(0, 8)}, which root version 2 revoked$`),
   );
-  throwsCode(() => verifyRelease(v2.root, release, oldEnvelope), 'SIGNATURE_INVALID', /does not list as release keys/);
+  throwsCode(
+    () => verifyRelease(v2.root, release, oldEnvelope),
+    'SIGNATURE_INVALID',
+    /does not list as release keys/,
+  );
   verifyRelease(v2.root, release, v2.signRelease(release), v2.chain);
 });
 
@@ -39,7 +51,11 @@ test('an agent that knows root 2 refuses a bundle carrying only root 1 and the r
   const v2 = await rotateTrust(dir);
   const trusted = verifyRootChain(v1.chain, v2.root);
   assert.equal(trusted, v2.root);
-  throwsCode(() => verifyRelease(trusted, release, oldEnvelope, [...v1.chain, v2.root]), 'KEY_REVOKED', /root version 2 revoked/);
+  throwsCode(
+    () => verifyRelease(trusted, release, oldEnvelope, [...v1.chain, v2.root]),
+    'KEY_REVOKED',
+    /root version 2 revoked/,
+  );
 });
 
 test('the revoking version is the first root without the key, not the latest', async (t) => {
@@ -48,13 +64,21 @@ test('the revoking version is the first root without the key, not the latest', a
   const oldEnvelope = v1.signRelease(release);
   await rotateTrust(dir);
   const v3 = await rotateTrust(dir, { release: false });
-  throwsCode(() => verifyRelease(v3.root, release, oldEnvelope, v3.chain), 'KEY_REVOKED', /root version 2 revoked/);
+  throwsCode(
+    () => verifyRelease(v3.root, release, oldEnvelope, v3.chain),
+    'KEY_REVOKED',
+    /root version 2 revoked/,
+  );
 });
 
 test('a release signed by an unknown key is SIGNATURE_INVALID', async (t) => {
   const trust = await initTrust(await tempTrustDir(t));
   const stranger = generateKeyPairSync('ed25519').privateKey;
-  throwsCode(() => verifyRelease(trust.root, release, { signatures: [signBytes(stranger, release)] }, trust.chain), 'SIGNATURE_INVALID', /not list as release keys/);
+  throwsCode(
+    () => verifyRelease(trust.root, release, { signatures: [signBytes(stranger, release)] }, trust.chain),
+    'SIGNATURE_INVALID',
+    /not list as release keys/,
+  );
 });
 
 test('a root key cannot sign releases', async (t) => {
@@ -70,7 +94,11 @@ test('tampered release bytes are SIGNATURE_INVALID', async (t) => {
   const trust = await initTrust(await tempTrustDir(t));
   const envelope = trust.signRelease(release);
   const tampered = new TextEncoder().encode('{"app":"netmon","version":"1.2.4"}');
-  throwsCode(() => verifyRelease(trust.root, tampered, envelope, trust.chain), 'SIGNATURE_INVALID', /does not verify: the release was modified/);
+  throwsCode(
+    () => verifyRelease(trust.root, tampered, envelope, trust.chain),
+    'SIGNATURE_INVALID',
+    /does not verify: the release was modified/,
+  );
 });
 
 test('a corrupted signature is SIGNATURE_INVALID', async (t) => {
@@ -79,7 +107,11 @@ test('a corrupted signature is SIGNATURE_INVALID', async (t) => {
   assert.ok(sig);
   const bad = Buffer.from(sig.sig, 'base64');
   bad[0] = (bad[0] ?? 0) ^ 0xff;
-  throwsCode(() => verifyRelease(trust.root, release, { signatures: [{ keyid: sig.keyid, sig: bad.toString('base64') }] }), 'SIGNATURE_INVALID');
+  throwsCode(
+    () =>
+      verifyRelease(trust.root, release, { signatures: [{ keyid: sig.keyid, sig: bad.toString('base64') }] }),
+    'SIGNATURE_INVALID',
+  );
 });
 
 test('a threshold of two release keys needs two distinct valid signatures', async (t) => {
@@ -89,6 +121,14 @@ test('a threshold of two release keys needs two distinct valid signatures', asyn
   verifyRelease(trust.root, release, envelope);
   const [first] = envelope.signatures;
   assert.ok(first);
-  assert.equal(verifyThreshold(trust.root.signed, 'release', release, [first, first]), 1, 'the same key counts once');
-  throwsCode(() => verifyRelease(trust.root, release, { signatures: [first, first] }), 'SIGNATURE_INVALID', /1 valid signature\(s\) of the 2 required by root version 1/);
+  assert.equal(
+    verifyThreshold(trust.root.signed, 'release', release, [first, first]),
+    1,
+    'the same key counts once',
+  );
+  throwsCode(
+    () => verifyRelease(trust.root, release, { signatures: [first, first] }),
+    'SIGNATURE_INVALID',
+    /1 valid signature\(s\) of the 2 required by root version 1/,
+  );
 });

@@ -48,7 +48,11 @@ test('rotating twice yields a chain that verifies from root 1', async (t) => {
 test('a verifier that already trusts a newer root skips older roots and keeps its own', async (t) => {
   const [r1, r2, r3] = await threeRoots(t);
   assert.equal(verifyRootChain([r1, r2, r3], r2), r3);
-  assert.equal(verifyRootChain([r1, r2], r3), r3, 'a bundle that stops at root 2 does not take the agent back');
+  assert.equal(
+    verifyRootChain([r1, r2], r3),
+    r3,
+    'a bundle that stops at root 2 does not take the agent back',
+  );
   assert.equal(verifyRootChain([], r2), r2);
 });
 
@@ -56,14 +60,22 @@ test('a root whose signature by the previous root key was removed is refused', a
   const [r1, r2, r3] = await threeRoots(t);
   const oldKey = r1.signed.roles.root.keyids[0];
   const stripped: RootMeta = { ...r2, signatures: r2.signatures.filter((s) => s.keyid !== oldKey) };
-  throwsCode(() => verifyRootChain([r1, stripped, r3], r1), 'TRUST_INVALID', /root\.json version 2 .*root version 1's root keys/);
+  throwsCode(
+    () => verifyRootChain([r1, stripped, r3], r1),
+    'TRUST_INVALID',
+    /root\.json version 2 .*root version 1's root keys/,
+  );
 });
 
 test("a root without its own new root key's signature is refused", async (t) => {
   const [r1, r2] = await threeRoots(t);
   const newKey = r2.signed.roles.root.keyids[0];
   const stripped: RootMeta = { ...r2, signatures: r2.signatures.filter((s) => s.keyid !== newKey) };
-  throwsCode(() => verifyRootChain([r1, stripped], r1), 'TRUST_INVALID', /root\.json version 2 .*its own root keys/);
+  throwsCode(
+    () => verifyRootChain([r1, stripped], r1),
+    'TRUST_INVALID',
+    /root\.json version 2 .*its own root keys/,
+  );
 });
 
 test('a forged signature under a trusted key id is refused', async (t) => {
@@ -71,14 +83,20 @@ test('a forged signature under a trusted key id is refused', async (t) => {
   const impostor = generateKeyPairSync('ed25519').privateKey;
   const forged: RootMeta = {
     ...r2,
-    signatures: r2.signatures.map((s) => ({ keyid: s.keyid, sig: signBytes(impostor, canonicalBytes(r2.signed)).sig })),
+    signatures: r2.signatures.map((s) => ({
+      keyid: s.keyid,
+      sig: signBytes(impostor, canonicalBytes(r2.signed)).sig,
+    })),
   };
   throwsCode(() => verifyRootChain([r1, forged], r1), 'TRUST_INVALID', /version 2/);
 });
 
 test('a root whose signed content was changed after signing is refused', async (t) => {
   const [r1, r2] = await threeRoots(t);
-  const changed: RootMeta = { ...r2, signed: { ...r2.signed, expires: new Date(Date.now() + 9999 * DAY_MS).toISOString() } };
+  const changed: RootMeta = {
+    ...r2,
+    signed: { ...r2.signed, expires: new Date(Date.now() + 9999 * DAY_MS).toISOString() },
+  };
   throwsCode(() => verifyRootChain([r1, changed], r1), 'TRUST_INVALID', /version 2/);
 });
 
@@ -92,13 +110,21 @@ test('a root signed only by a key outside the root role is refused', async (t) =
 
 test('a chain that skips a version is refused, naming the missing version', async (t) => {
   const [r1, , r3] = await threeRoots(t);
-  throwsCode(() => verifyRootChain([r1, r3], r1), 'TRUST_INVALID', /from version 1 to 3: root\.json version 2 is missing/);
+  throwsCode(
+    () => verifyRootChain([r1, r3], r1),
+    'TRUST_INVALID',
+    /from version 1 to 3: root\.json version 2 is missing/,
+  );
 });
 
 test('an expired latest root is refused with TRUST_EXPIRED naming its version and date', async (t) => {
   const [r1, r2, r3] = await threeRoots(t);
   const later = new Date(Date.now() + 400 * DAY_MS);
-  throwsCode(() => verifyRootChain([r1, r2, r3], r1, later), 'TRUST_EXPIRED', new RegExp(`version 3 expired on ${r3.signed.expires.replace(/\./g, '\\.')}: ask the vendor`));
+  throwsCode(
+    () => verifyRootChain([r1, r2, r3], r1, later),
+    'TRUST_EXPIRED',
+    new RegExp(`version 3 expired on ${r3.signed.expires.replace(/\./g, '\\.')}: ask the vendor`),
+  );
   throwsCode(() => verifyRootChain([], r1, later), 'TRUST_EXPIRED', /version 1 expired/);
 });
 

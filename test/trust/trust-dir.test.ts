@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { initTrust, loadTrustDir, parseRoot, rotateTrust, verifyRelease, verifyRootChain } from '../../src/trust/index.ts';
+import {
+  initTrust,
+  loadTrustDir,
+  parseRoot,
+  rotateTrust,
+  verifyRelease,
+  verifyRootChain,
+} from '../../src/trust/index.ts';
 import { rejectsCode, tempTrustDir } from './fixtures.ts';
 
 const DAY_MS = 86_400_000;
@@ -67,18 +74,29 @@ test('rotate replaces and revokes keys as asked, and keeps old private keys on d
   assert.deepEqual(v3.roles.root, v2.roles.root);
   assert.notDeepEqual(v3.roles.release.keyids, v2.roles.release.keyids);
   assert.ok(Date.parse(v3.expires) <= Date.now() + 30 * DAY_MS);
-  assert.deepEqual(Object.keys(v3.keys).sort(), [...v3.roles.root.keyids, ...v3.roles.release.keyids].sort(), 'revoked keys leave signed.keys');
+  assert.deepEqual(
+    Object.keys(v3.keys).sort(),
+    [...v3.roles.root.keyids, ...v3.roles.release.keyids].sort(),
+    'revoked keys leave signed.keys',
+  );
   const pems = await readdir(join(dir, 'keys'));
   assert.equal(pems.length, 4, 'two root keys and two release keys, old ones included');
   const keysJson = (await readJson(join(dir, 'keys.json'))) as { release: Array<{ keyid: string }> };
-  assert.deepEqual(keysJson.release.map((k) => k.keyid), v3.roles.release.keyids);
+  assert.deepEqual(
+    keysJson.release.map((k) => k.keyid),
+    v3.roles.release.keyids,
+  );
   const v4 = (await rotateTrust(dir, { root: false, release: false })).root.signed;
   assert.equal(v4.version, 4);
   assert.deepEqual(v4.roles, v3.roles);
 });
 
 test('load refuses a missing dir, a root.json that differs from the chain, and a gap in roots/', async (t) => {
-  await rejectsCode(loadTrustDir(await tempTrustDir(t)), 'NOT_FOUND', /root\.json \(missing\): run `skiff trust init/);
+  await rejectsCode(
+    loadTrustDir(await tempTrustDir(t)),
+    'NOT_FOUND',
+    /root\.json \(missing\): run `skiff trust init/,
+  );
   const dir = await tempTrustDir(t);
   await initTrust(dir);
   const first = await readFile(join(dir, 'root.json'));
@@ -96,7 +114,11 @@ test('load refuses a missing dir, a root.json that differs from the chain, and a
   const renumbered = await tempTrustDir(t);
   await initTrust(renumbered);
   await writeFile(join(renumbered, 'roots', 'root.2.json'), await readFile(join(renumbered, 'root.json')));
-  await rejectsCode(loadTrustDir(renumbered), 'TRUST_INVALID', /roots\/root\.2\.json: signed\.version is 1, not 2/);
+  await rejectsCode(
+    loadTrustDir(renumbered),
+    'TRUST_INVALID',
+    /roots\/root\.2\.json: signed\.version is 1, not 2/,
+  );
 });
 
 test('load refuses a keys.json naming a revoked release key', async (t) => {
