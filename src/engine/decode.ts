@@ -277,3 +277,11 @@ export function decodeId(data: unknown, what: string): string {
 export function decodeVersion(data: unknown): z.output<typeof versionSchema> {
   return parse(versionSchema, data, 'GET /version');
 }
+
+const waitSchema = z.object({ StatusCode: z.number(), Error: z.object({ Message: str }).nullish() });
+
+export function decodeWait(data: unknown): number {
+  const d = parse(waitSchema, data, 'a container wait');
+  if (d.Error && d.Error.Message !== '') throw new SkiffError('ENGINE_ERROR', `Docker Engine: waiting for the container failed: ${d.Error.Message}`);
+  return d.StatusCode;
+}

@@ -12,6 +12,7 @@ import {
   decodeVersion,
   decodeVolume,
   decodeVolumeList,
+  decodeWait,
 } from './decode.ts';
 import { splitImageRef } from './image-ref.ts';
 import { readJsonLines } from './json-lines.ts';
@@ -26,6 +27,7 @@ import type {
   ImageInspect,
   ImageSummary,
   NetworkSummary,
+  RegistryAuth,
   VolumeSummary,
 } from './types.ts';
 
@@ -94,11 +96,13 @@ export class DockerEngine {
     return res.body;
   }
 
-  async imagePull(ref: string, onProgress?: (ev: unknown) => void, signal?: AbortSignal): Promise<void> {
+  /** Pulls `ref` (a tag or `repo@sha256:…`), reading the progress stream to its end; `auth` is for registries that need a login. */
+  async imagePull(ref: string, onProgress?: (ev: unknown) => void, signal?: AbortSignal, auth?: RegistryAuth): Promise<void> {
     const { repo, tag } = splitImageRef(ref);
+    const headers: Record<string, string> = auth === undefined ? {} : { 'x-registry-auth': Buffer.from(JSON.stringify(auth)).toString('base64url') };
     let res;
     try {
-      res = await this.#t.call('/images/create', { method: 'POST', query: { fromImage: repo, tag }, signal });
+      res = await this.#t.call('/images/create', { method: 'POST', query: { fromImage: repo, tag }, headers, signal });
     } catch (e) {
       if (!isSkiffError(e, 'ENGINE_ERROR') || !(e.cause instanceof EngineApiError)) throw e;
       throw new SkiffError('ENGINE_ERROR', `Docker Engine: pull of ${ref} failed: ${e.cause.message}`, { cause: e.cause });
@@ -185,6 +189,12 @@ export class DockerEngine {
       accept: [404],
       signal,
     });
+  }
+
+  /** Waits for a container to stop and returns its exit code. */
+  async containerWait(id: string, signal?: AbortSignal): Promise<number> {
+    const data = await this.#t.json(`/containers/${pathSegment(id)}/wait`, { method: 'POST', signal });
+    return decodeWait(data);
   }
 
   async containerRename(id: string, newName: string, signal?: AbortSignal): Promise<void> {

@@ -60,10 +60,16 @@ export async function waitHealthy(engine: ContainerInspector, containerId: strin
   const minRunningMs = opts.minRunningMs ?? 1000;
   const deadline = Date.now() + opts.timeoutMs;
   let runningSince: number | undefined;
+  let restarts: number | undefined;
   for (;;) {
     opts.signal?.throwIfAborted();
     const last = await engine.containerInspect(containerId, opts.signal);
     if (last === undefined) return { ok: false, reason: `container ${containerId} is gone` };
+    restarts ??= last.restartCount;
+    // A crash loop can restart between two polls: a higher restart count is a failure too.
+    if (last.restartCount > restarts) {
+      return { ok: false, reason: `container ${last.name} restarted while starting (exit code ${last.state.exitCode}, ${last.restartCount} restarts)` };
+    }
     const failed = failure(last);
     if (failed !== undefined) return { ok: false, reason: failed };
     const health = last.state.health;

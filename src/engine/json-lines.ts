@@ -20,21 +20,27 @@ export async function readJsonLines(body: Readable, what: string, onEvent?: (ev:
   const events: unknown[] = [];
   const lines = createInterface({ input: body, crlfDelay: Infinity });
   let failure: string | undefined;
-  for await (const line of lines) {
-    if (line.trim() === '' || failure !== undefined) continue;
-    let ev: unknown;
-    try {
-      ev = JSON.parse(line);
-    } catch {
-      ev = { stream: line };
+  try {
+    for await (const line of lines) {
+      if (line.trim() === '' || failure !== undefined) continue;
+      let ev: unknown;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        ev = { stream: line };
+      }
+      const err = errorOf(ev);
+      if (err !== undefined) {
+        failure = err;
+        continue;
+      }
+      events.push(ev);
+      onEvent?.(ev);
     }
-    const err = errorOf(ev);
-    if (err !== undefined) {
-      failure = err;
-      continue;
-    }
-    events.push(ev);
-    onEvent?.(ev);
+  } catch (e) {
+    if (e instanceof Error && e.name === 'AbortError') throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new SkiffError('ENGINE_ERROR', `Docker Engine: ${what} was cut off: ${why.replace(/\s+/g, ' ').trim()}`, { cause: e });
   }
   if (failure !== undefined) {
     throw new SkiffError('ENGINE_ERROR', `Docker Engine: ${what} failed: ${failure.replace(/\s+/g, ' ').trim()}`);

@@ -161,3 +161,11 @@ export interface ContainerCreateBody {
 }
 
 export type Filters = Record<string, string[]>;
+
+/** Credentials for a registry, sent base64url-encoded in X-Registry-Auth. */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+  serveraddress?: string;
+}

@@ -91,6 +91,24 @@ describe('DockerEngine containers', () => {
     assert.match(result.reason, /exited \(exit code 7\)/);
   });
 
+  it('reports a crash-looping container under a restart policy', async () => {
+    const id = await create('crashloop', {
+      Cmd: ['sh', '-c', 'sleep 0.3; exit 4'],
+      HostConfig: { NetworkMode: network, RestartPolicy: { Name: 'always' } },
+    });
+    await engine.containerStart(id);
+    const result = await waitHealthy(engine, id, { timeoutMs: 10_000, pollMs: 100 });
+    assert.ok(!result.ok);
+    assert.match(result.reason, /restart/);
+    await engine.containerRemove(id, { force: true });
+  });
+
+  it('waits for a container to exit and returns its code', async () => {
+    const id = await create('wait', { Cmd: ['sh', '-c', 'sleep 0.2; exit 5'] });
+    await engine.containerStart(id);
+    assert.equal(await engine.containerWait(id), 5);
+  });
+
   it('accepts a container without healthcheck once it keeps running, and times out one that stays starting', async () => {
     const plain = await create('plain');
     await engine.containerStart(plain);

@@ -75,6 +75,17 @@ describe('readJsonLines', () => {
     assert.deepEqual(seen, events);
   });
 
+  it('turns a stream cut in the middle into ENGINE_ERROR', async () => {
+    const body = new Readable({ read() {} });
+    body.push('{"status":"a"}\n');
+    setImmediate(() => body.destroy(new Error('other side closed')));
+    await assert.rejects(readJsonLines(body, 'pull of app:1'), (e) => {
+      assert.ok(isSkiffError(e, 'ENGINE_ERROR'), String(e));
+      assert.equal(e.message, 'Docker Engine: pull of app:1 was cut off: other side closed');
+      return true;
+    });
+  });
+
   it('throws a one-line ENGINE_ERROR at an error line', async () => {
     const body = Readable.from(['{"status":"a"}\n', '{"errorDetail":{"message":"manifest unknown:\\nno such tag"},"error":"x"}\n']);
     await assert.rejects(readJsonLines(body, 'pull of app:1'), (e) => {
