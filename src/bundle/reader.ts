@@ -148,10 +148,12 @@ async function consume(extract: Extract, opts: ReadOptions): Promise<BundleConte
   }
   const missing: Digest[] = [];
   for (const d of reachable.keys()) if (!received.includes(d) && !(await opts.sink.has(d))) missing.push(d);
-  if (missing.length > 0 && !opts.allowMissing) {
+  if (missing.length > 0) {
     const claimed = index.blobs.filter((b) => b.included).map((b) => b.digest);
     if (missing.some((d) => claimed.includes(d)))
       throw new SkiffError('BUNDLE_TRUNCATED', `bundle is truncated: blob ${missing[0]} is missing; copy the file again and check its size`);
+    // Only a delta's base may be absent, and only when the caller asked to be told instead.
+    if (index.base && opts.allowMissing) return { chain, releaseBytes, sig, release, index, received, missing };
     if (index.base)
       throw new SkiffError('BASE_MISSING', `this delta bundle needs ${index.app}@${index.base.version} installed first (${missing.length} blobs of it are missing): install that release, or use a full bundle`);
     throw invalid(`blob ${missing[0]} of the release is missing`);

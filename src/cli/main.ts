@@ -1,6 +1,8 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
 import { Command } from 'commander';
 import { trustCommand } from './trust.ts';
+import { releaseCommand } from './release.ts';
+import { bundleCommand } from './bundle.ts';
 
 const program = new Command('skiff')
   .description('Ship containerized on-premises software: signed releases, verifiable bundles, health-gated upgrades with rollback.')
@@ -9,5 +11,8 @@ const program = new Command('skiff')
   .configureOutput({ outputError: (str, write) => write(`skiff: ${str.replace(/^error: /, '')}`) });
 
 program.addCommand(trustCommand());
+// Positional options: `release create --version X` is the release's version, not the program's `--version`.
+program.enablePositionalOptions().addCommand(releaseCommand());
+program.addCommand(bundleCommand());
 
 await program.parseAsync(process.argv);

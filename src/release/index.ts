@@ -1,0 +1,25 @@
+// Releases: create one from Compose and engine images, keep it in the store, read, list and compare them.
+export { createRelease, AGENT_VERSION, type CreateReleaseOptions } from './create.ts';
+export { importEngineImage, type ImageSource, type StoredImage } from './import-image.ts';
+export {
+  RELEASE_SCHEMA,
+  ReleaseManifestSchema,
+  parseReleaseManifest,
+  releaseBytes,
+  releaseDigest,
+  releaseContent,
+  type ReleaseManifest,
+  type ReleaseImage,
+} from './manifest.ts';
+export { findRelease, getRelease, saveRelease, loadChain, listReleases, parseAppVersion, type StoredRelease } from './release-store.ts';
+export { releaseBlobs, type ReleaseBlob, type BlobKind } from './blobs.ts';
+export {
+  diffReleases,
+  diffDocuments,
+  type ReleaseDiff,
+  type ServiceDiff,
+  type ComposeChange,
+  type ChangeKind,
+  type ImageSide,
+  type LayerRef,
+} from './diff.ts';
