@@ -24,3 +24,11 @@ export function formatPath(path: DocPath): string {
   }
   return out === '' ? '(top level)' : out;
 }
+
+/** What a value is, for "must be X (found Y)" messages. */
+export function found(input: unknown): string {
+  if (input === null) return 'nothing';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  return `${typeof input} ${JSON.stringify(input)}`;
+}

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Label } from '../oci/constants.ts';
 import { parseDuration } from './duration.ts';
-import { SyntaxIssue } from './issues.ts';
+import { found, SyntaxIssue } from './issues.ts';
 import { parsePortLong, parsePortShort } from './ports.ts';
 import { settingText } from './setting-value.ts';
 import { splitShellWords } from './shell-words.ts';
@@ -28,7 +28,9 @@ function checked(check: (text: string) => unknown, error?: string) {
 }
 
 const duration = checked(parseDuration, `must be a duration like '30s' or '1m30s'`);
-const count = z.union([z.number().int().nonnegative(), z.string().regex(/^(\d+|.*\$.*)$/)], { error: 'must be a whole number' });
+const count = z.union([z.number().int().nonnegative(), z.string().regex(/^(\d+|.*\$.*)$/, { error: 'must be a whole number' })], {
+  error: 'must be a whole number',
+});
 const scalar = z.union([z.string(), z.number(), z.boolean()], {
   error: 'must be a string, a number or a boolean (Skiff passes no host environment: give a value, or use ${SETTING})',
 });
@@ -102,7 +104,7 @@ const healthTest = z.union(
 );
 
 export const serviceSchema = closed({
-  image: z.string({ error: (issue) => (issue.input === undefined ? 'is required: Skiff runs prebuilt images, so every service names one' : 'must be a string') }).min(1),
+  image: z.string({ error: (issue) => (issue.input === undefined ? 'is required: Skiff runs prebuilt images, so every service names one' : `must be a string (found ${found(issue.input)})`) }).min(1),
   command: words.optional(),
   entrypoint: words.optional(),
   environment: z.union([z.record(z.string(), scalar), keyValueList], { error: 'must be a mapping NAME: value or a list of NAME=value' }).optional(),

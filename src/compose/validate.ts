@@ -1,5 +1,6 @@
 // Runs the Compose subset schema over a plain document and turns zod's findings into path-named issues.
 import { z } from 'zod';
+import { found } from './issues.ts';
 import type { DocPath, Issue } from './issues.ts';
 import { composeSchema } from './schema.ts';
 import type { ComposeFile } from './schema.ts';
@@ -34,17 +35,11 @@ const KIND: Readonly<Record<string, string>> = {
   null: 'empty',
 };
 
-function found(input: unknown): string {
-  if (input === null) return 'nothing';
-  if (Array.isArray(input)) return 'a list';
-  if (typeof input === 'object') return 'a mapping';
-  return `${typeof input} ${JSON.stringify(input)}`;
-}
-
 function describe(issue: z.core.$ZodRawIssue): string {
+  if (issue.input === undefined && issue.code !== 'unrecognized_keys') return 'is required';
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${KIND[issue.expected] ?? issue.expected} (found ${found(issue.input)})`;
+      return `must be ${KIND[issue.expected] ?? issue.expected} (found ${found(issue.input)})`;
     case 'invalid_value':
       return `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
     case 'too_small':
