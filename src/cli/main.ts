@@ -1,6 +1,7 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
 import { Command } from 'commander';
 import { trustCommand } from './trust.ts';
+import { agentCommand } from './agent.ts';
 import { releaseCommand } from './release.ts';
 import { bundleCommand } from './bundle.ts';
 
@@ -11,6 +12,7 @@ const program = new Command('skiff')
   .configureOutput({ outputError: (str, write) => write(`skiff: ${str.replace(/^error: /, '')}`) });
 
 program.addCommand(trustCommand());
+program.addCommand(agentCommand());
 // Positional options: `release create --version X` is the release's version, not the program's `--version`.
 program.enablePositionalOptions().addCommand(releaseCommand());
 program.addCommand(bundleCommand());

@@ -1,0 +1,6 @@
+// The agent: installs and upgrades an app on the local Docker Engine, health-gated, with rollback and resume.
+export { install, rollback, resume, type InstallOptions, type InstallResult, type AgentOptions } from './install.ts';
+export { agentStatus, type AgentStatus, type ServiceStatus } from './status.ts';
+export { StateDir, PHASES, type Phase } from './state.ts';
+export { LoopbackRegistry } from './loopback-registry.ts';
+export { containerName, volumeName, networkName, imageRepo } from './containers.ts';

@@ -1,0 +1,143 @@
+// `skiff agent install|rollback|resume`: read and verify a bundle into the store, then run the state machine.
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import semver from 'semver';
+import { parseValuesYaml, resolveValues } from '../compose/index.ts';
+import { DockerEngine } from '../engine/index.ts';
+import { readBundle, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
+import { findRelease, saveRelease } from '../release/release-store.ts';
+import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
+import { SkiffError } from '../util/errors.ts';
+import { projectOf } from './deploy.ts';
+import { checkDisk, checkPorts } from './preflight.ts';
+import { StateDir, type Installed, type Journal } from './state.ts';
+import { Machine, type RunOptions } from './upgrade.ts';
+
+export interface AgentOptions extends Partial<RunOptions> {
+  readonly stateDir: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface InstallOptions extends AgentOptions {
+  readonly bundle: string;
+  readonly trustFile?: string;
+  readonly valuesFile?: string;
+}
+
+export type InstallResult = { readonly app: string; readonly from?: string; readonly to: string; readonly outcome: 'installed' | 'upgraded' | 'unchanged' };
+
+/** Opens the state dir under its lock, finishes any interrupted operation, and runs `fn`. */
+async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: DockerEngine, machine: Machine) => Promise<T>): Promise<T> {
+  const sd = new StateDir(opts.stateDir);
+  const unlock = await sd.lock();
+  try {
+    const engine = await DockerEngine.connect({ signal: opts.signal });
+    const machine = new Machine(sd, engine, { healthTimeoutMs: opts.healthTimeoutMs ?? 120_000, ...opts });
+    const pending = await sd.readJournal();
+    if (pending) opts.log?.(`resuming: ${await machine.resume(pending)}`);
+    await clearStaging(sd);
+    return await fn(sd, engine, machine);
+  } finally {
+    await unlock();
+  }
+}
+
+async function clearStaging(sd: StateDir): Promise<void> {
+  const names = await readdir(sd.staging('')).catch(() => [] as string[]);
+  for (const n of names) await rm(sd.staging(n), { recursive: true, force: true });
+}
+
+async function trustedRoot(sd: StateDir, trustFile: string | undefined): Promise<RootMeta> {
+  const persisted = (await sd.readTrust())?.root;
+  let pinned: RootMeta | undefined;
+  if (trustFile) {
+    const bytes = await readFile(trustFile).catch((e: unknown) => {
+      throw new SkiffError('NOT_FOUND', `cannot read the trust root ${trustFile}: ${(e as Error).message}`);
+    });
+    pinned = parseRoot(bytes, trustFile);
+    verifyRootSelfSigned(pinned);
+  }
+  // What the agent already trusts wins: an older or forged root.json given later cannot lower it.
+  const root = persisted ?? pinned;
+  if (!root) throw new SkiffError('USAGE', 'no trusted root yet: pass --trust root.json (from the vendor) on the first install');
+  return root;
+}
+
+export async function install(opts: InstallOptions): Promise<InstallResult> {
+  return withAgent(opts, async (sd, engine, machine) => {
+    const state = await sd.readState();
+    const trusted = await trustedRoot(sd, opts.trustFile);
+    const given = opts.valuesFile ? parseValuesYaml(await readFile(opts.valuesFile, 'utf8'), opts.valuesFile) : undefined;
+    const bundleSize = (await stat(opts.bundle).catch(() => undefined))?.size;
+    if (bundleSize === undefined) throw new SkiffError('NOT_FOUND', `bundle ${opts.bundle} does not exist`);
+    const engineRoot = (await engine.info().catch(() => undefined))?.dockerRootDir;
+
+    const stagingId = randomBytes(8).toString('hex');
+    const sink = new StagingSink(sd.store, sd.staging(stagingId));
+    const outcome: TrustOutcome = {};
+    let journal: Journal | undefined;
+    let unchanged = false;
+    const current = state?.current;
+    try {
+      const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: 1 << 20 }), {
+        verify: trustVerifier(trusted, outcome),
+        sink,
+        onProgress: opts.onProgress,
+        signal: opts.signal,
+        beforeBlobs: async (release, index) => {
+          if (state && state.app !== release.app)
+            throw new SkiffError('WRONG_APP', `bundle is for ${release.app}, this agent runs ${state.app}: use the ${state.app} bundle`);
+          if (current && semver.lt(release.version, current.version))
+            throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than the installed ${current.version}: refusing a downgrade (use skiff agent rollback to return to the previous release)`);
+          if (current && release.version === current.version) {
+            unchanged = true;
+            throw new SkiffError('CONFLICT', 'unchanged');
+          }
+          if (index.base && !(await findRelease(sd.store, release.app, index.base.version)))
+            throw new SkiffError('BASE_MISSING', `this delta bundle needs ${release.app}@${index.base.version} installed first: install that release, or use a full bundle`);
+          const values = resolveValues(release.configSchema, given ?? current?.values ?? {});
+          const project = projectOf({ release, values });
+          const currentProject = current ? projectOf({ release: (await findRelease(sd.store, release.app, current.version))!.manifest, values: current.values }) : undefined;
+          await checkDisk(sd.dir, engineRoot, index.includedBytes);
+          await checkPorts(project, currentProject);
+          const to: Installed = { version: release.version, digest: '', values, installedAt: new Date().toISOString() };
+          journal = { op: 'install', app: release.app, phase: 'fetching', ...(current ? { from: current } : {}), to, stagingId, startedAt: to.installedAt, updatedAt: to.installedAt };
+          await sd.writeJournal(journal);
+        },
+      });
+      await sink.commit();
+      const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);
+      if (outcome.root) await sd.writeTrust(outcome.root, saved.manifest.version);
+      if (!state) await sd.writeState({ app: saved.manifest.app, history: [] });
+      journal = { ...journal!, to: { ...journal!.to, digest: saved.digest }, phase: 'verified' };
+      await sd.writeJournal(journal);
+    } catch (e) {
+      await sink.discard();
+      if (journal) await sd.clearJournal();
+      if (unchanged && current) return { app: state!.app, from: current.version, to: current.version, outcome: 'unchanged' as const };
+      throw e;
+    }
+    await machine.run(journal);
+    return { app: journal.app, ...(current ? { from: current.version } : {}), to: journal.to.version, outcome: current ? ('upgraded' as const) : ('installed' as const) };
+  });
+}
+
+/** Operator rollback to the previous release the agent ran (its images are kept, so nothing is downloaded). */
+export async function rollback(opts: AgentOptions): Promise<InstallResult> {
+  return withAgent(opts, async (sd, _engine, machine) => {
+    const state = await sd.readState();
+    if (!state?.current) throw new SkiffError('STATE_INVALID', `nothing is installed in ${opts.stateDir}`);
+    if (!state.previous) throw new SkiffError('STATE_INVALID', `${state.app}@${state.current.version} has no previous release to roll back to`);
+    const now = new Date().toISOString();
+    const journal: Journal = { op: 'rollback', app: state.app, phase: 'verified', from: state.current, to: state.previous, stagingId: randomBytes(8).toString('hex'), startedAt: now, updatedAt: now };
+    await sd.writeJournal(journal);
+    await machine.run(journal);
+    return { app: state.app, from: state.current.version, to: state.previous.version, outcome: 'upgraded' };
+  });
+}
+
+/** Finishes an interrupted operation, if any (every agent command does this first). */
+export async function resume(opts: AgentOptions): Promise<void> {
+  await withAgent(opts, async () => undefined);
+}

@@ -1,0 +1,32 @@
+// Stages a release's images in the engine before anything stops: serve the verified store on 127.0.0.1 and
+// let the engine pull by digest (it skips layers it has), then tag each image so it is kept for rollback.
+import type { DockerEngine } from '../engine/index.ts';
+import type { ReleaseManifest } from '../release/manifest.ts';
+import type { BlobStore } from '../store/index.ts';
+import { imageRepo } from './containers.ts';
+import { LoopbackRegistry, type LoopbackImage } from './loopback-registry.ts';
+
+const imageId = (configDigest: string): string => `sha256:${configDigest.slice(7)}`;
+
+export async function stageImages(engine: DockerEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal): Promise<void> {
+  const missing = new Map<string, LoopbackImage>();
+  for (const [service, img] of Object.entries(release.images)) {
+    if (!(await engine.imageInspect(imageId(img.configDigest), signal)))
+      missing.set(`${release.app}/${service}`, { digest: img.manifestDigest, mediaType: img.manifestMediaType });
+  }
+  if (missing.size > 0) {
+    const registry = await LoopbackRegistry.start({ blobs, images: missing });
+    try {
+      for (const [name, img] of missing) {
+        const ref = registry.pullRef(name, img.digest);
+        await engine.imagePull(ref, undefined, signal);
+        // The pull leaves a reference naming this run's port; the tag below is what keeps the image.
+        await engine.imageRemove(ref, { noprune: true }).catch(() => undefined);
+      }
+    } finally {
+      await registry.close();
+    }
+  }
+  for (const [service, img] of Object.entries(release.images))
+    await engine.imageTag(imageId(img.configDigest), imageRepo(release.app, service), release.version, signal);
+}

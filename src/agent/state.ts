@@ -1,0 +1,149 @@
+// The agent's state directory: what is installed, what it trusts, the journal of the step in flight, a lock.
+//
+//   <state>/
+//     store/            verified content store (blobs, releases, the app's root chain)
+//     staging/<id>/     blobs of a bundle being read; moved into store/ only when all is verified
+//     state.json        app, current and previous release, values, history
+//     trust.json        the newest root verified, highest version installed, last verification time
+//     journal.json      the operation in flight and its phase (absent when idle)
+//     lock              pid of the agent holding the directory
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FsBlobStore } from '../store/index.ts';
+import { parseRoot, type RootMeta } from '../trust/index.ts';
+import { writeJsonAtomic } from '../util/fs-atomic.ts';
+import { SkiffError } from '../util/errors.ts';
+
+export const PHASES = ['fetching', 'verified', 'staged', 'switching', 'health-checking', 'committed', 'rolling-back', 'rolled-back'] as const;
+export type Phase = (typeof PHASES)[number];
+
+const InstalledSchema = z.object({
+  version: z.string(),
+  digest: z.string(),
+  values: z.record(z.string(), z.string()),
+  installedAt: z.string(),
+});
+export type Installed = z.infer<typeof InstalledSchema>;
+
+const HistorySchema = z.object({
+  at: z.string(),
+  event: z.enum(['installed', 'upgraded', 'rolled-back', 'rollback-failed', 'resumed', 'refused']),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  detail: z.string().optional(),
+});
+export type HistoryEntry = z.infer<typeof HistorySchema>;
+
+const StateSchema = z.object({
+  app: z.string(),
+  current: InstalledSchema.optional(),
+  previous: InstalledSchema.optional(),
+  history: z.array(HistorySchema),
+});
+export type AgentState = z.infer<typeof StateSchema>;
+
+const JournalSchema = z.object({
+  op: z.enum(['install', 'rollback']),
+  app: z.string(),
+  phase: z.enum(PHASES),
+  from: InstalledSchema.optional(),
+  to: InstalledSchema,
+  stagingId: z.string(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  reason: z.string().optional(),
+});
+export type Journal = z.infer<typeof JournalSchema>;
+
+const TrustStateSchema = z.object({ root: z.unknown(), highestVersion: z.string().optional(), lastVerified: z.string() });
+
+export class StateDir {
+  readonly dir: string;
+  readonly store: FsBlobStore;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.store = new FsBlobStore(join(dir, 'store'));
+  }
+
+  staging(id: string): string {
+    return join(this.dir, 'staging', id);
+  }
+
+  async readState(): Promise<AgentState | undefined> {
+    return readJson(join(this.dir, 'state.json'), StateSchema);
+  }
+  async writeState(s: AgentState): Promise<void> {
+    await writeJsonAtomic(join(this.dir, 'state.json'), s, 0o600);
+  }
+
+  async readJournal(): Promise<Journal | undefined> {
+    return readJson(join(this.dir, 'journal.json'), JournalSchema);
+  }
+  /** Written (temp, fsync, rename) before the step it names takes effect. */
+  async writeJournal(j: Journal): Promise<void> {
+    await writeJsonAtomic(join(this.dir, 'journal.json'), { ...j, updatedAt: new Date().toISOString() }, 0o600);
+    testKillPoint(j.phase);
+  }
+  async clearJournal(): Promise<void> {
+    await rm(join(this.dir, 'journal.json'), { force: true });
+  }
+
+  async readTrust(): Promise<{ root: RootMeta; highestVersion?: string; lastVerified: string } | undefined> {
+    const t = await readJson(join(this.dir, 'trust.json'), TrustStateSchema);
+    if (!t) return undefined;
+    return { root: parseRoot(JSON.stringify(t.root), 'trust.json root'), highestVersion: t.highestVersion, lastVerified: t.lastVerified };
+  }
+  async writeTrust(root: RootMeta, highestVersion: string | undefined): Promise<void> {
+    await writeJsonAtomic(join(this.dir, 'trust.json'), { root, highestVersion, lastVerified: new Date().toISOString() }, 0o600);
+  }
+
+  /** One agent at a time per state directory; a lock left by a dead process is taken over. */
+  async lock(): Promise<() => Promise<void>> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const path = join(this.dir, 'lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(path, 'wx', 0o600);
+        await fh.writeFile(String(process.pid));
+        await fh.close();
+        return () => rm(path, { force: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number(await readFile(path, 'utf8').catch(() => ''));
+        if (pid && pid !== process.pid && isAlive(pid))
+          throw new SkiffError('CONFLICT', `another agent (pid ${pid}) is working on ${this.dir}: wait for it to finish`);
+        await rm(path, { force: true });
+      }
+    }
+    throw new SkiffError('CONFLICT', `cannot lock ${this.dir}`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const parsed = schema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new SkiffError('STATE_INVALID', `${path} is corrupt (${parsed.error.issues[0]?.path.join('.')}): restore it from a backup or reinstall`);
+  return parsed.data;
+}
+
+/** Test-only: SKIFF_TEST_KILL_AT=<phase> kills the agent right after that phase is journaled. */
+function testKillPoint(phase: Phase): void {
+  if (process.env.SKIFF_TEST_KILL_AT === phase) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,69 @@
+// What the agent reports: installed and previous release, the operation in flight, containers and health.
+// Secret settings are never shown.
+import { DockerEngine } from '../engine/index.ts';
+import { Label } from '../oci/constants.ts';
+import { findRelease } from '../release/release-store.ts';
+import { errorMessage } from '../util/errors.ts';
+import { ownedContainers } from './deploy.ts';
+import { StateDir, type HistoryEntry, type Installed } from './state.ts';
+
+export interface ServiceStatus {
+  readonly service: string;
+  readonly container: string;
+  readonly release: string;
+  readonly state: string;
+  readonly health: string;
+}
+
+export interface AgentStatus {
+  readonly app?: string;
+  readonly current?: { version: string; digest: string; installedAt: string; values: Record<string, string> };
+  readonly previous?: { version: string; digest: string };
+  readonly operation?: { op: string; phase: string; to: string; from?: string; since: string };
+  readonly trust?: { rootVersion: number; rootExpires: string; lastVerified: string };
+  readonly services: readonly ServiceStatus[];
+  readonly engine: string;
+  readonly history: readonly HistoryEntry[];
+}
+
+async function redacted(sd: StateDir, app: string, inst: Installed): Promise<Record<string, string>> {
+  const release = await findRelease(sd.store, app, inst.version).catch(() => undefined);
+  const secret = new Set(release?.manifest.configSchema.filter((c) => c.secret).map((c) => c.name) ?? Object.keys(inst.values));
+  return Object.fromEntries(Object.entries(inst.values).map(([k, v]) => [k, secret.has(k) ? '******' : v]));
+}
+
+export async function agentStatus(stateDir: string): Promise<AgentStatus> {
+  const sd = new StateDir(stateDir);
+  const [state, journal, trust] = await Promise.all([sd.readState(), sd.readJournal(), sd.readTrust()]);
+  const services: ServiceStatus[] = [];
+  let engineNote = 'ok';
+  if (state) {
+    try {
+      const engine = await DockerEngine.connect();
+      for (const c of await ownedContainers(engine, state.app)) {
+        const i = await engine.containerInspect(c.id);
+        services.push({
+          service: c.labels[Label.service] ?? '?',
+          container: c.names[0] ?? c.id.slice(0, 12),
+          release: c.labels[Label.release] ?? '?',
+          state: i?.state.status ?? c.state,
+          health: i?.state.health?.status ?? 'none',
+        });
+      }
+    } catch (e) {
+      engineNote = errorMessage(e);
+    }
+  }
+  return {
+    ...(state ? { app: state.app } : {}),
+    ...(state?.current
+      ? { current: { version: state.current.version, digest: state.current.digest, installedAt: state.current.installedAt, values: await redacted(sd, state.app, state.current) } }
+      : {}),
+    ...(state?.previous ? { previous: { version: state.previous.version, digest: state.previous.digest } } : {}),
+    ...(journal ? { operation: { op: journal.op, phase: journal.phase, to: journal.to.version, ...(journal.from ? { from: journal.from.version } : {}), since: journal.startedAt } } : {}),
+    ...(trust ? { trust: { rootVersion: trust.root.signed.version, rootExpires: trust.root.signed.expires, lastVerified: trust.lastVerified } } : {}),
+    services: services.sort((a, b) => a.service.localeCompare(b.service)),
+    engine: engineNote,
+    history: state?.history ?? [],
+  };
+}

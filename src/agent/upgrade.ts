@@ -1,0 +1,122 @@
+// The upgrade state machine: every transition is journaled before it takes effect, so an agent killed at
+// any point ends, on its next start, on the old release or the new one — never in between.
+import type { DockerEngine } from '../engine/index.ts';
+import { getRelease } from '../release/release-store.ts';
+import { SkiffError } from '../util/errors.ts';
+import { deploy, undeploy, type DeployResult } from './deploy.ts';
+import { prune } from './prune.ts';
+import { stageImages } from './stage.ts';
+import type { AgentState, HistoryEntry, Installed, Journal, Phase, StateDir } from './state.ts';
+import { rm } from 'node:fs/promises';
+
+export interface RunOptions {
+  readonly healthTimeoutMs: number;
+  readonly stopTimeoutSec?: number;
+  readonly keepReleases?: number;
+  readonly log?: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+export class Machine {
+  readonly #sd: StateDir;
+  readonly #engine: DockerEngine;
+  readonly #opts: RunOptions;
+
+  constructor(sd: StateDir, engine: DockerEngine, opts: RunOptions) {
+    this.#sd = sd;
+    this.#engine = engine;
+    this.#opts = opts;
+  }
+
+  async #phase(j: Journal, phase: Phase, reason?: string): Promise<Journal> {
+    const next = { ...j, phase, ...(reason ? { reason } : {}) };
+    await this.#sd.writeJournal(next);
+    return next;
+  }
+
+  async #deploy(to: Installed, app: string): Promise<DeployResult> {
+    const release = (await getRelease(this.#sd.store, app, to.version)).manifest;
+    await stageImages(this.#engine, this.#sd.store, release, this.#opts.signal);
+    return deploy(this.#engine, { release, values: to.values }, { healthTimeoutMs: this.#opts.healthTimeoutMs, stopTimeoutSec: this.#opts.stopTimeoutSec, signal: this.#opts.signal });
+  }
+
+  /** From `verified` (release and blobs in the store) to `committed`, or back to `from` on failure. */
+  async run(journal: Journal): Promise<void> {
+    let j = journal;
+    const { app } = j;
+    const release = (await getRelease(this.#sd.store, app, j.to.version)).manifest;
+    this.#opts.log?.(`staging images of ${app}@${j.to.version}`);
+    await stageImages(this.#engine, this.#sd.store, release, this.#opts.signal);
+    j = await this.#phase(j, 'staged');
+    j = await this.#phase(j, 'switching');
+    this.#opts.log?.(`switching ${app} to ${j.to.version}`);
+    const result = await this.#deploy(j.to, app);
+    j = await this.#phase(j, 'health-checking');
+    if (result.ok) return this.#commit(j);
+    const reason = `service ${result.service} failed: ${result.reason}`;
+    await this.#revert(j, reason);
+    throw new SkiffError('HEALTH_FAILED', `${app}@${j.to.version} ${reason}; ${j.from ? `rolled back to ${j.from.version}` : 'removed it (nothing was installed before)'}`);
+  }
+
+  async #commit(j: Journal): Promise<void> {
+    j = await this.#phase(j, 'committed');
+    const state = (await this.#sd.readState()) ?? { app: j.app, history: [] };
+    if (state.current?.version !== j.to.version) {
+      const event: HistoryEntry['event'] = j.op === 'rollback' ? 'rolled-back' : j.from ? 'upgraded' : 'installed';
+      await this.#sd.writeState(withHistory({ ...state, current: j.to, previous: j.from }, { event, from: j.from?.version, to: j.to.version }));
+    }
+    const keep = [j.to.version, ...(j.from ? [j.from.version] : [])].slice(0, this.#opts.keepReleases ?? 2);
+    await prune(this.#engine, this.#sd.store, j.app, keep);
+    await rm(this.#sd.staging(j.stagingId), { recursive: true, force: true });
+    await this.#sd.clearJournal();
+    this.#opts.log?.(`${j.app} is on ${j.to.version}`);
+  }
+
+  /** Back to `from` (or to nothing, for a first install). */
+  async #revert(j: Journal, reason: string): Promise<void> {
+    j = await this.#phase(j, 'rolling-back', reason);
+    this.#opts.log?.(`rolling back: ${reason}`);
+    let failed: string | undefined;
+    if (j.from) {
+      const back = await this.#deploy(j.from, j.app);
+      if (!back.ok) failed = `service ${back.service} failed: ${back.reason}`;
+    } else {
+      await undeploy(this.#engine, j.app, this.#opts.stopTimeoutSec);
+    }
+    j = await this.#phase(j, 'rolled-back');
+    const state = (await this.#sd.readState()) ?? { app: j.app, history: [] };
+    const entry: Omit<HistoryEntry, 'at'> = failed
+      ? { event: 'rollback-failed', from: j.to.version, to: j.from?.version, detail: `${reason}; rollback: ${failed}` }
+      : { event: 'rolled-back', from: j.to.version, to: j.from?.version, detail: reason };
+    await this.#sd.writeState(withHistory(state, entry));
+    await rm(this.#sd.staging(j.stagingId), { recursive: true, force: true });
+    await this.#sd.clearJournal();
+    if (failed) throw new SkiffError('HEALTH_FAILED', `${j.app}@${j.to.version} ${reason}, and the rollback to ${j.from?.version} failed too (${failed}): check the engine with docker ps`);
+  }
+
+  /** Finishes an operation a killed agent left in the journal. */
+  async resume(j: Journal): Promise<string> {
+    switch (j.phase) {
+      case 'fetching':
+      case 'verified':
+      case 'staged':
+      case 'rolled-back':
+        // Nothing was switched yet (or the way back is complete): the old release still runs.
+        await rm(this.#sd.staging(j.stagingId), { recursive: true, force: true });
+        await this.#sd.clearJournal();
+        return `interrupted ${j.op} of ${j.to.version} discarded; ${j.from ? `still on ${j.from.version}` : 'nothing installed'}`;
+      case 'committed':
+        await this.#commit(j);
+        return `${j.op} of ${j.to.version} completed`;
+      case 'switching':
+      case 'health-checking':
+      case 'rolling-back':
+        await this.#revert(j, j.reason ?? `the agent stopped while ${j.phase}`);
+        return `interrupted ${j.op} of ${j.to.version} rolled back; ${j.from ? `on ${j.from.version}` : 'nothing installed'}`;
+    }
+  }
+}
+
+export function withHistory(state: AgentState, e: Omit<HistoryEntry, 'at'>): AgentState {
+  return { ...state, history: [...state.history, { at: new Date().toISOString(), ...e }].slice(-100) };
+}

@@ -1,0 +1,87 @@
+// `skiff agent`: install, upgrade, roll back and report an app on this host's Docker Engine.
+import { Command, InvalidArgumentError } from 'commander';
+import { agentStatus, install, resume, rollback, type AgentStatus } from '../agent/index.ts';
+import { progressBar } from './progress.ts';
+import { printJson, runAction } from './run.ts';
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+function printStatus(s: AgentStatus): void {
+  if (!s.app) {
+    process.stdout.write('nothing installed\n');
+    return;
+  }
+  const lines = [`app       ${s.app}`, `release   ${s.current ? `${s.current.version} (${s.current.digest.slice(0, 19)}…, since ${s.current.installedAt})` : 'none'}`];
+  if (s.previous) lines.push(`previous  ${s.previous.version} (kept for rollback)`);
+  if (s.operation) lines.push(`operation ${s.operation.op} ${s.operation.from ?? '-'} → ${s.operation.to}: ${s.operation.phase} (interrupted? run skiff agent resume)`);
+  if (s.trust) lines.push(`trust     root v${s.trust.rootVersion}, expires ${s.trust.rootExpires}, last verified ${s.trust.lastVerified}`);
+  if (s.engine !== 'ok') lines.push(`engine    ${s.engine}`);
+  for (const svc of s.services) lines.push(`  ${svc.service.padEnd(16)} ${svc.container.padEnd(28)} ${svc.release.padEnd(10)} ${svc.state} ${svc.health}`);
+  const last = s.history.at(-1);
+  if (last) lines.push(`last      ${last.at} ${last.event} ${last.from ?? ''}${last.to ? ` → ${last.to}` : ''}${last.detail ? `: ${last.detail}` : ''}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export function agentCommand(): Command {
+  const cmd = new Command('agent').description('install, upgrade and roll back an app on this host, health-gated');
+  cmd
+    .command('install')
+    .description('verify a .skiff bundle and install or upgrade to it; rolls back by itself if the new release is not healthy')
+    .argument('<bundle>', 'the .skiff file')
+    .requiredOption('--state <dir>', "the agent's state directory (one per app)")
+    .option('--trust <root.json>', "the vendor's root.json (required on the first install; pinned afterwards)")
+    .option('--values <values.yaml>', 'site settings for the release (x-skiff.config); defaults to the installed ones')
+    .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
+    .action((bundle: string, o: { state: string; trust?: string; values?: string; healthTimeout: number }) =>
+      runAction(async () => {
+        const bar = progressBar('verifying');
+        try {
+          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, healthTimeoutMs: o.healthTimeout * 1000, log, onProgress: (d, t) => bar.update(d, t) });
+          bar.stop();
+          process.stdout.write(r.outcome === 'unchanged' ? `${r.app}@${r.to} is already installed\n` : `${r.app}: ${r.from ? `${r.from} → ` : ''}${r.to} ${r.outcome}, healthy\n`);
+        } finally {
+          bar.stop();
+        }
+      }),
+    );
+  cmd
+    .command('rollback')
+    .description('return to the previous release (its images are kept, nothing is downloaded)')
+    .requiredOption('--state <dir>', "the agent's state directory")
+    .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
+    .action((o: { state: string; healthTimeout: number }) =>
+      runAction(async () => {
+        const r = await rollback({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, log });
+        process.stdout.write(`${r.app}: rolled back ${r.from} → ${r.to}, healthy\n`);
+      }),
+    );
+  cmd
+    .command('resume')
+    .description('finish an operation an interrupted agent left (every agent command also does this first)')
+    .requiredOption('--state <dir>', "the agent's state directory")
+    .action((o: { state: string }) =>
+      runAction(async () => {
+        await resume({ stateDir: o.state, log });
+        printStatus(await agentStatus(o.state));
+      }),
+    );
+  cmd
+    .command('status')
+    .description('the installed release, services and health, the operation in flight')
+    .requiredOption('--state <dir>', "the agent's state directory")
+    .option('--json', 'machine-readable output')
+    .action((o: { state: string; json?: boolean }) =>
+      runAction(async () => {
+        const s = await agentStatus(o.state);
+        if (o.json) printJson(s);
+        else printStatus(s);
+      }),
+    );
+  return cmd;
+}
