@@ -138,7 +138,7 @@ describe('DockerEngine containers', () => {
   });
 
   it('demultiplexes stdout and stderr logs, with tail', async () => {
-    const id = await create('logs', { Cmd: ['sh', '-c', 'echo out-1; echo err-1 >&2; echo out-2'] });
+    const id = await create('logs', { Cmd: ['sh', '-c', 'echo out-1; echo err-1 >&2; sleep 0.3; echo out-2'] });
     await engine.containerStart(id);
     const deadline = Date.now() + 10_000;
     while ((await engine.containerInspect(id))?.state.running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
