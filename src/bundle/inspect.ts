@@ -5,7 +5,7 @@ import tar from 'tar-stream';
 import { buffer } from 'node:stream/consumers';
 import { parseReleaseManifest, type ReleaseManifest } from '../release/manifest.ts';
 import { SkiffError } from '../util/errors.ts';
-import { BundleIndexSchema, Entry, MAX_METADATA_BYTES, type BundleIndex } from './format.ts';
+import { BundleIndexSchema, Entry, MAX_METADATA_BYTES, ROOT_ENTRY_RE, type BundleIndex } from './format.ts';
 
 export interface BundleSummary {
   readonly file: string;
@@ -27,7 +27,7 @@ export async function inspectBundle(file: string): Promise<BundleSummary> {
       const { name, size = 0 } = entry.header;
       if (size > MAX_METADATA_BYTES) break;
       const bytes = await buffer(entry);
-      if (name.startsWith(Entry.trustDir)) roots++;
+      if (ROOT_ENTRY_RE.test(name)) roots++;
       else if (name === Entry.release) release = parseReleaseManifest(bytes);
       else if (name === Entry.index) {
         const parsed = BundleIndexSchema.safeParse(JSON.parse(bytes.toString('utf8')));
