@@ -1,0 +1,41 @@
+// `skiff app create|list`: register an app on the hub with its root.json.
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { SkiffError } from '../util/errors.ts';
+import { clientFrom, withHubOptions } from './hub-client.ts';
+import { runAction } from './run.ts';
+
+interface Output {
+  write(text: string): unknown;
+}
+
+type HubOpts = { hub?: string; token?: string };
+
+export function appCommand(out: Output = process.stdout): Command {
+  const app = new Command('app').description('apps on the hub');
+
+  withHubOptions(app.command('create <app>'))
+    .description("create an app on the hub with its vendor root.json (version 1)")
+    .requiredOption('--root <file>', 'the root.json of the vendor trust dir')
+    .action((name: string, o: HubOpts & { root: string }) =>
+      runAction(async () => {
+        const root = await readFile(o.root, 'utf8').catch((e: unknown) => {
+          throw new SkiffError('USAGE', `--root ${o.root} cannot be read: ${(e as Error).message}`, { cause: e });
+        });
+        await clientFrom(o).post('/apps', { name, root });
+        out.write(`app ${name} created\n`);
+      }),
+    );
+
+  withHubOptions(app.command('list'))
+    .description('list apps')
+    .option('--json', 'print JSON')
+    .action((o: HubOpts & { json?: boolean }) =>
+      runAction(async () => {
+        const { apps } = await clientFrom(o).get<{ apps: { name: string; createdAt: string }[] }>('/apps');
+        out.write(o.json ? JSON.stringify(apps, null, 2) + '\n' : apps.map((a) => `${a.name}\t${a.createdAt}\n`).join(''));
+      }),
+    );
+
+  return app;
+}

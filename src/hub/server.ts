@@ -1,0 +1,80 @@
+// `skiff hub serve`: opens the metadata database and blob store of a data dir, builds the hub and listens (HTTP or HTTPS).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { FsBlobStore, type BlobStore } from '../store/index.ts';
+import { SkiffError } from '../util/errors.ts';
+import { build, type BuildDeps } from './app.ts';
+import { openMetadataDb } from './db/index.ts';
+import { STORE_DIR } from './init.ts';
+
+export interface ServeOptions {
+  readonly dataDir: string;
+  /** host:port, e.g. 127.0.0.1:8443 ([::1]:8443 for IPv6); port 0 picks a free one. */
+  readonly listen: string;
+  readonly database?: string;
+  readonly blobRegistry?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly logger?: boolean;
+  readonly plugins?: BuildDeps['plugins'];
+}
+
+export interface RunningHub {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(listen);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new SkiffError('USAGE', `--listen "${listen}" is not host:port, e.g. 127.0.0.1:8443`);
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
+}
+
+/** The hub's content store: the filesystem under the data dir (the registry backend arrives with phase 2). */
+export function openHubBlobStore(opts: { dataDir: string; blobRegistry?: string }): BlobStore {
+  if (opts.blobRegistry !== undefined)
+    throw new SkiffError('USAGE', '--blob-registry is not supported by this hub build yet; omit it to keep blobs under the data directory');
+  return new FsBlobStore(join(opts.dataDir, STORE_DIR));
+}
+
+async function readTls(opts: ServeOptions): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (opts.tlsCert === undefined && opts.tlsKey === undefined) return undefined;
+  if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new SkiffError('USAGE', 'give both --tls-cert and --tls-key, or neither');
+  const read = (file: string, flag: string) =>
+    readFile(file).catch((e: unknown) => {
+      throw new SkiffError('USAGE', `${flag} ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+    });
+  return { cert: await read(opts.tlsCert, '--tls-cert'), key: await read(opts.tlsKey, '--tls-key') };
+}
+
+export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
+  const { host, port } = parseListen(opts.listen);
+  const https = await readTls(opts);
+  const blobs = openHubBlobStore(opts);
+  const db = await openMetadataDb(opts);
+  try {
+    if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
+    const app = await build({ db, blobs, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, ...(https ? { https } : {}) } });
+    await app.listen({ host, port }).catch(async (e: unknown) => {
+      await app.close();
+      throw new SkiffError('USAGE', `cannot listen on ${opts.listen}: ${(e as Error).message}; choose another --listen address`, { cause: e });
+    });
+    const address = app.server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    return {
+      url: `${https ? 'https' : 'http'}://${shown}:${bound}`,
+      app,
+      async close() {
+        await app.close();
+        await db.close();
+      },
+    };
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}
