@@ -8,7 +8,7 @@ import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tar from 'tar-stream';
 import { DockerEngine } from '../../src/engine/index.ts';
-import { isSkiffError } from '../../src/util/errors.ts';
+import { SkiffError, isSkiffError } from '../../src/util/errors.ts';
 
 const DOCKERD_ARGS = ['--bridge=none', '--iptables=false', '--ip-masq=false'];
 const BUSYBOX = '/usr/bin/busybox';
@@ -43,19 +43,24 @@ export async function ensureEngine(): Promise<DockerEngine> {
   if (process.getuid?.() !== 0 || (process.env['DOCKER_HOST'] ?? '') !== '') {
     return DockerEngine.connect();
   }
-  const logFd = openSync(path.join(os.tmpdir(), 'skiff-dockerd.log'), 'a');
+  const log = path.join(os.tmpdir(), 'skiff-dockerd.log');
+  const logFd = openSync(log, 'a');
+  let spawnError: Error | undefined;
   try {
-    spawn('dockerd', DOCKERD_ARGS, { detached: true, stdio: ['ignore', logFd, logFd] }).unref();
+    const child = spawn('dockerd', DOCKERD_ARGS, { detached: true, stdio: ['ignore', logFd, logFd] });
+    child.on('error', (e) => (spawnError = e));
+    child.unref();
   } finally {
     closeSync(logFd);
   }
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
+    if (spawnError) throw new SkiffError('ENGINE_UNAVAILABLE', `cannot start dockerd (${spawnError.message}): install docker.io or start the engine`);
     await sleep(500);
     const engine = await tryConnect();
     if (engine) return engine;
   }
-  return DockerEngine.connect();
+  throw new SkiffError('ENGINE_UNAVAILABLE', `Docker Engine did not answer within 30 s of starting dockerd: see ${log}`);
 }
 
 /** Dockerfile HEALTHCHECK in shell form, with durations in milliseconds. */
