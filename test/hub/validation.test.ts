@@ -22,7 +22,8 @@ describe('hub input validation on every route', () => {
   let routes: { method: string; path: string; op: Operation }[];
   before(async () => {
     hub = await startHub();
-    const doc = (await hub.call('GET', '/api/openapi.json')).json as { paths: Record<string, Record<string, Operation>> };
+    const doc = (await hub.call('GET', '/api/openapi.json')).json as { openapi: string; paths: Record<string, Record<string, Operation>> };
+    assert.match(doc.openapi, /^3\./);
     routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
     );
