@@ -38,11 +38,12 @@ export function agentCommand(): Command {
     .option('--trust <root.json>', "the vendor's root.json (required on the first install; pinned afterwards)")
     .option('--values <values.yaml>', 'site settings for the release (x-skiff.config); defaults to the installed ones')
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
-    .action((bundle: string, o: { state: string; trust?: string; values?: string; healthTimeout: number }) =>
+    .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
+    .action((bundle: string, o: { state: string; trust?: string; values?: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
         const bar = progressBar('verifying');
         try {
-          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, healthTimeoutMs: o.healthTimeout * 1000, log, onProgress: (d, t) => bar.update(d, t) });
+          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log, onProgress: (d, t) => bar.update(d, t) });
           bar.stop();
           process.stdout.write(r.outcome === 'unchanged' ? `${r.app}@${r.to} is already installed\n` : `${r.app}: ${r.from ? `${r.from} → ` : ''}${r.to} ${r.outcome}, healthy\n`);
         } finally {
@@ -55,9 +56,10 @@ export function agentCommand(): Command {
     .description('return to the previous release (its images are kept, nothing is downloaded)')
     .requiredOption('--state <dir>', "the agent's state directory")
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
-    .action((o: { state: string; healthTimeout: number }) =>
+    .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
+    .action((o: { state: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
-        const r = await rollback({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, log });
+        const r = await rollback({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
         process.stdout.write(`${r.app}: rolled back ${r.from} → ${r.to}, healthy\n`);
       }),
     );
@@ -65,9 +67,10 @@ export function agentCommand(): Command {
     .command('resume')
     .description('finish an operation an interrupted agent left (every agent command also does this first)')
     .requiredOption('--state <dir>', "the agent's state directory")
-    .action((o: { state: string }) =>
+    .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
+    .action((o: { state: string; stopTimeout: number }) =>
       runAction(async () => {
-        await resume({ stateDir: o.state, log });
+        await resume({ stateDir: o.state, stopTimeoutSec: o.stopTimeout, log });
         printStatus(await agentStatus(o.state));
       }),
     );
