@@ -32,7 +32,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     logger: false,
     bodyLimit: 2 * 1024 * 1024,
     // Long path parameters reach the schema, which answers 400 naming the parameter instead of a bare 414.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     ...deps.fastify,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
