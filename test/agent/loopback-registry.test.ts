@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -129,6 +129,13 @@ describe('LoopbackRegistry', () => {
       LoopbackRegistry.start({ blobs: store, images: new Map([[name, { digest: image.configDigest, mediaType: MediaType.ociManifest }]]) }),
       (e) => isSkiffError(e, 'INVALID_INPUT') && /not a valid/.test(e.message),
     );
+  });
+
+  it('is readable by skopeo, which copies the exact manifest out', async () => {
+    const out = join(dir, 'skopeo-layout');
+    await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.pullRef(name, image.manifestDigest)}`, `oci:${out}:x`], { timeout: 60_000 });
+    const layout = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    assert.equal(layout.manifests[0]?.digest, image.manifestDigest);
   });
 
   it('lets the real Docker Engine pull the image by digest and run it', async () => {
