@@ -1,7 +1,11 @@
 // Auth: login and its throttle, token hashing and revocation, Basic credentials, roles and API-token scopes.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashToken } from '../../src/hub/auth/secrets.ts';
+import { build, requestAuthenticator } from '../../src/hub/index.ts';
+import { distributionPlugin } from '../../src/oci/distribution/index.ts';
+import { FsBlobStore } from '../../src/store/index.ts';
 import { LoginLimiter, startHub, userToken, type Hub } from './hub-fixture.ts';
 
 describe('hub auth', () => {
@@ -92,5 +96,36 @@ describe('hub auth', () => {
     const token = String(login.json.token);
     assert.equal((await hub.call('POST', '/api/v1/logout', token, {})).status, 200);
     assert.equal((await hub.call('GET', '/api/v1/whoami', token)).status, 401);
+  });
+});
+
+describe('hub auth as the /v2/ authenticate hook', () => {
+  it('lets docker-style Basic credentials through and challenges requests without one', async () => {
+    const hub = await startHub();
+    try {
+      const app = await build({
+        db: hub.db,
+        blobs: new FsBlobStore(join(hub.dir, 'store')),
+        plugins: [
+          async (a) =>
+            a.register(distributionPlugin, {
+              blobs: new FsBlobStore(join(hub.dir, 'store')),
+              resolver: { resolveManifest: async () => undefined, blobVisible: async () => false },
+              authenticate: requestAuthenticator(hub.db, { required: true }),
+            }),
+        ],
+      });
+      try {
+        assert.equal((await app.inject({ method: 'GET', url: '/v2/' })).statusCode, 401);
+        const bad = await app.inject({ method: 'GET', url: '/v2/', headers: { authorization: 'Bearer skh_nope' } });
+        assert.equal(bad.statusCode, 401);
+        const authorization = `Basic ${Buffer.from(`any:${hub.admin.token}`).toString('base64')}`;
+        assert.equal((await app.inject({ method: 'GET', url: '/v2/', headers: { authorization } })).statusCode, 200);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await hub.close();
+    }
   });
 });

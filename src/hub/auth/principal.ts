@@ -1,4 +1,5 @@
 // Who is calling: resolves a Bearer or Basic credential to a vendor user or a customer (also the /v2/ authenticate hook).
+import type { FastifyRequest } from 'fastify';
 import type { MetadataDb, Role } from '../db/types.ts';
 import { SkiffError } from '../../util/errors.ts';
 import { roleScopes, type Scope } from './permissions.ts';
@@ -63,6 +64,19 @@ export function makeAuthenticator(db: MetadataDb): (authorization: string | unde
   return async (authorization) => {
     const token = credentialOf(authorization);
     return token === undefined ? undefined : resolveToken(db, token);
+  };
+}
+
+/**
+ * The same resolution as a per-request hook with the shape the /v2/ distributionPlugin takes (`authenticate(req)`):
+ * reuses the principal the hub's onRequest hook already resolved; `required` turns a missing credential into UNAUTHORIZED.
+ */
+export function requestAuthenticator(db: MetadataDb, opts: { required?: boolean } = {}): (req: FastifyRequest) => Promise<Principal | undefined> {
+  const authenticate = makeAuthenticator(db);
+  return async (req) => {
+    const p = req.principal ?? (await authenticate(req.headers.authorization));
+    if (!p && opts.required) throw new SkiffError('UNAUTHORIZED', 'this registry needs a token: docker login with any user name and the token as password');
+    return p;
   };
 }
 
