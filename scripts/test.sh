@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the suite needs, starts the real components it runs against, then lint,
+# typecheck and every test with Node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh
+bash scripts/node-deps.sh
+bash scripts/start-dockerd.sh
+bash scripts/start-postgres.sh >/dev/null
+npx eslint .
+npx tsc --noEmit
+shopt -s globstar
+node --import tsx --test --test-concurrency=2 --test-timeout=600000 test/**/*.test.ts
