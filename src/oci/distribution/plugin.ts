@@ -51,11 +51,11 @@ export const distributionPlugin: FastifyPluginAsync<DistributionOptions> = async
     },
   });
 
-  app.route({
+  app.route<{ Params: { '*': string } }>({
     method: [...PULL_METHODS],
     url: '/v2/*',
     handler: async (req, reply) => {
-      const { '*': rest = '' } = req.params as { '*'?: string };
+      const rest = req.params['*'];
       const m = PATH_RE.exec(rest);
       if (!m) throw new RegistryError(OciErrorCode.unsupported, `no pull endpoint at /v2/${rest.slice(0, 200)}: use /v2/<name>/manifests/<reference> or /v2/<name>/blobs/<digest>`, { status: 404 });
       const [, name = '', kind, ref = ''] = m;
