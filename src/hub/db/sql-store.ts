@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { SkiffError } from '../../util/errors.ts';
 import { GENESIS_HASH, auditHash } from '../audit/chain.ts';
-import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
+import { LOCKS, type SqlDriver } from './driver.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { channelsOf, entitledReleases, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as rows from './sql-rows.ts';
 import type * as T from './types.ts';
 
@@ -205,37 +206,28 @@ export class SqlMetadataDb implements T.MetadataDb {
       }),
       `customer "${c.name}"`,
     );
-    return this.#customer(id) as Promise<T.CustomerRecord>;
+    const created = await readCustomer(this.#sql, id);
+    if (!created) throw new SkiffError('INTERNAL', `customer "${c.name}" vanished right after it was created`);
+    return created;
   }
 
   getCustomer(id: string): Promise<T.CustomerRecord | undefined> {
-    return this.#customer(id);
+    return readCustomer(this.#sql, id);
   }
 
   async getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
     const [r] = await this.#sql.all<{ id: string }>('SELECT id FROM customers WHERE name = ?', [name]);
-    return r && this.#customer(r.id);
+    return r && readCustomer(this.#sql, r.id);
   }
 
   async listCustomers(): Promise<T.CustomerRecord[]> {
     const ids = await this.#sql.all<{ id: string }>('SELECT id FROM customers ORDER BY name');
     const out: T.CustomerRecord[] = [];
     for (const { id } of ids) {
-      const c = await this.#customer(id);
+      const c = await readCustomer(this.#sql, id);
       if (c) out.push(c);
     }
     return out;
-  }
-
-  async #customer(id: string): Promise<T.CustomerRecord | undefined> {
-    const [r] = await this.#sql.all<{ id: string; name: string; airgapped: number; created_at: string }>('SELECT * FROM customers WHERE id = ?', [id]);
-    if (!r) return undefined;
-    const ents = await this.#sql.all<{ app: string; channel: string; expires_at: string | null }>(
-      'SELECT app, channel, expires_at FROM entitlements WHERE customer_id = ? ORDER BY app', [id]);
-    return {
-      id: r.id, name: r.name, airgapped: Number(r.airgapped) === 1, createdAt: r.created_at,
-      entitlements: ents.map((e) => ({ app: e.app, channel: e.channel, expiresAt: e.expires_at })),
-    };
   }
 
   async setEntitlements(customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
@@ -246,25 +238,11 @@ export class SqlMetadataDb implements T.MetadataDb {
   }
 
   async releasesVisibleTo(customerId: string, at: Date = new Date()): Promise<T.ReleaseRecord[]> {
-    const list = await this.#sql.all<rows.ReleaseRow>(
-      `SELECT r.* FROM releases r
-         JOIN channel_releases cr ON cr.app = r.app AND cr.version = r.version
-         JOIN entitlements e ON e.app = cr.app AND e.channel = cr.channel
-       WHERE e.customer_id = ? AND r.visible = 1 AND (e.expires_at IS NULL OR e.expires_at > ?)`,
-      [customerId, at.toISOString()],
-    );
-    return list.map(rows.toRelease).sort((a, b) => a.app.localeCompare(b.app) || rows.bySemver(a, b));
+    return entitledReleases(this.#sql, customerId, at);
   }
 
   async isEntitled(customerId: string, app: string, version: string, at: Date = new Date()): Promise<boolean> {
-    const list = await this.#sql.all(
-      `SELECT 1 AS x FROM releases r
-         JOIN channel_releases cr ON cr.app = r.app AND cr.version = r.version
-         JOIN entitlements e ON e.app = cr.app AND e.channel = cr.channel
-       WHERE e.customer_id = ? AND r.app = ? AND r.version = ? AND r.visible = 1 AND (e.expires_at IS NULL OR e.expires_at > ?)`,
-      [customerId, app, version, at.toISOString()],
-    );
-    return list.length > 0;
+    return (await entitledReleases(this.#sql, customerId, at, { app, version })).length > 0;
   }
 
   async createInstance(i: { customerId: string; app: string; name: string }): Promise<T.InstanceRecord> {
@@ -308,32 +286,4 @@ export class SqlMetadataDb implements T.MetadataDb {
     const list = await this.#sql.all<rows.AuditRow>('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?', [opts.afterId ?? 0, opts.limit ?? 1_000_000]);
     return list.map(rows.toAudit);
   }
-}
-
-async function writeEntitlements(tx: SqlExec, customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
-  for (const e of entitlements) {
-    if ((await tx.all('SELECT 1 AS x FROM apps WHERE name = ?', [e.app])).length === 0)
-      throw new SkiffError('NOT_FOUND', `app "${e.app}" not found; create it before entitling a customer`);
-    try {
-      await tx.run('INSERT INTO entitlements (customer_id, app, channel, expires_at) VALUES (?, ?, ?, ?)',
-        [customerId, e.app, e.channel, rows.isoDate(e.expiresAt, `expiry of ${e.app}`)]);
-    } catch (err) {
-      if (err instanceof SkiffError) throw err;
-      throw new SkiffError('CONFLICT', `app "${e.app}" is entitled twice; give one channel per app`, { cause: err });
-    }
-  }
-}
-
-async function channelsOf(sql: SqlExec, app: string, only?: string): Promise<T.ChannelRecord[]> {
-  const chans = await sql.all<{ name: string }>('SELECT name FROM channels WHERE app = ? AND (CAST(? AS TEXT) IS NULL OR name = ?) ORDER BY name', [app, only ?? null, only ?? null]);
-  const entries = await sql.all<{ channel: string; version: string; required: number; promoted_at: string }>(
-    'SELECT channel, version, required, promoted_at FROM channel_releases WHERE app = ?', [app]);
-  return chans.map((c) => ({
-    app,
-    name: c.name,
-    releases: entries
-      .filter((e) => e.channel === c.name)
-      .map((e) => ({ version: e.version, required: Number(e.required) === 1, promotedAt: e.promoted_at }))
-      .sort(rows.bySemver),
-  }));
 }

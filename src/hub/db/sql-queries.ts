@@ -1,0 +1,57 @@
+// The multi-table reads and writes of the SQL metadata store: customers with entitlements, channels, entitled releases.
+import { SkiffError } from '../../util/errors.ts';
+import type { SqlExec } from './driver.ts';
+import * as rows from './sql-rows.ts';
+import type * as T from './types.ts';
+
+export async function readCustomer(sql: SqlExec, id: string): Promise<T.CustomerRecord | undefined> {
+  const [r] = await sql.all<{ id: string; name: string; airgapped: number; created_at: string }>('SELECT * FROM customers WHERE id = ?', [id]);
+  if (!r) return undefined;
+  const ents = await sql.all<{ app: string; channel: string; expires_at: string | null }>(
+    'SELECT app, channel, expires_at FROM entitlements WHERE customer_id = ? ORDER BY app', [id]);
+  return {
+    id: r.id, name: r.name, airgapped: Number(r.airgapped) === 1, createdAt: r.created_at,
+    entitlements: ents.map((e) => ({ app: e.app, channel: e.channel, expiresAt: e.expires_at })),
+  };
+}
+
+/** Visible releases in the customer's unexpired entitled channels, optionally only one app@version. */
+export async function entitledReleases(sql: SqlExec, customerId: string, at: Date, only?: { app: string; version: string }): Promise<T.ReleaseRecord[]> {
+  const list = await sql.all<rows.ReleaseRow>(
+    `SELECT r.* FROM releases r
+       JOIN channel_releases cr ON cr.app = r.app AND cr.version = r.version
+       JOIN entitlements e ON e.app = cr.app AND e.channel = cr.channel
+     WHERE e.customer_id = ? AND r.visible = 1 AND (e.expires_at IS NULL OR e.expires_at > ?)
+       AND (CAST(? AS TEXT) IS NULL OR (r.app = ? AND r.version = ?))`,
+    [customerId, at.toISOString(), only?.app ?? null, only?.app ?? null, only?.version ?? null],
+  );
+  return list.map(rows.toRelease).sort((a, b) => a.app.localeCompare(b.app) || rows.bySemver(a, b));
+}
+
+export async function writeEntitlements(tx: SqlExec, customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
+  for (const e of entitlements) {
+    if ((await tx.all('SELECT 1 AS x FROM apps WHERE name = ?', [e.app])).length === 0)
+      throw new SkiffError('NOT_FOUND', `app "${e.app}" not found; create it before entitling a customer`);
+    try {
+      await tx.run('INSERT INTO entitlements (customer_id, app, channel, expires_at) VALUES (?, ?, ?, ?)',
+        [customerId, e.app, e.channel, rows.isoDate(e.expiresAt, `expiry of ${e.app}`)]);
+    } catch (err) {
+      if (err instanceof SkiffError) throw err;
+      throw new SkiffError('CONFLICT', `app "${e.app}" is entitled twice; give one channel per app`, { cause: err });
+    }
+  }
+}
+
+export async function channelsOf(sql: SqlExec, app: string, only?: string): Promise<T.ChannelRecord[]> {
+  const chans = await sql.all<{ name: string }>('SELECT name FROM channels WHERE app = ? AND (CAST(? AS TEXT) IS NULL OR name = ?) ORDER BY name', [app, only ?? null, only ?? null]);
+  const entries = await sql.all<{ channel: string; version: string; required: number; promoted_at: string }>(
+    'SELECT channel, version, required, promoted_at FROM channel_releases WHERE app = ?', [app]);
+  return chans.map((c) => ({
+    app,
+    name: c.name,
+    releases: entries
+      .filter((e) => e.channel === c.name)
+      .map((e) => ({ version: e.version, required: Number(e.required) === 1, promotedAt: e.promoted_at }))
+      .sort(rows.bySemver),
+  }));
+}
