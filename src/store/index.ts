@@ -2,3 +2,4 @@
 export type { BlobSource, BlobStore, BlobStat, Expected, GetOptions } from './types.ts';
 export { FsBlobStore, checkExpected } from './fs/blob-store.ts';
 export { StorePaths, checkAppName, checkVersion } from './fs/paths.ts';
+export { RegistryBlobStore, type RegistryBlobStoreOptions } from './registry/registry-blob-store.ts';

@@ -22,6 +22,7 @@ export interface Expected {
   readonly size?: number;
 }
 
+// No `list`: the OCI Distribution API cannot enumerate blobs, so only the filesystem store offers one.
 export interface BlobStore {
   has(digest: Digest, signal?: AbortSignal): Promise<boolean>;
   stat(digest: Digest, signal?: AbortSignal): Promise<BlobStat | undefined>;
@@ -30,5 +31,4 @@ export interface BlobStore {
   /** Streams into a temp file, hashing; becomes visible only when digest and size match `expected`. */
   put(source: BlobSource, expected?: Expected, signal?: AbortSignal): Promise<BlobStat>;
   delete(digest: Digest, signal?: AbortSignal): Promise<void>;
-  list(signal?: AbortSignal): AsyncIterable<Digest>;
 }
