@@ -9,10 +9,10 @@ import { LoopbackRegistry, type LoopbackImage } from './loopback-registry.ts';
 const imageId = (configDigest: string): string => `sha256:${configDigest.slice(7)}`;
 
 export async function stageImages(engine: DockerEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal): Promise<void> {
-  const missing = new Map<string, LoopbackImage>();
+  const missing = new Map<string, LoopbackImage & { configDigest: string }>();
   for (const [service, img] of Object.entries(release.images)) {
     if (!(await engine.imageInspect(imageId(img.configDigest), signal)))
-      missing.set(`${release.app}/${service}`, { digest: img.manifestDigest, mediaType: img.manifestMediaType });
+      missing.set(`${release.app}/${service}`, { digest: img.manifestDigest, mediaType: img.manifestMediaType, configDigest: img.configDigest });
   }
   if (missing.size > 0) {
     const registry = await LoopbackRegistry.start({ blobs, images: missing });
@@ -20,13 +20,20 @@ export async function stageImages(engine: DockerEngine, blobs: BlobStore, releas
       for (const [name, img] of missing) {
         const ref = registry.pullRef(name, img.digest);
         await engine.imagePull(ref, undefined, signal);
-        // The pull leaves a reference naming this run's port; the tag below is what keeps the image.
+        // The pull leaves a reference naming this run's port; the tag is what keeps the image, so it comes
+        // first (removing an image's only reference deletes the image).
+        await tagAll(engine, release, signal, (configDigest) => configDigest === img.configDigest);
         await engine.imageRemove(ref, { noprune: true }).catch(() => undefined);
       }
     } finally {
       await registry.close();
     }
   }
+  await tagAll(engine, release, signal);
+}
+
+/** Tags the release's images (those `only` selects) as `skiff/<app>/<service>:<version>`. */
+async function tagAll(engine: DockerEngine, release: ReleaseManifest, signal?: AbortSignal, only: (configDigest: string) => boolean = () => true): Promise<void> {
   for (const [service, img] of Object.entries(release.images))
-    await engine.imageTag(imageId(img.configDigest), imageRepo(release.app, service), release.version, signal);
+    if (only(img.configDigest)) await engine.imageTag(imageId(img.configDigest), imageRepo(release.app, service), release.version, signal);
 }
