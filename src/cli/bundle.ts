@@ -1,6 +1,6 @@
 // `skiff bundle`: export a release (full or delta) as one .skiff file, inspect one, verify one as an install would.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -41,9 +41,12 @@ async function createBundleFile(opts: { store: string; ref: string; from?: strin
   // Written beside the target and renamed: a crash never leaves a half bundle under the final name.
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.${randomBytes(4).toString('hex')}.tmp`);
   const hasher = new HashingStream();
+  const handle = await open(tmp, 'wx').catch((e: unknown) => {
+    throw new SkiffError('NOT_FOUND', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (does its directory exist?)`);
+  });
   const bar = progressBar(`bundle ${app}@${version}`);
   try {
-    const file = createWriteStream(tmp, { flags: 'wx' });
+    const file = handle.createWriteStream();
     const written = pipeline(hasher, file);
     written.catch(() => undefined);
     const index = await writeBundle({ blobs: store, release, chain, ...(base ? { base } : {}) }, hasher, (done, total) => bar.update(done, total));
