@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `npm run bench`: builds the corpus, prepares releases and bundles, measures every figure against its peer in
+# the same run, and writes bench/RESULTS.md. Work files go to a temp dir, removed at the end; the install
+# figures remove the corpus images from the engine, so they are saved first and loaded back on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/time ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+fi
+for tool in docker skopeo gzip sha256sum; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing; install it (see bench/RESULTS.md for the machine)" >&2; exit 1; }
+done
+docker info >/dev/null 2>&1 || { echo "bench: the Docker Engine does not answer; start dockerd first" >&2; exit 1; }
+
+echo "== corpus (../shared/bench/make-corpus.sh)"
+bash ../shared/bench/make-corpus.sh
+
+suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/skiff-bench-XXXXXX")
+BENCH_APP="benchnet-$suffix"
+BENCH_NETWORK="skiff-bench-$suffix"
+BENCH_STARTED=$(date -u +%FT%TZ)
+export BENCH_WORK BENCH_APP BENCH_NETWORK BENCH_STARTED
+corpus=(skiff-bench/base:bookworm skiff-bench/netapp:1.0.0 skiff-bench/netapp:1.0.1 skiff-bench/netapp:1.1.0 skiff-bench/netapp:2.0.0 skiff-bench/collector:1.0.0)
+
+cleanup() {
+  local ids
+  ids=$(docker ps -aq --filter "label=skiff.app=$BENCH_APP")
+  [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+  docker rm -f "$BENCH_APP-oldscript" >/dev/null 2>&1 || true
+  docker network rm "$BENCH_NETWORK" "${BENCH_APP}_default" >/dev/null 2>&1 || true
+  ids=$(docker images -q --filter "reference=skiff/$BENCH_APP/*")
+  [ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1
+  for tag in "${corpus[@]}"; do
+    if ! docker image inspect "$tag" >/dev/null 2>&1; then
+      echo "== loading the corpus back into the engine"
+      docker load -q -i "$BENCH_WORK/corpus.tar" >/dev/null
+      break
+    fi
+  done
+  rm -rf "$BENCH_WORK"
+}
+trap cleanup EXIT
+
+echo "== saving the corpus (the install figures remove it from the engine)"
+docker save -o "$BENCH_WORK/corpus.tar" "${corpus[@]}"
+
+docker network create "$BENCH_NETWORK" >/dev/null
+for step in setup bundle-size release-create bundle-create verify-throughput downtime install peak-rss write-results; do
+  echo "== $step"
+  node --import tsx "bench/$step.ts"
+done
