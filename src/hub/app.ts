@@ -9,11 +9,15 @@ import type { MetadataDb } from './db/types.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { appRoutes } from './routes/apps.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { blobRoutes } from './routes/blobs.ts';
+import { bundleRoutes } from './routes/bundles.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { customerRoutes } from './routes/customers.ts';
+import { releaseRoutes } from './routes/releases.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
+import { v2Routes } from './routes/v2.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -21,9 +25,11 @@ export interface BuildDeps {
   readonly loginLimiter?: LoginLimiter;
   /** Passed through to Fastify (logger, https, trustProxy …). */
   readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } };
-  /** More route plugins (phase 2: releases, bundles, /v2/), registered after the core ones. */
+  /** Route plugins registered after the core ones; default DEFAULT_PLUGINS (the /v2/ pull API). */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
 }
+
+export const DEFAULT_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [v2Routes];
 
 export const API_PREFIX = '/api/v1';
 
@@ -65,9 +71,12 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(channelRoutes);
       await api.register(customerRoutes);
       await api.register(auditRoutes);
+      await api.register(blobRoutes);
+      await api.register(releaseRoutes);
+      await api.register(bundleRoutes);
     },
     { prefix: API_PREFIX },
   );
-  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  for (const plugin of deps.plugins ?? DEFAULT_PLUGINS) await app.register(plugin);
   return app;
 }

@@ -2,8 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { FsBlobStore, type BlobStore } from '../store/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { sha256 } from '../oci/digest.ts';
+import { FsBlobStore, RegistryBlobStore, type BlobStore } from '../store/index.ts';
+import { errorMessage, SkiffError } from '../util/errors.ts';
 import { build, type BuildDeps } from './app.ts';
 import { openMetadataDb } from './db/index.ts';
 import { STORE_DIR } from './init.ts';
@@ -33,11 +34,26 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
-/** The hub's content store: the filesystem under the data dir (the registry backend arrives with phase 2). */
+/** The hub's content store: an OCI registry when `blobRegistry` is given (shared by replicas), else the filesystem under the data dir. */
 export function openHubBlobStore(opts: { dataDir: string; blobRegistry?: string }): BlobStore {
-  if (opts.blobRegistry !== undefined)
-    throw new SkiffError('USAGE', '--blob-registry is not supported by this hub build yet; omit it to keep blobs under the data directory');
-  return new FsBlobStore(join(opts.dataDir, STORE_DIR));
+  if (opts.blobRegistry === undefined) return new FsBlobStore(join(opts.dataDir, STORE_DIR));
+  let url: URL | undefined;
+  try {
+    url = new URL(opts.blobRegistry);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || (url.pathname !== '/' && url.pathname !== ''))
+    throw new SkiffError('USAGE', `--blob-registry "${opts.blobRegistry}" is not a registry URL like http://127.0.0.1:5000 (scheme, host and port, no path)`);
+  return new RegistryBlobStore({ url: url.toString() });
+}
+
+/** Fails at start, not at the first pull, when the blob registry does not answer. */
+async function checkBlobStore(blobs: BlobStore, opts: ServeOptions): Promise<void> {
+  if (opts.blobRegistry === undefined) return;
+  await blobs.stat(sha256(new Uint8Array())).catch((e: unknown) => {
+    throw new SkiffError('USAGE', `--blob-registry ${opts.blobRegistry} cannot be used: ${errorMessage(e)}`, { cause: e });
+  });
 }
 
 async function readTls(opts: ServeOptions): Promise<{ cert: Buffer; key: Buffer } | undefined> {
@@ -54,6 +70,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const { host, port } = parseListen(opts.listen);
   const https = await readTls(opts);
   const blobs = openHubBlobStore(opts);
+  await checkBlobStore(blobs, opts);
   const db = await openMetadataDb(opts);
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
