@@ -3,9 +3,18 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { DockerEngine } from '../engine/index.ts';
 import { FsBlobStore } from '../store/index.ts';
-import { createRelease, diffReleases, getRelease, listReleases, parseAppVersion, type ReleaseDiff, type StoredRelease } from '../release/index.ts';
+import {
+  createRelease,
+  diffReleases,
+  getRelease,
+  listReleases,
+  parseAppVersion,
+  type ReleaseDiff,
+  type StoredRelease,
+} from '../release/index.ts';
 import { SkiffError } from '../util/errors.ts';
 import { formatBytes, runAction } from './run.ts';
+import { releasePushCommand } from './release-push.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -14,7 +23,10 @@ interface Output {
 async function readChangelog(file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined;
   return readFile(file, 'utf8').catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', `cannot read the changelog ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new SkiffError(
+      'NOT_FOUND',
+      `cannot read the changelog ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   });
 }
 
@@ -26,27 +38,55 @@ function summary(r: StoredRelease): object {
     digest: r.digest,
     createdAt: m.createdAt,
     services: Object.fromEntries(
-      Object.entries(m.images).map(([s, i]) => [s, { ref: i.ref, manifestDigest: i.manifestDigest, configDigest: i.configDigest, platform: i.platform, size: i.sizes.total }]),
+      Object.entries(m.images).map(([s, i]) => [
+        s,
+        {
+          ref: i.ref,
+          manifestDigest: i.manifestDigest,
+          configDigest: i.configDigest,
+          platform: i.platform,
+          size: i.sizes.total,
+        },
+      ]),
     ),
-    config: m.configSchema.map((c) => ({ name: c.name, type: c.type, required: c.required, secret: c.secret, ...(c.description ? { description: c.description } : {}) })),
+    config: m.configSchema.map((c) => ({
+      name: c.name,
+      type: c.type,
+      required: c.required,
+      secret: c.secret,
+      ...(c.description ? { description: c.description } : {}),
+    })),
     changelog: m.changelog,
   };
 }
 
-const platformOf = (p: { os: string; architecture: string; variant?: string }): string => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+const platformOf = (p: { os: string; architecture: string; variant?: string }): string =>
+  [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 
 function describeImages(r: StoredRelease): string[] {
   return Object.entries(r.manifest.images).map(
-    ([s, i]) => `  ${s}: ${i.ref} ${i.manifestDigest} ${platformOf(i.platform)} ${formatBytes(i.sizes.total)}`,
+    ([s, i]) =>
+      `  ${s}: ${i.ref} ${i.manifestDigest} ${platformOf(i.platform)} ${formatBytes(i.sizes.total)}`,
   );
 }
 
 function describe(r: StoredRelease): string {
   const m = r.manifest;
-  const lines = [`${m.app}@${m.version}`, `release digest: ${r.digest}`, `created: ${m.createdAt}`, 'services:', ...describeImages(r)];
+  const lines = [
+    `${m.app}@${m.version}`,
+    `release digest: ${r.digest}`,
+    `created: ${m.createdAt}`,
+    'services:',
+    ...describeImages(r),
+  ];
   lines.push(m.configSchema.length === 0 ? 'config settings: none' : 'config settings:');
-  for (const c of m.configSchema) lines.push(`  ${c.name}: ${c.type}${c.required ? ', required' : ''}${c.secret ? ', secret' : ''}${c.description ? ` (${c.description})` : ''}`);
-  lines.push(m.changelog ? `changelog:\n${m.changelog.replace(/\n+$/, '').replace(/^/gm, '  ')}` : 'changelog: none');
+  for (const c of m.configSchema)
+    lines.push(
+      `  ${c.name}: ${c.type}${c.required ? ', required' : ''}${c.secret ? ', secret' : ''}${c.description ? ` (${c.description})` : ''}`,
+    );
+  lines.push(
+    m.changelog ? `changelog:\n${m.changelog.replace(/\n+$/, '').replace(/^/gm, '  ')}` : 'changelog: none',
+  );
   return lines.join('\n');
 }
 
@@ -55,13 +95,19 @@ const show = (v: unknown): string => JSON.stringify(v);
 function describeDiff(d: ReleaseDiff): string {
   const lines = [`${d.app} ${d.from.version} → ${d.to.version}`];
   const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'none');
-  lines.push(`services added: ${list(d.services.added)}; removed: ${list(d.services.removed)}; changed: ${list(d.services.changed)}`);
+  lines.push(
+    `services added: ${list(d.services.added)}; removed: ${list(d.services.removed)}; changed: ${list(d.services.changed)}`,
+  );
   for (const s of d.images.filter((i) => i.status !== 'unchanged')) {
-    lines.push(`  ${s.service} (${s.status})${s.imageChanged ? `: ${s.from?.ref ?? '-'} → ${s.to?.ref ?? '-'}` : ': same image'}`);
+    lines.push(
+      `  ${s.service} (${s.status})${s.imageChanged ? `: ${s.from?.ref ?? '-'} → ${s.to?.ref ?? '-'}` : ': same image'}`,
+    );
     for (const l of s.layersAdded) lines.push(`    + layer ${l.digest} ${formatBytes(l.size)}`);
     for (const l of s.layersRemoved) lines.push(`    - layer ${l.digest} ${formatBytes(l.size)}`);
   }
-  lines.push(`a delta bundle from ${d.from.version} carries ${d.delta.blobs} blobs, ${formatBytes(d.delta.bytes)}`);
+  lines.push(
+    `a delta bundle from ${d.from.version} carries ${d.delta.blobs} blobs, ${formatBytes(d.delta.bytes)}`,
+  );
   lines.push(d.compose.length === 0 ? 'compose: unchanged' : 'compose:');
   for (const c of d.compose) {
     if (c.kind === 'added') lines.push(`  + ${c.path}: ${show(c.to)}`);
@@ -72,34 +118,48 @@ function describeDiff(d: ReleaseDiff): string {
 }
 
 export function releaseCommand(out: Output = process.stdout): Command {
-  const release = new Command('release').description('create signed releases from a Compose file and local images; list, show and compare them');
+  const release = new Command('release').description(
+    'create signed releases from a Compose file and local images; list, show and compare them',
+  );
 
   release
     .command('create')
-    .description('read every image of a Compose file from the local Docker Engine into the store and sign the release')
+    .description(
+      'read every image of a Compose file from the local Docker Engine into the store and sign the release',
+    )
     .requiredOption('--compose <file>', 'the Compose file (Skiff subset)')
     .requiredOption('--app <name>', 'app name, e.g. netmon')
     .requiredOption('--version <x.y.z>', 'the release version (semver)')
     .requiredOption('--trust <dir>', 'trust dir holding the release signing keys')
     .requiredOption('--store <dir>', 'content store to write blobs and the release into')
     .option('--changelog <file>', 'a file whose text becomes the release changelog')
-    .action((opts: { compose: string; app: string; version: string; trust: string; store: string; changelog?: string }) =>
-      runAction(async () => {
-        const changelog = await readChangelog(opts.changelog);
-        const engine = await DockerEngine.connect();
-        const { release: r, created } = await createRelease({
-          composeFile: opts.compose,
-          app: opts.app,
-          version: opts.version,
-          trustDir: opts.trust,
-          store: new FsBlobStore(opts.store),
-          engine,
-          ...(changelog === undefined ? {} : { changelog }),
-          onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
-        });
-        out.write(`${r.manifest.app}@${r.manifest.version} ${created ? 'created' : 'already exists (identical)'}\n`);
-        out.write(`release digest: ${r.digest}\n${describeImages(r).join('\n')}\n`);
-      }),
+    .action(
+      (opts: {
+        compose: string;
+        app: string;
+        version: string;
+        trust: string;
+        store: string;
+        changelog?: string;
+      }) =>
+        runAction(async () => {
+          const changelog = await readChangelog(opts.changelog);
+          const engine = await DockerEngine.connect();
+          const { release: r, created } = await createRelease({
+            composeFile: opts.compose,
+            app: opts.app,
+            version: opts.version,
+            trustDir: opts.trust,
+            store: new FsBlobStore(opts.store),
+            engine,
+            ...(changelog === undefined ? {} : { changelog }),
+            onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
+          });
+          out.write(
+            `${r.manifest.app}@${r.manifest.version} ${created ? 'created' : 'already exists (identical)'}\n`,
+          );
+          out.write(`release digest: ${r.digest}\n${describeImages(r).join('\n')}\n`);
+        }),
     );
 
   release
@@ -112,11 +172,23 @@ export function releaseCommand(out: Output = process.stdout): Command {
       runAction(async () => {
         const all = await listReleases(new FsBlobStore(opts.store), opts.app);
         if (opts.json) {
-          out.write(`${JSON.stringify(all.map((r) => ({ app: r.manifest.app, version: r.manifest.version, digest: r.digest, createdAt: r.manifest.createdAt })), null, 2)}\n`);
+          out.write(
+            `${JSON.stringify(
+              all.map((r) => ({
+                app: r.manifest.app,
+                version: r.manifest.version,
+                digest: r.digest,
+                createdAt: r.manifest.createdAt,
+              })),
+              null,
+              2,
+            )}\n`,
+          );
           return;
         }
         if (all.length === 0) out.write('no releases\n');
-        for (const r of all) out.write(`${r.manifest.app}@${r.manifest.version}  ${r.digest}  ${r.manifest.createdAt}\n`);
+        for (const r of all)
+          out.write(`${r.manifest.app}@${r.manifest.version}  ${r.digest}  ${r.manifest.createdAt}\n`);
       }),
     );
 
@@ -146,10 +218,15 @@ export function releaseCommand(out: Output = process.stdout): Command {
         const store = new FsBlobStore(opts.store);
         const a = parseAppVersion(from);
         const b = parseAppVersion(to);
-        const d = await diffReleases(store, await getRelease(store, a.app, a.version), await getRelease(store, b.app, b.version));
+        const d = await diffReleases(
+          store,
+          await getRelease(store, a.app, a.version),
+          await getRelease(store, b.app, b.version),
+        );
         out.write(opts.json ? `${JSON.stringify(d, null, 2)}\n` : `${describeDiff(d)}\n`);
       }),
     );
 
+  release.addCommand(releasePushCommand(out));
   return release;
 }

@@ -44,7 +44,11 @@ export interface ReleaseDiff {
   readonly app: string;
   readonly from: { readonly version: string; readonly digest: Digest };
   readonly to: { readonly version: string; readonly digest: Digest };
-  readonly services: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] };
+  readonly services: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly changed: readonly string[];
+  };
   readonly images: readonly ServiceDiff[];
   /** Blobs of `to` that `from` lacks: what a delta bundle from `from` carries. */
   readonly delta: { readonly blobs: number; readonly bytes: number };
@@ -53,14 +57,23 @@ export interface ReleaseDiff {
 
 async function layersOf(store: BlobStore, img: ReleaseImage | undefined): Promise<LayerRef[]> {
   if (!img) return [];
-  const m = parseImageManifest(await buffer(await store.get(img.manifestDigest)), `image manifest ${img.manifestDigest}`);
+  const m = parseImageManifest(
+    await buffer(await store.get(img.manifestDigest)),
+    `image manifest ${img.manifestDigest}`,
+  );
   return m.layers.map((l) => ({ digest: l.digest, size: l.size }));
 }
 
 const side = (img: ReleaseImage | undefined): ImageSide | undefined =>
-  img && { ref: img.ref, manifestDigest: img.manifestDigest, configDigest: img.configDigest, size: img.sizes.total };
+  img && {
+    ref: img.ref,
+    manifestDigest: img.manifestDigest,
+    configDigest: img.configDigest,
+    size: img.sizes.total,
+  };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const pathOf = (parent: string, key: string): string => {
   const part = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
@@ -87,7 +100,11 @@ const servicesOf = (compose: unknown): Record<string, unknown> => {
 };
 
 /** What changes from release `a` to release `b` (usually an older and a newer version of one app). */
-export async function diffReleases(store: BlobStore, a: StoredRelease, b: StoredRelease): Promise<ReleaseDiff> {
+export async function diffReleases(
+  store: BlobStore,
+  a: StoredRelease,
+  b: StoredRelease,
+): Promise<ReleaseDiff> {
   const ma = a.manifest;
   const mb = b.manifest;
   const specA = servicesOf(ma.compose);
@@ -101,7 +118,13 @@ export async function diffReleases(store: BlobStore, a: StoredRelease, b: Stored
     const inA = new Set(la.map((l) => l.digest));
     const inB = new Set(lb.map((l) => l.digest));
     const imageChanged = ia?.manifestDigest !== ib?.manifestDigest;
-    const status = !ia ? 'added' : !ib ? 'removed' : imageChanged || !isDeepStrictEqual(specA[service], specB[service]) ? 'changed' : 'unchanged';
+    const status = !ia
+      ? 'added'
+      : !ib
+        ? 'removed'
+        : imageChanged || !isDeepStrictEqual(specA[service], specB[service])
+          ? 'changed'
+          : 'unchanged';
     const from = side(ia);
     const to = side(ib);
     images.push({

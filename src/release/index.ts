@@ -11,7 +11,15 @@ export {
   type ReleaseManifest,
   type ReleaseImage,
 } from './manifest.ts';
-export { findRelease, getRelease, saveRelease, loadChain, listReleases, parseAppVersion, type StoredRelease } from './release-store.ts';
+export {
+  findRelease,
+  getRelease,
+  saveRelease,
+  loadChain,
+  listReleases,
+  parseAppVersion,
+  type StoredRelease,
+} from './release-store.ts';
 export { releaseBlobs, type ReleaseBlob, type BlobKind } from './blobs.ts';
 export {
   diffReleases,

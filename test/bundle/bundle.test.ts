@@ -39,20 +39,31 @@ test('a full bundle is byte-identical when written twice, and laid out trust fir
     'blobs/sha256/',
   ]);
   const blobs = await releaseBlobs(fx.vendor.store, fx.v2.manifest);
-  assert.deepEqual(names.slice(10), blobs.map((x) => `blobs/sha256/${x.digest.slice(7)}`));
+  assert.deepEqual(
+    names.slice(10),
+    blobs.map((x) => `blobs/sha256/${x.digest.slice(7)}`),
+  );
   assert.equal(a.index.omittedBytes, 0);
-  assert.equal(a.index.includedBytes, blobs.reduce((n, x) => n + x.size, 0));
+  assert.equal(
+    a.index.includedBytes,
+    blobs.reduce((n, x) => n + x.size, 0),
+  );
 
   const entries = tarEntries(bytesA);
   const indexEntry = entries.find((e) => e.name === 'index.json');
   assert.ok(indexEntry);
-  const oci = JSON.parse(bytesA.subarray(indexEntry.data, indexEntry.data + indexEntry.size).toString('utf8')) as {
+  const oci = JSON.parse(
+    bytesA.subarray(indexEntry.data, indexEntry.data + indexEntry.size).toString('utf8'),
+  ) as {
     manifests: { digest: string; mediaType: string; annotations: Record<string, string> }[];
   };
-  assert.deepEqual(oci.manifests.map((m) => [m.annotations[Annotation.refName], m.digest, m.mediaType]), [
-    ['web', fx.v2.manifest.images['web']?.manifestDigest, MediaType.ociManifest],
-    ['worker', fx.v2.manifest.images['worker']?.manifestDigest, MediaType.ociManifest],
-  ]);
+  assert.deepEqual(
+    oci.manifests.map((m) => [m.annotations[Annotation.refName], m.digest, m.mediaType]),
+    [
+      ['web', fx.v2.manifest.images['web']?.manifestDigest, MediaType.ociManifest],
+      ['worker', fx.v2.manifest.images['worker']?.manifestDigest, MediaType.ociManifest],
+    ],
+  );
 });
 
 test('a delta bundle omits every blob the base release has', async () => {
@@ -64,17 +75,31 @@ test('a delta bundle omits every blob the base release has', async () => {
   const included = all.filter((x) => !baseBlobs.has(x.digest));
 
   assert.deepEqual(delta.index.base, { version: '1.0.0', releaseDigest: fx.v1.digest });
-  assert.deepEqual(delta.index.blobs.filter((x) => !x.included).map((x) => x.digest), omitted.map((x) => x.digest));
-  assert.equal(delta.index.omittedBytes, omitted.reduce((n, x) => n + x.size, 0));
-  assert.equal(delta.index.includedBytes, included.reduce((n, x) => n + x.size, 0));
+  assert.deepEqual(
+    delta.index.blobs.filter((x) => !x.included).map((x) => x.digest),
+    omitted.map((x) => x.digest),
+  );
+  assert.equal(
+    delta.index.omittedBytes,
+    omitted.reduce((n, x) => n + x.size, 0),
+  );
+  assert.equal(
+    delta.index.includedBytes,
+    included.reduce((n, x) => n + x.size, 0),
+  );
   assert.equal(included.length, 3, "web's manifest, config and top layer");
 
   const names = tarEntries(await readFile(delta.file)).map((e) => e.name);
-  for (const x of omitted) assert.ok(!names.includes(`blobs/sha256/${x.digest.slice(7)}`), `${x.digest} is omitted`);
-  for (const x of included) assert.ok(names.includes(`blobs/sha256/${x.digest.slice(7)}`), `${x.digest} is included`);
+  for (const x of omitted)
+    assert.ok(!names.includes(`blobs/sha256/${x.digest.slice(7)}`), `${x.digest} is omitted`);
+  for (const x of included)
+    assert.ok(names.includes(`blobs/sha256/${x.digest.slice(7)}`), `${x.digest} is included`);
 
   const [fullSize, deltaSize] = [(await stat(full.file)).size, (await stat(delta.file)).size];
-  assert.ok(fullSize - deltaSize >= delta.index.omittedBytes, `the delta (${deltaSize} B) is smaller than the full bundle (${fullSize} B) by the omitted bytes`);
+  assert.ok(
+    fullSize - deltaSize >= delta.index.omittedBytes,
+    `the delta (${deltaSize} B) is smaller than the full bundle (${fullSize} B) by the omitted bytes`,
+  );
   assert.ok(deltaSize < 64 * 1024, 'the busybox base layer is not carried');
 });
 
@@ -95,21 +120,34 @@ test('verify accepts a full bundle, checking every blob', async () => {
   const { file, index } = await fx.write('verify-full.skiff', fx.v2);
   const c = await verifyBundle(file, fx.vendor.rootJson);
   assert.equal(c.release.version, '2.0.0');
-  assert.deepEqual([...c.received], index.blobs.map((x) => x.digest));
+  assert.deepEqual(
+    [...c.received],
+    index.blobs.map((x) => x.digest),
+  );
   assert.deepEqual(c.missing, []);
 });
 
 test('verify of a delta reports the base blobs it cannot see, and refuses without them unless asked', async () => {
   const { file, index } = await fx.write('verify-delta.skiff', fx.v2, fx.v1);
   const c = await verifyBundle(file, fx.vendor.rootJson, { allowMissing: true });
-  assert.deepEqual([...c.received], index.blobs.filter((x) => x.included).map((x) => x.digest));
+  assert.deepEqual(
+    [...c.received],
+    index.blobs.filter((x) => x.included).map((x) => x.digest),
+  );
   // What the delta's own manifests reach and it omits: worker's manifest and the shared base layer.
   const omitted = index.blobs.filter((x) => !x.included);
-  const expected = omitted.filter((x) => x.digest === fx.v2.manifest.images['worker']?.manifestDigest || x.kind === 'layer' && x.size > 100_000);
+  const expected = omitted.filter(
+    (x) =>
+      x.digest === fx.v2.manifest.images['worker']?.manifestDigest ||
+      (x.kind === 'layer' && x.size > 100_000),
+  );
   assert.deepEqual([...c.missing].sort(), expected.map((x) => x.digest).sort());
   assert.equal(c.missing.length, 2);
 
-  await assert.rejects(verifyBundle(file, fx.vendor.rootJson), (e: unknown) => isSkiffError(e, 'BASE_MISSING') && /needs .*@1\.0\.0 installed first/.test(e.message));
+  await assert.rejects(
+    verifyBundle(file, fx.vendor.rootJson),
+    (e: unknown) => isSkiffError(e, 'BASE_MISSING') && /needs .*@1\.0\.0 installed first/.test(e.message),
+  );
   const withBase = await verifyBundle(file, fx.vendor.rootJson, { store: fx.vendor.store });
   assert.deepEqual(withBase.missing, []);
 });

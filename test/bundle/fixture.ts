@@ -3,7 +3,14 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { VerifyOnlySink, readBundle, trustVerifier, writeBundle, type BundleContents, type BundleIndex } from '../../src/bundle/index.ts';
+import {
+  VerifyOnlySink,
+  readBundle,
+  trustVerifier,
+  writeBundle,
+  type BundleContents,
+  type BundleIndex,
+} from '../../src/bundle/index.ts';
 import { loadChain, type StoredRelease } from '../../src/release/index.ts';
 import type { FsBlobStore } from '../../src/store/index.ts';
 import { parseRoot } from '../../src/trust/index.ts';
@@ -14,7 +21,12 @@ export interface BundleFixture {
   readonly v1: StoredRelease;
   readonly v2: StoredRelease;
   /** Writes a bundle of `release` (delta from `base` when given) to a file in the vendor dir. */
-  write(name: string, release: StoredRelease, base?: StoredRelease, override?: { chain?: readonly Uint8Array[] }): Promise<{ file: string; index: BundleIndex }>;
+  write(
+    name: string,
+    release: StoredRelease,
+    base?: StoredRelease,
+    override?: { chain?: readonly Uint8Array[] },
+  ): Promise<{ file: string; index: BundleIndex }>;
 }
 
 export async function makeBundleFixture(prefix: string): Promise<BundleFixture> {
@@ -28,7 +40,10 @@ export async function makeBundleFixture(prefix: string): Promise<BundleFixture> 
     async write(name, release, base, override = {}) {
       const file = path.join(vendor.dir, name);
       const chain = override.chain ?? (await loadChain(vendor.store, vendor.app));
-      const index = await writeBundle({ blobs: vendor.store, release, chain, ...(base ? { base } : {}) }, createWriteStream(file));
+      const index = await writeBundle(
+        { blobs: vendor.store, release, chain, ...(base ? { base } : {}) },
+        createWriteStream(file),
+      );
       return { file, index };
     },
   };
@@ -42,7 +57,11 @@ export async function verifyBundle(
 ): Promise<BundleContents> {
   const root = parseRoot(await readFile(rootJson));
   const stream = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
-  return readBundle(stream, { verify: trustVerifier(root), sink: new VerifyOnlySink(opts.store), allowMissing: opts.allowMissing ?? false });
+  return readBundle(stream, {
+    verify: trustVerifier(root),
+    sink: new VerifyOnlySink(opts.store),
+    allowMissing: opts.allowMissing ?? false,
+  });
 }
 
 export interface TarEntryAt {
@@ -59,7 +78,11 @@ export function tarEntries(tar: Buffer): TarEntryAt[] {
   const out: TarEntryAt[] = [];
   let off = 0;
   while (off + 512 <= tar.length && tar[off] !== 0) {
-    const field = (start: number, len: number): string => tar.subarray(off + start, off + start + len).toString('latin1').replace(/\0.*$/s, '');
+    const field = (start: number, len: number): string =>
+      tar
+        .subarray(off + start, off + start + len)
+        .toString('latin1')
+        .replace(/\0.*$/s, '');
     const prefix = field(345, 155);
     const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
     const size = parseInt(field(124, 12).trim() || '0', 8);

@@ -24,7 +24,9 @@ test('skopeo copies every service of a full bundle into the engine; the image id
   for (const [service, img] of Object.entries(fx.v2.manifest.images)) {
     const tag = `skiff-test/${fx.vendor.app}-copied:${service}`;
     loaded.push(tag);
-    await run('skopeo', ['copy', '--quiet', `oci-archive:${file}:${service}`, `docker-daemon:${tag}`], { timeout: 120_000 });
+    await run('skopeo', ['copy', '--quiet', `oci-archive:${file}:${service}`, `docker-daemon:${tag}`], {
+      timeout: 120_000,
+    });
     const inspect = await fx.vendor.engine.imageInspect(tag);
     assert.ok(inspect, `${tag} is in the engine`);
     assert.equal(inspect.id, img.configDigest, `${service}: the loaded image is the released one`);
@@ -33,7 +35,9 @@ test('skopeo copies every service of a full bundle into the engine; the image id
 
 test('skopeo reads the bundle layout: inspect shows the service image and its layers', async () => {
   const { file } = await fx.write('skopeo-inspect.skiff', fx.v2);
-  const { stdout } = await run('skopeo', ['inspect', '--raw', `oci-archive:${file}:web`], { timeout: 60_000 });
+  const { stdout } = await run('skopeo', ['inspect', '--raw', `oci-archive:${file}:web`], {
+    timeout: 60_000,
+  });
   const manifest = JSON.parse(stdout) as { config: { digest: string }; layers: unknown[] };
   assert.equal(manifest.config.digest, fx.v2.manifest.images['web']?.configDigest);
   assert.equal(manifest.layers.length, 2);

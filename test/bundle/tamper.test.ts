@@ -25,7 +25,12 @@ after(async () => {
   await fx?.vendor.cleanup();
 });
 
-async function refused(bytes: Buffer, codes: readonly SkiffErrorCode[], message?: RegExp, rootJson = fx.vendor.rootJson): Promise<void> {
+async function refused(
+  bytes: Buffer,
+  codes: readonly SkiffErrorCode[],
+  message?: RegExp,
+  rootJson = fx.vendor.rootJson,
+): Promise<void> {
   await assert.rejects(verifyBundle(bytes, rootJson, { allowMissing: true }), (e: unknown) => {
     assert.ok(isSkiffError(e) && codes.includes(e.code), `expected ${codes.join(' or ')}, got ${String(e)}`);
     if (message) assert.match(e.message, message);
@@ -66,7 +71,9 @@ test('a truncated file, inside a blob or exactly at an entry boundary: BUNDLE_TR
 test('a release signed by another trust dir: SIGNATURE_INVALID', async () => {
   const other = await initTrust(path.join(fx.vendor.dir, 'other-trust'), { expiresDays: 30 });
   const forged = { ...fx.v2, sig: Buffer.from(JSON.stringify(other.signRelease(fx.v2.bytes))) };
-  const { file } = await fx.write('forged.skiff', forged, undefined, { chain: await loadChain(fx.vendor.store, fx.vendor.app) });
+  const { file } = await fx.write('forged.skiff', forged, undefined, {
+    chain: await loadChain(fx.vendor.store, fx.vendor.app),
+  });
   await refused(await readFile(file), ['SIGNATURE_INVALID']);
 
   // The genuine bundle checked against the other vendor's root: its chain does not start from what is trusted.
@@ -97,9 +104,14 @@ async function repack(extra: { name: string; data: Buffer }[]): Promise<Buffer> 
   const copy = (async () => {
     for await (const entry of extract) {
       const data = await buffer(entry);
-      await new Promise<void>((resolve, reject) => pack.entry(entry.header, data, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        pack.entry(entry.header, data, (e) => (e ? reject(e) : resolve())),
+      );
     }
-    for (const x of extra) await new Promise<void>((resolve, reject) => pack.entry({ name: x.name, mtime: new Date(0) }, x.data, (e) => (e ? reject(e) : resolve())));
+    for (const x of extra)
+      await new Promise<void>((resolve, reject) =>
+        pack.entry({ name: x.name, mtime: new Date(0) }, x.data, (e) => (e ? reject(e) : resolve())),
+      );
     pack.finalize();
   })();
   await pipeline(Readable.from([full]), extract);
@@ -119,5 +131,8 @@ test('an extra blob the signed release does not reach: BUNDLE_INVALID', async ()
 test('a file that is not a bundle at all: BUNDLE_INVALID', async () => {
   const file = path.join(fx.vendor.dir, 'junk.skiff');
   await writeFile(file, Buffer.alloc(4096, 0x41));
-  await assert.rejects(verifyBundle(file, fx.vendor.rootJson), (e: unknown) => isSkiffError(e, 'BUNDLE_INVALID') || isSkiffError(e, 'BUNDLE_TRUNCATED'));
+  await assert.rejects(
+    verifyBundle(file, fx.vendor.rootJson),
+    (e: unknown) => isSkiffError(e, 'BUNDLE_INVALID') || isSkiffError(e, 'BUNDLE_TRUNCATED'),
+  );
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -18,21 +18,34 @@ interface Result {
 
 function skiff(...args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 180_000, env: { ...process.env, SKIFF_DEBUG: '' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { timeout: 180_000, env: { ...process.env, SKIFF_DEBUG: '' } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
-async function ok(...args: string[]): Promise<string> {
+/** A command line: literal words split on spaces, each interpolated value one argument (paths may hold spaces). */
+function argv(words: TemplateStringsArray, ...values: unknown[]): string[] {
+  return words.flatMap((w, i) => [
+    ...w.split(/\s+/).filter(Boolean),
+    ...(i < values.length ? [String(values[i])] : []),
+  ]);
+}
+
+async function ok(args: string[]): Promise<string> {
   const r = await skiff(...args);
   assert.equal(r.code, 0, `skiff ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
 
 /** Fails with exit 1 and exactly one line on stderr, `skiff: …`, and no stack trace. */
-async function fails(pattern: RegExp, ...args: string[]): Promise<void> {
+async function fails(pattern: RegExp, args: string[]): Promise<void> {
   const r = await skiff(...args);
   assert.equal(r.code, 1, `skiff ${args.join(' ')} should exit 1: ${r.stdout}${r.stderr}`);
   const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/^reading /.test(l));
@@ -61,55 +74,68 @@ after(async () => {
 });
 
 test('trust init, then release create prints the digest and images, and is idempotent', async () => {
-  await ok('trust', 'init', '--dir', trust);
+  await ok(argv`trust init --dir ${trust}`);
   const changelog = path.join(vendor.dir, 'CHANGES.md');
   await writeFile(changelog, 'First release.\n');
-  const compose = await vendor.composeFor('1.0.0');
-  const args = ['release', 'create', '--compose', compose, '--app', vendor.app, '--version', '1.0.0', '--trust', trust, '--store', store, '--changelog', changelog];
-  const created = await ok(...args);
+  const create = (compose: string, version: string): string[] =>
+    argv`release create --compose ${compose} --app ${vendor.app} --version ${version} --trust ${trust} --store ${store}`;
+  const args = [...create(await vendor.composeFor('1.0.0'), '1.0.0'), '--changelog', changelog];
+  const created = await ok(args);
   assert.match(created, new RegExp(`^${ref1} created\\nrelease digest: sha256:[0-9a-f]{64}\\n`));
   assert.match(created, /\n {2}web: \S+ sha256:[0-9a-f]{64} linux\/amd64 [\d.]+ (KB|MB)\n/);
   assert.match(created, /\n {2}worker: /);
-  const again = await ok(...args);
+  const again = await ok(args);
   assert.match(again, new RegExp(`^${ref1} already exists \\(identical\\)`));
   assert.equal(again.split('\n')[1], created.split('\n')[1], 'same release digest');
 
   const other = await vendor.composeFor('1.0.0', { webPage: 'different' });
-  await fails(/already exists with different content/, 'release', 'create', '--compose', other, '--app', vendor.app, '--version', '1.0.0', '--trust', trust, '--store', store, '--changelog', changelog);
-
-  await ok('release', 'create', '--compose', await vendor.composeFor('1.1.0'), '--app', vendor.app, '--version', '1.1.0', '--trust', trust, '--store', store);
+  await fails(/already exists with different content/, [...create(other, '1.0.0'), '--changelog', changelog]);
+  await ok(create(await vendor.composeFor('1.1.0'), '1.1.0'));
 });
 
 test('release list, show and diff', async () => {
-  const list = JSON.parse(await ok('release', 'list', '--store', store, '--json')) as { app: string; version: string; digest: string }[];
-  assert.deepEqual(list.map((r) => `${r.app}@${r.version}`), [ref1, ref2]);
-  assert.match(await ok('release', 'list', '--store', store, '--app', vendor.app), new RegExp(`^${ref1} +sha256:`));
+  type Listed = { app: string; version: string; digest: string }[];
+  const list = JSON.parse(await ok(argv`release list --store ${store} --json`)) as Listed;
+  assert.deepEqual(
+    list.map((r) => `${r.app}@${r.version}`),
+    [ref1, ref2],
+  );
+  assert.match(
+    await ok(argv`release list --store ${store} --app ${vendor.app}`),
+    new RegExp(`^${ref1} +sha256:`),
+  );
 
-  const text = await ok('release', 'show', '--store', store, ref1);
-  assert.match(text, /config settings:\n {2}WEB_PORT: port \(host port of the web page\)\n {2}GREETING: string\n {2}API_TOKEN: string, secret\n/);
+  const text = await ok(argv`release show --store ${store} ${ref1}`);
+  const settings =
+    /config settings:\n {2}WEB_PORT: port \(host port of the web page\)\n {2}GREETING: string\n {2}API_TOKEN: string, secret\n/;
+  assert.match(text, settings);
   assert.match(text, /changelog:\n {2}First release\./);
-  const shown = JSON.parse(await ok('release', 'show', '--store', store, ref1, '--json')) as {
+  const shown = JSON.parse(await ok(argv`release show --store ${store} ${ref1} --json`)) as {
     digest: string;
     services: Record<string, { manifestDigest: string; size: number }>;
     config: { name: string; type: string }[];
   };
   assert.equal(shown.digest, list[0]?.digest);
   assert.deepEqual(Object.keys(shown.services).sort(), ['web', 'worker']);
-  assert.deepEqual(shown.config.map((c) => `${c.name}:${c.type}`), ['WEB_PORT:port', 'GREETING:string', 'API_TOKEN:string']);
+  const config = shown.config.map((c) => `${c.name}:${c.type}`);
+  assert.deepEqual(config, ['WEB_PORT:port', 'GREETING:string', 'API_TOKEN:string']);
   assert.doesNotMatch(JSON.stringify(shown) + text, /not-a-real-token/, 'no setting values are printed');
 
-  const diff = JSON.parse(await ok('release', 'diff', '--store', store, ref1, ref2, '--json')) as {
+  const diff = JSON.parse(await ok(argv`release diff --store ${store} ${ref1} ${ref2} --json`)) as {
     services: { changed: string[] };
     delta: { blobs: number; bytes: number };
     compose: { path: string }[];
   };
   assert.deepEqual(diff.services.changed, ['web']);
   assert.equal(diff.delta.blobs, 3);
-  assert.deepEqual(diff.compose.map((c) => c.path), ['services.web.image']);
-  assert.match(await ok('release', 'diff', '--store', store, ref1, ref2), /~ services\.web\.image: /);
+  assert.deepEqual(
+    diff.compose.map((c) => c.path),
+    ['services.web.image'],
+  );
+  assert.match(await ok(argv`release diff --store ${store} ${ref1} ${ref2}`), /~ services\.web\.image: /);
 
-  await fails(/is not in the store/, 'release', 'show', '--store', store, `${vendor.app}@7.0.0`);
-  const usage = await skiff('release', 'show', '--store', store, 'nonsense');
+  await fails(/is not in the store/, argv`release show --store ${store} ${`${vendor.app}@7.0.0`}`);
+  const usage = await skiff(...argv`release show --store ${store} nonsense`);
   assert.equal(usage.code, 2, 'a usage error exits 2');
   assert.match(usage.stderr, /^skiff: "nonsense" is not APP@VERSION/);
 });
@@ -117,18 +143,25 @@ test('release list, show and diff', async () => {
 test('bundle create (full and delta), inspect --json, verify', async () => {
   const full = path.join(vendor.dir, 'out', 'full.skiff');
   const delta = path.join(vendor.dir, 'out', 'delta.skiff');
-  await fails(/cannot|ENOENT|no such/i, 'bundle', 'create', '--store', store, ref2, '-o', full);
-  await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(full)));
+  await fails(/cannot write .*ENOENT/, argv`bundle create --store ${store} ${ref2} -o ${full}`);
+  await mkdir(path.dirname(full));
 
-  const made = await ok('bundle', 'create', '--store', store, ref2, '-o', full);
+  const made = await ok(argv`bundle create --store ${store} ${ref2} -o ${full}`);
   assert.match(made, /\(full\)\n/);
   assert.match(made, /blobs: 7 included .*, 0 omitted/);
   const sha = /sha256: ([0-9a-f]{64})/.exec(made)?.[1];
-  assert.equal(sha, createHash('sha256').update(await readFile(full)).digest('hex'));
-  assert.match(await ok('bundle', 'create', '--store', store, ref2, '--from', ref1, '-o', delta), /blobs: 3 included .*, 4 omitted/);
-  assert.deepEqual((await readdir(path.dirname(full))).sort(), ['delta.skiff', 'full.skiff'], 'no temp files left behind');
+  assert.equal(
+    sha,
+    createHash('sha256')
+      .update(await readFile(full))
+      .digest('hex'),
+  );
+  const madeDelta = await ok(argv`bundle create --store ${store} ${ref2} --from ${ref1} -o ${delta}`);
+  assert.match(madeDelta, /blobs: 3 included .*, 4 omitted/);
+  const left = (await readdir(path.dirname(full))).sort();
+  assert.deepEqual(left, ['delta.skiff', 'full.skiff'], 'no temp files left behind');
 
-  const inspected = JSON.parse(await ok('bundle', 'inspect', delta, '--json')) as {
+  const inspected = JSON.parse(await ok(argv`bundle inspect ${delta} --json`)) as {
     app: string;
     version: string;
     base: { version: string };
@@ -144,9 +177,15 @@ test('bundle create (full and delta), inspect --json, verify', async () => {
   assert.deepEqual([inspected.included.length, inspected.omitted.length], [3, 4]);
 
   const root = path.join(trust, 'root.json');
-  assert.match(await ok('bundle', 'verify', '--trust', root, full), /^verified .*\n {2}7 blobs checked/);
-  assert.match(await ok('bundle', 'verify', '--trust', root, delta), /4 blobs in base 1\.0\.0, not checked/);
-  const json = JSON.parse(await ok('bundle', 'verify', '--trust', root, full, '--json')) as { verified: boolean; checked: string[] };
+  assert.match(await ok(argv`bundle verify --trust ${root} ${full}`), /^verified .*\n {2}7 blobs checked/);
+  assert.match(
+    await ok(argv`bundle verify --trust ${root} ${delta}`),
+    /4 blobs in base 1\.0\.0, not checked/,
+  );
+  const json = JSON.parse(await ok(argv`bundle verify --trust ${root} ${full} --json`)) as {
+    verified: boolean;
+    checked: string[];
+  };
   assert.equal(json.verified, true);
   assert.equal(json.checked.length, 7);
 });
@@ -157,28 +196,39 @@ test('bundle verify refuses damaged or foreign bundles with one line and exit 1'
   const bytes = await readFile(full);
   const truncated = path.join(vendor.dir, 'out-truncated.skiff');
   await writeFile(truncated, bytes.subarray(0, bytes.length - 5000));
-  await fails(/truncated/, 'bundle', 'verify', '--trust', root, truncated);
+  await fails(/truncated/, argv`bundle verify --trust ${root} ${truncated}`);
 
   const flipped = Buffer.from(bytes);
   const at = bytes.length - 200_000;
   flipped[at] = (flipped[at] ?? 0) ^ 0xff;
   const tampered = path.join(vendor.dir, 'out-tampered.skiff');
   await writeFile(tampered, flipped);
-  await fails(/digest|sha256/i, 'bundle', 'verify', '--trust', root, tampered);
+  await fails(/digest|sha256/i, argv`bundle verify --trust ${root} ${tampered}`);
 
-  await fails(/root/, 'bundle', 'verify', '--trust', vendor.rootJson, full);
-  await fails(/cannot read the bundle/, 'bundle', 'verify', '--trust', root, path.join(vendor.dir, 'absent.skiff'));
-  await fails(/cannot read the trusted root/, 'bundle', 'verify', '--trust', path.join(vendor.dir, 'absent.json'), full);
-  await fails(/not a readable|not a \.skiff/, 'bundle', 'inspect', root);
+  await fails(/root/, argv`bundle verify --trust ${vendor.rootJson} ${full}`);
+  await fails(
+    /cannot read the bundle/,
+    argv`bundle verify --trust ${root} ${path.join(vendor.dir, 'absent.skiff')}`,
+  );
+  await fails(
+    /cannot read the trusted root/,
+    argv`bundle verify --trust ${path.join(vendor.dir, 'absent.json')} ${full}`,
+  );
+  await fails(/not a readable|not a \.skiff/, argv`bundle inspect ${root}`);
 });
 
 test('release create errors are one line: unsupported Compose key, missing image, a bad changelog or version', async () => {
   const bad = path.join(vendor.dir, 'bad-compose.yaml');
   await writeFile(bad, `services:\n  web:\n    image: ${vendor.workerImage}\n    privileged: true\n`);
-  const base = ['release', 'create', '--app', vendor.app, '--version', '3.0.0', '--trust', trust, '--store', store];
-  await fails(/line 4: services\.web\.privileged is not supported/, ...base, '--compose', bad);
+  const create = (version: string): string[] =>
+    argv`release create --compose ${bad} --app ${vendor.app} --version ${version} --trust ${trust} --store ${store}`;
+  await fails(/line 4: services\.web\.privileged is not supported/, create('3.0.0'));
   await writeFile(bad, `services:\n  web:\n    image: skiff-test/${vendor.app}-absent:1\n`);
-  await fails(/is not in the local Docker Engine/, ...base, '--compose', bad);
-  await fails(/cannot read the changelog/, ...base, '--compose', bad, '--changelog', path.join(vendor.dir, 'nope.md'));
-  await fails(/not a semantic version/, 'release', 'create', '--compose', bad, '--app', vendor.app, '--version', 'one', '--trust', trust, '--store', store);
+  await fails(/is not in the local Docker Engine/, create('3.0.0'));
+  await fails(/cannot read the changelog/, [
+    ...create('3.0.0'),
+    '--changelog',
+    path.join(vendor.dir, 'nope.md'),
+  ]);
+  await fails(/not a semantic version/, create('one'));
 });

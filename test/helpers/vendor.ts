@@ -38,7 +38,10 @@ export interface Vendor {
   composeFor(version: string, opts?: VersionOptions): Promise<string>;
   /** composeFor + createRelease; `created` is false when an identical release was already there. */
   createVersion(version: string, opts?: VersionOptions): Promise<StoredRelease>;
-  createVersionResult(version: string, opts?: VersionOptions): Promise<{ release: StoredRelease; created: boolean }>;
+  createVersionResult(
+    version: string,
+    opts?: VersionOptions,
+  ): Promise<{ release: StoredRelease; created: boolean }>;
   /** The engine tag of a service image for these options (after composeFor built it). */
   webImage(version: string, opts?: VersionOptions): string;
   readonly workerImage: string;
@@ -62,12 +65,19 @@ export async function makeVendor(prefix = 'skv'): Promise<Vendor> {
   const workerImage = `${repo}-worker:1`;
   const webPort = 20000 + Math.floor(Math.random() * 20000);
 
-  const webImage = (version: string, opts: VersionOptions = {}): string => `${repo}-web:${short(opts.webPage ?? `web ${version}`)}`;
+  const webImage = (version: string, opts: VersionOptions = {}): string =>
+    `${repo}-web:${short(opts.webPage ?? `web ${version}`)}`;
   let built: Promise<void> | undefined;
   const buildCommon = async (): Promise<void> => {
     await buildBusyboxImage(engine, baseImage, { files: { '/etc/skiff-test-base': 'shared base layer\n' } });
     tags.add(baseImage);
-    await buildLayeredImage(engine, workerImage, baseImage, { '/app/worker.sh': 'echo started >> /data/log\nexec sleep 3600\n' }, { cmd: ['sh', '/app/worker.sh'] });
+    await buildLayeredImage(
+      engine,
+      workerImage,
+      baseImage,
+      { '/app/worker.sh': 'echo started >> /data/log\nexec sleep 3600\n' },
+      { cmd: ['sh', '/app/worker.sh'] },
+    );
     tags.add(workerImage);
   };
 
@@ -76,10 +86,19 @@ export async function makeVendor(prefix = 'skv'): Promise<Vendor> {
     await built;
     const web = webImage(version, opts);
     if (!tags.has(web)) {
-      await buildLayeredImage(engine, web, baseImage, { '/www/index.html': `${opts.webPage ?? `web ${version}`}\n` }, { cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'] });
+      await buildLayeredImage(
+        engine,
+        web,
+        baseImage,
+        { '/www/index.html': `${opts.webPage ?? `web ${version}`}\n` },
+        { cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'] },
+      );
       tags.add(web);
     }
-    const test = opts.health === 'fail' ? ['CMD', 'false'] : ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/'];
+    const test =
+      opts.health === 'fail'
+        ? ['CMD', 'false']
+        : ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/'];
     const doc: ComposeDoc = {
       services: {
         web: {
@@ -112,7 +131,10 @@ export async function makeVendor(prefix = 'skv'): Promise<Vendor> {
     return file;
   };
 
-  const createVersionResult = async (version: string, opts: VersionOptions = {}): Promise<{ release: StoredRelease; created: boolean }> =>
+  const createVersionResult = async (
+    version: string,
+    opts: VersionOptions = {},
+  ): Promise<{ release: StoredRelease; created: boolean }> =>
     createRelease({
       composeFile: await composeFor(version, opts),
       app,
@@ -138,7 +160,8 @@ export async function makeVendor(prefix = 'skv'): Promise<Vendor> {
     webImage,
     workerImage,
     async cleanup() {
-      for (const tag of [...tags].reverse()) await engine.imageRemove(tag, { force: true }).catch(() => undefined);
+      for (const tag of [...tags].reverse())
+        await engine.imageRemove(tag, { force: true }).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,15 @@ import { after, before, test } from 'node:test';
 import { buffer } from 'node:stream/consumers';
 import { MediaType } from '../../src/oci/constants.ts';
 import { sha256 } from '../../src/oci/digest.ts';
-import { AGENT_VERSION, RELEASE_SCHEMA, createRelease, getRelease, listReleases, releaseBlobs, releaseDigest } from '../../src/release/index.ts';
+import {
+  AGENT_VERSION,
+  RELEASE_SCHEMA,
+  createRelease,
+  getRelease,
+  listReleases,
+  releaseBlobs,
+  releaseDigest,
+} from '../../src/release/index.ts';
 import { isSkiffError, type SkiffErrorCode } from '../../src/util/errors.ts';
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
 
@@ -40,11 +48,14 @@ test('release create writes a signed, canonical manifest naming every service im
   assert.equal(m.minAgentVersion, AGENT_VERSION);
   assert.ok(!Number.isNaN(Date.parse(m.createdAt)));
   assert.deepEqual(Object.keys(m.images).sort(), ['web', 'worker']);
-  assert.deepEqual(m.configSchema.map((c) => [c.name, c.type, c.secret]), [
-    ['WEB_PORT', 'port', false],
-    ['GREETING', 'string', false],
-    ['API_TOKEN', 'string', true],
-  ]);
+  assert.deepEqual(
+    m.configSchema.map((c) => [c.name, c.type, c.secret]),
+    [
+      ['WEB_PORT', 'port', false],
+      ['GREETING', 'string', false],
+      ['API_TOKEN', 'string', true],
+    ],
+  );
   const compose = m.compose as { services: Record<string, { image: string }> };
   assert.equal(compose.services['web']?.image, vendor.webImage('1.0.0'));
   assert.equal(release.digest, releaseDigest(release.bytes));
@@ -74,7 +85,10 @@ test('every blob is in the store under its own sha256; layers are gzip; configs 
     assert.ok(inspect, `${service} image is in the engine`);
     assert.equal(img.configDigest, inspect.id);
     assert.equal(img.manifestMediaType, MediaType.ociManifest);
-    assert.equal(img.sizes.total, blobs.filter((b) => b.services.includes(service)).reduce((n, b) => n + b.size, 0));
+    assert.equal(
+      img.sizes.total,
+      blobs.filter((b) => b.services.includes(service)).reduce((n, b) => n + b.size, 0),
+    );
   }
 });
 
@@ -90,29 +104,72 @@ test('creating the same version with the same content again changes nothing', as
 });
 
 test('the same version with other content is refused: RELEASE_EXISTS', async () => {
-  await rejectsWith(vendor.createVersion('1.0.0', { webPage: 'something else' }), 'RELEASE_EXISTS', /already exists with different content/);
+  await rejectsWith(
+    vendor.createVersion('1.0.0', { webPage: 'something else' }),
+    'RELEASE_EXISTS',
+    /already exists with different content/,
+  );
   await rejectsWith(vendor.createVersion('1.0.0', { changelog: 'Edited.\n' }), 'RELEASE_EXISTS');
 });
 
 test('a Compose key outside the subset is refused, naming the key and its line', async () => {
   const file = path.join(vendor.dir, 'unsupported.yaml');
   await writeFile(file, `services:\n  web:\n    image: ${vendor.workerImage}\n    privileged: true\n`);
-  const opts = { composeFile: file, app: vendor.app, version: '9.0.0', trustDir: vendor.trustDir, store: vendor.store, engine: vendor.engine };
-  await rejectsWith(createRelease(opts), 'COMPOSE_UNSUPPORTED_KEY', /line 4: services\.web\.privileged is not supported/);
+  const opts = {
+    composeFile: file,
+    app: vendor.app,
+    version: '9.0.0',
+    trustDir: vendor.trustDir,
+    store: vendor.store,
+    engine: vendor.engine,
+  };
+  await rejectsWith(
+    createRelease(opts),
+    'COMPOSE_UNSUPPORTED_KEY',
+    /line 4: services\.web\.privileged is not supported/,
+  );
   assert.equal((await listReleases(vendor.store, vendor.app)).length, 1);
 });
 
 test('an image missing from the engine is refused: NOT_FOUND names it', async () => {
   const ref = `skiff-test/${vendor.app}-absent:1`;
-  const file = await vendor.composeFor('9.1.0', { edit: (doc) => void (doc.services['worker'] = { image: ref }) });
-  const opts = { composeFile: file, app: vendor.app, version: '9.1.0', trustDir: vendor.trustDir, store: vendor.store, engine: vendor.engine };
-  await rejectsWith(createRelease(opts), 'NOT_FOUND', new RegExp(`image ${ref} is not in the local Docker Engine`));
-  await rejectsWith(createRelease({ ...opts, composeFile: path.join(vendor.dir, 'nope.yaml') }), 'NOT_FOUND', /cannot read the Compose file/);
+  const file = await vendor.composeFor('9.1.0', {
+    edit: (doc) => void (doc.services['worker'] = { image: ref }),
+  });
+  const opts = {
+    composeFile: file,
+    app: vendor.app,
+    version: '9.1.0',
+    trustDir: vendor.trustDir,
+    store: vendor.store,
+    engine: vendor.engine,
+  };
+  await rejectsWith(
+    createRelease(opts),
+    'NOT_FOUND',
+    new RegExp(`image ${ref} is not in the local Docker Engine`),
+  );
+  await rejectsWith(
+    createRelease({ ...opts, composeFile: path.join(vendor.dir, 'nope.yaml') }),
+    'NOT_FOUND',
+    /cannot read the Compose file/,
+  );
 });
 
 test('bad app names and versions are refused before anything is read', async () => {
   const file = await vendor.composeFor('1.0.0');
-  const opts = { composeFile: file, app: vendor.app, version: '1.0', trustDir: vendor.trustDir, store: vendor.store, engine: vendor.engine };
+  const opts = {
+    composeFile: file,
+    app: vendor.app,
+    version: '1.0',
+    trustDir: vendor.trustDir,
+    store: vendor.store,
+    engine: vendor.engine,
+  };
   await rejectsWith(createRelease(opts), 'INVALID_INPUT', /not a semantic version/);
-  await rejectsWith(createRelease({ ...opts, version: '1.0.0', app: 'Bad App' }), 'INVALID_INPUT', /app name/);
+  await rejectsWith(
+    createRelease({ ...opts, version: '1.0.0', app: 'Bad App' }),
+    'INVALID_INPUT',
+    /app name/,
+  );
 });

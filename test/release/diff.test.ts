@@ -6,8 +6,14 @@ import { diffDocuments, diffReleases, loadChain, type StoredRelease } from '../.
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
 
 test('diffDocuments walks mappings and compares lists and scalars whole', () => {
-  const a = { services: { web: { image: 'a:1', ports: ['80:80'], restart: 'no' }, old: { image: 'o' } }, 'x-skiff': { config: { 'a.b': 1 } } };
-  const b = { services: { web: { image: 'a:2', ports: ['80:80', '443:443'] }, new: { image: 'n' } }, 'x-skiff': { config: { 'a.b': 1 } } };
+  const a = {
+    services: { web: { image: 'a:1', ports: ['80:80'], restart: 'no' }, old: { image: 'o' } },
+    'x-skiff': { config: { 'a.b': 1 } },
+  };
+  const b = {
+    services: { web: { image: 'a:2', ports: ['80:80', '443:443'] }, new: { image: 'n' } },
+    'x-skiff': { config: { 'a.b': 1 } },
+  };
   assert.deepEqual(diffDocuments(a, b), [
     { path: 'services.new', kind: 'added', to: { image: 'n' } },
     { path: 'services.old', kind: 'removed', from: { image: 'o' } },
@@ -66,13 +72,23 @@ test('diffReleases names added and changed services, layers, and what a delta ca
   assert.equal(cron?.layersAdded.length, 2);
 
   // The delta is exactly what a delta bundle from v1 includes.
-  const plan = await planBundle({ blobs: vendor.store, release: v2, base: v1, chain: await loadChain(vendor.store, vendor.app) });
+  const plan = await planBundle({
+    blobs: vendor.store,
+    release: v2,
+    base: v1,
+    chain: await loadChain(vendor.store, vendor.app),
+  });
   assert.equal(d.delta.bytes, plan.includedBytes);
   assert.equal(d.delta.blobs, plan.blobs.filter((b) => b.included).length);
   assert.equal(d.delta.blobs, 3, "web's manifest, config and layer");
 
   const paths = d.compose.map((c) => `${c.kind} ${c.path}`);
-  assert.deepEqual(paths, ['added services.cron', 'changed services.web.image', 'changed services.web.restart', 'removed services.worker.restart']);
+  assert.deepEqual(paths, [
+    'added services.cron',
+    'changed services.web.image',
+    'changed services.web.restart',
+    'removed services.worker.restart',
+  ]);
   const restart = d.compose.find((c) => c.path === 'services.web.restart');
   assert.deepEqual([restart?.from, restart?.to], ['unless-stopped', 'always']);
 });
