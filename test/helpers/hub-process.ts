@@ -1,0 +1,80 @@
+// Runs the real `skiff hub init` and `skiff hub serve` as child processes (port 0, the bound URL read from its output), for replica tests.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const SKIFF = fileURLToPath(new URL('../../bin/skiff.js', import.meta.url));
+const run = promisify(execFile);
+
+export interface HubDataOptions {
+  readonly data: string;
+  /** postgres:// URL; SQLite in the data dir when absent. */
+  readonly database?: string;
+}
+
+export interface HubProcessOptions extends HubDataOptions {
+  readonly blobRegistry?: string;
+}
+
+export interface HubProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** The last lines it printed (for failure messages). */
+  output(): string;
+  /** SIGTERM, then SIGKILL after 10 s; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+const dataArgs = (o: HubDataOptions): string[] => ['--data', o.data, ...(o.database ? ['--database', o.database] : [])];
+
+/** `skiff hub init`; returns the admin API token and password it printed once. */
+export async function hubInit(opts: HubDataOptions): Promise<{ token: string; password: string }> {
+  const { stdout } = await run(process.execPath, [SKIFF, 'hub', 'init', ...dataArgs(opts)], { timeout: 60_000 });
+  const token = /admin API token: (\S+)/.exec(stdout)?.[1];
+  const password = /admin password: +(\S+)/.exec(stdout)?.[1];
+  if (!token || !password) throw new Error(`hub init printed no token: ${stdout}`);
+  return { token, password };
+}
+
+/** Starts `skiff hub serve --listen 127.0.0.1:0` and waits for its "listening on" line. */
+export async function startHubProcess(opts: HubProcessOptions): Promise<HubProcess> {
+  const args = [SKIFF, 'hub', 'serve', ...dataArgs(opts), '--listen', '127.0.0.1:0', ...(opts.blobRegistry ? ['--blob-registry', opts.blobRegistry] : [])];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (c: Buffer): void => {
+    output = (output + c.toString()).slice(-8000);
+  };
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hub serve did not start within 60 s: ${output}`)), 60_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      keep(c);
+      const m = /skiff hub listening on (\S+)/.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hub serve exited with ${code}: ${output}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid ?? -1,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
