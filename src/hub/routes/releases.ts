@@ -1,0 +1,84 @@
+// Releases per app: push (signature checked against the app's root chain, every blob present), list and show.
+import type { FastifyInstance } from 'fastify';
+import { SkiffError } from '../../util/errors.ts';
+import { audit, notFound, principalOf, requireUser } from '../context.ts';
+import type { ReleaseRecord } from '../db/types.ts';
+import { requireReleaseBlobs, verifyPushedRelease } from '../release-verify.ts';
+import { NAME, SECURITY, VERSION, appParams } from '../schemas.ts';
+import { visibleApp } from './apps.ts';
+
+const BASE64 = (what: string, max: number) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '^[A-Za-z0-9+/]*={0,2}$', description: `${what}, base64` }) as const;
+const releaseParams = { type: 'object', required: ['app', 'version'], additionalProperties: false, properties: { app: NAME, version: VERSION } } as const;
+const MAX_MANIFEST_B64 = 12 * 1024 * 1024;
+
+const summary = (r: ReleaseRecord) => ({ app: r.app, version: r.version, digest: r.digest, createdAt: r.createdAt });
+const detail = (r: ReleaseRecord) => ({
+  ...summary(r),
+  manifest: Buffer.from(r.manifest).toString('base64'),
+  signature: Buffer.from(r.signature).toString('base64'),
+});
+
+type P = { app: string; version: string };
+
+export async function releaseRoutes(app: FastifyInstance): Promise<void> {
+  const { db, blobs } = app.hub;
+
+  /** The release if the caller may see it: vendor users with "read", customers only when entitled to it. */
+  const visibleRelease = async (req: Parameters<typeof principalOf>[0], name: string, version: string): Promise<ReleaseRecord> => {
+    const p = principalOf(req);
+    const what = `release ${name}@${version}`;
+    if (p.kind === 'customer') {
+      if (!(await db.isEntitled(p.customerId, name, version))) throw notFound(what);
+    } else await visibleApp(db, req, name);
+    const rec = await db.getRelease(name, version);
+    if (!rec?.visible) throw notFound(what);
+    return rec;
+  };
+
+  app.put<{ Params: P; Body: { manifest: string; signature: string } }>('/apps/:app/releases/:version', {
+    bodyLimit: MAX_MANIFEST_B64 + 64 * 1024,
+    schema: {
+      tags: ['releases'],
+      summary: 'Push a signed release; its blobs must be uploaded first (PUT /blobs/{digest})',
+      security: SECURITY,
+      params: releaseParams,
+      body: {
+        type: 'object',
+        required: ['manifest', 'signature'],
+        additionalProperties: false,
+        properties: { manifest: BASE64('release.json', MAX_MANIFEST_B64), signature: BASE64('release.sig', 1024 * 1024) },
+      },
+    },
+  }, async (req, reply) => {
+    const { app: name, version } = req.params;
+    requireUser(req, 'release:push', `app "${name}"`);
+    if (!(await db.getApp(name))) throw notFound(`app "${name}"`);
+    const release = await verifyPushedRelease(db, name, version, Buffer.from(req.body.manifest, 'base64'), Buffer.from(req.body.signature, 'base64'));
+    const existing = await db.getRelease(name, version);
+    if (existing && existing.digest !== release.digest)
+      throw new SkiffError('RELEASE_EXISTS', `release ${name}@${version} already exists on the hub with digest ${existing.digest}; releases are immutable, publish a new version`);
+    await requireReleaseBlobs(blobs, release.manifest);
+    let rec = await db.putRelease({ app: name, version, digest: release.digest, manifest: release.bytes, signature: release.sig, visible: true });
+    if (!rec.visible) {
+      await db.setReleaseVisible(name, version, true);
+      rec = { ...rec, visible: true };
+    }
+    if (!existing?.visible) await audit(app, req, 'release.push', `app:${name}/release:${version}`, { digest: rec.digest });
+    const created = !existing?.visible;
+    return reply.status(created ? 201 : 200).send({ ...summary(rec), created });
+  });
+
+  app.get<{ Params: { app: string } }>('/apps/:app/releases', {
+    schema: { tags: ['releases'], summary: "The app's releases the caller may see, semver order", security: SECURITY, params: appParams },
+  }, async (req) => {
+    const name = req.params.app;
+    await visibleApp(db, req, name);
+    const p = principalOf(req);
+    const all = p.kind === 'customer' ? (await db.releasesVisibleTo(p.customerId)).filter((r) => r.app === name) : await db.listReleases(name);
+    return { releases: all.filter((r) => r.visible).map(summary) };
+  });
+
+  app.get<{ Params: P }>('/apps/:app/releases/:version', {
+    schema: { tags: ['releases'], summary: 'One release: digest, manifest and signature (base64)', security: SECURITY, params: releaseParams },
+  }, async (req) => detail(await visibleRelease(req, req.params.app, req.params.version)));
+}
