@@ -21,7 +21,6 @@ import { SkiffError } from '../util/errors.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';
 import { bundleFetchCommand } from './bundle-fetch.ts';
-import { bundleFetchCommand } from './bundle-fetch.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -217,7 +216,6 @@ export function bundleCommand(out: Output = process.stdout): Command {
       runAction(() => verifyBundleFile(file, opts.trust, opts.json === true, out)),
     );
 
-  bundle.addCommand(bundleFetchCommand(out));
   bundle.addCommand(bundleFetchCommand(out));
   return bundle;
 }

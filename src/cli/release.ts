@@ -15,7 +15,6 @@ import {
 import { SkiffError } from '../util/errors.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
-import { releasePushCommand } from './release-push.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -228,7 +227,6 @@ export function releaseCommand(out: Output = process.stdout): Command {
       }),
     );
 
-  release.addCommand(releasePushCommand(out));
   release.addCommand(releasePushCommand(out));
   return release;
 }
