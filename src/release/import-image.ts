@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { MediaType } from '../oci/constants.ts';
@@ -75,7 +75,8 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
         }
       }
     })();
-    await pipeline(await engine.imageExport(ref, signal), extract, { signal });
+    // Read through an async iterator: piping undici's body straight into a slower writable stalls it (~250 KB/s).
+    await pipeline(Readable.from(await engine.imageExport(ref, signal)), extract, { signal });
     await done;
 
     const layout = readSaveLayout(small, ref);
