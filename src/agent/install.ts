@@ -35,7 +35,11 @@ async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: Docke
     const engine = await DockerEngine.connect({ signal: opts.signal });
     const machine = new Machine(sd, engine, { healthTimeoutMs: opts.healthTimeoutMs ?? 120_000, ...opts });
     const pending = await sd.readJournal();
-    if (pending) opts.log?.(`resuming: ${await machine.resume(pending)}`);
+    if (pending) {
+      // Not inside `opts.log?.(…)`: an optional call skips evaluating its arguments when there is no logger.
+      const done = await machine.resume(pending);
+      opts.log?.(`resuming: ${done}`);
+    }
     await clearStaging(sd);
     return await fn(sd, engine, machine);
   } finally {
