@@ -1,5 +1,5 @@
 // The .skiff bundle: write (full or delta), read and verify in one pass, inspect.
-export { writeBundle, planBundle, type BundleSource } from './writer.ts';
+export { writeBundle, planBundle, bundleSize, type BundleSource } from './writer.ts';
 export { readBundle, type BlobSink, type BundleContents, type ReadOptions, type TrustVerifier } from './reader.ts';
 export { StagingSink, VerifyOnlySink } from './sinks.ts';
 export { trustVerifier, type TrustOutcome } from './trust-verifier.ts';

@@ -57,33 +57,63 @@ export interface WriteProgress {
   (bytesDone: number, bytesTotal: number): void;
 }
 
+type BundleEntry =
+  | { readonly kind: 'dir'; readonly name: string }
+  | { readonly kind: 'file'; readonly name: string; readonly data: Buffer }
+  | { readonly kind: 'blob'; readonly name: string; readonly digest: BundleIndex['blobs'][number]['digest']; readonly size: number };
+
+/** Every entry of the bundle, in its fixed order; blobs by reference, so nothing large is held. */
+async function bundleEntries(src: BundleSource): Promise<{ index: BundleIndex; entries: BundleEntry[] }> {
+  const index = await planBundle(src);
+  const file = (name: string, data: Uint8Array | string): BundleEntry => ({ kind: 'file', name, data: Buffer.from(data) });
+  const entries: BundleEntry[] = [
+    { kind: 'dir', name: 'skiff/' },
+    { kind: 'dir', name: Entry.trustDir },
+    ...src.chain.map((root, i) => file(Entry.root(i + 1), root)),
+    file(Entry.release, src.release.bytes),
+    file(Entry.signature, src.release.sig),
+    file(Entry.index, JSON.stringify(index, null, 2)),
+    file(Entry.ociLayout, JSON.stringify({ imageLayoutVersion: OciLayoutVersion })),
+    file(Entry.ociIndex, ociIndex(src)),
+    { kind: 'dir', name: 'blobs/' },
+    { kind: 'dir', name: Entry.blobsDir },
+    ...index.blobs.filter((b) => b.included).map((b): BundleEntry => ({ kind: 'blob', name: Entry.blob(b.digest), digest: b.digest, size: b.size })),
+  ];
+  return { index, entries };
+}
+
+const TAR_BLOCK = 512;
+
+/** The exact byte length `writeBundle` will produce (names stay under 100 bytes: one header block each). */
+export async function bundleSize(src: BundleSource): Promise<number> {
+  const { entries } = await bundleEntries(src);
+  const body = (n: number) => Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
+  const size = (e: BundleEntry) => (e.kind === 'dir' ? 0 : e.kind === 'file' ? e.data.length : e.size);
+  return entries.reduce((total, e) => total + TAR_BLOCK + body(size(e)), 2 * TAR_BLOCK);
+}
+
 /** Streams the bundle into `out`; blobs are read from the store one at a time, never held in memory. */
 export async function writeBundle(src: BundleSource, out: Writable, onProgress?: WriteProgress, signal?: AbortSignal): Promise<BundleIndex> {
-  const index = await planBundle(src);
+  const { index, entries } = await bundleEntries(src);
   const pack = tar.pack();
   const done = pipeline(pack, out, { signal });
-  const file = (name: string, data: Uint8Array): Promise<void> =>
-    new Promise((resolve, reject) => pack.entry({ name, mode: 0o644, ...FIXED_HEADER }, Buffer.from(data), (e) => (e ? reject(e) : resolve())));
-  const dir = (name: string): Promise<void> =>
-    new Promise((resolve, reject) => pack.entry({ name, type: 'directory', mode: 0o755, ...FIXED_HEADER }, (e) => (e ? reject(e) : resolve())));
+  const small = (header: Parameters<typeof pack.entry>[0], data?: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const cb = (e?: Error | null) => (e ? reject(e) : resolve());
+      if (data) pack.entry(header, data, cb);
+      else pack.entry(header, cb);
+    });
   const produce = async (): Promise<void> => {
-    await dir('skiff/');
-    await dir(Entry.trustDir);
-    for (const [i, root] of src.chain.entries()) await file(Entry.root(i + 1), root);
-    await file(Entry.release, src.release.bytes);
-    await file(Entry.signature, src.release.sig);
-    await file(Entry.index, Buffer.from(JSON.stringify(index, null, 2)));
-    await file(Entry.ociLayout, Buffer.from(JSON.stringify({ imageLayoutVersion: OciLayoutVersion })));
-    await file(Entry.ociIndex, ociIndex(src));
-    await dir('blobs/');
-    await dir(Entry.blobsDir);
     let written = 0;
-    for (const b of index.blobs) {
-      if (!b.included) continue;
-      const entry = pack.entry({ name: Entry.blob(b.digest), size: b.size, mode: 0o644, ...FIXED_HEADER });
-      await pipeline(await src.blobs.get(b.digest, { signal }), entry, { signal });
-      written += b.size;
-      onProgress?.(written, index.includedBytes);
+    for (const e of entries) {
+      if (e.kind === 'dir') await small({ name: e.name, type: 'directory', mode: 0o755, ...FIXED_HEADER });
+      else if (e.kind === 'file') await small({ name: e.name, mode: 0o644, ...FIXED_HEADER }, e.data);
+      else {
+        const entry = pack.entry({ name: e.name, size: e.size, mode: 0o644, ...FIXED_HEADER });
+        await pipeline(await src.blobs.get(e.digest, { signal }), entry, { signal });
+        written += e.size;
+        onProgress?.(written, index.includedBytes);
+      }
     }
     pack.finalize();
   };

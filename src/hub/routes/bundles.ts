@@ -2,10 +2,9 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import semver from 'semver';
-import { writeBundle, type BundleSource } from '../../bundle/index.ts';
+import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.ts';
 import { HttpHeader } from '../../oci/constants.ts';
 import { SkiffError } from '../../util/errors.ts';
-import { bundleSize } from '../bundle-size.ts';
 import { notFound, principalOf, requireUser } from '../context.ts';
 import type { MetadataDb, ReleaseRecord } from '../db/types.ts';
 import { storedReleaseOf } from '../release-verify.ts';
