@@ -1,4 +1,4 @@
-// `skiff app create|list`: register an app on the hub with its root.json.
+// `skiff app create|roots|list`: register an app on the hub with its root.json.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { SkiffError } from '../util/errors.ts';
@@ -11,6 +11,12 @@ interface Output {
 
 type HubOpts = { hub?: string; token?: string };
 
+function readRoot(path: string): Promise<string> {
+  return readFile(path, 'utf8').catch((e: unknown) => {
+    throw new SkiffError('USAGE', `--root ${path} cannot be read: ${(e as Error).message}`, { cause: e });
+  });
+}
+
 export function appCommand(out: Output = process.stdout): Command {
   const app = new Command('app').description('apps on the hub');
 
@@ -19,11 +25,20 @@ export function appCommand(out: Output = process.stdout): Command {
     .requiredOption('--root <file>', 'the root.json of the vendor trust dir')
     .action((name: string, o: HubOpts & { root: string }) =>
       runAction(async () => {
-        const root = await readFile(o.root, 'utf8').catch((e: unknown) => {
-          throw new SkiffError('USAGE', `--root ${o.root} cannot be read: ${(e as Error).message}`, { cause: e });
-        });
+        const root = await readRoot(o.root);
         await clientFrom(o).post('/apps', { name, root });
         out.write(`app ${name} created\n`);
+      }),
+    );
+
+  withHubOptions(app.command('roots <app>'))
+    .description("add the app's next root.json after `skiff trust rotate` (the hub accepts it only along the chain)")
+    .requiredOption('--root <file>', 'the new root.json of the vendor trust dir')
+    .action((name: string, o: HubOpts & { root: string }) =>
+      runAction(async () => {
+        const root = await readRoot(o.root);
+        await clientFrom(o).post(`/apps/${encodeURIComponent(name)}/roots`, { root });
+        out.write(`app ${name}: root.json added\n`);
       }),
     );
 
