@@ -7,6 +7,7 @@ import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine } from '../engine/index.ts';
 import { readBundle, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
 import { findRelease, saveRelease } from '../release/release-store.ts';
+import { releaseBytes, releaseDigest } from '../release/manifest.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError } from '../util/errors.ts';
 import { projectOf } from './deploy.ts';
@@ -95,6 +96,10 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
           if (current && semver.lt(release.version, current.version))
             throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than the installed ${current.version}: refusing a downgrade (use skiff agent rollback to return to the previous release)`);
           if (current && release.version === current.version) {
+            // From the verified release itself, never from the unsigned bundle.json.
+            const digest = releaseDigest(releaseBytes(release));
+            if (digest !== current.digest)
+              throw new SkiffError('RELEASE_EXISTS', `bundle carries a ${release.app}@${release.version} other than the installed one (${digest.slice(0, 19)}… vs ${current.digest.slice(0, 19)}…): releases are immutable, ask the vendor for a new version`);
             unchanged = true;
             throw new SkiffError('CONFLICT', 'unchanged');
           }
