@@ -1,7 +1,8 @@
 // The agent against the real Docker Engine: install v1, delta upgrade to v2, a failing v3 rolls back to v2 with
 // the named volume's data intact, operator rollback without a bundle, pruning, and a delta without its base.
 import assert from 'node:assert/strict';
-import { access } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { agentStatus, install, rollback, type AgentStatus } from '../../src/agent/index.ts';
@@ -24,12 +25,14 @@ before(async () => {
   releases.set('2.0.0', await vendor.createVersion('2.0.0'));
   releases.set('3.0.0', await vendor.createVersion('3.0.0', { health: 'fail' }));
   releases.set('4.0.0', await vendor.createVersion('4.0.0'));
+  releases.set('5.0.0', await vendor.createVersion('5.0.0'));
   const b = (name: string, version: string, from?: string) => makeBundle(vendor.store, vendor.app, version, path.join(work, name), from);
   bundles.set('v1', await b('v1.skiff', '1.0.0'));
   bundles.set('v2-full', await b('v2-full.skiff', '2.0.0'));
   bundles.set('v2-delta', await b('v2-delta.skiff', '2.0.0', '1.0.0'));
   bundles.set('v3', await b('v3.skiff', '3.0.0', '2.0.0'));
   bundles.set('v4', await b('v4.skiff', '4.0.0', '2.0.0'));
+  bundles.set('v5', await b('v5.skiff', '5.0.0', '4.0.0'));
   // The agent must pull every image through its loopback registry, as on a customer host.
   await forgetImages(vendor.engine, [...releases.values()].flatMap((r) => Object.values(r.manifest.images).map((i) => i.configDigest)));
 });
@@ -149,4 +152,24 @@ test('a delta bundle on an agent without its base is refused naming the base, no
   assert.equal(s.current, undefined);
   assert.equal(s.operation, undefined);
   await assert.rejects(access(path.join(fresh, 'state.json')));
+});
+
+test('preflight refuses a release whose host port another program holds, naming it, nothing changed', async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const values = path.join(work, 'values.yaml');
+    await writeFile(values, `WEB_PORT: ${port}\n`);
+    const before = await snapshot(vendor.engine, vendor.app, stateDir);
+    await assert.rejects(install({ stateDir, bundle: bundle('v5'), valuesFile: values, ...FAST }), (e: unknown) => {
+      assert.ok(isSkiffError(e, 'PREFLIGHT_FAILED'), String(e));
+      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}/tcp \\(service web\\)`));
+      return true;
+    });
+    assert.deepEqual(await snapshot(vendor.engine, vendor.app, stateDir), before);
+    assert.equal(await page(vendor.webPort), 'web 4.0.0');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
