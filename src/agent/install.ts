@@ -73,6 +73,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
   return withAgent(opts, async (sd, engine, machine) => {
     const state = await sd.readState();
     const trusted = await trustedRoot(sd, opts.trustFile);
+    const highest = (await sd.readTrust())?.highestVersion;
     const given = opts.valuesFile ? parseValuesYaml(await readFile(opts.valuesFile, 'utf8'), opts.valuesFile) : undefined;
     const bundleSize = (await stat(opts.bundle).catch(() => undefined))?.size;
     if (bundleSize === undefined) throw new SkiffError('NOT_FOUND', `bundle ${opts.bundle} does not exist`);
@@ -95,6 +96,9 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
             throw new SkiffError('WRONG_APP', `bundle is for ${release.app}, this agent runs ${state.app}: use the ${state.app} bundle`);
           if (current && semver.lt(release.version, current.version))
             throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than the installed ${current.version}: refusing a downgrade (use skiff agent rollback to return to the previous release)`);
+          // After an operator rollback, a bundle may not go below the highest release this agent committed.
+          if (highest && semver.lt(release.version, highest))
+            throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than ${highest}, which this agent already ran: install ${highest} or newer`);
           if (current && release.version === current.version) {
             // From the verified release itself, never from the unsigned bundle.json.
             const digest = releaseDigest(releaseBytes(release));
@@ -117,7 +121,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       });
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);
-      if (outcome.root) await sd.writeTrust(outcome.root, saved.manifest.version);
+      if (outcome.root) await sd.updateTrust({ root: outcome.root });
       if (!state) await sd.writeState({ app: saved.manifest.app, history: [] });
       journal = { ...journal!, to: { ...journal!.to, digest: saved.digest }, phase: 'verified' };
       await sd.writeJournal(journal);

@@ -95,7 +95,12 @@ export class StateDir {
     if (!t) return undefined;
     return { root: parseRoot(JSON.stringify(t.root), 'trust.json root'), highestVersion: t.highestVersion, lastVerified: t.lastVerified };
   }
-  async writeTrust(root: RootMeta, highestVersion: string | undefined): Promise<void> {
+  /** Records a newly verified root and/or the highest release version committed (rollback protection). */
+  async updateTrust(patch: { root?: RootMeta; highestVersion?: string }): Promise<void> {
+    const t = await this.readTrust();
+    const root = patch.root ?? t?.root;
+    if (!root) throw new SkiffError('STATE_INVALID', `${this.dir}/trust.json is missing: reinstall with --trust root.json`);
+    const highestVersion = patch.highestVersion ?? t?.highestVersion;
     await writeJsonAtomic(join(this.dir, 'trust.json'), { root, highestVersion, lastVerified: new Date().toISOString() }, 0o600);
   }
 

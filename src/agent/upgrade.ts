@@ -8,6 +8,7 @@ import { prune } from './prune.ts';
 import { stageImages } from './stage.ts';
 import type { AgentState, HistoryEntry, Installed, Journal, Phase, StateDir } from './state.ts';
 import { rm } from 'node:fs/promises';
+import semver from 'semver';
 
 export interface RunOptions {
   readonly healthTimeoutMs: number;
@@ -65,6 +66,8 @@ export class Machine {
       const event: HistoryEntry['event'] = j.op === 'rollback' ? 'rolled-back' : j.from ? 'upgraded' : 'installed';
       await this.#sd.writeState(withHistory({ ...state, current: j.to, previous: j.from }, { event, from: j.from?.version, to: j.to.version }));
     }
+    const highest = (await this.#sd.readTrust())?.highestVersion;
+    if (!highest || semver.gt(j.to.version, highest)) await this.#sd.updateTrust({ highestVersion: j.to.version });
     const keep = [j.to.version, ...(j.from ? [j.from.version] : [])].slice(0, this.#opts.keepReleases ?? 2);
     await prune(this.#engine, this.#sd.store, j.app, keep);
     await rm(this.#sd.staging(j.stagingId), { recursive: true, force: true });

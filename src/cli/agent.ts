@@ -67,10 +67,11 @@ export function agentCommand(): Command {
     .command('resume')
     .description('finish an operation an interrupted agent left (every agent command also does this first)')
     .requiredOption('--state <dir>', "the agent's state directory")
+    .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .action((o: { state: string; stopTimeout: number }) =>
+    .action((o: { state: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
-        await resume({ stateDir: o.state, stopTimeoutSec: o.stopTimeout, log });
+        await resume({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
         printStatus(await agentStatus(o.state));
       }),
     );
