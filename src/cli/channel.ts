@@ -1,6 +1,6 @@
 // `skiff channel promote|demote|list`: move releases in and out of an app's channels on the hub.
+import { parseAppVersion } from '../release/index.ts';
 import { Command } from 'commander';
-import { SkiffError } from '../util/errors.ts';
 import { clientFrom, withHubOptions } from './hub-client.ts';
 import { runAction } from './run.ts';
 
@@ -13,13 +13,6 @@ type HubOpts = { hub?: string; token?: string };
 interface ChannelView {
   name: string;
   releases: { version: string; required: boolean }[];
-}
-
-/** `netmon@1.2.0` → app and version. */
-export function parseAppVersion(ref: string): { app: string; version: string } {
-  const at = ref.lastIndexOf('@');
-  if (at <= 0 || at === ref.length - 1) throw new SkiffError('USAGE', `"${ref}" is not APP@VERSION, e.g. netmon@1.2.0`);
-  return { app: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
 const describe = (c: ChannelView): string =>
