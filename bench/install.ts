@@ -11,12 +11,16 @@ async function main(): Promise<void> {
   const state = join(workDir(), 'in-agent');
   const peer = `${s.app}-oldscript`;
   const ours: number[] = [];
+  const returned: number[] = [];
   const theirs: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     await resetAgent(s.app, state, [peer]);
     await removeImages(s.app);
-    // The agent returns once its health gate passed (Docker's healthcheck, every 1 s).
-    ours.push((await skiff('agent', 'install', s.bundles['full-1.0.0']!, '--state', state, '--trust', s.root, '--stop-timeout', STOP_TIMEOUT)).ms);
+    // Both sides end at the same moment: the first good probe of the new version from outside. The agent's own
+    // return comes later (its health gate waits for Docker's healthcheck, every 1 s, then commits and prunes).
+    const healthy = untilHealthy(s.port, 300_000);
+    returned.push((await skiff('agent', 'install', s.bundles['full-1.0.0']!, '--state', state, '--trust', s.root, '--stop-timeout', STOP_TIMEOUT)).ms);
+    ours.push(await healthy);
     await resetAgent(s.app, state, [peer]);
     await removeImages(s.app);
     const t0 = performance.now();
@@ -27,14 +31,24 @@ async function main(): Promise<void> {
   await resetAgent(s.app, state, [peer]);
   const a = median(ours);
   const b = median(theirs);
+  const c = median(returned);
   await record({
-    figure: 'install full netapp 1.0.0: bundle on disk → healthy (engine without its images)',
+    figure: 'install full netapp 1.0.0: bundle on disk → first healthy probe (engine without its images)',
     skiff: secs(a),
     peer: secs(b),
     ratio: `${(b / a).toFixed(2)}× faster`,
     target: 'faster',
     met: a < b ? 'yes' : 'no',
     samples: `skiff ${ours.map(secs).join(', ')}; old script ${theirs.map(secs).join(', ')}`,
+  });
+  await record({
+    figure: 'install full netapp 1.0.0: until `skiff agent install` returns (health gate passed, committed; extra row)',
+    skiff: secs(c),
+    peer: secs(b),
+    ratio: `${(b / c).toFixed(2)}× faster`,
+    target: '—',
+    met: '—',
+    samples: `skiff ${returned.map(secs).join(', ')}`,
   });
 }
 

@@ -106,5 +106,5 @@ export interface BenchSetup {
 
 export const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 export const fmtMs = (ms: number): string => `${Math.round(ms)} ms`;
-export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+export const mib = (bytes: number): string => (bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 export const image = (v: string): string => `skiff-bench/netapp:${v}`;
