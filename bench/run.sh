@@ -25,13 +25,14 @@ export BENCH_WORK BENCH_APP BENCH_NETWORK BENCH_STARTED
 corpus=(skiff-bench/base:bookworm skiff-bench/netapp:1.0.0 skiff-bench/netapp:1.0.1 skiff-bench/netapp:1.1.0 skiff-bench/netapp:2.0.0 skiff-bench/collector:1.0.0)
 
 cleanup() {
-  local ids
+  local ids tags
   ids=$(docker ps -aq --filter "label=skiff.app=$BENCH_APP")
-  [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+  if [ -n "$ids" ]; then docker rm -f $ids >/dev/null 2>&1 || true; fi
   docker rm -f "$BENCH_APP-oldscript" >/dev/null 2>&1 || true
   docker network rm "$BENCH_NETWORK" "${BENCH_APP}_default" >/dev/null 2>&1 || true
-  ids=$(docker images -q --filter "reference=skiff/$BENCH_APP/*")
-  [ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1
+  # By tag, not id: the agent's tags share their image ids with the corpus.
+  tags=$(docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=skiff/$BENCH_APP/*")
+  if [ -n "$tags" ]; then docker rmi $tags >/dev/null 2>&1 || true; fi
   for tag in "${corpus[@]}"; do
     if ! docker image inspect "$tag" >/dev/null 2>&1; then
       echo "== loading the corpus back into the engine"
