@@ -96,9 +96,6 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
             throw new SkiffError('WRONG_APP', `bundle is for ${release.app}, this agent runs ${state.app}: use the ${state.app} bundle`);
           if (current && semver.lt(release.version, current.version))
             throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than the installed ${current.version}: refusing a downgrade (use skiff agent rollback to return to the previous release)`);
-          // After an operator rollback, a bundle may not go below the highest release this agent committed.
-          if (highest && semver.lt(release.version, highest))
-            throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than ${highest}, which this agent already ran: install ${highest} or newer`);
           if (current && release.version === current.version) {
             // From the verified release itself, never from the unsigned bundle.json.
             const digest = releaseDigest(releaseBytes(release));
@@ -107,6 +104,9 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
             unchanged = true;
             throw new SkiffError('CONFLICT', 'unchanged');
           }
+          // After an operator rollback, a bundle may not go below the highest release this agent committed.
+          if (highest && semver.lt(release.version, highest))
+            throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than ${highest}, which this agent already ran: install ${highest} or newer`);
           if (index.base && !(await findRelease(sd.store, release.app, index.base.version)))
             throw new SkiffError('BASE_MISSING', `this delta bundle needs ${release.app}@${index.base.version} installed first: install that release, or use a full bundle`);
           const values = resolveValues(release.configSchema, given ?? current?.values ?? {});
