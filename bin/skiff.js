@@ -1,5 +1,32 @@
 #!/usr/bin/env node
-// The skiff command: loads the TypeScript CLI through tsx, so the repo runs without a build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// The skiff command: runs the built CLI (dist/, from `npm run build`) when it is newer than every source file,
+// otherwise compiles the TypeScript sources on the fly through tsx, so a fresh edit is never shadowed.
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function builtIsFresh() {
+  try {
+    return statSync(`${root}/dist/main.js`).mtimeMs >= newestSource(`${root}/src`);
+  } catch {
+    return false;
+  }
+}
+
+if (builtIsFresh()) {
+  await import('../dist/main.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

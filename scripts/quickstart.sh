@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh
 bash scripts/node-deps.sh
+npm run --silent build
 bash scripts/start-dockerd.sh
 
 dir=${SKIFF_QUICKSTART_DIR:-$PWD/.quickstart}

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh
 bash scripts/node-deps.sh
+npm run --silent build
 bash scripts/start-dockerd.sh
 bash scripts/start-postgres.sh >/dev/null
 npx eslint .

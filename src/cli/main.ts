@@ -1,32 +1,32 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
+// Only the group named on the command line is loaded, so a command starts without the hub's or agent's modules.
 import { Command } from 'commander';
-import { trustCommand } from './trust.ts';
-import { agentCommand } from './agent.ts';
-import { releaseCommand } from './release.ts';
-import { bundleCommand } from './bundle.ts';
-import { hubCommand } from './hub.ts';
-import { appCommand } from './app.ts';
-import { channelCommand } from './channel.ts';
-import { customerCommand } from './customer.ts';
 import { runAction } from './run.ts';
+
+const GROUPS: Record<string, () => Promise<Command>> = {
+  trust: async () => (await import('./trust.ts')).trustCommand(),
+  release: async () => (await import('./release.ts')).releaseCommand(),
+  bundle: async () => (await import('./bundle.ts')).bundleCommand(),
+  agent: async () => (await import('./agent.ts')).agentCommand(),
+  hub: async () => (await import('./hub.ts')).hubCommand(),
+  app: async () => (await import('./app.ts')).appCommand(),
+  channel: async () => (await import('./channel.ts')).channelCommand(),
+  customer: async () => (await import('./customer.ts')).customerCommand(),
+};
 
 const program = new Command('skiff')
   .description('Ship containerized on-premises software: signed releases, verifiable bundles, health-gated upgrades with rollback.')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
+  // Positional options: `release create --version X` is the release's version, not the program's `--version`.
+  .enablePositionalOptions()
   .configureOutput({ outputError: (str, write) => write(`skiff: ${str.replace(/^error: /, '')}`) });
-
-program.addCommand(trustCommand());
-program.addCommand(agentCommand());
-// Positional options: `release create --version X` is the release's version, not the program's `--version`.
-program.enablePositionalOptions().addCommand(releaseCommand());
-program.addCommand(bundleCommand());
-program.addCommand(hubCommand());
-program.addCommand(appCommand());
-program.addCommand(channelCommand());
-program.addCommand(customerCommand());
 
 // Groups that throw instead of reporting themselves still end in one `skiff: <message>` line.
 await runAction(async () => {
+  const named = process.argv[2];
+  const versionOnly = named === '--version' || named === '-V';
+  const wanted = named !== undefined && named in GROUPS ? [named] : versionOnly ? [] : Object.keys(GROUPS);
+  for (const name of wanted) program.addCommand(await GROUPS[name]!());
   await program.parseAsync(process.argv);
 });
