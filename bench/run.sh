@@ -4,6 +4,8 @@
 # figures remove the corpus images from the engine, so they are saved first and loaded back on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/node-deps.sh
+npm run --silent build
 
 if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
@@ -48,7 +50,14 @@ echo "== saving the corpus (the install figures remove it from the engine)"
 docker save -o "$BENCH_WORK/corpus.tar" "${corpus[@]}"
 
 docker network create "$BENCH_NETWORK" >/dev/null
-for step in setup bundle-size release-create bundle-create verify-throughput downtime install peak-rss write-results; do
+for step in setup bundle-size release-create bundle-create verify-throughput downtime install peak-rss; do
   echo "== $step"
   node --import tsx "bench/$step.ts"
 done
+# The hub's figures print their result rows on stdout.
+for step in hub-blob-download hub-push; do
+  echo "== $step"
+  node --import tsx "bench/$step.ts" | grep '^{' >>"$BENCH_WORK/results.jsonl"
+done
+echo "== write-results"
+node --import tsx bench/write-results.ts

@@ -134,7 +134,7 @@ async function verifyBundleFile(file: string, rootFile: string, json: boolean, o
       `cannot read the trusted root ${rootFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
     );
   });
-  const source = createReadStream(file);
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
   const opened = new Promise<void>((resolve, reject) =>
     source.once('open', () => resolve()).once('error', reject),
   );
