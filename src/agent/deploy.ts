@@ -62,12 +62,18 @@ export async function deploy(engine: DockerEngine, d: Deployment, opts: DeployOp
       if (!h.ok) return { ok: false, service: dep, reason: h.reason };
     }
     const final = containerName(app, name);
-    const id = await engine.containerCreate(`${final}-next-${randomBytes(3).toString('hex')}`, containerBody(app, d.release, project, svc));
+    const suffix = randomBytes(3).toString('hex');
+    const id = await engine.containerCreate(`${final}-next-${suffix}`, containerBody(app, d.release, project, svc));
     for (const n of extraNetworks(app, svc)) await engine.networkConnect(n, id, [name]);
-    for (const old of before.filter((c) => c.labels[Label.service] === name || c.names.includes(final)))
-      await removeContainer(engine, old.id, stopSec);
+    // Downtime is only stop + start: the old container is renamed out of the way and removed after.
+    const old = before.filter((c) => c.labels[Label.service] === name || c.names.includes(final));
+    for (const o of old) {
+      await engine.containerStop(o.id, stopSec);
+      if (o.names.includes(final)) await engine.containerRename(o.id, `${final}-old-${suffix}`);
+    }
     await engine.containerRename(id, final);
     await engine.containerStart(id);
+    for (const o of old) await engine.containerRemove(o.id, { force: true });
     created.set(name, id);
   }
   for (const gone of before.filter((c) => !order.includes(c.labels[Label.service] ?? ''))) await removeContainer(engine, gone.id, stopSec);
