@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) {
     await resetAgent(s.app, state);
     await removeImages(s.app);
-    const r = await run('/usr/bin/time', ['-v', process.execPath, SKIFF, 'agent', 'install', s.bundles['full-2.0.0']!, '--state', state, '--trust', s.root, '--stop-timeout', STOP_TIMEOUT]);
+    const r = await run('/usr/bin/time', ['-v', SKIFF, 'agent', 'install', s.bundles['full-2.0.0']!, '--state', state, '--trust', s.root, '--stop-timeout', STOP_TIMEOUT]);
     const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1];
     if (!kb) throw new Error('/usr/bin/time -v printed no "Maximum resident set size"');
     peaks.push((Number(kb) * 1024) / 1e6);

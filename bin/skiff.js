@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The skiff command: runs the built CLI (dist/, from `npm run build`) when it is newer than every source file,
 // otherwise compiles the TypeScript sources on the fly through tsx, so a fresh edit is never shadowed.
 import { readdirSync, statSync } from 'node:fs';

@@ -48,7 +48,7 @@ export function run(cmd: string, args: readonly string[], opts: { env?: Record<s
 export const sh = (script: string, env?: Record<string, string>): Promise<RunResult> => run('bash', ['-c', `set -euo pipefail; ${script}`], { env });
 
 /** The skiff CLI, as an operator runs it. */
-export const skiff = (...args: string[]): Promise<RunResult> => run(process.execPath, [SKIFF, ...args]);
+export const skiff = (...args: string[]): Promise<RunResult> => run(SKIFF, args);
 
 /** Runs a command and ignores its failure (cleanup of things that may not exist). */
 export const quiet = (cmd: string, args: readonly string[]): Promise<void> => run(cmd, args).then(() => undefined, () => undefined);

@@ -86,7 +86,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     let unchanged = false;
     const current = state?.current;
     try {
-      const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: 1 << 20 }), {
+      const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: 256 << 10 }), {
         verify: trustVerifier(trusted, outcome),
         sink,
         onProgress: opts.onProgress,
