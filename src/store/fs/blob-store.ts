@@ -41,7 +41,7 @@ export class FsBlobStore implements BlobStore {
     const path = this.paths.blob(digest);
     try {
       const fh = await open(path, 'r');
-      return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 256 << 10 });
+      return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 1 << 20 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is not in the store at ${this.paths.root}`);
