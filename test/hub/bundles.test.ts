@@ -8,26 +8,15 @@ import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
 import { bundleFetchCommand, fetchBundle } from '../../src/cli/bundle-fetch.ts';
 import { pushRelease } from '../../src/cli/release-push.ts';
 import { VerifyOnlySink, readBundle, trustVerifier, writeBundle } from '../../src/bundle/index.ts';
 import { loadChain, releaseBlobs, type StoredRelease } from '../../src/release/index.ts';
 import { parseRoot } from '../../src/trust/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
-import { startHub, type Hub } from './hub-fixture.ts';
+import { runCommand as run, startHub, type Hub } from './hub-fixture.ts';
 import { makeSyntheticVendor, type SyntheticVendor } from './release-fixture.ts';
 
-async function run(make: (out: { write(s: string): boolean }) => Command, args: string[]): Promise<{ out: string; code: number }> {
-  let out = '';
-  const cmd = make({ write: (s: string) => ((out += s), true) });
-  cmd.exitOverride();
-  process.exitCode = 0;
-  await cmd.parseAsync(args, { from: 'user' });
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, code };
-}
 
 describe('bundle downloads', () => {
   let hub: Hub;

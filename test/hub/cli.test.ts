@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { Command } from 'commander';
 import { Agent, fetch } from 'undici';
 import { appCommand } from '../../src/cli/app.ts';
 import { channelCommand } from '../../src/cli/channel.ts';
@@ -16,19 +15,8 @@ import { hubCommand } from '../../src/cli/hub.ts';
 import { openMetadataDb } from '../../src/hub/db/index.ts';
 import { startHubServer, type RunningHub } from '../../src/hub/server.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
-import { bytes, digestOf, makeRoot } from './hub-fixture.ts';
+import { bytes, digestOf, makeRoot, runCommand as run } from './hub-fixture.ts';
 
-/** Runs a command factory with args; returns what it printed (and resets the exit code a failure sets). */
-async function run(make: (out: { write(s: string): boolean }) => Command, args: string[]): Promise<{ out: string; code: number }> {
-  let out = '';
-  const cmd = make({ write: (s: string) => ((out += s), true) });
-  cmd.exitOverride();
-  process.exitCode = 0;
-  await cmd.parseAsync(args, { from: 'user' });
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, code };
-}
 
 describe('hub CLI', () => {
   let dir: string;

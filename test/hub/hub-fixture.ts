@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { build } from '../../src/hub/app.ts';
 import { LoginLimiter } from '../../src/hub/auth/login-limiter.ts';
@@ -70,3 +71,15 @@ export function digestOf(c: string): string {
 
 /** Use `new LoginLimiter()` per test so throttling does not leak between tests. */
 export { LoginLimiter };
+
+/** Runs a CLI command factory with args; returns what it printed (and resets the exit code a failure sets). */
+export async function runCommand(make: (out: { write(s: string): boolean }) => Command, args: string[]): Promise<{ out: string; code: number }> {
+  let out = '';
+  const cmd = make({ write: (s: string) => ((out += s), true) });
+  cmd.exitOverride();
+  process.exitCode = 0;
+  await cmd.parseAsync(args, { from: 'user' });
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, code };
+}

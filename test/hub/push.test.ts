@@ -4,25 +4,14 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
 import { releasePushCommand, pushRelease } from '../../src/cli/release-push.ts';
 import type { HubConnection } from '../../src/cli/hub-client.ts';
 import { sha256 } from '../../src/oci/digest.ts';
 import { releaseBlobs } from '../../src/release/index.ts';
 import { initTrust, loadTrustDir } from '../../src/trust/index.ts';
-import { startHub, userToken, type Hub } from './hub-fixture.ts';
+import { runCommand as run, startHub, userToken, type Hub } from './hub-fixture.ts';
 import { makeSyntheticVendor, type SyntheticVendor } from './release-fixture.ts';
 
-async function run(make: (out: { write(s: string): boolean }) => Command, args: string[]): Promise<{ out: string; code: number }> {
-  let out = '';
-  const cmd = make({ write: (s: string) => ((out += s), true) });
-  cmd.exitOverride();
-  process.exitCode = 0;
-  await cmd.parseAsync(args, { from: 'user' });
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, code };
-}
 
 describe('release push', () => {
   let hub: Hub;
