@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,21 +14,12 @@ import { sha256 } from '../src/oci/digest.ts';
 import { releaseBytes, releaseDigest, RELEASE_SCHEMA, type ReleaseManifest } from '../src/release/index.ts';
 import { FsBlobStore } from '../src/store/index.ts';
 import { hubInit, startHubProcess } from '../test/helpers/hub-process.ts';
+import { freePort } from '../test/helpers/ports.ts';
 
 const SIZE = 100 * 1024 * 1024;
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
 const TARGET = 0.9;
 const APP = 'benchblob';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

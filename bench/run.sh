@@ -4,18 +4,15 @@
 # figures remove the corpus images from the engine, so they are saved first and loaded back on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/node-deps.sh
-npm run --silent build
+bash scripts/prepare.sh
 
-# The peers and tools the figures use: GNU time (peak RSS), nginx (blob download), plus the test set-up's packages.
-bash scripts/system-deps.sh
+# The peers and tools the figures use beyond the test set-up: GNU time (peak RSS), nginx (blob download).
 missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v nginx >/dev/null || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-bash scripts/start-dockerd.sh
 for tool in docker skopeo gzip sha256sum; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing; install it (see bench/RESULTS.md for the machine)" >&2; exit 1; }
 done

@@ -2,23 +2,12 @@
 // a store holding every release, the bundles, and each version as `docker save | gzip` (the old zip).
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { image, sh, skiff, workDir, type BenchSetup } from './lib/run.ts';
+import { freePort } from '../test/helpers/ports.ts';
 
 const VERSIONS = ['1.0.0', '1.0.1', '1.1.0', '2.0.0'] as const;
 const HEALTH = `require('http').get('http://127.0.0.1:8080/healthz', r => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))`;
-
-/** A loopback port free right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export function composeFor(version: string, port: number): string {
   return [

@@ -5,10 +5,7 @@
 # where the app answers. Work files go to $SKIFF_QUICKSTART_DIR (default .quickstart/ in the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/system-deps.sh
-bash scripts/node-deps.sh
-npm run --silent build
-bash scripts/start-dockerd.sh
+bash scripts/prepare.sh
 
 dir=${SKIFF_QUICKSTART_DIR:-$PWD/.quickstart}
 skiff() { node bin/skiff.js "$@"; }

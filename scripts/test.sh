@@ -3,10 +3,7 @@
 # typecheck and every test with Node's test runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/system-deps.sh
-bash scripts/node-deps.sh
-npm run --silent build
-bash scripts/start-dockerd.sh
+bash scripts/prepare.sh
 bash scripts/start-postgres.sh >/dev/null
 npx eslint .
 npx tsc --noEmit

@@ -1,6 +1,5 @@
 // The engine client against the real Docker Engine: connection, version negotiation, unavailable engine, failed pulls.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +7,7 @@ import { request, Agent } from 'undici';
 import { DockerEngine, MAX_API_VERSION, MIN_API_VERSION, compareApiVersions } from '../../src/engine/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 import { ensureEngine, uniqueName } from '../helpers/engine.ts';
+import { freePort } from '../helpers/ports.ts';
 
 async function serverApiVersion(): Promise<string> {
   const agent = new Agent({ connect: { socketPath: '/var/run/docker.sock' } });
@@ -18,15 +18,6 @@ async function serverApiVersion(): Promise<string> {
   } finally {
     await agent.close();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
 }
 
 describe('DockerEngine connection', () => {
