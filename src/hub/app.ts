@@ -2,6 +2,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { BlobStore } from '../store/index.ts';
+import { HubAccess } from './access.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { makeAuthenticator } from './auth/principal.ts';
 import type { HubDeps } from './context.ts';
@@ -42,7 +43,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     ...deps.fastify,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
-  const hub: HubDeps = { db: deps.db, blobs: deps.blobs, loginLimiter: deps.loginLimiter ?? new LoginLimiter() };
+  const hub: HubDeps = { db: deps.db, blobs: deps.blobs, loginLimiter: deps.loginLimiter ?? new LoginLimiter(), access: new HubAccess(deps.db) };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(errorHandler);

@@ -4,13 +4,16 @@ import type { BlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/errors.ts';
 import type { LoginLimiter } from './auth/login-limiter.ts';
 import type { Scope } from './auth/permissions.ts';
-import { actorOf, type CustomerPrincipal, type Principal, type UserPrincipal } from './auth/principal.ts';
+import { actorOf, type Principal, type UserPrincipal } from './auth/principal.ts';
 import type { MetadataDb } from './db/types.ts';
+import { notFound, requireScope, type HubAccess } from './access.ts';
 
 export interface HubDeps {
   readonly db: MetadataDb;
   readonly blobs: BlobStore;
   readonly loginLimiter: LoginLimiter;
+  /** Who may see what: every read route and /v2/ ask it. */
+  readonly access: HubAccess;
 }
 
 declare module 'fastify' {
@@ -22,7 +25,7 @@ declare module 'fastify' {
   }
 }
 
-export const notFound = (what: string): SkiffError => new SkiffError('NOT_FOUND', `${what} not found`);
+export { notFound };
 
 /** The caller, or UNAUTHORIZED. */
 export function principalOf(req: FastifyRequest): Principal {
@@ -35,16 +38,7 @@ export function principalOf(req: FastifyRequest): Principal {
  * what exists outside its entitlements.
  */
 export function requireUser(req: FastifyRequest, scope: Scope, what: string): UserPrincipal {
-  const p = principalOf(req);
-  if (p.kind === 'customer') throw notFound(what);
-  if (!p.scopes.has(scope)) throw new SkiffError('FORBIDDEN', `${actorOf(p)} lacks the "${scope}" permission; ask an admin for a role or token that has it`);
-  return p;
-}
-
-/** Vendor users with `scope`, or the customer itself; other customers see NOT_FOUND. */
-export function requireUserOrCustomer(req: FastifyRequest, scope: Scope, what: string): UserPrincipal | CustomerPrincipal {
-  const p = principalOf(req);
-  return p.kind === 'customer' ? p : requireUser(req, scope, what);
+  return requireScope(principalOf(req), scope, what);
 }
 
 export async function audit(app: FastifyInstance, req: FastifyRequest, action: string, target: string, details?: Record<string, unknown>): Promise<void> {

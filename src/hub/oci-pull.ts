@@ -6,7 +6,8 @@ import { parseReleaseManifest, type ReleaseManifest } from '../release/index.ts'
 import type { BlobStore } from '../store/index.ts';
 import { isSkiffError, SkiffError } from '../util/errors.ts';
 import type { Principal } from './auth/principal.ts';
-import type { MetadataDb, ReleaseRecord } from './db/types.ts';
+import type { HubAccess } from './access.ts';
+import type { ReleaseRecord } from './db/types.ts';
 
 /** Manifests larger than this are refused, as registries and the engine do. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -17,6 +18,12 @@ const CACHE_ENTRIES = 512;
 interface ServedImage {
   readonly manifests: ReadonlyMap<Digest, ResolvedManifest>;
   readonly blobs: ReadonlySet<Digest>;
+}
+
+interface ServedTag {
+  readonly version: string;
+  readonly manifestDigest: Digest;
+  readonly manifestMediaType: string;
 }
 
 /** A bounded map that forgets its oldest entry first. */
@@ -49,20 +56,21 @@ export function splitPullName(name: string): { app: string; service: string } | 
 }
 
 export class HubPullResolver implements PullResolver {
-  readonly #db: MetadataDb;
+  readonly #access: HubAccess;
   readonly #blobs: BlobStore;
   readonly #releases = new BoundedCache<string, ReleaseManifest>(CACHE_ENTRIES);
   readonly #images = new BoundedCache<Digest, Promise<ServedImage>>(CACHE_ENTRIES);
 
-  constructor(db: MetadataDb, blobs: BlobStore) {
-    this.#db = db;
+  constructor(access: HubAccess, blobs: BlobStore) {
+    this.#access = access;
     this.#blobs = blobs;
   }
 
   async resolveManifest(name: string, reference: string, ctx: unknown): Promise<ResolvedManifest | undefined> {
-    const images = await this.#imagesOf(name, ctx);
+    const { images, blocked } = await this.#imagesOf(name, ctx);
     if (!isDigest(reference)) {
       const tagged = images.find((i) => i.version === reference);
+      if (!tagged && blocked.has(reference)) throw blocked.get(reference);
       return tagged ? { digest: tagged.manifestDigest, mediaType: tagged.manifestMediaType } : undefined;
     }
     for (const image of images) {
@@ -74,37 +82,36 @@ export class HubPullResolver implements PullResolver {
   }
 
   async blobVisible(name: string, digest: Digest, ctx: unknown): Promise<boolean> {
-    const images = await this.#imagesOf(name, ctx).catch((e: unknown) => {
-      if (isSkiffError(e, 'NOT_FOUND')) return [];
-      throw e;
-    });
+    const images = await this.#imagesOf(name, ctx).then(
+      (served) => served.images,
+      (e: unknown) => {
+        if (isSkiffError(e, 'NOT_FOUND')) return [];
+        throw e;
+      },
+    );
     for (const image of images) {
       if ((await this.#served(image.manifestDigest, image.manifestMediaType, name)).blobs.has(digest)) return true;
     }
     return false;
   }
 
-  /** The images the name serves to the caller, newest release first; NOT_FOUND (→ NAME_UNKNOWN) when it serves none. */
-  async #imagesOf(name: string, ctx: unknown): Promise<{ version: string; manifestDigest: Digest; manifestMediaType: string }[]> {
+  /**
+   * The images the name serves to the caller, newest release first, and the versions it may not pull yet (a required
+   * release comes first); NOT_FOUND (→ NAME_UNKNOWN) when it serves none.
+   */
+  async #imagesOf(name: string, ctx: unknown): Promise<{ images: ServedTag[]; blocked: ReadonlyMap<string, SkiffError> }> {
     const unknown = new SkiffError('NOT_FOUND', `repository ${name.slice(0, 200)} is not known to this hub or not in your entitlements; names are <app>/<service>`);
     const split = splitPullName(name);
-    if (!split) throw unknown;
-    const releases = await this.#releasesFor(split.app, ctx as Principal | undefined);
-    const images = [];
-    for (const rec of releases.reverse()) {
+    const p = ctx as Principal | undefined;
+    if (!split || !p) throw unknown;
+    const { releases, blocked } = await this.#access.pullable(p, split.app);
+    const images: ServedTag[] = [];
+    for (const rec of releases) {
       const image = this.#manifestOf(rec).images[split.service];
       if (image) images.push({ version: rec.version, manifestDigest: image.manifestDigest, manifestMediaType: image.manifestMediaType });
     }
-    if (images.length === 0) throw unknown;
-    return images;
-  }
-
-  /** Visible releases of the app that the caller may pull: a customer's entitled ones, or all for vendor users with "read". */
-  async #releasesFor(app: string, p: Principal | undefined): Promise<ReleaseRecord[]> {
-    if (!p) return [];
-    if (p.kind === 'customer') return (await this.#db.releasesVisibleTo(p.customerId)).filter((r) => r.app === app);
-    if (!p.scopes.has('read')) return [];
-    return (await this.#db.listReleases(app)).filter((r) => r.visible);
+    if (images.length === 0 && blocked.size === 0) throw unknown;
+    return { images, blocked };
   }
 
   #manifestOf(rec: ReleaseRecord): ReleaseManifest {

@@ -126,6 +126,19 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal((await db.getInstance(i.id))?.customerId, a.id);
     });
 
+    it('records what an instance runs', async () => {
+      const a = await db.getCustomerByName('acme');
+      assert.ok(a);
+      const [i] = await db.listInstances(a.id);
+      assert.ok(i);
+      assert.equal(await db.reportInstance(i.id, { currentVersion: '1.0.0', health: 'healthy' }), true);
+      const got = await db.getInstance(i.id);
+      assert.equal(got?.currentVersion, '1.0.0');
+      assert.equal(got?.health, 'healthy');
+      assert.ok(got?.lastSeenAt);
+      assert.equal(await db.reportInstance('00000000-0000-4000-8000-000000000000', { currentVersion: null, health: null }), false);
+    });
+
     it('chains audit entries, also under concurrent appends', async () => {
       await Promise.all(Array.from({ length: 20 }, (_, n) => db.appendAudit({ actor: 'alice', action: 'test', target: `t${n}`, address: '127.0.0.1', details: { n } })));
       const all = await db.listAudit();

@@ -266,6 +266,11 @@ export class SqlMetadataDb implements T.MetadataDb {
     return r && rows.toInstance(r);
   }
 
+  async reportInstance(id: string, report: { currentVersion: string | null; health: string | null }): Promise<boolean> {
+    const n = await this.#sql.run('UPDATE instances SET current_version = ?, health = ?, last_seen_at = ? WHERE id = ?', [report.currentVersion, report.health, now(), id]);
+    return n === 1;
+  }
+
   appendAudit(e: T.AuditInput): Promise<T.AuditEntry> {
     return this.#sql.transaction(async (tx) => {
       const [last] = await tx.all<{ id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');

@@ -160,6 +160,8 @@ export interface MetadataDb {
   createInstance(i: { customerId: string; app: string; name: string }): Promise<InstanceRecord>;
   listInstances(customerId: string): Promise<InstanceRecord[]>;
   getInstance(id: string): Promise<InstanceRecord | undefined>;
+  /** Records what an instance runs (and its health) as of now; false when no such instance exists. */
+  reportInstance(id: string, report: { currentVersion: string | null; health: string | null }): Promise<boolean>;
 
   /** Appends one hash-chained entry; serialized across connections and replicas. */
   appendAudit(e: AuditInput): Promise<AuditEntry>;

@@ -1,29 +1,14 @@
 // Apps and their trusted root chain: create with a self-signed root.json, accept rotations only along the chain.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { parseRoot, verifyRootChain, verifyRootSelfSigned, checkRootExpiry, type RootMeta } from '../../trust/index.ts';
 import { SkiffError } from '../../util/errors.ts';
 import { audit, notFound, principalOf, requireUser } from '../context.ts';
-import type { AppRecord, MetadataDb } from '../db/types.ts';
 import { NAME, ROOT_JSON, SECURITY, appParams } from '../schemas.ts';
-
-/** The app if the caller may see it: vendor users with "read", customers only when entitled to it. */
-export async function visibleApp(db: MetadataDb, req: FastifyRequest, app: string): Promise<AppRecord> {
-  const p = principalOf(req);
-  const rec = await db.getApp(app);
-  if (p.kind === 'customer') {
-    const c = await db.getCustomer(p.customerId);
-    if (!rec || !c?.entitlements.some((e) => e.app === app)) throw notFound(`app "${app}"`);
-    return rec;
-  }
-  requireUser(req, 'read', `app "${app}"`);
-  if (!rec) throw notFound(`app "${app}"`);
-  return rec;
-}
 
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 export async function appRoutes(app: FastifyInstance): Promise<void> {
-  const { db } = app.hub;
+  const { db, access } = app.hub;
 
   app.post<{ Body: { name: string; root: string } }>('/apps', {
     schema: {
@@ -44,21 +29,14 @@ export async function appRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(201).send({ ...rec, rootVersion: 1 });
   });
 
-  app.get('/apps', { schema: { tags: ['apps'], summary: 'List apps the caller may see', security: SECURITY } }, async (req) => {
-    const p = principalOf(req);
-    const all = await db.listApps();
-    if (p.kind === 'user') {
-      requireUser(req, 'read', 'route GET /api/v1/apps');
-      return { apps: all };
-    }
-    const entitled = new Set((await db.getCustomer(p.customerId))?.entitlements.map((e) => e.app));
-    return { apps: all.filter((a) => entitled.has(a.name)) };
-  });
+  app.get('/apps', { schema: { tags: ['apps'], summary: 'List apps the caller may see', security: SECURITY } }, async (req) => ({
+    apps: await access.apps(principalOf(req)),
+  }));
 
   app.get<{ Params: { app: string } }>('/apps/:app', {
     schema: { tags: ['apps'], summary: 'Show an app', security: SECURITY, params: appParams },
   }, async (req) => {
-    const rec = await visibleApp(db, req, req.params.app);
+    const rec = await access.app(principalOf(req), req.params.app);
     const roots = await db.listRoots(rec.name);
     return { ...rec, rootVersion: roots.at(-1)?.version ?? 0 };
   });
@@ -66,7 +44,7 @@ export async function appRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { app: string } }>('/apps/:app/roots', {
     schema: { tags: ['apps'], summary: 'The root chain, version 1 first', security: SECURITY, params: appParams },
   }, async (req) => {
-    const rec = await visibleApp(db, req, req.params.app);
+    const rec = await access.app(principalOf(req), req.params.app);
     return { roots: (await db.listRoots(rec.name)).map((r) => ({ version: r.version, root: decode(r.root), createdAt: r.createdAt })) };
   });
 

@@ -1,12 +1,9 @@
 // Bundle downloads: the .skiff file of a release (full, or a delta from the release a site runs) streamed from the stores.
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import semver from 'semver';
 import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.ts';
 import { HttpHeader } from '../../oci/constants.ts';
-import { SkiffError } from '../../util/errors.ts';
-import { notFound, principalOf, requireUser } from '../context.ts';
-import type { MetadataDb, ReleaseRecord } from '../db/types.ts';
+import { principalOf } from '../context.ts';
 import { storedReleaseOf } from '../release-verify.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
 
@@ -15,24 +12,8 @@ const CONTENT_DISPOSITION = 'content-disposition';
 
 type Q = { Params: { app: string; version: string }; Querystring: { from?: string } };
 
-/** A visible release the caller may download: vendor users with "read", customers only when entitled to it. */
-async function downloadable(db: MetadataDb, app: string, version: string, entitled: boolean): Promise<ReleaseRecord> {
-  const rec = await db.getRelease(app, version);
-  if (!entitled || !rec?.visible) throw notFound(`release ${app}@${version}`);
-  return rec;
-}
-
-/** A customer may not skip a release its channel marks required: nothing required lies strictly between from and version. */
-async function requireNoSkippedRelease(db: MetadataDb, customerId: string, app: string, from: string, version: string): Promise<void> {
-  const channel = (await db.getCustomer(customerId))?.entitlements.find((e) => e.app === app)?.channel;
-  const entries = channel === undefined ? [] : ((await db.getChannel(app, channel))?.releases ?? []);
-  const skipped = entries.find((e) => e.required && semver.gt(e.version, from) && semver.lt(e.version, version));
-  if (skipped)
-    throw new SkiffError('REQUIRED_RELEASE', `install ${app}@${skipped.version} first: it is required (channel "${channel ?? ''}") and lies between ${from} and ${version}`);
-}
-
 export async function bundleRoutes(app: FastifyInstance): Promise<void> {
-  const { db, blobs } = app.hub;
+  const { db, blobs, access } = app.hub;
 
   app.get<Q>('/bundles/:app/:version', {
     schema: {
@@ -45,19 +26,9 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     const { app: name, version } = req.params;
     const { from } = req.query;
-    const p = principalOf(req);
-    if (p.kind === 'user') requireUser(req, 'read', `release ${name}@${version}`);
-    const entitled = p.kind === 'user' || (await db.isEntitled(p.customerId, name, version));
-    const release = storedReleaseOf(await downloadable(db, name, version, entitled));
-    let base;
-    if (from !== undefined) {
-      if (!semver.lt(from, version))
-        throw new SkiffError('USAGE', `from=${from} is not older than ${version}: a delta goes from the release a site runs to a newer one`);
-      const rec = await db.getRelease(name, from);
-      if (!rec?.visible) throw notFound(`release ${name}@${from} (from=${from})`);
-      if (p.kind === 'customer') await requireNoSkippedRelease(db, p.customerId, name, from, version);
-      base = storedReleaseOf(rec);
-    }
+    const allowed = await access.download(principalOf(req), name, version, from);
+    const release = storedReleaseOf(allowed.release);
+    const base = allowed.base && storedReleaseOf(allowed.base);
     const src: BundleSource = { blobs, release, chain: (await db.listRoots(name)).map((r) => r.root), ...(base ? { base } : {}) };
     const size = await bundleSize(src);
     const body = new PassThrough();

@@ -1,9 +1,8 @@
 // Channels per app: list (customers see only their entitled channel), promote, demote, mark a release required.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { audit, notFound, principalOf, requireUser } from '../context.ts';
-import type { ChannelRecord, MetadataDb } from '../db/types.ts';
+import type { MetadataDb } from '../db/types.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
-import { visibleApp } from './apps.ts';
 
 const channelParams = { type: 'object', required: ['app', 'channel'], additionalProperties: false, properties: { app: NAME, channel: NAME } } as const;
 const entryParams = {
@@ -13,23 +12,13 @@ const entryParams = {
   properties: { app: NAME, channel: NAME, version: VERSION },
 } as const;
 
-/** The channels of an app the caller may see: all for vendor users, the entitled one for a customer. */
-async function visibleChannels(db: MetadataDb, req: FastifyRequest, app: string): Promise<ChannelRecord[]> {
-  await visibleApp(db, req, app);
-  const all = await db.listChannels(app);
-  const p = principalOf(req);
-  if (p.kind === 'user') return all;
-  const ent = (await db.getCustomer(p.customerId))?.entitlements.find((e) => e.app === app);
-  return all.filter((c) => c.name === ent?.channel);
-}
-
 async function writableApp(db: MetadataDb, req: FastifyRequest, app: string): Promise<void> {
   requireUser(req, 'channel:write', `app "${app}"`);
   if (!(await db.getApp(app))) throw notFound(`app "${app}"`);
 }
 
 export async function channelRoutes(app: FastifyInstance): Promise<void> {
-  const { db } = app.hub;
+  const { db, access } = app.hub;
   type P = { app: string; channel: string };
   type E = P & { version: string };
 
@@ -40,12 +29,12 @@ export async function channelRoutes(app: FastifyInstance): Promise<void> {
       security: SECURITY,
       params: { type: 'object', required: ['app'], additionalProperties: false, properties: { app: NAME } },
     },
-  }, async (req) => ({ channels: await visibleChannels(db, req, req.params.app) }));
+  }, async (req) => ({ channels: await access.channels(principalOf(req), req.params.app) }));
 
   app.get<{ Params: P }>('/apps/:app/channels/:channel', {
     schema: { tags: ['channels'], summary: 'One channel', security: SECURITY, params: channelParams },
   }, async (req) => {
-    const found = (await visibleChannels(db, req, req.params.app)).find((c) => c.name === req.params.channel);
+    const found = (await access.channels(principalOf(req), req.params.app)).find((c) => c.name === req.params.channel);
     if (!found) throw notFound(`channel "${req.params.channel}" of app "${req.params.app}"`);
     return found;
   });

@@ -1,7 +1,7 @@
 // Customers: create (returns the customer token once), list, show, entitlements, tokens, instances; a customer sees only itself.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { mintToken } from '../auth/secrets.ts';
-import { audit, notFound, requireUser, requireUserOrCustomer } from '../context.ts';
+import { audit, principalOf, requireUser } from '../context.ts';
 import type { CustomerRecord, Entitlement, MetadataDb } from '../db/types.ts';
 import { ENTITLEMENT, NAME, SECURITY } from '../schemas.ts';
 
@@ -16,13 +16,8 @@ interface EntitlementInput {
 const normalize = (list: readonly EntitlementInput[]): Entitlement[] =>
   list.map((e) => ({ app: e.app, channel: e.channel, expiresAt: e.expiresAt ?? null }));
 
-/** The named customer if the caller may see it: vendor users with `scope`, or that customer itself. */
-async function visibleCustomer(db: MetadataDb, req: FastifyRequest, name: string): Promise<CustomerRecord> {
-  const p = requireUserOrCustomer(req, 'customer:read', `customer "${name}"`);
-  const c = await db.getCustomerByName(name);
-  if (!c || (p.kind === 'customer' && p.customerId !== c.id)) throw notFound(`customer "${name}"`);
-  return c;
-}
+/** The named customer if the caller may see it: vendor users with "customer:read", or that customer itself. */
+const visibleCustomer = (app: FastifyInstance, req: FastifyRequest, name: string): Promise<CustomerRecord> => app.hub.access.customer(principalOf(req), name);
 
 async function issueCustomerToken(db: MetadataDb, c: CustomerRecord): Promise<string> {
   const { token, hash } = mintToken('skc_');
@@ -54,8 +49,9 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/customers', { schema: { tags: ['customers'], summary: 'List customers (a customer sees only itself)', security: SECURITY } }, async (req) => {
-    const p = requireUserOrCustomer(req, 'customer:read', 'route GET /api/v1/customers');
-    if (p.kind === 'customer') {
+    const p = principalOf(req);
+    if (p.kind === 'user') requireUser(req, 'customer:read', 'route GET /api/v1/customers');
+    else {
       const self = await db.getCustomer(p.customerId);
       return { customers: self ? [self] : [] };
     }
@@ -64,11 +60,11 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { customer: string } }>('/customers/:customer', {
     schema: { tags: ['customers'], summary: 'Show a customer', security: SECURITY, params: customerParams },
-  }, async (req) => visibleCustomer(db, req, req.params.customer));
+  }, async (req) => visibleCustomer(app, req, req.params.customer));
 
   app.get<{ Params: { customer: string } }>('/customers/:customer/entitlements', {
     schema: { tags: ['customers'], summary: "A customer's entitlements", security: SECURITY, params: customerParams },
-  }, async (req) => ({ entitlements: (await visibleCustomer(db, req, req.params.customer)).entitlements }));
+  }, async (req) => ({ entitlements: (await visibleCustomer(app, req, req.params.customer)).entitlements }));
 
   app.put<{ Params: { customer: string }; Body: { entitlements: EntitlementInput[] } }>('/customers/:customer/entitlements', {
     schema: {
@@ -80,7 +76,7 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req) => {
     requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
-    const c = await visibleCustomer(db, req, req.params.customer);
+    const c = await visibleCustomer(app, req, req.params.customer);
     await db.setEntitlements(c.id, normalize(req.body.entitlements));
     const updated = await db.getCustomer(c.id);
     await audit(app, req, 'customer.entitlements', `customer:${c.name}`, { entitlements: updated?.entitlements ?? [] });
@@ -97,7 +93,7 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req, reply) => {
     requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
-    const c = await visibleCustomer(db, req, req.params.customer);
+    const c = await visibleCustomer(app, req, req.params.customer);
     const token = await issueCustomerToken(db, c);
     await audit(app, req, 'customer.token', `customer:${c.name}`);
     return reply.status(201).send({ token });
@@ -107,7 +103,7 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags: ['customers'], summary: "A customer's tokens (never their secrets)", security: SECURITY, params: customerParams },
   }, async (req) => {
     requireUser(req, 'customer:read', `customer "${req.params.customer}"`);
-    const c = await visibleCustomer(db, req, req.params.customer);
+    const c = await visibleCustomer(app, req, req.params.customer);
     const list = await db.listTokens({ customerId: c.id });
     return { tokens: list.map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt, revokedAt: t.revokedAt })) };
   });
@@ -115,7 +111,7 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { customer: string } }>('/customers/:customer/instances', {
     schema: { tags: ['instances'], summary: "A customer's instances", security: SECURITY, params: customerParams },
   }, async (req) => {
-    const c = await visibleCustomer(db, req, req.params.customer);
+    const c = await visibleCustomer(app, req, req.params.customer);
     return { instances: await db.listInstances(c.id) };
   });
 }

@@ -5,7 +5,6 @@ import { audit, notFound, principalOf, requireUser } from '../context.ts';
 import type { ReleaseRecord } from '../db/types.ts';
 import { requireReleaseBlobs, verifyPushedRelease } from '../release-verify.ts';
 import { NAME, SECURITY, VERSION, appParams } from '../schemas.ts';
-import { visibleApp } from './apps.ts';
 
 const BASE64 = (what: string, max: number) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '^[A-Za-z0-9+/]*={0,2}$', description: `${what}, base64` }) as const;
 const releaseParams = { type: 'object', required: ['app', 'version'], additionalProperties: false, properties: { app: NAME, version: VERSION } } as const;
@@ -21,19 +20,7 @@ const detail = (r: ReleaseRecord) => ({
 type P = { app: string; version: string };
 
 export async function releaseRoutes(app: FastifyInstance): Promise<void> {
-  const { db, blobs } = app.hub;
-
-  /** The release if the caller may see it: vendor users with "read", customers only when entitled to it. */
-  const visibleRelease = async (req: Parameters<typeof principalOf>[0], name: string, version: string): Promise<ReleaseRecord> => {
-    const p = principalOf(req);
-    const what = `release ${name}@${version}`;
-    if (p.kind === 'customer') {
-      if (!(await db.isEntitled(p.customerId, name, version))) throw notFound(what);
-    } else await visibleApp(db, req, name);
-    const rec = await db.getRelease(name, version);
-    if (!rec?.visible) throw notFound(what);
-    return rec;
-  };
+  const { db, blobs, access } = app.hub;
 
   app.put<{ Params: P; Body: { manifest: string; signature: string } }>('/apps/:app/releases/:version', {
     bodyLimit: MAX_MANIFEST_B64 + 64 * 1024,
@@ -71,14 +58,10 @@ export async function releaseRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { app: string } }>('/apps/:app/releases', {
     schema: { tags: ['releases'], summary: "The app's releases the caller may see, semver order", security: SECURITY, params: appParams },
   }, async (req) => {
-    const name = req.params.app;
-    await visibleApp(db, req, name);
-    const p = principalOf(req);
-    const all = p.kind === 'customer' ? (await db.releasesVisibleTo(p.customerId)).filter((r) => r.app === name) : await db.listReleases(name);
-    return { releases: all.filter((r) => r.visible).map(summary) };
+    return { releases: (await access.releases(principalOf(req), req.params.app)).map(summary) };
   });
 
   app.get<{ Params: P }>('/apps/:app/releases/:version', {
     schema: { tags: ['releases'], summary: 'One release: digest, manifest and signature (base64)', security: SECURITY, params: releaseParams },
-  }, async (req) => detail(await visibleRelease(req, req.params.app, req.params.version)));
+  }, async (req) => detail(await access.release(principalOf(req), req.params.app, req.params.version)));
 }

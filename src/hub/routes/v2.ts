@@ -8,14 +8,14 @@ import { HubPullResolver } from '../oci-pull.ts';
 export const V2_CHALLENGE = 'Basic realm="skiff"';
 
 export async function v2Routes(app: FastifyInstance): Promise<void> {
-  const { db, blobs } = app.hub;
+  const { db, blobs, access } = app.hub;
   // The OCI API has its own spec and error body; the hub's OpenAPI document describes only /api/v1.
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
   });
   await app.register(distributionPlugin, {
     blobs,
-    resolver: new HubPullResolver(db, blobs),
+    resolver: new HubPullResolver(access, blobs),
     authenticate: requestAuthenticator(db, { required: true }),
     challenge: () => V2_CHALLENGE,
   });

@@ -28,6 +28,7 @@ const FROM_SKIFF: Partial<Record<SkiffErrorCode, OciErrorCode>> = {
   BLOB_UNKNOWN: OciErrorCode.blobUnknown,
   NOT_FOUND: OciErrorCode.nameUnknown,
   RATE_LIMITED: OciErrorCode.tooManyRequests,
+  REQUIRED_RELEASE: OciErrorCode.denied,
 };
 
 /** An error answered as an OCI error body; `status` overrides the code's usual one (416, or 404 for an unknown route). */

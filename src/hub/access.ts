@@ -1,0 +1,172 @@
+// Who may see and download what at the hub: the one home of every tenancy rule; routes and /v2/ ask it, never the db.
+//
+// A customer sees an app only through an unexpired entitlement, and then only the channel it follows and the visible
+// releases promoted into it; whatever lies outside answers exactly as a missing thing does (NOT_FOUND), so nothing can
+// be probed. Content (bundles, /v2/ manifests and blobs) adds the required-release rule: a site may not receive a
+// release that would skip a required one above the version it runs (its floor).
+import semver from 'semver';
+import { SkiffError } from '../util/errors.ts';
+import { actorOf, type Principal, type UserPrincipal } from './auth/principal.ts';
+import type { Scope } from './auth/permissions.ts';
+import type { AppRecord, ChannelEntry, ChannelRecord, CustomerRecord, Entitlement, MetadataDb, ReleaseRecord } from './db/types.ts';
+
+export const notFound = (what: string): SkiffError => new SkiffError('NOT_FOUND', `${what} not found`);
+
+/** A vendor user holding `scope`; a customer gets NOT_FOUND (never FORBIDDEN), so its token learns nothing of the vendor side. */
+export function requireScope(p: Principal, scope: Scope, what: string): UserPrincipal {
+  if (p.kind === 'customer') throw notFound(what);
+  if (!p.scopes.has(scope)) throw new SkiffError('FORBIDDEN', `${actorOf(p)} lacks the "${scope}" permission; ask an admin for a role or token that has it`);
+  return p;
+}
+
+/** The unexpired entitlement of a customer to an app, if any. */
+export function liveEntitlement(c: CustomerRecord | undefined, app: string, now: Date): Entitlement | undefined {
+  return c?.entitlements.find((e) => e.app === app && (e.expiresAt === null || Date.parse(e.expiresAt) > now.getTime()));
+}
+
+/**
+ * The required release a site running `floor` would skip by installing `version`: the lowest required entry strictly
+ * between them. A site whose floor is unknown (a first install) skips nothing: it has no data to migrate.
+ */
+export function skippedRequired(entries: readonly ChannelEntry[], floor: string | undefined, version: string): string | undefined {
+  if (floor === undefined) return undefined;
+  return entries.find((e) => e.required && semver.gt(e.version, floor) && semver.lt(e.version, version))?.version;
+}
+
+/** What a content route may serve: the release, and the base of a delta. */
+export interface Download {
+  readonly release: ReleaseRecord;
+  readonly base?: ReleaseRecord;
+}
+
+export class HubAccess {
+  readonly #db: MetadataDb;
+  readonly #now: () => Date;
+
+  constructor(db: MetadataDb, now: () => Date = () => new Date()) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** The customer's own record; any other customer is NOT_FOUND to it. Vendor users need `customer:read`. */
+  async customer(p: Principal, name: string): Promise<CustomerRecord> {
+    if (p.kind === 'user') requireScope(p, 'customer:read', `customer "${name}"`);
+    const c = await this.#db.getCustomerByName(name);
+    if (!c || (p.kind === 'customer' && p.customerId !== c.id)) throw notFound(`customer "${name}"`);
+    return c;
+  }
+
+  /** The apps the caller may see: all for vendor users with "read", the live-entitled ones for a customer. */
+  async apps(p: Principal): Promise<AppRecord[]> {
+    const all = await this.#db.listApps();
+    if (p.kind === 'user') {
+      requireScope(p, 'read', 'route GET /api/v1/apps');
+      return all;
+    }
+    const c = await this.#db.getCustomer(p.customerId);
+    const now = this.#now();
+    return all.filter((a) => liveEntitlement(c, a.name, now));
+  }
+
+  /** The app, or NOT_FOUND when it is missing or the caller may not see it. */
+  async app(p: Principal, name: string): Promise<AppRecord> {
+    if (p.kind === 'user') requireScope(p, 'read', `app "${name}"`);
+    else await this.#entitlement(p.customerId, name);
+    const rec = await this.#db.getApp(name);
+    if (!rec) throw notFound(`app "${name}"`);
+    return rec;
+  }
+
+  /** The app's channels the caller may see: all for vendor users, the entitled one for a customer (visible releases only). */
+  async channels(p: Principal, app: string): Promise<ChannelRecord[]> {
+    await this.app(p, app);
+    const all = await this.#db.listChannels(app);
+    if (p.kind === 'user') return all;
+    const ent = await this.#entitlement(p.customerId, app);
+    const visible = new Set((await this.releases(p, app)).map((r) => r.version));
+    return all.filter((c) => c.name === ent.channel).map((c) => ({ ...c, releases: c.releases.filter((e) => visible.has(e.version)) }));
+  }
+
+  /** The app's visible releases the caller may see, semver order: all for vendor users, the entitled channel's for a customer. */
+  async releases(p: Principal, app: string): Promise<ReleaseRecord[]> {
+    await this.app(p, app);
+    if (p.kind === 'user') return (await this.#db.listReleases(app)).filter((r) => r.visible);
+    return (await this.#db.releasesVisibleTo(p.customerId, this.#now())).filter((r) => r.app === app);
+  }
+
+  /** One release's metadata, or NOT_FOUND as for a missing one. */
+  async release(p: Principal, app: string, version: string): Promise<ReleaseRecord> {
+    const found = (await this.releases(p, app)).find((r) => r.version === version);
+    if (!found) throw notFound(`release ${app}@${version}`);
+    return found;
+  }
+
+  /**
+   * A release the caller may download, with the base of a delta: both must be visible to it (an unknown and a hidden
+   * base answer alike), and a customer may not skip a required release (REQUIRED_RELEASE naming it).
+   */
+  async download(p: Principal, app: string, version: string, from?: string): Promise<Download> {
+    const visible = await this.releases(p, app).catch((e: unknown) => {
+      throw e instanceof SkiffError && e.code === 'NOT_FOUND' ? notFound(`release ${app}@${version}`) : e;
+    });
+    const release = visible.find((r) => r.version === version);
+    if (!release) throw notFound(`release ${app}@${version}`);
+    if (from === undefined) {
+      await this.#requireNoSkip(p, app, version);
+      return { release };
+    }
+    if (!semver.lt(from, version)) throw new SkiffError('USAGE', `from=${from} is not older than ${version}: a delta goes from the release a site runs to a newer one`);
+    const base = visible.find((r) => r.version === from);
+    if (!base) throw notFound(`release ${app}@${from} (from=${from})`);
+    await this.#requireNoSkip(p, app, version, from);
+    return { release, base };
+  }
+
+  /** The releases whose images /v2/ serves to the caller, newest first; one a customer may not reach yet is in `blocked`. */
+  async pullable(p: Principal, app: string): Promise<{ releases: ReleaseRecord[]; blocked: Map<string, SkiffError> }> {
+    if (p.kind === 'user' && !p.scopes.has('read')) return { releases: [], blocked: new Map() };
+    const all = await this.releases(p, app).catch((e: unknown) => {
+      if (e instanceof SkiffError && e.code === 'NOT_FOUND') return [];
+      throw e;
+    });
+    const blocked = new Map<string, SkiffError>();
+    if (p.kind === 'customer' && all.length > 0) {
+      const site = await this.#siteOf(p.customerId, app);
+      for (const r of all) {
+        const skipped = skippedRequired(site.entries, site.floor, r.version);
+        if (skipped !== undefined) blocked.set(r.version, requiredError(app, skipped, site.channel, site.floor ?? '', r.version));
+      }
+    }
+    return { releases: all.filter((r) => !blocked.has(r.version)).reverse(), blocked };
+  }
+
+  async #entitlement(customerId: string, app: string): Promise<Entitlement> {
+    const ent = liveEntitlement(await this.#db.getCustomer(customerId), app, this.#now());
+    if (!ent) throw notFound(`app "${app}"`);
+    return ent;
+  }
+
+  /** The customer's channel entries for the app and its floor: the oldest version any of its instances of the app runs. */
+  async #siteOf(customerId: string, app: string): Promise<{ entries: readonly ChannelEntry[]; channel: string; floor: string | undefined }> {
+    const ent = await this.#entitlement(customerId, app);
+    const entries = (await this.#db.getChannel(app, ent.channel))?.releases ?? [];
+    const running = (await this.#db.listInstances(customerId))
+      .filter((i) => i.app === app && i.currentVersion !== null && semver.valid(i.currentVersion))
+      .map((i) => i.currentVersion as string)
+      .sort(semver.compare);
+    return { entries, channel: ent.channel, floor: running[0] };
+  }
+
+  /** For a customer: the site asking runs `from` (a delta) or, for a full release, the oldest version its instances run. */
+  async #requireNoSkip(p: Principal, app: string, version: string, from?: string): Promise<void> {
+    if (p.kind !== 'customer') return;
+    const site = await this.#siteOf(p.customerId, app);
+    const floor = from ?? site.floor;
+    const skipped = skippedRequired(site.entries, floor, version);
+    if (skipped !== undefined) throw requiredError(app, skipped, site.channel, floor ?? '', version);
+  }
+}
+
+export function requiredError(app: string, skipped: string, channel: string, floor: string, version: string): SkiffError {
+  return new SkiffError('REQUIRED_RELEASE', `install ${app}@${skipped} first: it is required (channel "${channel}") and lies between ${floor} and ${version}`);
+}
