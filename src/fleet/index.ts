@@ -1,0 +1,2 @@
+// The fleet's pure logic (no I/O): maintenance windows, desired state, and later rollout scheduling.
+export { WEEKDAYS, MaintenanceWindowSchema, parseWindows, windowOpen, nextOpening, localTime, type MaintenanceWindow, type Weekday } from './windows.ts';
