@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { pushRelease } from '../src/cli/release-push.ts';
+import { pushRelease } from '../src/hub-client/index.ts';
 import { getRelease, releaseBlobs } from '../src/release/index.ts';
 import { FsBlobStore } from '../src/store/index.ts';
 import { hubInit, startHubProcess } from '../test/helpers/hub-process.ts';

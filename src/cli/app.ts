@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { SkiffError } from '../util/errors.ts';
-import { clientFrom, withHubOptions } from './hub-client.ts';
+import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 
 interface Output {

@@ -1,7 +1,7 @@
 // `skiff channel promote|demote|list`: move releases in and out of an app's channels on the hub.
 import { parseAppVersion } from '../release/index.ts';
 import { Command } from 'commander';
-import { clientFrom, withHubOptions } from './hub-client.ts';
+import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 
 interface Output {

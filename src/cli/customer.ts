@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import type { CustomerRecord } from '../hub/db/types.ts';
 import { SkiffError } from '../util/errors.ts';
-import { clientFrom, withHubOptions } from './hub-client.ts';
+import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 
 interface Output {

@@ -32,6 +32,7 @@ export type SkiffErrorCode =
   | 'HEALTH_FAILED'
   | 'STATE_INVALID'
   | 'REQUIRED_RELEASE'
+  | 'HUB_UNREACHABLE'
   | 'INTERNAL';
 
 export class SkiffError extends Error {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { HubClient } from '../../src/cli/hub-client.ts';
+import { HubClient } from '../../src/hub-client/index.ts';
 import { getRelease } from '../../src/release/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
 import { hubInit, startHubProcess, type HubProcess } from '../helpers/hub-process.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { pushRelease } from '../../src/cli/release-push.ts';
+import { pushRelease } from '../../src/hub-client/index.ts';
 import { skippedRequired } from '../../src/hub/index.ts';
 import { releaseBlobs, type StoredRelease } from '../../src/release/index.ts';
 import { startHub, type Hub } from './hub-fixture.ts';

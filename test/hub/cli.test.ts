@@ -10,7 +10,7 @@ import { Agent, fetch } from 'undici';
 import { appCommand } from '../../src/cli/app.ts';
 import { channelCommand } from '../../src/cli/channel.ts';
 import { customerCommand } from '../../src/cli/customer.ts';
-import { HubClient } from '../../src/cli/hub-client.ts';
+import { HubClient } from '../../src/hub-client/index.ts';
 import { hubCommand } from '../../src/cli/hub.ts';
 import { openMetadataDb } from '../../src/hub/db/index.ts';
 import { startHubServer, type RunningHub } from '../../src/hub/server.ts';
@@ -73,7 +73,7 @@ describe('hub CLI', () => {
     const bad = new HubClient({ hub: hub.url, token: 'skh_nope' });
     await assert.rejects(bad.get('/apps'), (e) => isSkiffError(e, 'UNAUTHORIZED'));
     const down = new HubClient({ hub: 'http://127.0.0.1:1', token });
-    await assert.rejects(down.get('/apps'), (e) => isSkiffError(e, 'USAGE') && /cannot reach the hub/.test(e.message));
+    await assert.rejects(down.get('/apps'), (e) => isSkiffError(e, 'HUB_UNREACHABLE') && /cannot reach the hub/.test(e.message));
     assert.equal((await run(channelCommand, ['promote', 'netmon', 'stable', '--hub', hub.url, '--token', token])).code, 2);
     const saved = process.env.SKIFF_TOKEN;
     delete process.env.SKIFF_TOKEN;

@@ -1,0 +1,13 @@
+// The options every hub-talking command takes, and the client they make (the client itself lives in src/hub-client/).
+import type { Command } from 'commander';
+import { HubClient, connectionFrom } from '../hub-client/index.ts';
+
+export function withHubOptions(cmd: Command): Command {
+  return cmd
+    .option('--hub <url>', 'hub URL, e.g. https://hub.example.com (or SKIFF_HUB)')
+    .option('--token <token>', 'API token (or SKIFF_TOKEN)');
+}
+
+export function clientFrom(opts: { hub?: string; token?: string }): HubClient {
+  return new HubClient(connectionFrom(opts));
+}
