@@ -27,6 +27,9 @@ function describe(root: RootMeta): string {
     `root.json version ${version}, expires ${expires}`,
     `  root keys (threshold ${roles.root.threshold}): ${short(roles.root.keyids)}`,
     `  release keys (threshold ${roles.release.threshold}): ${short(roles.release.keyids)}`,
+    roles.timestamp
+      ? `  timestamp key (held by the hub, signs desired state): ${short(roles.timestamp.keyids)}`
+      : '  no timestamp key: connected agents cannot follow this app; add one with skiff trust rotate --timestamp',
   ].join('\n');
 }
 
@@ -46,7 +49,7 @@ export function trustCommand(out: Output = process.stdout): Command {
 
   trust
     .command('init')
-    .description('create a trust dir: root and release keys and root.json version 1')
+    .description('create a trust dir: root, release and timestamp keys and root.json version 1')
     .requiredOption('--dir <dir>', 'trust directory to create')
     .option('--expires-days <n>', 'days until root.json expires', positiveNumber, 365)
     .option('--release-threshold <n>', 'release keys required to sign a release', positiveInteger, 1)
@@ -65,12 +68,14 @@ export function trustCommand(out: Output = process.stdout): Command {
     .requiredOption('--dir <dir>', 'trust directory')
     .option('--no-root', 'keep the current root key')
     .option('--no-release', 'keep the current release key (otherwise it is replaced and revoked)')
+    .option('--timestamp', 'replace the timestamp key the hub holds (one is added anyway when the root has none)')
     .option('--expires-days <n>', 'days until the new root.json expires', positiveNumber, 365)
-    .action(async (opts: { dir: string; root: boolean; release: boolean; expiresDays: number }) => {
+    .action(async (opts: { dir: string; root: boolean; release: boolean; timestamp?: boolean; expiresDays: number }) => {
       const before = await loadTrustDir(opts.dir);
       const after = await rotateTrust(opts.dir, {
         root: opts.root,
         release: opts.release,
+        timestamp: opts.timestamp === true,
         expiresDays: opts.expiresDays,
       });
       out.write(`rotated ${opts.dir}\n${describe(after.root)}\n`);

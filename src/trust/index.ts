@@ -1,6 +1,6 @@
 // The trust module's public API: canonical JSON, ed25519 signing, root.json chains and release verification.
 export { canonicalJson, canonicalBytes } from './canonical-json.ts';
-export { keyIdOf, signBytes } from './keys.ts';
+export { keyIdOf, signBytes, generateSigningKey, signingKeyFromPem, privateKeyPem, type SigningKey } from './keys.ts';
 export { parseRoot, parseEnvelope, serializeRoot } from './parse.ts';
 export { initTrust, rotateTrust, loadTrustDir } from './trust-dir.ts';
 export {

@@ -23,7 +23,7 @@ const rootSchema = z.strictObject({
     version: z.int().min(1),
     expires: z.iso.datetime({ offset: true }),
     keys: z.record(keyIdSchema, z.strictObject({ keytype: z.literal('ed25519'), public: z.base64().min(1) })),
-    roles: z.strictObject({ root: roleSchema, release: roleSchema }),
+    roles: z.strictObject({ root: roleSchema, release: roleSchema, timestamp: roleSchema.optional() }),
   }),
   signatures: z.array(signatureSchema),
 });
@@ -77,8 +77,10 @@ function checkRootConsistency(root: RootMeta, what: string): void {
       );
     }
   }
-  for (const role of ['root', 'release'] as const) {
-    const { keyids, threshold } = roles[role];
+  for (const role of ['root', 'release', 'timestamp'] as const) {
+    const keys_ = roles[role];
+    if (!keys_) continue;
+    const { keyids, threshold } = keys_;
     keyids.forEach((keyid, i) => {
       if (!(keyid in keys)) {
         throw new SkiffError(

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../util/errors.ts';
 import { canonicalBytes } from './canonical-json.ts';
-import { generateSigningKey, signBytes, type SigningKey } from './keys.ts';
+import { generateSigningKey, privateKeyPem, signBytes, type SigningKey } from './keys.ts';
 import { keysFileOf, loadRoleKeys, loadState, writeKeys, writeRoot } from './trust-files.ts';
 import type { PublicKeyEntry, RoleKeys, RootMeta, RootSigned, SignatureEnvelope, TrustDir } from './types.ts';
 import { walkRootChain } from './verify.ts';
@@ -15,18 +15,25 @@ class FsTrustDir implements TrustDir {
   readonly chain: readonly RootMeta[];
   readonly root: RootMeta;
   readonly #releaseKeys: readonly SigningKey[];
+  readonly #timestampKeys: () => Promise<readonly SigningKey[]>;
 
-  constructor(dir: string, chain: readonly RootMeta[], releaseKeys: readonly SigningKey[]) {
+  constructor(dir: string, chain: readonly RootMeta[], releaseKeys: readonly SigningKey[], timestampKeys: () => Promise<readonly SigningKey[]>) {
     const root = chain[chain.length - 1];
     if (!root) throw new SkiffError('TRUST_INVALID', `${dir} holds no roots: run \`skiff trust init\``);
     this.dir = dir;
     this.chain = chain;
     this.root = root;
     this.#releaseKeys = releaseKeys;
+    this.#timestampKeys = timestampKeys;
   }
 
   signRelease(bytes: Uint8Array): SignatureEnvelope {
     return { signatures: this.#releaseKeys.map((k) => signBytes(k.privateKey, bytes)) };
+  }
+
+  async timestampKeyPem(): Promise<string | undefined> {
+    const [key] = await this.#timestampKeys();
+    return key && privateKeyPem(key);
   }
 }
 
@@ -72,39 +79,46 @@ export async function initTrust(
   }
   const rootKey = generateSigningKey();
   const releaseKeys = Array.from({ length: releaseThreshold }, generateSigningKey);
+  const timestampKey = generateSigningKey();
   const keys: Record<string, PublicKeyEntry> = {};
-  for (const k of [rootKey, ...releaseKeys]) keys[k.keyid] = k.publicEntry;
+  for (const k of [rootKey, ...releaseKeys, timestampKey]) keys[k.keyid] = k.publicEntry;
   const signed: RootSigned = {
     _type: 'root',
     version: 1,
     expires: new Date(Date.now() + expiresDays * DAY_MS).toISOString(),
     keys,
-    roles: { root: roleOf([rootKey], 1), release: roleOf(releaseKeys, releaseThreshold) },
+    roles: { root: roleOf([rootKey], 1), release: roleOf(releaseKeys, releaseThreshold), timestamp: roleOf([timestampKey], 1) },
   };
   const root = signRoot(signed, [rootKey]);
   await mkdir(dir, { recursive: true });
   await writeKeys(dir, 'root', [rootKey]);
   await writeKeys(dir, 'release', releaseKeys);
-  await writeRoot(dir, root, keysFileOf([rootKey], releaseKeys));
-  return new FsTrustDir(dir, [root], releaseKeys);
+  await writeKeys(dir, 'timestamp', [timestampKey]);
+  await writeRoot(dir, root, keysFileOf([rootKey], releaseKeys, [timestampKey]));
+  return new FsTrustDir(dir, [root], releaseKeys, async () => [timestampKey]);
 }
 
 /** Loads a trust dir for signing releases; root private keys are not needed (they may be kept offline). */
 export async function loadTrustDir(dir: string): Promise<TrustDir> {
   const { chain, latest, refs } = await loadState(dir);
-  return new FsTrustDir(dir, chain, await loadRoleKeys(dir, refs, 'release', latest.signed));
+  return new FsTrustDir(dir, chain, await loadRoleKeys(dir, refs, 'release', latest.signed), () => loadRoleKeys(dir, refs, 'timestamp', latest.signed));
 }
 
-/** Writes root N+1 with a new root key and/or new release keys (revoking the old ones), signed by root N's and its own root keys. */
+/**
+ * Writes root N+1 with a new root key and/or new release keys (revoking the old ones), signed by root N's and its own
+ * root keys. The timestamp key is replaced when `timestamp` is true, and added when root N has none.
+ */
 export async function rotateTrust(
   dir: string,
-  opts: { root?: boolean; release?: boolean; expiresDays?: number } = {},
+  opts: { root?: boolean; release?: boolean; timestamp?: boolean; expiresDays?: number } = {},
 ): Promise<TrustDir> {
   const expiresDays = checkExpiresDays(opts.expiresDays);
   const { chain, latest, refs } = await loadState(dir);
   const cur = latest.signed;
   const oldRootKeys = await loadRoleKeys(dir, refs, 'root', cur);
   const oldReleaseKeys = await loadRoleKeys(dir, refs, 'release', cur);
+  const newTimestamp = opts.timestamp === true || !cur.roles.timestamp;
+  const timestampKeys = newTimestamp ? [generateSigningKey()] : await loadRoleKeys(dir, refs, 'timestamp', cur);
   const rootKeys = opts.root === false ? oldRootKeys : [generateSigningKey()];
   const releaseKeys =
     opts.release === false
@@ -113,11 +127,12 @@ export async function rotateTrust(
   const roles = {
     root: opts.root === false ? cur.roles.root : roleOf(rootKeys, 1),
     release: opts.release === false ? cur.roles.release : roleOf(releaseKeys, cur.roles.release.threshold),
+    timestamp: newTimestamp ? roleOf(timestampKeys, 1) : (cur.roles.timestamp ?? roleOf(timestampKeys, 1)),
   };
   const keys: Record<string, PublicKeyEntry> = {};
-  for (const keyid of [...roles.root.keyids, ...roles.release.keyids]) {
+  for (const keyid of [...roles.root.keyids, ...roles.release.keyids, ...roles.timestamp.keyids]) {
     const entry =
-      cur.keys[keyid] ?? [...rootKeys, ...releaseKeys].find((k) => k.keyid === keyid)?.publicEntry;
+      cur.keys[keyid] ?? [...rootKeys, ...releaseKeys, ...timestampKeys].find((k) => k.keyid === keyid)?.publicEntry;
     if (entry) keys[keyid] = entry;
   }
   const signed: RootSigned = {
@@ -131,6 +146,7 @@ export async function rotateTrust(
   walkRootChain([next], latest);
   await writeKeys(dir, 'root', rootKeys);
   await writeKeys(dir, 'release', releaseKeys);
-  await writeRoot(dir, next, keysFileOf(rootKeys, releaseKeys));
-  return new FsTrustDir(dir, [...chain, next], releaseKeys);
+  await writeKeys(dir, 'timestamp', timestampKeys);
+  await writeRoot(dir, next, keysFileOf(rootKeys, releaseKeys, timestampKeys));
+  return new FsTrustDir(dir, [...chain, next], releaseKeys, async () => timestampKeys);
 }

@@ -4,7 +4,8 @@
 //   <dir>/roots/root.<n>.json       every root from version 1 (the rotation chain bundles carry)
 //   <dir>/keys/root-<id8>.pem       PKCS8 private keys, mode 0600, directory 0700
 //   <dir>/keys/release-<id8>.pem
-//   <dir>/keys.json                 which key files are current for the root and release roles
+//   <dir>/keys/timestamp-<id8>.pem  the online key the hub holds to sign desired state
+//   <dir>/keys.json                 which key files are current for each role
 import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -20,9 +21,9 @@ const ROOT_FILE = /^root\.([1-9][0-9]*)\.json$/;
 
 const keyRefSchema = z.strictObject({
   keyid: z.string().regex(/^[0-9a-f]{64}$/),
-  file: z.string().regex(/^keys\/(root|release)-[0-9a-f]{8}\.pem$/),
+  file: z.string().regex(/^keys\/(root|release|timestamp)-[0-9a-f]{8}\.pem$/),
 });
-const keysFileSchema = z.strictObject({ root: z.array(keyRefSchema), release: z.array(keyRefSchema) });
+const keysFileSchema = z.strictObject({ root: z.array(keyRefSchema), release: z.array(keyRefSchema), timestamp: z.array(keyRefSchema).default([]) });
 export type KeysFile = z.infer<typeof keysFileSchema>;
 
 const keyFile = (role: RoleName, key: SigningKey): string => `keys/${role}-${key.keyid.slice(0, 8)}.pem`;
@@ -58,9 +59,11 @@ export async function writeRoot(dir: string, root: RootMeta, current: KeysFile):
 export const keysFileOf = (
   rootKeys: readonly SigningKey[],
   releaseKeys: readonly SigningKey[],
+  timestampKeys: readonly SigningKey[] = [],
 ): KeysFile => ({
   root: rootKeys.map((k) => ({ keyid: k.keyid, file: keyFile('root', k) })),
   release: releaseKeys.map((k) => ({ keyid: k.keyid, file: keyFile('release', k) })),
+  timestamp: timestampKeys.map((k) => ({ keyid: k.keyid, file: keyFile('timestamp', k) })),
 });
 
 async function readChain(dir: string): Promise<RootMeta[]> {
@@ -133,6 +136,8 @@ export async function loadRoleKeys(
   role: RoleName,
   root: RootSigned,
 ): Promise<SigningKey[]> {
+  const roleKeys = root.roles[role];
+  if (!roleKeys) return [];
   const keys: SigningKey[] = [];
   for (const ref of refs[role]) {
     const key = signingKeyFromPem(
@@ -144,7 +149,7 @@ export async function loadRoleKeys(
         'TRUST_INVALID',
         `${ref.file} holds key ${key.keyid.slice(0, 8)}, not ${ref.keyid.slice(0, 8)} as keys.json says`,
       );
-    if (!root.roles[role].keyids.includes(key.keyid)) {
+    if (!roleKeys.keyids.includes(key.keyid)) {
       throw new SkiffError(
         'TRUST_INVALID',
         `keys.json names ${ref.file}, which root version ${root.version} does not list as a ${role} key`,
@@ -152,7 +157,7 @@ export async function loadRoleKeys(
     }
     keys.push(key);
   }
-  const need = root.roles[role].threshold;
+  const need = roleKeys.threshold;
   if (keys.length < need) {
     throw new SkiffError(
       'TRUST_INVALID',

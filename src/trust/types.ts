@@ -15,7 +15,8 @@ export interface RoleKeys {
   readonly threshold: number;
 }
 
-export type RoleName = 'root' | 'release';
+/** root (offline) signs roots; release (CI) signs releases; timestamp (online, held by the hub) signs desired-state answers. */
+export type RoleName = 'root' | 'release' | 'timestamp';
 
 export interface PublicKeyEntry {
   readonly keytype: 'ed25519';
@@ -29,7 +30,8 @@ export interface RootSigned {
   /** ISO 8601 date-time */
   readonly expires: string;
   readonly keys: Readonly<Record<string, PublicKeyEntry>>;
-  readonly roles: { readonly root: RoleKeys; readonly release: RoleKeys };
+  /** `timestamp` is absent from roots made before connected sites; such an app cannot serve desired state. */
+  readonly roles: { readonly root: RoleKeys; readonly release: RoleKeys; readonly timestamp?: RoleKeys };
 }
 
 export interface RootMeta {
@@ -45,4 +47,6 @@ export interface TrustDir {
   readonly root: RootMeta;
   /** Signs release bytes with every current release key. */
   signRelease(bytes: Uint8Array): SignatureEnvelope;
+  /** The PKCS8 PEM of the current timestamp key (for the hub, which signs desired state online); undefined if none. */
+  timestampKeyPem(): Promise<string | undefined>;
 }

@@ -32,7 +32,7 @@ export function verifyThreshold(
   bytes: Uint8Array,
   sigs: readonly Signature[],
 ): number {
-  const allowed = new Set(root.roles[role].keyids);
+  const allowed = new Set(root.roles[role]?.keyids ?? []);
   const valid = new Set<string>();
   for (const sig of sigs) {
     if (!allowed.has(sig.keyid) || valid.has(sig.keyid)) continue;

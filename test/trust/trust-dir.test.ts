@@ -38,10 +38,26 @@ test('init writes root.json, the chain, 0600 keys in a 0700 dir and keys.json', 
   assert.equal(await mode(join(dir, rootPem)), 0o600);
   assert.equal(await mode(join(dir, releasePem)), 0o600);
   assert.match(await readFile(join(dir, releasePem), 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
+  const [timestampId] = signed.roles.timestamp?.keyids ?? [];
+  assert.ok(timestampId);
+  const timestampPem = `keys/timestamp-${timestampId.slice(0, 8)}.pem`;
+  assert.equal(await mode(join(dir, timestampPem)), 0o600);
+  assert.equal(await trust.timestampKeyPem(), await readFile(join(dir, timestampPem), 'utf8'));
   assert.deepEqual(await readJson(join(dir, 'keys.json')), {
     root: [{ keyid: rootId, file: rootPem }],
     release: [{ keyid: releaseId, file: releasePem }],
+    timestamp: [{ keyid: timestampId, file: timestampPem }],
   });
+});
+
+test('rotate keeps the timestamp key unless asked, and replaces it on request', async (t) => {
+  const dir = await tempTrustDir(t);
+  const v1 = (await initTrust(dir)).root.signed;
+  const v2 = (await rotateTrust(dir, { root: false, release: false })).root.signed;
+  assert.deepEqual(v2.roles.timestamp, v1.roles.timestamp, 'kept unless asked');
+  const v3 = (await rotateTrust(dir, { root: false, release: false, timestamp: true })).root.signed;
+  assert.notDeepEqual(v3.roles.timestamp?.keyids, v2.roles.timestamp?.keyids);
+  assert.match((await (await loadTrustDir(dir)).timestampKeyPem()) ?? '', /^-----BEGIN PRIVATE KEY-----/);
 });
 
 test('init honours expiresDays and refuses a dir that already has a root.json', async (t) => {
@@ -76,11 +92,11 @@ test('rotate replaces and revokes keys as asked, and keeps old private keys on d
   assert.ok(Date.parse(v3.expires) <= Date.now() + 30 * DAY_MS);
   assert.deepEqual(
     Object.keys(v3.keys).sort(),
-    [...v3.roles.root.keyids, ...v3.roles.release.keyids].sort(),
+    [...v3.roles.root.keyids, ...v3.roles.release.keyids, ...(v3.roles.timestamp?.keyids ?? [])].sort(),
     'revoked keys leave signed.keys',
   );
   const pems = await readdir(join(dir, 'keys'));
-  assert.equal(pems.length, 4, 'two root keys and two release keys, old ones included');
+  assert.equal(pems.length, 5, 'two root keys, two release keys (old ones included) and the timestamp key');
   const keysJson = (await readJson(join(dir, 'keys.json'))) as { release: Array<{ keyid: string }> };
   assert.deepEqual(
     keysJson.release.map((k) => k.keyid),
