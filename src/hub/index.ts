@@ -17,7 +17,7 @@ export {
 } from './auth/principal.ts';
 export { SCOPES, roleScopes, type Scope } from './auth/permissions.ts';
 export { HTTP_STATUS, statusOf, toErrorReply } from './errors.ts';
-export { audit, requireUser, requireUserOrCustomer, principalOf, notFound, type HubDeps } from './context.ts';
+export { audit, mutate, requireUser, requireUserOrCustomer, principalOf, notFound, type AuditAction, type HubDeps } from './context.ts';
 export { visibleApp } from './routes/apps.ts';
 export { verifyAuditChain, auditHash, type AuditVerdict } from './audit/chain.ts';
 export { verifyHubAudit } from './audit/verify-data.ts';

@@ -1,8 +1,8 @@
 // Customers: create (returns the customer token once), list, show, entitlements, tokens, instances; a customer sees only itself.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { mintToken } from '../auth/secrets.ts';
-import { audit, notFound, requireUser, requireUserOrCustomer } from '../context.ts';
-import type { CustomerRecord, Entitlement, MetadataDb } from '../db/types.ts';
+import { mutate, notFound, requireUser, requireUserOrCustomer } from '../context.ts';
+import type { CustomerRecord, Entitlement, MetadataDb, MetadataTx } from '../db/types.ts';
 import { ENTITLEMENT, NAME, SECURITY } from '../schemas.ts';
 
 const customerParams = { type: 'object', required: ['customer'], additionalProperties: false, properties: { customer: NAME } } as const;
@@ -24,9 +24,9 @@ async function visibleCustomer(db: MetadataDb, req: FastifyRequest, name: string
   return c;
 }
 
-async function issueCustomerToken(db: MetadataDb, c: CustomerRecord): Promise<string> {
+async function issueCustomerToken(tx: MetadataTx, c: CustomerRecord): Promise<string> {
   const { token, hash } = mintToken('skc_');
-  await db.createToken({ kind: 'customer', hash, name: `customer ${c.name}`, userId: null, customerId: c.id, scopes: ['read'], expiresAt: null });
+  await tx.createToken({ kind: 'customer', hash, name: `customer ${c.name}`, userId: null, customerId: c.id, scopes: ['read'], expiresAt: null });
   return token;
 }
 
@@ -47,10 +47,12 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req, reply) => {
     requireUser(req, 'customer:write', 'route POST /api/v1/customers');
-    const c = await db.createCustomer({ name: req.body.name, airgapped: req.body.airgapped ?? false, entitlements: normalize(req.body.entitlements) });
-    const token = await issueCustomerToken(db, c);
-    await audit(app, req, 'customer.create', `customer:${c.name}`, { entitlements: c.entitlements, airgapped: c.airgapped });
-    return reply.status(201).send({ customer: c, token });
+    const input = { name: req.body.name, airgapped: req.body.airgapped ?? false, entitlements: normalize(req.body.entitlements) };
+    const created = await mutate(app, req, async (tx) => {
+      const customer = await tx.createCustomer(input);
+      return { customer, token: await issueCustomerToken(tx, customer) };
+    }, ({ customer: c }) => ({ action: 'customer.create', target: `customer:${c.name}`, details: { entitlements: c.entitlements, airgapped: c.airgapped } }));
+    return reply.status(201).send(created);
   });
 
   app.get('/customers', { schema: { tags: ['customers'], summary: 'List customers (a customer sees only itself)', security: SECURITY } }, async (req) => {
@@ -81,10 +83,11 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
   }, async (req) => {
     requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
     const c = await visibleCustomer(db, req, req.params.customer);
-    await db.setEntitlements(c.id, normalize(req.body.entitlements));
-    const updated = await db.getCustomer(c.id);
-    await audit(app, req, 'customer.entitlements', `customer:${c.name}`, { entitlements: updated?.entitlements ?? [] });
-    return { entitlements: updated?.entitlements ?? [] };
+    const entitlements = await mutate(app, req, async (tx) => {
+      await tx.setEntitlements(c.id, normalize(req.body.entitlements));
+      return (await tx.getCustomer(c.id))?.entitlements ?? [];
+    }, (list) => ({ action: 'customer.entitlements', target: `customer:${c.name}`, details: { entitlements: list } }));
+    return { entitlements };
   });
 
   app.post<{ Params: { customer: string } }>('/customers/:customer/tokens', {
@@ -98,8 +101,7 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
     const c = await visibleCustomer(db, req, req.params.customer);
-    const token = await issueCustomerToken(db, c);
-    await audit(app, req, 'customer.token', `customer:${c.name}`);
+    const token = await mutate(app, req, (tx) => issueCustomerToken(tx, c), { action: 'customer.token', target: `customer:${c.name}` });
     return reply.status(201).send({ token });
   });
 
