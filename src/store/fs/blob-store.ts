@@ -39,14 +39,21 @@ export class FsBlobStore implements BlobStore {
 
   async get(digest: Digest, options: GetOptions = {}): Promise<Readable> {
     const path = this.paths.blob(digest);
+    options.signal?.throwIfAborted();
+    let fh;
     try {
-      const fh = await open(path, 'r');
-      return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 1 << 20 });
+      fh = await open(path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is not in the store at ${this.paths.root}`);
       throw e;
     }
+    // A stream made with an aborted signal fails before the caller can listen: an uncaught error.
+    if (options.signal?.aborted) {
+      await fh.close();
+      options.signal.throwIfAborted();
+    }
+    return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 1 << 20 });
   }
 
   async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
