@@ -1,7 +1,6 @@
 // The filesystem blob store: blobs/sha256/<hex>, written through tmp/ with hash check, fsync and rename.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +9,7 @@ import { SkiffError } from '../../util/errors.ts';
 import { fsyncDir } from '../../util/fs-atomic.ts';
 import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
 import { StorePaths } from './paths.ts';
+import { markInFlight, sweepTempDir } from './temp-files.ts';
 
 export class FsBlobStore implements BlobStore {
   readonly paths: StorePaths;
@@ -64,7 +64,8 @@ export class FsBlobStore implements BlobStore {
       if (s) return s;
     }
     await mkdir(this.paths.tmpDir, { recursive: true });
-    const tmp = join(this.paths.tmpDir, randomBytes(12).toString('hex'));
+    const tmp = this.paths.tempFile(randomBytes(12).toString('hex'));
+    const settled = markInFlight(tmp);
     const hasher = new HashingStream();
     try {
       await pipeline(source, hasher, createWriteStream(tmp, { highWaterMark: 1 << 20 }), { signal });
@@ -79,7 +80,13 @@ export class FsBlobStore implements BlobStore {
       return { digest, size: hasher.size };
     } finally {
       await rm(tmp, { force: true });
+      settled();
     }
+  }
+
+  /** Removes temp files nobody writes any more: a dead process's at once, anyone's untouched for `olderThanMs`. */
+  sweepTemp(olderThanMs: number): Promise<string[]> {
+    return sweepTempDir(this.paths.tmpDir, olderThanMs);
   }
 
   async delete(digest: Digest): Promise<void> {
