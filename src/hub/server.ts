@@ -7,6 +7,7 @@ import { FsBlobStore, RegistryBlobStore, type BlobStore } from '../store/index.t
 import { errorMessage, SkiffError } from '../util/errors.ts';
 import { build, type BuildDeps } from './app.ts';
 import { openMetadataDb } from './db/index.ts';
+import { installLastResort } from './last-resort.ts';
 import { STORE_DIR } from './init.ts';
 
 export interface ServeOptions {
@@ -19,6 +20,8 @@ export interface ServeOptions {
   readonly tlsKey?: string;
   readonly logger?: boolean;
   readonly plugins?: BuildDeps['plugins'];
+  /** Install the process-wide last-resort error handlers (the `hub serve` process; not a hub inside another program). */
+  readonly lastResort?: boolean;
   /** How often the filesystem store's temp files are swept, and the age at which anyone's is left over (default 10 min, 1 h). */
   readonly tempSweep?: { readonly everyMs: number; readonly olderThanMs: number };
 }
@@ -96,8 +99,10 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
     const app = await build({ db, blobs, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
+    const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     await app.listen({ host, port }).catch(async (e: unknown) => {
       stopSweeping();
+      removeLastResort();
       await app.close();
       throw new SkiffError('USAGE', `cannot listen on ${opts.listen}: ${(e as Error).message}; choose another --listen address`, { cause: e });
     });
@@ -110,7 +115,8 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       async close() {
         stopSweeping();
         await app.close();
-          await db.close();
+        removeLastResort();
+        await db.close();
       },
     };
   } catch (e) {
