@@ -89,6 +89,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: 256 << 10 }), {
         verify: trustVerifier(trusted, outcome),
         sink,
+        name: opts.bundle,
         onProgress: opts.onProgress,
         signal: opts.signal,
         beforeBlobs: async (release, index) => {
