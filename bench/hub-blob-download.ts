@@ -81,9 +81,11 @@ async function seedHub(data: string, layer: string): Promise<{ digest: string }>
   const bytes = releaseBytes(release);
   const db = await openMetadataDb({ dataDir: data });
   try {
-    await db.createApp(APP, { version: 1, bytes: Buffer.from('{}') });
-    await db.putRelease({ app: APP, version: '1.0.0', digest: releaseDigest(bytes), manifest: bytes, signature: Buffer.from('{}'), visible: true });
-    await db.promote(APP, 'stable', '1.0.0', false);
+    await db.mutate(async (tx) => {
+      await tx.createApp(APP, { version: 1, bytes: Buffer.from('{}') });
+      await tx.putRelease({ app: APP, version: '1.0.0', digest: releaseDigest(bytes), manifest: bytes, signature: Buffer.from('{}'), visible: true });
+      await tx.promote(APP, 'stable', '1.0.0', false);
+    }, { actor: 'system', action: 'bench.seed', target: `app:${APP}`, address: 'local' });
   } finally {
     await db.close();
   }

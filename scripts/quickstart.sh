@@ -52,4 +52,5 @@ step "customer site: status"
 skiff agent status --state "$dir/agent"
 
 printf '\nnetmon is running: http://127.0.0.1:18480/  (probe results: http://127.0.0.1:18480/results/last.txt)\n'
-printf 'state: %s/agent — try: node bin/skiff.js agent status --state %s/agent\n' "$dir" "$dir"
+printf 'state: %s/agent — try: bin/skiff agent status --state %s/agent\n' "$dir" "$dir"
+printf 'next: export PATH="$PWD/bin:$PATH" puts skiff on your PATH; then try the hub walkthrough in README.md\n'

@@ -2,6 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine } from '../engine/index.ts';
@@ -60,6 +61,8 @@ async function trustedRoot(sd: StateDir, trustFile: string | undefined): Promise
   let pinned: RootMeta | undefined;
   if (trustFile) {
     const bytes = await readFile(trustFile).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === 'EISDIR')
+        throw new SkiffError('USAGE', `${trustFile} is a directory; the agent pins the vendor's root.json file: pass ${join(trustFile, 'root.json')}`);
       throw new SkiffError('NOT_FOUND', `cannot read the trust root ${trustFile}: ${(e as Error).message}`);
     });
     pinned = parseRoot(bytes, trustFile);
@@ -91,6 +94,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: 256 << 10 }), {
         verify: trustVerifier(trusted, outcome),
         sink,
+        name: opts.bundle,
         onProgress: opts.onProgress,
         signal: opts.signal,
         beforeBlobs: async (release, index) => {

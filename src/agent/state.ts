@@ -7,13 +7,13 @@
 //     trust.json        the newest root verified, highest version installed, last verification time
 //     journal.json      the operation in flight and its phase (absent when idle)
 //     lock              pid of the agent holding the directory
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FsBlobStore } from '../store/index.ts';
 import { parseRoot, type RootMeta } from '../trust/index.ts';
 import { writeJsonAtomic } from '../util/fs-atomic.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError, errorMessage } from '../util/errors.ts';
 
 export const PHASES = ['fetching', 'verified', 'staged', 'switching', 'health-checking', 'committed', 'rolling-back', 'rolled-back'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -104,16 +104,23 @@ export class StateDir {
     await writeJsonAtomic(join(this.dir, 'trust.json'), { root, highestVersion, lastVerified: new Date().toISOString() }, 0o600);
   }
 
-  /** One agent at a time per state directory; a lock left by a dead process is taken over. */
+  /**
+   * One agent at a time per state directory; a lock left by a dead process is taken over. Releasing the lock of a
+   * directory this call created, while nothing was recorded in it, removes the directory: a refused first command
+   * leaves nothing behind.
+   */
   async lock(): Promise<() => Promise<void>> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const created = await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const path = join(this.dir, 'lock');
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fh = await open(path, 'wx', 0o600);
         await fh.writeFile(String(process.pid));
         await fh.close();
-        return () => rm(path, { force: true });
+        return async () => {
+          if (created !== undefined && !(await this.#recordsAnything())) await rm(created, { recursive: true, force: true });
+          else await rm(path, { force: true });
+        };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const pid = Number(await readFile(path, 'utf8').catch(() => ''));
@@ -124,7 +131,15 @@ export class StateDir {
     }
     throw new SkiffError('CONFLICT', `cannot lock ${this.dir}`);
   }
+
+  async #recordsAnything(): Promise<boolean> {
+    for (const f of RECORDS) if (await access(join(this.dir, f)).then(() => true, () => false)) return true;
+    return false;
+  }
 }
+
+/** The files that make a state directory worth keeping (the store alone is only a cache of verified blobs). */
+const RECORDS = ['state.json', 'journal.json', 'trust.json'] as const;
 
 function isAlive(pid: number): boolean {
   try {
@@ -135,6 +150,16 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** What each file holds and what an operator can safely do when it cannot be read. */
+const REPAIR: Readonly<Record<string, string>> = {
+  'journal.json':
+    'it records an interrupted install or rollback, and skiff agent resume cannot tell how far that got. Check the containers with docker ps -a --filter label=skiff.app, then delete the file and run the interrupted command again (skiff agent install with the same bundle, or skiff agent rollback): it redeploys that release, or rolls back to the one state.json names if it is unhealthy',
+  'state.json':
+    'it records the installed release, its settings and history. Restore it from a backup of the state directory; without one, move it aside, remove the containers docker ps -a --filter label=skiff.app lists (named volumes are kept) and install the release again with skiff agent install --values',
+  'trust.json':
+    "it records the vendor root this agent pinned and the highest release it ran. Restore it from a backup of the state directory; without one, move it aside and pass the vendor's root.json with --trust to the next skiff agent install",
+};
+
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
   let text: string;
   try {
@@ -143,8 +168,18 @@ async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | unde
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const parsed = schema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new SkiffError('STATE_INVALID', `${path} is corrupt (${parsed.error.issues[0]?.path.join('.')}): restore it from a backup or reinstall`);
+  const corrupt = (what: string) => new SkiffError('STATE_INVALID', `${path} is corrupt (${what}): ${REPAIR[basename(path)] ?? 'restore it from a backup'}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw corrupt(text.trim() === '' ? 'it is empty' : `not JSON: ${errorMessage(e)}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw corrupt(`${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'not the expected shape'}`);
+  }
   return parsed.data;
 }
 

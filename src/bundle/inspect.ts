@@ -4,8 +4,9 @@ import { stat } from 'node:fs/promises';
 import tar from 'tar-stream';
 import { buffer } from 'node:stream/consumers';
 import { parseReleaseManifest, type ReleaseManifest } from '../release/manifest.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError, isSkiffError } from '../util/errors.ts';
 import { BundleIndexSchema, Entry, MAX_METADATA_BYTES, ROOT_ENTRY_RE, type BundleIndex } from './format.ts';
+import { BundleStart } from './recognize.ts';
 
 export interface BundleSummary {
   readonly file: string;
@@ -19,7 +20,9 @@ export async function inspectBundle(file: string): Promise<BundleSummary> {
   const fileSize = (await stat(file)).size;
   const source = createReadStream(file);
   const extract = tar.extract();
-  source.pipe(extract);
+  const start = new BundleStart(file);
+  start.on('error', (e) => extract.destroy(e));
+  source.pipe(start).pipe(extract);
   let release: ReleaseManifest | undefined;
   let roots = 0;
   try {
@@ -36,9 +39,11 @@ export async function inspectBundle(file: string): Promise<BundleSummary> {
       }
     }
   } catch (e) {
+    if (isSkiffError(e, 'BUNDLE_INVALID') || isSkiffError(e, 'BUNDLE_TRUNCATED')) throw e;
     throw new SkiffError('BUNDLE_INVALID', `${file} is not a readable .skiff bundle: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     source.destroy();
+    start.destroy();
     extract.destroy();
   }
   throw new SkiffError('BUNDLE_INVALID', `${file} is not a .skiff bundle: no release and bundle.json at its start`);

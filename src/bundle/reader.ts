@@ -8,6 +8,7 @@ import type { Digest } from '../oci/digest.ts';
 import type { ReleaseManifest } from '../release/manifest.ts';
 import { SkiffError, isSkiffError } from '../util/errors.ts';
 import { BLOB_ENTRY_RE, BundleIndexSchema, Entry, MAX_METADATA_BYTES, ROOT_ENTRY_RE, type BundleIndex } from './format.ts';
+import { BundleStart } from './recognize.ts';
 
 /** Verifies the carried root chain and the release signature; returns the release or throws. */
 export type TrustVerifier = (chain: readonly Buffer[], releaseBytes: Buffer, sig: Buffer) => ReleaseManifest;
@@ -43,6 +44,8 @@ export interface ReadOptions {
   /** `bundle verify` of a delta cannot see the base: report what is missing instead of failing. */
   readonly allowMissing?: boolean;
   readonly signal?: AbortSignal;
+  /** What to call the source in errors, e.g. the file's path. */
+  readonly name?: string;
 }
 
 type TarEntry = Extract extends AsyncIterable<infer E> ? E : never;
@@ -51,12 +54,15 @@ const invalid = (msg: string) => new SkiffError('BUNDLE_INVALID', `bundle is inv
 
 export async function readBundle(source: Readable, opts: ReadOptions): Promise<BundleContents> {
   const extract = tar.extract();
+  const start = new BundleStart(opts.name ?? 'this file');
   source.on('error', (e) => extract.destroy(e));
-  source.pipe(extract);
+  start.on('error', (e) => extract.destroy(e));
+  source.pipe(start).pipe(extract);
   try {
     return await consume(extract, opts);
   } catch (e) {
-    source.unpipe(extract);
+    source.unpipe(start);
+    start.destroy();
     source.destroy();
     extract.destroy();
     if (isSkiffError(e)) throw e;

@@ -1,5 +1,5 @@
 // Writes a .skiff bundle: a deterministic POSIX tar laid out as an OCI image layout, streamed blob by blob.
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { Annotation, MediaType, OciLayoutVersion } from '../oci/constants.ts';
@@ -92,38 +92,65 @@ export async function bundleSize(src: BundleSource): Promise<number> {
   return entries.reduce((total, e) => total + TAR_BLOCK + body(size(e)), 2 * TAR_BLOCK);
 }
 
+type Pack = ReturnType<typeof tar.pack>;
+type EntryHeader = Parameters<Pack['entry']>[0];
+
+/**
+ * Adds one entry and resolves when the pack has taken it. The pack destroys its current entry stream when it is
+ * destroyed itself (destination gone, signal aborted); that entry's 'error' must have a listener, or it is an
+ * uncaught exception. Errors still reach the caller: through `pipeline` for a blob, the entry's callback otherwise.
+ */
+async function addEntry(pack: Pack, header: EntryHeader, content?: Buffer | (() => Promise<Readable>), signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  if (typeof content !== 'function')
+    return new Promise((resolve, reject) => {
+      const cb = (e?: Error | null) => (e ? reject(e) : resolve());
+      const entry = content ? pack.entry(header, content, cb) : pack.entry(header, cb);
+      entry.on('error', reject);
+    });
+  const entry = pack.entry(header);
+  entry.on('error', () => undefined);
+  let source: Readable;
+  try {
+    source = await content();
+  } catch (e) {
+    entry.destroy(e as Error);
+    throw e;
+  }
+  // Node's pipeline never settles on a tar entry (a streamx stream) that was destroyed before it started.
+  if (entry.destroying) {
+    source.destroy();
+    throw new Error('the bundle stream was closed');
+  }
+  await pipeline(source, entry, { signal });
+}
+
 /** Streams the bundle into `out`; blobs are read from the store one at a time, never held in memory. */
 export async function writeBundle(src: BundleSource, out: Writable, onProgress?: WriteProgress, signal?: AbortSignal): Promise<BundleIndex> {
   const { index, entries } = await bundleEntries(src);
+  signal?.throwIfAborted();
   const pack = tar.pack();
   const done = pipeline(pack, out, { signal });
-  const small = (header: Parameters<typeof pack.entry>[0], data?: Buffer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const cb = (e?: Error | null) => (e ? reject(e) : resolve());
-      if (data) pack.entry(header, data, cb);
-      else pack.entry(header, cb);
-    });
   const produce = async (): Promise<void> => {
     let written = 0;
     for (const e of entries) {
-      if (e.kind === 'dir') await small({ name: e.name, type: 'directory', mode: 0o755, ...FIXED_HEADER });
-      else if (e.kind === 'file') await small({ name: e.name, mode: 0o644, ...FIXED_HEADER }, e.data);
+      if (e.kind === 'dir') await addEntry(pack, { name: e.name, type: 'directory', mode: 0o755, ...FIXED_HEADER }, undefined, signal);
+      else if (e.kind === 'file') await addEntry(pack, { name: e.name, mode: 0o644, ...FIXED_HEADER }, e.data, signal);
       else {
-        const entry = pack.entry({ name: e.name, size: e.size, mode: 0o644, ...FIXED_HEADER });
-        await pipeline(await src.blobs.get(e.digest, { signal }), entry, { signal });
+        await addEntry(pack, { name: e.name, size: e.size, mode: 0o644, ...FIXED_HEADER }, () => src.blobs.get(e.digest, { signal }), signal);
         written += e.size;
         onProgress?.(written, index.includedBytes);
       }
     }
     pack.finalize();
   };
-  // Whichever fails first (reading the store, or the destination) ends both.
-  await Promise.all([
-    produce().catch((e: unknown) => {
-      pack.destroy(e as Error);
-      throw e;
-    }),
-    done,
-  ]);
+  // Whichever fails first (reading the store, or the destination) ends both; the destination's error is the one reported.
+  const produced = produce().catch((e: unknown) => {
+    pack.destroy(e as Error);
+    throw e;
+  });
+  const [first] = await Promise.allSettled([done, produced]);
+  if (first.status === 'rejected') throw first.reason;
+  await produced;
   return index;
 }

@@ -149,6 +149,7 @@ async function verifyBundleFile(file: string, rootFile: string, json: boolean, o
     verify: trustVerifier(parseRoot(rootBytes, rootFile)),
     sink: new VerifyOnlySink(),
     allowMissing: true,
+    name: file,
     onProgress: (done, total) => bar.update(done, total),
   }).finally(() => bar.stop());
   const { index, release, received } = contents;

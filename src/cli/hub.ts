@@ -58,6 +58,7 @@ export function hubCommand(out: Output = process.stdout): Command {
           tlsCert: o.tlsCert,
           tlsKey: o.tlsKey,
           logger: true,
+          lastResort: true,
         });
         out.write(`skiff hub listening on ${running.url}\n`);
         await new Promise<void>((resolve) => {

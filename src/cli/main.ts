@@ -1,7 +1,7 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
 // Only the group named on the command line is loaded, so a command starts without the hub's or agent's modules.
 import { Command } from 'commander';
-import { runAction } from './run.ts';
+import { reportUsageErrors, runAction } from './run.ts';
 
 const GROUPS: Record<string, () => Promise<Command>> = {
   trust: async () => (await import('./trust.ts')).trustCommand(),
@@ -17,10 +17,8 @@ const GROUPS: Record<string, () => Promise<Command>> = {
 const program = new Command('skiff')
   .description('Ship containerized on-premises software: signed releases, verifiable bundles, health-gated upgrades with rollback.')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
   // Positional options: `release create --version X` is the release's version, not the program's `--version`.
-  .enablePositionalOptions()
-  .configureOutput({ outputError: (str, write) => write(`skiff: ${str.replace(/^error: /, '')}`) });
+  .enablePositionalOptions();
 
 // Groups that throw instead of reporting themselves still end in one `skiff: <message>` line.
 await runAction(async () => {
@@ -28,5 +26,6 @@ await runAction(async () => {
   const versionOnly = named === '--version' || named === '-V';
   const wanted = named !== undefined && named in GROUPS ? [named] : versionOnly ? [] : Object.keys(GROUPS);
   for (const name of wanted) program.addCommand(await GROUPS[name]!());
+  reportUsageErrors(program);
   await program.parseAsync(process.argv);
 });

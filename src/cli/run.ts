@@ -1,14 +1,37 @@
 // Shared CLI plumbing: run an action, print `skiff: <message>` and exit non-zero on failure, never a stack trace.
-import { errorMessage, isSkiffError } from '../util/errors.ts';
+import type { Command, CommanderError } from 'commander';
+import { SkiffError, errorMessage, isSkiffError } from '../util/errors.ts';
 
 export async function runAction(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (e) {
     process.stderr.write(`skiff: ${errorMessage(e)}\n`);
+    if (isSkiffError(e)) for (const line of e.details) process.stderr.write(`  ${line}\n`);
     if (process.env.SKIFF_DEBUG && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
     process.exitCode = isSkiffError(e, 'USAGE') ? 2 : 1;
   }
+}
+
+/** Commander's own outcomes that are not errors: help and version were printed, it exits with their code. */
+const NOT_ERRORS = new Set(['commander.help', 'commander.helpDisplayed', 'commander.version']);
+
+/**
+ * Argument errors of `cmd` and every subcommand become a USAGE SkiffError, so they print as every other error does:
+ * one `skiff: …` line (with commander's "did you mean" and where the usage is), exit code 2.
+ */
+export function reportUsageErrors(cmd: Command): void {
+  const where = [...ancestry(cmd)].reverse().join(' ');
+  cmd.configureOutput({ outputError: () => undefined }).exitOverride((err: CommanderError) => {
+    if (NOT_ERRORS.has(err.code)) return;
+    const message = err.message.replace(/^error: /, '').replace(/\n\(Did you mean (.+)\)$/, '; did you mean $1').replace(/\s*\n\s*/g, ' ');
+    throw new SkiffError('USAGE', `${message} (see ${where} --help)`, { cause: err });
+  });
+  for (const sub of cmd.commands) reportUsageErrors(sub);
+}
+
+function* ancestry(cmd: Command): Generator<string> {
+  for (let c: Command | null = cmd; c; c = c.parent) yield c.name();
 }
 
 export function printJson(value: unknown): void {

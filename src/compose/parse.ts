@@ -10,16 +10,15 @@ import { validateCompose } from './validate.ts';
 import type { YamlSource } from './yaml-source.ts';
 import { loadYaml } from './yaml-source.ts';
 
-/** The problem earliest in the file, with a count of the others. */
-function firstProblem(file: string, source: YamlSource, issues: readonly Issue[]): SkiffError {
-  const ranked = issues.map((issue) => ({ issue, line: source.lineOf(issue.path) ?? Number.MAX_SAFE_INTEGER })).sort((a, b) => a.line - b.line);
+/** Every problem, earliest in the file first, one line each; a single problem is the whole message. */
+function problems(file: string, source: YamlSource, issues: readonly Issue[]): SkiffError {
+  const ranked = issues.map((issue) => ({ issue, line: source.lineOf(issue.path) })).sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  const lines = ranked.map(({ issue, line }) => `${line === undefined ? file : `${file} line ${line}`}: ${formatPath(issue.path)} ${issue.message}`);
   const first = ranked[0];
   if (first === undefined) return new SkiffError('COMPOSE_INVALID', `${file} is not valid`);
-  const where = first.line === Number.MAX_SAFE_INTEGER ? file : `${file} line ${first.line}`;
-  const others = ranked.length - 1;
-  const more = others === 0 ? '' : ` (and ${others} more problem${others === 1 ? '' : 's'})`;
   const code = first.issue.unsupported ? 'COMPOSE_UNSUPPORTED_KEY' : 'COMPOSE_INVALID';
-  return new SkiffError(code, `${where}: ${formatPath(first.issue.path)} ${first.issue.message}${more}`);
+  if (lines.length === 1) return new SkiffError(code, lines[0]!);
+  return new SkiffError(code, `${file} has ${lines.length} problems:`, { details: lines });
 }
 
 function variableIssues(sections: Readonly<Record<string, unknown>>, declared: ReadonlySet<string>): Issue[] {
@@ -50,7 +49,7 @@ export function parseCompose(text: string, file = 'compose.yaml'): ParsedCompose
   const source = loadYaml(text, file, 'COMPOSE_INVALID');
   if (source.value === null || source.value === undefined) throw new SkiffError('COMPOSE_INVALID', `${file} is empty: it must define services`);
   const validated = validateCompose(source.value);
-  if ('issues' in validated) throw firstProblem(file, source, validated.issues);
+  if ('issues' in validated) throw problems(file, source, validated.issues);
   const compose = validated.file;
   const config = settingsOf(compose);
   const declared = new Set(config.map((s) => s.name));
@@ -58,7 +57,7 @@ export function parseCompose(text: string, file = 'compose.yaml'): ParsedCompose
     ...variableIssues({ services: compose.services, volumes: compose.volumes, networks: compose.networks }, declared),
     ...crossReferenceIssues(compose),
   ];
-  if (issues.length > 0) throw firstProblem(file, source, issues);
+  if (issues.length > 0) throw problems(file, source, issues);
   const imageRefs = Object.fromEntries(Object.entries(compose.services).map(([name, s]) => [name, s.image]));
   return { raw: validated.raw, ...(compose.name === undefined ? {} : { name: compose.name }), config, imageRefs };
 }

@@ -1,6 +1,6 @@
 // Runs the Compose subset schema over a plain document and turns zod's findings into path-named issues.
 import { z } from 'zod';
-import { found } from './issues.ts';
+import { closestKey, found } from './issues.ts';
 import type { DocPath, Issue } from './issues.ts';
 import { composeSchema } from './schema.ts';
 import type { ComposeFile } from './schema.ts';
@@ -61,8 +61,12 @@ function toIssues(issues: readonly z.core.$ZodIssue[], prefix: DocPath): Issue[]
   for (const issue of issues) {
     const path: DocPath = [...prefix, ...issue.path.filter((s): s is string | number => typeof s !== 'symbol')];
     if (issue.code === 'unrecognized_keys') {
+      // `closed` in schema.ts gives this issue the supported keys as its message.
+      const supported = issue.message.split(', ');
       for (const key of issue.keys) {
-        out.push({ path: [...path, key], message: `is not supported by Skiff (supported: ${issue.message})${HINTS[key] ?? ''}`, unsupported: true });
+        const meant = HINTS[key] === undefined ? closestKey(key, supported) : undefined;
+        const message = meant === undefined ? `is not supported by Skiff (supported: ${issue.message})${HINTS[key] ?? ''}` : `is not supported by Skiff: did you mean ${meant}?`;
+        out.push({ path: [...path, key], message, unsupported: true });
       }
     } else if (issue.code === 'invalid_union') {
       // The branch whose type matched explains the problem better than the union's summary.

@@ -1,11 +1,11 @@
-// What every route plugin shares: the hub's dependencies, the caller's principal, access checks and the audit helper.
+// What every route plugin shares: the hub's dependencies, the caller's principal, access checks, and mutate (a change and its audit entry, one transaction).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/errors.ts';
 import type { LoginLimiter } from './auth/login-limiter.ts';
 import type { Scope } from './auth/permissions.ts';
 import { actorOf, type Principal, type UserPrincipal } from './auth/principal.ts';
-import type { MetadataDb } from './db/types.ts';
+import type { AuditInput, MetadataDb, MetadataTx } from './db/types.ts';
 import { notFound, requireScope, type HubAccess } from './access.ts';
 
 export interface HubDeps {
@@ -41,6 +41,24 @@ export function requireUser(req: FastifyRequest, scope: Scope, what: string): Us
   return requireScope(principalOf(req), scope, what);
 }
 
+/** What a route records about its change; who and from where come from the request. */
+export interface AuditAction {
+  readonly action: string;
+  readonly target: string;
+  readonly details?: Record<string, unknown>;
+}
+
+const entryOf = (req: FastifyRequest, a: AuditAction): AuditInput => ({ actor: actorOf(req.principal), address: req.ip, ...a });
+
+/**
+ * The one way a route changes the metadata: fn's writes and the audit entry (fixed, or made from fn's result) commit
+ * in one transaction, or neither does. Throw inside fn to refuse a change; nothing is then written or recorded.
+ */
+export function mutate<R>(app: FastifyInstance, req: FastifyRequest, fn: (tx: MetadataTx) => Promise<R>, what: AuditAction | ((result: R) => AuditAction)): Promise<R> {
+  return app.hub.db.mutate(fn, (result) => entryOf(req, typeof what === 'function' ? what(result) : what));
+}
+
+/** Records an event that changes no metadata (a blob stored in the blob store); changes to the metadata use mutate. */
 export async function audit(app: FastifyInstance, req: FastifyRequest, action: string, target: string, details?: Record<string, unknown>): Promise<void> {
-  await app.hub.db.appendAudit({ actor: actorOf(req.principal), action, target, address: req.ip, details });
+  await app.hub.db.appendAudit(entryOf(req, { action, target, details }));
 }

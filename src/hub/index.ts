@@ -17,7 +17,7 @@ export {
 } from './auth/principal.ts';
 export { SCOPES, roleScopes, type Scope } from './auth/permissions.ts';
 export { HTTP_STATUS, statusOf, toErrorReply } from './errors.ts';
-export { audit, requireUser, principalOf, notFound, type HubDeps } from './context.ts';
+export { audit, mutate, requireUser, principalOf, notFound, type AuditAction, type HubDeps } from './context.ts';
 export { HubAccess, skippedRequired } from './access.ts';
 export { verifyAuditChain, auditHash, type AuditVerdict } from './audit/chain.ts';
 export { verifyHubAudit } from './audit/verify-data.ts';

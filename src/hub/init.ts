@@ -19,12 +19,16 @@ export const STORE_DIR = 'store';
 
 /** Adds the first admin to an empty database; CONFLICT when users exist already. */
 export async function createFirstAdmin(db: MetadataDb, username = 'admin'): Promise<InitResult> {
-  if ((await db.countUsers()) > 0) throw new SkiffError('CONFLICT', 'this hub is already initialized; log in with an existing admin');
+  const already = new SkiffError('CONFLICT', 'this hub is already initialized; log in with an existing admin');
+  if ((await db.countUsers()) > 0) throw already;
   const password = randomPassword();
-  const user = await db.createUser({ username, passwordHash: await hashPassword(password), role: 'admin' });
+  const passwordHash = await hashPassword(password);
   const { token, hash } = mintToken('skh_');
-  await db.createToken({ kind: 'api', hash, name: 'hub init', userId: user.id, customerId: null, scopes: [...SCOPES], expiresAt: null });
-  await db.appendAudit({ actor: 'system', action: 'hub.init', target: `user:${username}`, address: 'local' });
+  await db.mutate(async (tx) => {
+    if ((await tx.countUsers()) > 0) throw already;
+    const user = await tx.createUser({ username, passwordHash, role: 'admin' });
+    await tx.createToken({ kind: 'api', hash, name: 'hub init', userId: user.id, customerId: null, scopes: [...SCOPES], expiresAt: null });
+  }, { actor: 'system', action: 'hub.init', target: `user:${username}`, address: 'local' });
   return { username, password, token };
 }
 

@@ -1,12 +1,13 @@
 // `skiff hub serve`: opens the metadata database and blob store of a data dir, builds the hub and listens (HTTP or HTTPS).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { sha256 } from '../oci/digest.ts';
 import { FsBlobStore, RegistryBlobStore, type BlobStore } from '../store/index.ts';
 import { errorMessage, SkiffError } from '../util/errors.ts';
 import { build, type BuildDeps } from './app.ts';
 import { openMetadataDb } from './db/index.ts';
+import { installLastResort } from './last-resort.ts';
 import { STORE_DIR } from './init.ts';
 
 export interface ServeOptions {
@@ -19,7 +20,13 @@ export interface ServeOptions {
   readonly tlsKey?: string;
   readonly logger?: boolean;
   readonly plugins?: BuildDeps['plugins'];
+  /** Install the process-wide last-resort error handlers (the `hub serve` process; not a hub inside another program). */
+  readonly lastResort?: boolean;
+  /** How often the filesystem store's temp files are swept, and the age at which anyone's is left over (default 10 min, 1 h). */
+  readonly tempSweep?: { readonly everyMs: number; readonly olderThanMs: number };
 }
+
+const DEFAULT_TEMP_SWEEP = { everyMs: 10 * 60_000, olderThanMs: 60 * 60_000 };
 
 export interface RunningHub {
   readonly url: string;
@@ -66,6 +73,22 @@ async function readTls(opts: ServeOptions): Promise<{ cert: Buffer; key: Buffer 
   return { cert: await read(opts.tlsCert, '--tls-cert'), key: await read(opts.tlsKey, '--tls-key') };
 }
 
+/** Removes the uploads a killed hub left in the filesystem store now (before listening), then periodically by age. */
+async function sweepTempFiles(blobs: BlobStore, every: { everyMs: number; olderThanMs: number }, log: FastifyBaseLogger): Promise<() => void> {
+  if (!(blobs instanceof FsBlobStore)) return () => undefined;
+  const sweep = async () => {
+    const removed = await blobs.sweepTemp(every.olderThanMs).catch((e: unknown) => {
+      log.warn({ err: e }, 'sweeping the blob store\'s temp files failed');
+      return [];
+    });
+    if (removed.length > 0) log.info({ removed }, `removed ${removed.length} left-over temp files from the blob store`);
+  };
+  await sweep();
+  const timer = setInterval(() => void sweep(), every.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const { host, port } = parseListen(opts.listen);
   const https = await readTls(opts);
@@ -75,7 +98,11 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
     const app = await build({ db, blobs, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, ...(https ? { https } : {}) } });
+    const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
+    const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     await app.listen({ host, port }).catch(async (e: unknown) => {
+      stopSweeping();
+      removeLastResort();
       await app.close();
       throw new SkiffError('USAGE', `cannot listen on ${opts.listen}: ${(e as Error).message}; choose another --listen address`, { cause: e });
     });
@@ -86,7 +113,9 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       url: `${https ? 'https' : 'http'}://${shown}:${bound}`,
       app,
       async close() {
+        stopSweeping();
         await app.close();
+        removeLastResort();
         await db.close();
       },
     };

@@ -1,6 +1,6 @@
 // The vendor's trust directory: create it, rotate its keys, and load it to sign releases (layout in trust-files.ts).
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { SkiffError } from '../util/errors.ts';
 import { canonicalBytes } from './canonical-json.ts';
 import { generateSigningKey, privateKeyPem, signBytes, type SigningKey } from './keys.ts';
@@ -98,8 +98,23 @@ export async function initTrust(
   return new FsTrustDir(dir, [root], releaseKeys, async () => [timestampKey]);
 }
 
+/** A file where the trust dir is wanted (often its root.json): name the directory to pass, not `trust init` on a file. */
+async function requireDirectory(dir: string): Promise<void> {
+  const s = await stat(dir).catch(() => undefined);
+  if (!s || s.isDirectory()) return;
+  const parent = dirname(dir);
+  const isRootOfDir = basename(dir) === 'root.json' && (await stat(join(parent, 'roots')).then((r) => r.isDirectory(), () => false));
+  throw new SkiffError(
+    'USAGE',
+    isRootOfDir
+      ? `${dir} is the root.json of a trust directory; give the directory itself, which also holds the signing keys: ${parent}`
+      : `${dir} is a file, not a trust directory: pass the directory \`skiff trust init --dir DIR\` made (it holds root.json, roots/ and keys/)`,
+  );
+}
+
 /** Loads a trust dir for signing releases; root private keys are not needed (they may be kept offline). */
 export async function loadTrustDir(dir: string): Promise<TrustDir> {
+  await requireDirectory(dir);
   const { chain, latest, refs } = await loadState(dir);
   return new FsTrustDir(dir, chain, await loadRoleKeys(dir, refs, 'release', latest.signed), () => loadRoleKeys(dir, refs, 'timestamp', latest.signed));
 }
@@ -113,6 +128,7 @@ export async function rotateTrust(
   opts: { root?: boolean; release?: boolean; timestamp?: boolean; expiresDays?: number } = {},
 ): Promise<TrustDir> {
   const expiresDays = checkExpiresDays(opts.expiresDays);
+  await requireDirectory(dir);
   const { chain, latest, refs } = await loadState(dir);
   const cur = latest.signed;
   const oldRootKeys = await loadRoleKeys(dir, refs, 'root', cur);

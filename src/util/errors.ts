@@ -38,10 +38,13 @@ export type SkiffErrorCode =
 export class SkiffError extends Error {
   override readonly name = 'SkiffError';
   readonly code: SkiffErrorCode;
+  /** Lines that follow the one-line message, one per problem (every problem of a Compose file); often none. */
+  readonly details: readonly string[];
 
-  constructor(code: SkiffErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: SkiffErrorCode, message: string, options?: { cause?: unknown; details?: readonly string[] }) {
     super(message, options);
     this.code = code;
+    this.details = options?.details ?? [];
   }
 }
 

@@ -53,8 +53,44 @@ test('unsupported nested keys: long port, long volume, healthcheck, depends_on, 
   rejects('services:\n  web:\n    image: x\nx-skiff:\n  hooks: {}\n', 'COMPOSE_UNSUPPORTED_KEY', /^compose\.yaml line 5: x-skiff\.hooks is not supported by Skiff \(supported: config\)/);
 });
 
-test('the earliest problem in the file is reported, with a count of the rest', () => {
-  rejects('services:\n  web:\n    image: 3\n    privileged: true\n    ports: "80"\n', 'COMPOSE_INVALID', /^compose\.yaml line 3: services\.web\.image must be a string \(found number 3\) \(and 2 more problems\)$/);
+test('every problem is listed, one line each in file order, under a one-line summary', () => {
+  assert.throws(
+    () => parseCompose('services:\n  web:\n    image: 3\n    privileged: true\n    ports: "80"\n'),
+    (e: unknown) => {
+      assert.ok(isSkiffError(e, 'COMPOSE_INVALID'), String(e));
+      assert.equal(e.message, 'compose.yaml has 3 problems:');
+      assert.deepEqual(e.details, [
+        'compose.yaml line 3: services.web.image must be a string (found number 3)',
+        `compose.yaml line 4: services.web.privileged is not supported by Skiff (supported: ${SERVICE_KEYS})`,
+        'compose.yaml line 5: services.web.ports must be a list (found string "80")',
+      ]);
+      return true;
+    },
+  );
+});
+
+test('a mistyped key is named with the key it most likely meant, and the problem it causes is listed too', () => {
+  assert.throws(
+    () => parseCompose('services:\n  web:\n    imgae: nginx\n'),
+    (e: unknown) => {
+      assert.ok(isSkiffError(e), String(e));
+      assert.equal(e.message, 'compose.yaml has 2 problems:');
+      assert.deepEqual(e.details, [
+        'compose.yaml line 2: services.web.image is required: Skiff runs prebuilt images, so every service names one',
+        'compose.yaml line 3: services.web.imgae is not supported by Skiff: did you mean image?',
+      ]);
+      return true;
+    },
+  );
+  const typos: [string, string][] = [
+    ['services:\n  web:\n    image: x\n    enviroment: { A: 1 }\n', 'services.web.enviroment is not supported by Skiff: did you mean environment?'],
+    ['services:\n  web:\n    image: x\n    depends-on: [db]\n  db:\n    image: y\n', 'services.web.depends-on is not supported by Skiff: did you mean depends_on?'],
+    ['services:\n  web:\n    image: x\n    healthcheck:\n      intervall: 5s\n', 'services.web.healthcheck.intervall is not supported by Skiff: did you mean interval?'],
+    ['services:\n  web:\n    image: x\nVolumes:\n  data: {}\n', 'Volumes is not supported by Skiff: did you mean volumes?'],
+  ];
+  for (const [text, says] of typos) rejects(text, 'COMPOSE_UNSUPPORTED_KEY', new RegExp(`^compose\\.yaml line \\d+: ${says.replace(/[.?]/g, '\\$&')}$`));
+  // A key of full Compose that Skiff leaves out is not anyone's typo: no suggestion.
+  rejects('services:\n  web:\n    image: x\n    tmpfs: /run\n', 'COMPOSE_UNSUPPORTED_KEY', /tmpfs is not supported by Skiff \(supported: /);
 });
 
 test('wrong types name the path and line', () => {

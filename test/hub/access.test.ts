@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { pushRelease } from '../../src/hub-client/index.ts';
 import { skippedRequired } from '../../src/hub/index.ts';
 import { releaseBlobs, type StoredRelease } from '../../src/release/index.ts';
-import { startHub, type Hub } from './hub-fixture.ts';
+import { seed, startHub, type Hub } from './hub-fixture.ts';
 import { makeSyntheticVendor, type SyntheticVendor } from './release-fixture.ts';
 
 type Res = { statusCode: number; body: string };
@@ -46,7 +46,7 @@ describe('hub access on every path', () => {
   const runs = async (name: string, version: string) => {
     const c = await hub.db.getCustomerByName(name);
     assert.ok(c);
-    const i = (await hub.db.listInstances(c.id))[0] ?? (await hub.db.createInstance({ customerId: c.id, app: vendor.app, name: `${name}-gw` }));
+    const i = (await hub.db.listInstances(c.id))[0] ?? (await seed(hub.db, (tx) => tx.createInstance({ customerId: c.id, app: vendor.app, name: `${name}-gw` })));
     assert.ok(await hub.db.reportInstance(i.id, { currentVersion: version, health: 'healthy' }));
   };
   const promote = async (channel: string, version: string, required = false) =>

@@ -15,7 +15,7 @@ import { hubCommand } from '../../src/cli/hub.ts';
 import { openMetadataDb } from '../../src/hub/db/index.ts';
 import { startHubServer, type RunningHub } from '../../src/hub/server.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
-import { bytes, digestOf, makeRoot, runCommand as run } from './hub-fixture.ts';
+import { bytes, digestOf, makeRoot, runCommand as run, seed } from './hub-fixture.ts';
 
 
 describe('hub CLI', () => {
@@ -59,7 +59,7 @@ describe('hub CLI', () => {
     assert.match((await run(customerCommand, ['show', 'acme', ...h])).out, /^acme\t/);
 
     const db = await openMetadataDb({ dataDir: join(dir, 'data') });
-    await db.putRelease({ app: 'netmon', version: '1.0.0', digest: digestOf('a'), manifest: bytes('m'), signature: bytes('s') });
+    await seed(db, (tx) => tx.putRelease({ app: 'netmon', version: '1.0.0', digest: digestOf('a'), manifest: bytes('m'), signature: bytes('s') }));
     await db.close();
     const promoted = await run(channelCommand, ['promote', 'netmon@1.0.0', 'stable', '--required', ...h]);
     assert.equal(promoted.out, 'stable: 1.0.0 (required)\n');

@@ -69,6 +69,8 @@ export function digestOf(c: string): string {
   return `sha256:${c.repeat(64)}`;
 }
 
+export { seed } from '../helpers/hub-release.ts';
+
 /** Use `new LoginLimiter()` per test so throttling does not leak between tests. */
 export { LoginLimiter };
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyAuditChain } from '../../src/hub/audit/chain.ts';
-import type { MetadataDb } from '../../src/hub/db/types.ts';
+import type { AuditInput, MetadataDb, MetadataTx } from '../../src/hub/db/types.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 
 export interface MadeDb {
@@ -12,6 +12,7 @@ export interface MadeDb {
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const digest = (c: string): string => `sha256:${c.repeat(64)}`;
+const SEED: AuditInput = { actor: 'alice', action: 'test.seed', target: 'test', address: '127.0.0.1' };
 
 export function metadataContract(name: string, make: () => Promise<MadeDb>): void {
   describe(`MetadataDb contract: ${name}`, () => {
@@ -22,16 +23,17 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       db = made.db;
     });
     after(async () => made.cleanup());
+    const write = <R>(fn: (tx: MetadataTx) => Promise<R>): Promise<R> => db.mutate(fn, SEED);
 
     it('migrates idempotently', async () => {
       assert.deepEqual(await db.migrate(), []);
     });
 
     it('creates users, rejects duplicates, counts', async () => {
-      const u = await db.createUser({ username: 'alice', passwordHash: 'h', role: 'admin' });
+      const u = await write((tx) => tx.createUser({ username: 'alice', passwordHash: 'h', role: 'admin' }));
       assert.equal((await db.getUserByName('alice'))?.id, u.id);
       assert.equal((await db.getUser(u.id))?.role, 'admin');
-      await assert.rejects(db.createUser({ username: 'alice', passwordHash: 'x', role: 'viewer' }), (e) => isSkiffError(e, 'CONFLICT'));
+      await assert.rejects(write((tx) => tx.createUser({ username: 'alice', passwordHash: 'x', role: 'viewer' })), (e) => isSkiffError(e, 'CONFLICT'));
       assert.equal(await db.countUsers(), 1);
       assert.deepEqual((await db.listUsers()).map((x) => x.username), ['alice']);
     });
@@ -39,20 +41,20 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
     it('stores tokens by hash, lists and revokes', async () => {
       const u = await db.getUserByName('alice');
       assert.ok(u);
-      const t = await db.createToken({ kind: 'api', hash: 'a'.repeat(64), name: 'ci', userId: u.id, customerId: null, scopes: ['read'], expiresAt: null });
+      const t = await write((tx) => tx.createToken({ kind: 'api', hash: 'a'.repeat(64), name: 'ci', userId: u.id, customerId: null, scopes: ['read'], expiresAt: null }));
       assert.deepEqual((await db.getTokenByHash('a'.repeat(64)))?.scopes, ['read']);
       assert.equal((await db.listTokens({ userId: u.id })).length, 1);
       assert.equal((await db.listTokens({ customerId: 'nobody' })).length, 0);
-      assert.equal(await db.revokeToken(t.id), true);
-      assert.equal(await db.revokeToken(t.id), false);
+      assert.equal(await write((tx) => tx.revokeToken(t.id)), true);
+      assert.equal(await write((tx) => tx.revokeToken(t.id)), false);
       assert.ok((await db.getTokenByHash('a'.repeat(64)))?.revokedAt);
     });
 
     it('creates apps with root 1 and accepts later roots once', async () => {
-      await db.createApp('netmon', { version: 1, bytes: bytes('{"v":1}') });
-      await assert.rejects(db.createApp('netmon', { version: 1, bytes: bytes('x') }), (e) => isSkiffError(e, 'CONFLICT'));
-      await db.addRoot('netmon', 2, bytes('{"v":2}'));
-      await assert.rejects(db.addRoot('netmon', 2, bytes('{"v":2}')), (e) => isSkiffError(e, 'CONFLICT'));
+      await write((tx) => tx.createApp('netmon', { version: 1, bytes: bytes('{"v":1}') }));
+      await assert.rejects(write((tx) => tx.createApp('netmon', { version: 1, bytes: bytes('x') })), (e) => isSkiffError(e, 'CONFLICT'));
+      await write((tx) => tx.addRoot('netmon', 2, bytes('{"v":2}')));
+      await assert.rejects(write((tx) => tx.addRoot('netmon', 2, bytes('{"v":2}'))), (e) => isSkiffError(e, 'CONFLICT'));
       const roots = await db.listRoots('netmon');
       assert.deepEqual(roots.map((r) => r.version), [1, 2]);
       assert.equal(new TextDecoder().decode(roots[1]?.root), '{"v":2}');
@@ -62,42 +64,42 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
 
     it('puts releases atomically and idempotently, lists them in semver order', async () => {
       for (const [v, c] of [['1.10.0', 'a'], ['1.2.0', 'b'], ['1.9.0', 'c']] as const)
-        await db.putRelease({ app: 'netmon', version: v, digest: digest(c), manifest: bytes(`m${v}`), signature: bytes(`s${v}`) });
-      await db.putRelease({ app: 'netmon', version: '1.2.0', digest: digest('b'), manifest: bytes('m1.2.0'), signature: bytes('s') });
+        await write((tx) => tx.putRelease({ app: 'netmon', version: v, digest: digest(c), manifest: bytes(`m${v}`), signature: bytes(`s${v}`) }));
+      await write((tx) => tx.putRelease({ app: 'netmon', version: '1.2.0', digest: digest('b'), manifest: bytes('m1.2.0'), signature: bytes('s') }));
       await assert.rejects(
-        db.putRelease({ app: 'netmon', version: '1.2.0', digest: digest('d'), manifest: bytes('x'), signature: bytes('x') }),
+        write((tx) => tx.putRelease({ app: 'netmon', version: '1.2.0', digest: digest('d'), manifest: bytes('x'), signature: bytes('x') })),
         (e) => isSkiffError(e, 'RELEASE_EXISTS'),
       );
       assert.deepEqual((await db.listReleases('netmon')).map((r) => r.version), ['1.2.0', '1.9.0', '1.10.0']);
       const r = await db.getRelease('netmon', '1.10.0');
       assert.equal(new TextDecoder().decode(r?.manifest), 'm1.10.0');
       assert.equal(r?.visible, true);
-      await db.putRelease({ app: 'netmon', version: '2.0.0', digest: digest('e'), manifest: bytes('m'), signature: bytes('s'), visible: false });
+      await write((tx) => tx.putRelease({ app: 'netmon', version: '2.0.0', digest: digest('e'), manifest: bytes('m'), signature: bytes('s'), visible: false }));
       assert.equal((await db.getRelease('netmon', '2.0.0'))?.visible, false);
     });
 
     it('promotes only visible releases, demotes, marks required', async () => {
-      await assert.rejects(db.promote('netmon', 'stable', '2.0.0', false), (e) => isSkiffError(e, 'NOT_FOUND'));
-      await assert.rejects(db.promote('netmon', 'stable', '9.9.9', false), (e) => isSkiffError(e, 'NOT_FOUND'));
-      await db.promote('netmon', 'stable', '1.10.0', false);
-      await db.promote('netmon', 'stable', '1.2.0', true);
-      await db.promote('netmon', 'beta', '1.9.0', false);
+      await assert.rejects(write((tx) => tx.promote('netmon', 'stable', '2.0.0', false)), (e) => isSkiffError(e, 'NOT_FOUND'));
+      await assert.rejects(write((tx) => tx.promote('netmon', 'stable', '9.9.9', false)), (e) => isSkiffError(e, 'NOT_FOUND'));
+      await write((tx) => tx.promote('netmon', 'stable', '1.10.0', false));
+      await write((tx) => tx.promote('netmon', 'stable', '1.2.0', true));
+      await write((tx) => tx.promote('netmon', 'beta', '1.9.0', false));
       const stable = await db.getChannel('netmon', 'stable');
       assert.deepEqual(stable?.releases.map((r) => [r.version, r.required]), [['1.2.0', true], ['1.10.0', false]]);
-      assert.equal(await db.setRequired('netmon', 'stable', '1.10.0', true), true);
-      assert.equal(await db.setRequired('netmon', 'stable', '7.0.0', true), false);
+      assert.equal(await write((tx) => tx.setRequired('netmon', 'stable', '1.10.0', true)), true);
+      assert.equal(await write((tx) => tx.setRequired('netmon', 'stable', '7.0.0', true)), false);
       assert.deepEqual((await db.listChannels('netmon')).map((c) => c.name), ['beta', 'stable']);
-      assert.equal(await db.demote('netmon', 'beta', '1.9.0'), true);
-      assert.equal(await db.demote('netmon', 'beta', '1.9.0'), false);
+      assert.equal(await write((tx) => tx.demote('netmon', 'beta', '1.9.0')), true);
+      assert.equal(await write((tx) => tx.demote('netmon', 'beta', '1.9.0')), false);
     });
 
     it('keeps customers apart: entitlements decide visible releases', async () => {
-      await db.promote('netmon', 'beta', '1.9.0', false);
-      const a = await db.createCustomer({ name: 'acme', airgapped: false, entitlements: [{ app: 'netmon', channel: 'stable', expiresAt: null }] });
-      const b = await db.createCustomer({ name: 'globex', airgapped: true, entitlements: [{ app: 'netmon', channel: 'beta', expiresAt: '2000-01-01' }] });
-      await assert.rejects(db.createCustomer({ name: 'acme', airgapped: false, entitlements: [] }), (e) => isSkiffError(e, 'CONFLICT'));
+      await write((tx) => tx.promote('netmon', 'beta', '1.9.0', false));
+      const a = await write((tx) => tx.createCustomer({ name: 'acme', airgapped: false, entitlements: [{ app: 'netmon', channel: 'stable', expiresAt: null }] }));
+      const b = await write((tx) => tx.createCustomer({ name: 'globex', airgapped: true, entitlements: [{ app: 'netmon', channel: 'beta', expiresAt: '2000-01-01' }] }));
+      await assert.rejects(write((tx) => tx.createCustomer({ name: 'acme', airgapped: false, entitlements: [] })), (e) => isSkiffError(e, 'CONFLICT'));
       await assert.rejects(
-        db.createCustomer({ name: 'x', airgapped: false, entitlements: [{ app: 'ghost', channel: 'stable', expiresAt: null }] }),
+        write((tx) => tx.createCustomer({ name: 'x', airgapped: false, entitlements: [{ app: 'ghost', channel: 'stable', expiresAt: null }] })),
         (e) => isSkiffError(e, 'NOT_FOUND'),
       );
       assert.equal(await db.getCustomerByName('x'), undefined);
@@ -107,7 +109,7 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal(await db.isEntitled(a.id, 'netmon', '1.9.0'), false);
       assert.equal(await db.isEntitled(b.id, 'netmon', '1.9.0'), false);
       assert.equal(await db.isEntitled(b.id, 'netmon', '1.9.0', new Date('1999-06-01')), true);
-      await db.setEntitlements(b.id, [{ app: 'netmon', channel: 'beta', expiresAt: null }]);
+      await write((tx) => tx.setEntitlements(b.id, [{ app: 'netmon', channel: 'beta', expiresAt: null }]));
       assert.deepEqual((await db.releasesVisibleTo(b.id)).map((r) => r.version), ['1.9.0']);
       const got = await db.getCustomerByName('globex');
       assert.equal(got?.airgapped, true);
@@ -119,9 +121,9 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       const a = await db.getCustomerByName('acme');
       const b = await db.getCustomerByName('globex');
       assert.ok(a && b);
-      const i = await db.createInstance({ customerId: a.id, app: 'netmon', name: 'gw-1' });
-      await db.createInstance({ customerId: b.id, app: 'netmon', name: 'gw-1' });
-      await assert.rejects(db.createInstance({ customerId: a.id, app: 'netmon', name: 'gw-1' }), (e) => isSkiffError(e, 'CONFLICT'));
+      const i = await write((tx) => tx.createInstance({ customerId: a.id, app: 'netmon', name: 'gw-1' }));
+      await write((tx) => tx.createInstance({ customerId: b.id, app: 'netmon', name: 'gw-1' }));
+      await assert.rejects(write((tx) => tx.createInstance({ customerId: a.id, app: 'netmon', name: 'gw-1' })), (e) => isSkiffError(e, 'CONFLICT'));
       assert.deepEqual((await db.listInstances(a.id)).map((x) => x.id), [i.id]);
       assert.equal((await db.getInstance(i.id))?.customerId, a.id);
     });
@@ -139,12 +141,68 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal(await db.reportInstance('00000000-0000-4000-8000-000000000000', { currentVersion: null, health: null }), false);
     });
 
+    it('commits a mutation and its audit entry together or not at all', async () => {
+      const before = (await db.listAudit()).length;
+      const entry: AuditInput = { actor: 'user:alice', action: 'customer.create', target: 'customer:initech', address: '192.0.2.1', details: { n: 1 } };
+      const made = await db.mutate(async (tx) => {
+        const c = await tx.createCustomer({ name: 'initech', airgapped: false, entitlements: [] });
+        await tx.createToken({ kind: 'customer', hash: 'c'.repeat(64), name: 'initech', userId: null, customerId: c.id, scopes: ['read'], expiresAt: null });
+        return c;
+      }, (c) => ({ ...entry, details: { id: c.id } }));
+      const audit = await db.listAudit();
+      assert.equal(audit.length, before + 1);
+      assert.deepEqual({ ...audit.at(-1), id: 0, at: '', hash: '', prevHash: '' }, { ...entry, details: { id: made.id }, id: 0, at: '', hash: '', prevHash: '' });
+      assert.equal(verifyAuditChain(audit).ok, true);
+
+      const boom = new Error('boom');
+      await assert.rejects(db.mutate(async (tx) => {
+        const c = await tx.createCustomer({ name: 'doomed', airgapped: false, entitlements: [{ app: 'netmon', channel: 'stable', expiresAt: null }] });
+        await tx.createToken({ kind: 'customer', hash: 'd'.repeat(64), name: 'doomed', userId: null, customerId: c.id, scopes: ['read'], expiresAt: null });
+        throw boom;
+      }, entry), boom);
+      await assert.rejects(db.mutate((tx) => tx.createCustomer({ name: 'doomed', airgapped: false, entitlements: [] }), () => {
+        throw boom;
+      }), boom);
+      assert.equal(await db.getCustomerByName('doomed'), undefined, 'the failed mutation left no customer');
+      assert.equal(await db.getTokenByHash('d'.repeat(64)), undefined, 'nor its token');
+      assert.equal((await db.listAudit()).length, before + 1, 'nor an audit entry');
+    });
+
+    it('nests: a refused inner write rolls back alone, and calls on the db from within a mutation join its transaction', async () => {
+      const before = (await db.listAudit()).length;
+      await db.mutate(async (tx) => {
+        await assert.rejects(tx.createCustomer({ name: 'acme', airgapped: false, entitlements: [] }), (e) => isSkiffError(e, 'CONFLICT'));
+        await assert.rejects(db.mutate((inner) => inner.createCustomer({ name: 'half', airgapped: false, entitlements: [] }).then(() => {
+          throw new Error('inner refused');
+        }), SEED), /inner refused/);
+        const c = await tx.createCustomer({ name: 'hooli', airgapped: false, entitlements: [] });
+        assert.equal((await db.getCustomerByName('hooli'))?.id, c.id, 'a read on the db inside the mutation sees its writes');
+      }, SEED);
+      assert.ok(await db.getCustomerByName('hooli'));
+      assert.equal(await db.getCustomerByName('half'), undefined);
+      assert.equal((await db.listAudit()).length, before + 1);
+    });
+
+    it('refuses a write outside mutate, and serializes concurrent mutations into one chain', async () => {
+      // Writes are not on MetadataDb's type; this reaches past the type to check the runtime guard behind it.
+      const untyped = db as unknown as MetadataTx;
+      await assert.rejects(untyped.createUser({ username: 'sneaky', passwordHash: 'h', role: 'admin' }), (e) => isSkiffError(e, 'INTERNAL'));
+      assert.equal(await db.getUserByName('sneaky'), undefined);
+      const before = (await db.listAudit()).length;
+      await Promise.all(Array.from({ length: 20 }, (_, n) =>
+        db.mutate((tx) => tx.createCustomer({ name: `burst-${n}`, airgapped: false, entitlements: [] }), { ...SEED, target: `customer:burst-${n}` })));
+      const all = await db.listAudit();
+      assert.equal(all.length, before + 20);
+      assert.equal(verifyAuditChain(all).ok, true);
+    });
+
     it('chains audit entries, also under concurrent appends', async () => {
+      const before = (await db.listAudit()).length;
       await Promise.all(Array.from({ length: 20 }, (_, n) => db.appendAudit({ actor: 'alice', action: 'test', target: `t${n}`, address: '127.0.0.1', details: { n } })));
       const all = await db.listAudit();
-      assert.equal(all.length, 20);
-      assert.deepEqual(verifyAuditChain(all), { ok: true, entries: 20 });
-      assert.deepEqual((await db.listAudit({ afterId: 18 })).map((e) => e.id), [19, 20]);
+      assert.equal(all.length, before + 20);
+      assert.deepEqual(verifyAuditChain(all), { ok: true, entries: before + 20 });
+      assert.deepEqual((await db.listAudit({ afterId: before + 18 })).map((e) => e.id), [before + 19, before + 20]);
       assert.equal((await db.listAudit({ limit: 3 })).length, 3);
     });
   });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { bytes, digestOf, makeRoot, startHub, type Hub } from './hub-fixture.ts';
+import { bytes, digestOf, makeRoot, seed, startHub, type Hub } from './hub-fixture.ts';
 
 describe('hub tenancy: customer tokens', () => {
   let hub: Hub;
@@ -16,7 +16,7 @@ describe('hub tenancy: customer tokens', () => {
     const admin = hub.admin.token;
     for (const app of ['netmon', 'radar']) assert.equal((await hub.call('POST', '/api/v1/apps', admin, { name: app, root })).status, 201);
     for (const [app, version, c] of [['netmon', '1.0.0', 'a'], ['netmon', '1.1.0', 'b'], ['radar', '2.0.0', 'c']] as const)
-      await hub.db.putRelease({ app, version, digest: digestOf(c), manifest: bytes(version), signature: bytes('sig') });
+      await seed(hub.db, (tx) => tx.putRelease({ app, version, digest: digestOf(c), manifest: bytes(version), signature: bytes('sig') }));
     for (const [app, channel, version] of [['netmon', 'stable', '1.0.0'], ['netmon', 'beta', '1.1.0'], ['radar', 'beta', '2.0.0']] as const)
       assert.equal((await hub.call('POST', `/api/v1/apps/${app}/channels/${channel}/releases`, admin, { version })).status, 201);
     for (const [name, app, channel] of [['acme', 'netmon', 'stable'], ['globex', 'radar', 'beta']] as const) {
@@ -26,7 +26,7 @@ describe('hub tenancy: customer tokens', () => {
       assert.match(tokens[name] ?? '', /^skc_/);
       const c = await hub.db.getCustomerByName(name);
       assert.ok(c);
-      instances[name] = (await hub.db.createInstance({ customerId: c.id, app, name: `${name}-gw` })).id;
+      instances[name] = (await seed(hub.db, (tx) => tx.createInstance({ customerId: c.id, app, name: `${name}-gw` }))).id;
     }
   });
   after(async () => {

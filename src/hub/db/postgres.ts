@@ -1,7 +1,8 @@
 // PostgreSQL metadata backend (several hub replicas): a pg Pool behind the SQL seam; `?` placeholders become $n.
 import pg from 'pg';
-import type { SqlDriver, SqlExec } from './driver.ts';
+import { openTransaction, type SqlDriver, type SqlExec } from './driver.ts';
 import { SqlMetadataDb } from './sql-store.ts';
+import type { MetadataDb } from './types.ts';
 
 function numbered(sql: string): string {
   let n = 0;
@@ -12,47 +13,55 @@ function bind(params: readonly unknown[]): unknown[] {
   return params.map((p) => (p === undefined ? null : p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
 }
 
-function execOn(client: pg.Pool | pg.PoolClient): SqlExec {
+function queryOn(client: pg.Pool | pg.PoolClient) {
   return {
-    dialect: 'postgres',
-    all: async <T>(sql: string, params: readonly unknown[] = []) => (await client.query(numbered(sql), bind(params))).rows as T[],
-    run: async (sql: string, params: readonly unknown[] = []) => (await client.query(numbered(sql), bind(params))).rowCount ?? 0,
+    all: async <T>(sql: string, params: readonly unknown[]) => (await client.query(numbered(sql), bind(params))).rows as T[],
+    run: async (sql: string, params: readonly unknown[]) => (await client.query(numbered(sql), bind(params))).rowCount ?? 0,
   };
 }
 
 class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
   readonly #pool: pg.Pool;
-  readonly #exec: SqlExec;
+  readonly #query: ReturnType<typeof queryOn>;
 
   constructor(url: string) {
     this.#pool = new pg.Pool({ connectionString: url, max: 10 });
     // An idle client losing its connection must not crash the hub; the next query reconnects.
     this.#pool.on('error', () => undefined);
-    this.#exec = execOn(this.#pool);
+    this.#query = queryOn(this.#pool);
   }
 
-  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return this.#exec.all<T>(sql, params);
+  all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.#query.all<T>(sql, params);
   }
 
-  run(sql: string, params?: readonly unknown[]): Promise<number> {
-    return this.#exec.run(sql, params);
+  run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    return this.#query.run(sql, params);
   }
 
   async transaction<T>(fn: (tx: SqlExec) => Promise<T>, lock?: number): Promise<T> {
     const client = await this.#pool.connect();
+    const takeLock = async (key: number): Promise<void> => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [key]);
+    };
+    const tx = openTransaction('postgres', queryOn(client), takeLock);
+    let broken = false;
     try {
       await client.query('BEGIN');
-      if (lock !== undefined) await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
-      const result = await fn(execOn(client));
+      if (lock !== undefined) await takeLock(lock);
+      const result = await fn(tx.exec);
       await client.query('COMMIT');
       return result;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
       throw e;
     } finally {
-      client.release();
+      tx.end();
+      // A connection that cannot even roll back is closed, not handed to the next caller mid-transaction.
+      client.release(broken);
     }
   }
 
@@ -66,6 +75,6 @@ class PostgresDriver implements SqlDriver {
 }
 
 /** Connects to PostgreSQL (postgres://…); call migrate() before use. */
-export function openPostgresMetadataDb(url: string): SqlMetadataDb {
+export function openPostgresMetadataDb(url: string): MetadataDb {
   return new SqlMetadataDb(new PostgresDriver(url));
 }

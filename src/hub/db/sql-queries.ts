@@ -42,6 +42,18 @@ export async function writeEntitlements(tx: SqlExec, customerId: string, entitle
   }
 }
 
+/** Puts a visible release into a channel (creating the channel), or updates its required flag when it is there already. */
+export async function promoteRelease(tx: SqlExec, p: { app: string; channel: string; version: string; required: boolean }, at: string): Promise<void> {
+  const [rel] = await tx.all<{ visible: number }>('SELECT visible FROM releases WHERE app = ? AND version = ?', [p.app, p.version]);
+  if (!rel || Number(rel.visible) !== 1) throw new SkiffError('NOT_FOUND', `release ${p.app}@${p.version} not found; push it first`);
+  if ((await tx.all('SELECT 1 AS x FROM channels WHERE app = ? AND name = ?', [p.app, p.channel])).length === 0)
+    await tx.run('INSERT INTO channels (app, name, created_at) VALUES (?, ?, ?)', [p.app, p.channel, at]);
+  const required = p.required ? 1 : 0;
+  const n = await tx.run('UPDATE channel_releases SET required = ? WHERE app = ? AND channel = ? AND version = ?', [required, p.app, p.channel, p.version]);
+  if (n === 0)
+    await tx.run('INSERT INTO channel_releases (app, channel, version, required, promoted_at) VALUES (?, ?, ?, ?, ?)', [p.app, p.channel, p.version, required, at]);
+}
+
 export async function channelsOf(sql: SqlExec, app: string, only?: string): Promise<T.ChannelRecord[]> {
   const chans = await sql.all<{ name: string }>('SELECT name FROM channels WHERE app = ? AND (CAST(? AS TEXT) IS NULL OR name = ?) ORDER BY name', [app, only ?? null, only ?? null]);
   const entries = await sql.all<{ channel: string; version: string; required: number; promoted_at: string }>(

@@ -1,33 +1,48 @@
 // The MetadataDb written once in portable SQL over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { SkiffError } from '../../util/errors.ts';
-import { GENESIS_HASH, auditHash } from '../audit/chain.ts';
-import { LOCKS, type SqlDriver } from './driver.ts';
+import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
+import { appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { channelsOf, entitledReleases, readCustomer, writeEntitlements } from './sql-queries.ts';
+import { channelsOf, entitledReleases, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as rows from './sql-rows.ts';
 import type * as T from './types.ts';
 
 const now = (): string => new Date().toISOString();
 
-export class SqlMetadataDb implements T.MetadataDb {
-  readonly #sql: SqlDriver;
+export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
+  readonly #driver: SqlDriver;
+  /** The transaction the current async call chain runs in: every call made from within `mutate` joins it. */
+  readonly #tx = new AsyncLocalStorage<SqlExec>();
 
   constructor(driver: SqlDriver) {
-    this.#sql = driver;
+    this.#driver = driver;
   }
 
-  async #unique<R>(fn: () => Promise<R>, what: string): Promise<R> {
+  get #sql(): SqlExec {
+    return this.#tx.getStore() ?? this.#driver;
+  }
+
+  /** Writes run only inside mutate(), which appends their audit entry in the same transaction. */
+  get #write(): SqlExec {
+    const tx = this.#tx.getStore();
+    if (!tx) throw new SkiffError('INTERNAL', 'a metadata write was attempted outside mutate(); every write needs its audit entry');
+    return tx;
+  }
+
+  /** Runs fn in a savepoint so that a caught CONFLICT leaves the transaction usable (PostgreSQL aborts it otherwise). */
+  async #unique<R>(fn: (tx: SqlExec) => Promise<R>, what: string): Promise<R> {
     try {
-      return await fn();
+      return await this.#write.transaction(fn);
     } catch (e) {
-      if (this.#sql.isUniqueViolation(e)) throw new SkiffError('CONFLICT', `${what} already exists`, { cause: e });
+      if (this.#driver.isUniqueViolation(e)) throw new SkiffError('CONFLICT', `${what} already exists`, { cause: e });
       throw e;
     }
   }
 
   migrate(): Promise<number[]> {
-    return this.#sql.transaction(async (tx) => {
+    return this.#driver.transaction(async (tx) => {
       await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
       const done = new Set((await tx.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
       const applied: number[] = [];
@@ -42,13 +57,29 @@ export class SqlMetadataDb implements T.MetadataDb {
   }
 
   close(): Promise<void> {
-    return this.#sql.close();
+    return this.#driver.close();
+  }
+
+  mutate<R>(fn: (tx: T.MetadataTx) => Promise<R>, audit: T.AuditOf<R>): Promise<R> {
+    return this.#sql.transaction(
+      (tx) =>
+        this.#tx.run(tx, async () => {
+          const result = await fn(this);
+          await appendAuditEntry(tx, typeof audit === 'function' ? audit(result) : audit, now());
+          return result;
+        }),
+      LOCKS.audit,
+    );
+  }
+
+  appendAudit(e: T.AuditInput): Promise<T.AuditEntry> {
+    return this.#sql.transaction((tx) => appendAuditEntry(tx, e, now()), LOCKS.audit);
   }
 
   async createUser(u: { username: string; passwordHash: string; role: T.Role }): Promise<T.UserRecord> {
     const rec: T.UserRecord = { id: randomUUID(), username: u.username, passwordHash: u.passwordHash, role: u.role, createdAt: now() };
     await this.#unique(
-      () => this.#sql.run('INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
+      (tx) => tx.run('INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
         [rec.id, rec.username, rec.passwordHash, rec.role, rec.createdAt]),
       `user "${u.username}"`,
     );
@@ -76,7 +107,7 @@ export class SqlMetadataDb implements T.MetadataDb {
 
   async createToken(t: Omit<T.TokenRecord, 'id' | 'createdAt' | 'revokedAt'>): Promise<T.TokenRecord> {
     const rec: T.TokenRecord = { ...t, id: randomUUID(), createdAt: now(), revokedAt: null };
-    await this.#sql.run(
+    await this.#write.run(
       'INSERT INTO tokens (id, kind, hash, name, user_id, customer_id, scopes, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
       [rec.id, rec.kind, rec.hash, rec.name, rec.userId, rec.customerId, JSON.stringify(rec.scopes), rec.createdAt, rec.expiresAt],
     );
@@ -97,18 +128,15 @@ export class SqlMetadataDb implements T.MetadataDb {
   }
 
   async revokeToken(id: string): Promise<boolean> {
-    return (await this.#sql.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now(), id])) === 1;
+    return (await this.#write.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now(), id])) === 1;
   }
 
   async createApp(name: string, root: { version: number; bytes: Uint8Array }): Promise<T.AppRecord> {
     const rec: T.AppRecord = { name, createdAt: now() };
-    await this.#unique(
-      () => this.#sql.transaction(async (tx) => {
-        await tx.run('INSERT INTO apps (name, created_at) VALUES (?, ?)', [name, rec.createdAt]);
-        await tx.run('INSERT INTO app_roots (app, version, root, created_at) VALUES (?, ?, ?, ?)', [name, root.version, root.bytes, rec.createdAt]);
-      }),
-      `app "${name}"`,
-    );
+    await this.#unique(async (tx) => {
+      await tx.run('INSERT INTO apps (name, created_at) VALUES (?, ?)', [name, rec.createdAt]);
+      await tx.run('INSERT INTO app_roots (app, version, root, created_at) VALUES (?, ?, ?, ?)', [name, root.version, root.bytes, rec.createdAt]);
+    }, `app "${name}"`);
     return rec;
   }
 
@@ -129,14 +157,14 @@ export class SqlMetadataDb implements T.MetadataDb {
   async addRoot(app: string, version: number, bytes: Uint8Array): Promise<T.RootRecord> {
     const rec: T.RootRecord = { app, version, root: bytes, createdAt: now() };
     await this.#unique(
-      () => this.#sql.run('INSERT INTO app_roots (app, version, root, created_at) VALUES (?, ?, ?, ?)', [app, version, bytes, rec.createdAt]),
+      (tx) => tx.run('INSERT INTO app_roots (app, version, root, created_at) VALUES (?, ?, ?, ?)', [app, version, bytes, rec.createdAt]),
       `root version ${version} of app "${app}"`,
     );
     return rec;
   }
 
   async putRelease(r: Omit<T.ReleaseRecord, 'createdAt' | 'visible'> & { visible?: boolean }): Promise<T.ReleaseRecord> {
-    return this.#sql.transaction(async (tx) => {
+    return this.#write.transaction(async (tx) => {
       const [existing] = await tx.all<rows.ReleaseRow>('SELECT * FROM releases WHERE app = ? AND version = ?', [r.app, r.version]);
       if (existing) {
         if (existing.digest !== r.digest)
@@ -153,7 +181,7 @@ export class SqlMetadataDb implements T.MetadataDb {
   }
 
   async setReleaseVisible(app: string, version: string, visible: boolean): Promise<void> {
-    const n = await this.#sql.run('UPDATE releases SET visible = ? WHERE app = ? AND version = ?', [visible ? 1 : 0, app, version]);
+    const n = await this.#write.run('UPDATE releases SET visible = ? WHERE app = ? AND version = ?', [visible ? 1 : 0, app, version]);
     if (n === 0) throw new SkiffError('NOT_FOUND', `release ${app}@${version} not found`);
   }
 
@@ -175,37 +203,24 @@ export class SqlMetadataDb implements T.MetadataDb {
   }
 
   async promote(app: string, channel: string, version: string, required: boolean): Promise<void> {
-    await this.#sql.transaction(async (tx) => {
-      const [rel] = await tx.all<{ visible: number }>('SELECT visible FROM releases WHERE app = ? AND version = ?', [app, version]);
-      if (!rel || Number(rel.visible) !== 1) throw new SkiffError('NOT_FOUND', `release ${app}@${version} not found; push it first`);
-      const at = now();
-      if ((await tx.all('SELECT 1 AS x FROM channels WHERE app = ? AND name = ?', [app, channel])).length === 0)
-        await tx.run('INSERT INTO channels (app, name, created_at) VALUES (?, ?, ?)', [app, channel, at]);
-      const n = await tx.run('UPDATE channel_releases SET required = ? WHERE app = ? AND channel = ? AND version = ?', [required ? 1 : 0, app, channel, version]);
-      if (n === 0)
-        await tx.run('INSERT INTO channel_releases (app, channel, version, required, promoted_at) VALUES (?, ?, ?, ?, ?)', [app, channel, version, required ? 1 : 0, at]);
-    });
+    await this.#write.transaction((tx) => promoteRelease(tx, { app, channel, version, required }, now()));
   }
 
   async demote(app: string, channel: string, version: string): Promise<boolean> {
-    return (await this.#sql.run('DELETE FROM channel_releases WHERE app = ? AND channel = ? AND version = ?', [app, channel, version])) === 1;
+    return (await this.#write.run('DELETE FROM channel_releases WHERE app = ? AND channel = ? AND version = ?', [app, channel, version])) === 1;
   }
 
   async setRequired(app: string, channel: string, version: string, required: boolean): Promise<boolean> {
-    const n = await this.#sql.run('UPDATE channel_releases SET required = ? WHERE app = ? AND channel = ? AND version = ?', [required ? 1 : 0, app, channel, version]);
+    const n = await this.#write.run('UPDATE channel_releases SET required = ? WHERE app = ? AND channel = ? AND version = ?', [required ? 1 : 0, app, channel, version]);
     return n === 1;
   }
 
   async createCustomer(c: { name: string; airgapped: boolean; entitlements: readonly T.Entitlement[] }): Promise<T.CustomerRecord> {
     const id = randomUUID();
-    const createdAt = now();
-    await this.#unique(
-      () => this.#sql.transaction(async (tx) => {
-        await tx.run('INSERT INTO customers (id, name, airgapped, created_at) VALUES (?, ?, ?, ?)', [id, c.name, c.airgapped ? 1 : 0, createdAt]);
-        await writeEntitlements(tx, id, c.entitlements);
-      }),
-      `customer "${c.name}"`,
-    );
+    await this.#unique(async (tx) => {
+      await tx.run('INSERT INTO customers (id, name, airgapped, created_at) VALUES (?, ?, ?, ?)', [id, c.name, c.airgapped ? 1 : 0, now()]);
+      await writeEntitlements(tx, id, c.entitlements);
+    }, `customer "${c.name}"`);
     const created = await readCustomer(this.#sql, id);
     if (!created) throw new SkiffError('INTERNAL', `customer "${c.name}" vanished right after it was created`);
     return created;
@@ -231,7 +246,7 @@ export class SqlMetadataDb implements T.MetadataDb {
   }
 
   async setEntitlements(customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
-    await this.#sql.transaction(async (tx) => {
+    await this.#write.transaction(async (tx) => {
       await tx.run('DELETE FROM entitlements WHERE customer_id = ?', [customerId]);
       await writeEntitlements(tx, customerId, entitlements);
     });
@@ -251,7 +266,7 @@ export class SqlMetadataDb implements T.MetadataDb {
       currentVersion: null, desiredVersion: null, health: null, lastSeenAt: null, createdAt: now(),
     };
     await this.#unique(
-      () => this.#sql.run('INSERT INTO instances (id, customer_id, app, name, created_at) VALUES (?, ?, ?, ?, ?)', [rec.id, rec.customerId, rec.app, rec.name, rec.createdAt]),
+      (tx) => tx.run('INSERT INTO instances (id, customer_id, app, name, created_at) VALUES (?, ?, ?, ?, ?)', [rec.id, rec.customerId, rec.app, rec.name, rec.createdAt]),
       `instance "${i.name}"`,
     );
     return rec;
@@ -267,24 +282,8 @@ export class SqlMetadataDb implements T.MetadataDb {
   }
 
   async reportInstance(id: string, report: { currentVersion: string | null; health: string | null }): Promise<boolean> {
-    const n = await this.#sql.run('UPDATE instances SET current_version = ?, health = ?, last_seen_at = ? WHERE id = ?', [report.currentVersion, report.health, now(), id]);
+    const n = await this.#driver.run('UPDATE instances SET current_version = ?, health = ?, last_seen_at = ? WHERE id = ?', [report.currentVersion, report.health, now(), id]);
     return n === 1;
-  }
-
-  appendAudit(e: T.AuditInput): Promise<T.AuditEntry> {
-    return this.#sql.transaction(async (tx) => {
-      const [last] = await tx.all<{ id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
-      const entry = {
-        id: last ? Number(last.id) + 1 : 1, at: now(), actor: e.actor, action: e.action, target: e.target, address: e.address,
-        details: e.details ?? {}, prevHash: last?.hash ?? GENESIS_HASH,
-      };
-      const full: T.AuditEntry = { ...entry, hash: auditHash(entry) };
-      await tx.run(
-        'INSERT INTO audit_log (id, at, actor, action, target, address, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [full.id, full.at, full.actor, full.action, full.target, full.address, JSON.stringify(full.details), full.prevHash, full.hash],
-      );
-      return full;
-    }, LOCKS.audit);
   }
 
   async listAudit(opts: { afterId?: number; limit?: number } = {}): Promise<T.AuditEntry[]> {

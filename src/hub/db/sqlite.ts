@@ -1,8 +1,9 @@
 // SQLite metadata backend (the embedded default): one file in WAL mode through better-sqlite3, behind the SQL seam.
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import type { SqlDriver, SqlExec } from './driver.ts';
+import { openTransaction, type SqlDriver, type SqlExec } from './driver.ts';
 import { SqlMetadataDb } from './sql-store.ts';
+import type { MetadataDb } from './types.ts';
 
 function bind(params: readonly unknown[]): unknown[] {
   return params.map((p) => (p === undefined ? null : p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
@@ -13,7 +14,10 @@ class SqliteDriver implements SqlDriver {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Statement>();
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #direct: SqlExec;
+  readonly #direct = {
+    all: async <T>(sql: string, params: readonly unknown[]) => this.#prepare(sql).all(...bind(params)) as T[],
+    run: async (sql: string, params: readonly unknown[]) => this.#prepare(sql).run(...bind(params)).changes,
+  };
 
   constructor(file: string) {
     this.#db = new Database(file);
@@ -21,11 +25,6 @@ class SqliteDriver implements SqlDriver {
     this.#db.pragma('busy_timeout = 5000');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('synchronous = NORMAL');
-    this.#direct = {
-      dialect: 'sqlite',
-      all: async <T>(sql: string, params: readonly unknown[] = []) => this.#prepare(sql).all(...bind(params)) as T[],
-      run: async (sql: string, params: readonly unknown[] = []) => this.#prepare(sql).run(...bind(params)).changes,
-    };
   }
 
   #prepare(sql: string): Statement {
@@ -44,24 +43,28 @@ class SqliteDriver implements SqlDriver {
     return p;
   }
 
-  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+  all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     return this.#exclusive(() => this.#direct.all<T>(sql, params));
   }
 
-  run(sql: string, params?: readonly unknown[]): Promise<number> {
+  run(sql: string, params: readonly unknown[] = []): Promise<number> {
     return this.#exclusive(() => this.#direct.run(sql, params));
   }
 
+  /** The whole transaction holds the one connection, so no lock is needed: SQLite writers are already serialized. */
   transaction<T>(fn: (tx: SqlExec) => Promise<T>): Promise<T> {
     return this.#exclusive(async () => {
+      const tx = openTransaction('sqlite', this.#direct, async () => undefined);
       this.#db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(this.#direct);
+        const result = await fn(tx.exec);
         this.#db.exec('COMMIT');
         return result;
       } catch (e) {
         if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
         throw e;
+      } finally {
+        tx.end();
       }
     });
   }
@@ -77,6 +80,6 @@ class SqliteDriver implements SqlDriver {
 }
 
 /** Opens (creating if needed) the SQLite metadata file; call migrate() before use. */
-export function openSqliteMetadataDb(file: string): SqlMetadataDb {
+export function openSqliteMetadataDb(file: string): MetadataDb {
   return new SqlMetadataDb(new SqliteDriver(file));
 }

@@ -108,40 +108,56 @@ export interface AuditEntry {
   readonly hash: string;
 }
 
-export interface MetadataDb {
-  /** Applies pending numbered migrations; safe to call on every start and from several replicas. */
-  migrate(): Promise<number[]>;
-  close(): Promise<void>;
-
-  createUser(u: { username: string; passwordHash: string; role: Role }): Promise<UserRecord>;
+/** Every read; any caller may use these. */
+export interface MetadataReads {
   getUserByName(username: string): Promise<UserRecord | undefined>;
   getUser(id: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
   countUsers(): Promise<number>;
 
-  createToken(t: Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'>): Promise<TokenRecord>;
   getTokenByHash(hash: string): Promise<TokenRecord | undefined>;
   listTokens(filter: { userId?: string; customerId?: string }): Promise<TokenRecord[]>;
-  /** Returns false when no such unrevoked token exists. */
-  revokeToken(id: string): Promise<boolean>;
 
-  createApp(name: string, root: { version: number; bytes: Uint8Array }): Promise<AppRecord>;
   getApp(name: string): Promise<AppRecord | undefined>;
   listApps(): Promise<AppRecord[]>;
   /** Every root of the app, version 1 first. */
   listRoots(app: string): Promise<RootRecord[]>;
-  /** Adds root N+1; CONFLICT when that version already exists. */
-  addRoot(app: string, version: number, bytes: Uint8Array): Promise<RootRecord>;
 
-  /** Atomic: all of the release or nothing. Same digest again is a no-op; another digest is RELEASE_EXISTS. */
-  putRelease(r: Omit<ReleaseRecord, 'createdAt' | 'visible'> & { visible?: boolean }): Promise<ReleaseRecord>;
-  setReleaseVisible(app: string, version: string, visible: boolean): Promise<void>;
   getRelease(app: string, version: string): Promise<ReleaseRecord | undefined>;
   /** All releases of the app (visible or not), semver order. */
   listReleases(app: string): Promise<ReleaseRecord[]>;
 
   listChannels(app: string): Promise<ChannelRecord[]>;
   getChannel(app: string, name: string): Promise<ChannelRecord | undefined>;
+
+  getCustomer(id: string): Promise<CustomerRecord | undefined>;
+  getCustomerByName(name: string): Promise<CustomerRecord | undefined>;
+  listCustomers(): Promise<CustomerRecord[]>;
+  /** Visible releases in the customer's unexpired entitled channels, per app in semver order. */
+  releasesVisibleTo(customerId: string, now?: Date): Promise<ReleaseRecord[]>;
+  isEntitled(customerId: string, app: string, version: string, now?: Date): Promise<boolean>;
+
+  listInstances(customerId: string): Promise<InstanceRecord[]>;
+  getInstance(id: string): Promise<InstanceRecord | undefined>;
+
+  listAudit(opts?: { afterId?: number; limit?: number }): Promise<AuditEntry[]>;
+}
+
+/** Every write. They exist only on the transaction `MetadataDb.mutate` hands out, so none commits without its audit entry. */
+export interface MetadataWrites {
+  createUser(u: { username: string; passwordHash: string; role: Role }): Promise<UserRecord>;
+  createToken(t: Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'>): Promise<TokenRecord>;
+  /** Returns false when no such unrevoked token exists. */
+  revokeToken(id: string): Promise<boolean>;
+
+  createApp(name: string, root: { version: number; bytes: Uint8Array }): Promise<AppRecord>;
+  /** Adds root N+1; CONFLICT when that version already exists. */
+  addRoot(app: string, version: number, bytes: Uint8Array): Promise<RootRecord>;
+
+  /** Atomic: all of the release or nothing. Same digest again is a no-op; another digest is RELEASE_EXISTS. */
+  putRelease(r: Omit<ReleaseRecord, 'createdAt' | 'visible'> & { visible?: boolean }): Promise<ReleaseRecord>;
+  setReleaseVisible(app: string, version: string, visible: boolean): Promise<void>;
+
   /** Creates the channel when needed. NOT_FOUND when the release is missing or not visible. */
   promote(app: string, channel: string, version: string, required: boolean): Promise<void>;
   /** Returns false when the release was not in the channel. */
@@ -149,21 +165,33 @@ export interface MetadataDb {
   setRequired(app: string, channel: string, version: string, required: boolean): Promise<boolean>;
 
   createCustomer(c: { name: string; airgapped: boolean; entitlements: readonly Entitlement[] }): Promise<CustomerRecord>;
-  getCustomer(id: string): Promise<CustomerRecord | undefined>;
-  getCustomerByName(name: string): Promise<CustomerRecord | undefined>;
-  listCustomers(): Promise<CustomerRecord[]>;
   setEntitlements(customerId: string, entitlements: readonly Entitlement[]): Promise<void>;
-  /** Visible releases in the customer's unexpired entitled channels, per app in semver order. */
-  releasesVisibleTo(customerId: string, now?: Date): Promise<ReleaseRecord[]>;
-  isEntitled(customerId: string, app: string, version: string, now?: Date): Promise<boolean>;
 
   createInstance(i: { customerId: string; app: string; name: string }): Promise<InstanceRecord>;
-  listInstances(customerId: string): Promise<InstanceRecord[]>;
-  getInstance(id: string): Promise<InstanceRecord | undefined>;
-  /** Records what an instance runs (and its health) as of now; false when no such instance exists. */
-  reportInstance(id: string, report: { currentVersion: string | null; health: string | null }): Promise<boolean>;
+}
 
-  /** Appends one hash-chained entry; serialized across connections and replicas. */
+/** What a mutation runs on: reads and writes in the one open transaction. */
+export interface MetadataTx extends MetadataReads, MetadataWrites {}
+
+/** A mutation's audit entry: fixed, or made from what the mutation returned (e.g. the id it created). */
+export type AuditOf<R> = AuditInput | ((result: R) => AuditInput);
+
+export interface MetadataDb extends MetadataReads {
+  /** Applies pending numbered migrations; safe to call on every start and from several replicas. */
+  migrate(): Promise<number[]>;
+  close(): Promise<void>;
+
+  /**
+   * The one way to change the metadata: runs fn and appends its hash-chained audit entry in ONE transaction, so both
+   * commit or neither does. Mutations are serialized (the audit lock) across connections and replicas. Inside fn, use
+   * `tx` (calls on this db made from within fn join the same transaction too). A mutate within fn nests as a savepoint.
+   */
+  mutate<R>(fn: (tx: MetadataTx) => Promise<R>, audit: AuditOf<R>): Promise<R>;
+  /** An audit entry that changes nothing else (e.g. a blob stored outside the database). */
   appendAudit(e: AuditInput): Promise<AuditEntry>;
-  listAudit(opts?: { afterId?: number; limit?: number }): Promise<AuditEntry[]>;
+  /**
+   * Records what an instance reports it runs (and its health) as of now; false when no such instance exists. An
+   * instance's own observation, kept in its record and history, not an operator's change: it has no audit entry.
+   */
+  reportInstance(id: string, report: { currentVersion: string | null; health: string | null }): Promise<boolean>;
 }

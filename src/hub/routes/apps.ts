@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseRoot, verifyRootChain, verifyRootSelfSigned, checkRootExpiry, type RootMeta } from '../../trust/index.ts';
 import { SkiffError } from '../../util/errors.ts';
-import { audit, notFound, principalOf, requireUser } from '../context.ts';
+import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import { NAME, ROOT_JSON, SECURITY, appParams } from '../schemas.ts';
 
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -24,8 +24,8 @@ export async function appRoutes(app: FastifyInstance): Promise<void> {
       throw new SkiffError('TRUST_INVALID', `body.root is root.json version ${root.signed.version}; create the app with version 1 and add later roots in order`);
     verifyRootSelfSigned(root);
     checkRootExpiry(root);
-    const rec = await db.createApp(req.body.name, { version: 1, bytes: new TextEncoder().encode(req.body.root) });
-    await audit(app, req, 'app.create', `app:${rec.name}`, { rootVersion: 1 });
+    const bytes = new TextEncoder().encode(req.body.root);
+    const rec = await mutate(app, req, (tx) => tx.createApp(req.body.name, { version: 1, bytes }), (r) => ({ action: 'app.create', target: `app:${r.name}`, details: { rootVersion: 1 } }));
     return reply.status(201).send({ ...rec, rootVersion: 1 });
   });
 
@@ -66,8 +66,8 @@ export async function appRoutes(app: FastifyInstance): Promise<void> {
     if (next.signed.version !== last.version + 1)
       throw new SkiffError('TRUST_INVALID', `body.root is version ${next.signed.version} but the app's latest root is version ${last.version}; send version ${last.version + 1}`);
     verifyRootChain([next], trusted);
-    const rec = await db.addRoot(req.params.app, next.signed.version, new TextEncoder().encode(req.body.root));
-    await audit(app, req, 'app.root.add', `app:${req.params.app}`, { rootVersion: rec.version });
+    const bytes = new TextEncoder().encode(req.body.root);
+    const rec = await mutate(app, req, (tx) => tx.addRoot(req.params.app, next.signed.version, bytes), (r) => ({ action: 'app.root.add', target: `app:${req.params.app}`, details: { rootVersion: r.version } }));
     return reply.status(201).send({ version: rec.version, createdAt: rec.createdAt });
   });
 }

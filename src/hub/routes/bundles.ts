@@ -1,6 +1,6 @@
 // Bundle downloads: the .skiff file of a release (full, or a delta from the release a site runs) streamed from the stores.
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.ts';
 import { HttpHeader } from '../../oci/constants.ts';
 import { principalOf } from '../context.ts';
@@ -15,7 +15,7 @@ type Q = { Params: { app: string; version: string }; Querystring: { from?: strin
 export async function bundleRoutes(app: FastifyInstance): Promise<void> {
   const { db, blobs, access } = app.hub;
 
-  app.get<Q>('/bundles/:app/:version', {
+  const bundleRoute = {
     schema: {
       tags: ['bundles'],
       summary: `Download a release as a ${BUNDLE_MEDIA_TYPE} file; ?from=<version> gives a delta without the blobs that release has`,
@@ -23,7 +23,12 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
       params: { type: 'object', required: ['app', 'version'], additionalProperties: false, properties: { app: NAME, version: VERSION } },
       querystring: { type: 'object', additionalProperties: false, properties: { from: VERSION } },
     },
-  }, async (req, reply) => {
+  };
+  // HEAD is this handler's too (headers only): Fastify's own HEAD route would build the whole bundle and drain it.
+  app.get<Q>('/bundles/:app/:version', { ...bundleRoute, exposeHeadRoute: false }, serveBundle);
+  app.head<Q>('/bundles/:app/:version', bundleRoute, serveBundle);
+
+  async function serveBundle(req: FastifyRequest<Q>, reply: FastifyReply): Promise<FastifyReply> {
     const { app: name, version } = req.params;
     const { from } = req.query;
     const allowed = await access.download(principalOf(req), name, version, from);
@@ -31,18 +36,18 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
     const base = allowed.base && storedReleaseOf(allowed.base);
     const src: BundleSource = { blobs, release, chain: (await db.listRoots(name)).map((r) => r.root), ...(base ? { base } : {}) };
     const size = await bundleSize(src);
+    const file = from === undefined ? `${name}-${version}.skiff` : `${name}-${from}-to-${version}.skiff`;
+    reply.header(HttpHeader.contentType, BUNDLE_MEDIA_TYPE).header(HttpHeader.contentLength, size).header(CONTENT_DISPOSITION, `attachment; filename="${file}"`);
+    if (req.method === 'HEAD') return reply.send();
     const body = new PassThrough();
     const stop = new AbortController();
-    reply.raw.once('close', () => stop.abort());
+    // The client may have gone while the handler ran: then 'close' was emitted already.
+    if (reply.raw.destroyed) stop.abort();
+    else reply.raw.once('close', () => stop.abort());
     writeBundle(src, body, undefined, stop.signal).catch((e: unknown) => {
-      req.log.error({ err: e }, 'bundle stream failed');
+      if (!stop.signal.aborted) req.log.error({ err: e }, 'bundle stream failed');
       body.destroy(e instanceof Error ? e : new Error(String(e)));
     });
-    const file = from === undefined ? `${name}-${version}.skiff` : `${name}-${from}-to-${version}.skiff`;
-    return reply
-      .header(HttpHeader.contentType, BUNDLE_MEDIA_TYPE)
-      .header(HttpHeader.contentLength, size)
-      .header(CONTENT_DISPOSITION, `attachment; filename="${file}"`)
-      .send(body);
-  });
+    return reply.send(body);
+  }
 }

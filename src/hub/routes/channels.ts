@@ -1,6 +1,6 @@
 // Channels per app: list (customers see only their entitled channel), promote, demote, mark a release required.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { audit, notFound, principalOf, requireUser } from '../context.ts';
+import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import type { MetadataDb } from '../db/types.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
 
@@ -51,8 +51,9 @@ export async function channelRoutes(app: FastifyInstance): Promise<void> {
     const { app: name, channel } = req.params;
     await writableApp(db, req, name);
     const required = req.body.required ?? false;
-    await db.promote(name, channel, req.body.version, required);
-    await audit(app, req, 'channel.promote', `app:${name}/channel:${channel}`, { version: req.body.version, required });
+    await mutate(app, req, (tx) => tx.promote(name, channel, req.body.version, required), {
+      action: 'channel.promote', target: `app:${name}/channel:${channel}`, details: { version: req.body.version, required },
+    });
     return reply.status(201).send(await db.getChannel(name, channel));
   });
 
@@ -61,8 +62,9 @@ export async function channelRoutes(app: FastifyInstance): Promise<void> {
   }, async (req) => {
     const { app: name, channel, version } = req.params;
     await writableApp(db, req, name);
-    if (!(await db.demote(name, channel, version))) throw notFound(`release ${name}@${version} in channel "${channel}"`);
-    await audit(app, req, 'channel.demote', `app:${name}/channel:${channel}`, { version });
+    await mutate(app, req, async (tx) => {
+      if (!(await tx.demote(name, channel, version))) throw notFound(`release ${name}@${version} in channel "${channel}"`);
+    }, { action: 'channel.demote', target: `app:${name}/channel:${channel}`, details: { version } });
     return (await db.getChannel(name, channel)) ?? { app: name, name: channel, releases: [] };
   });
 
@@ -77,8 +79,9 @@ export async function channelRoutes(app: FastifyInstance): Promise<void> {
   }, async (req) => {
     const { app: name, channel, version } = req.params;
     await writableApp(db, req, name);
-    if (!(await db.setRequired(name, channel, version, req.body.required))) throw notFound(`release ${name}@${version} in channel "${channel}"`);
-    await audit(app, req, 'channel.required', `app:${name}/channel:${channel}`, { version, required: req.body.required });
+    await mutate(app, req, async (tx) => {
+      if (!(await tx.setRequired(name, channel, version, req.body.required))) throw notFound(`release ${name}@${version} in channel "${channel}"`);
+    }, { action: 'channel.required', target: `app:${name}/channel:${channel}`, details: { version, required: req.body.required } });
     return db.getChannel(name, channel);
   });
 }

@@ -1,8 +1,8 @@
 // Customers: create (returns the customer token once), list, show, entitlements, tokens, instances; a customer sees only itself.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { mintToken } from '../auth/secrets.ts';
-import { audit, principalOf, requireUser } from '../context.ts';
-import type { CustomerRecord, Entitlement, MetadataDb } from '../db/types.ts';
+import { mutate, principalOf, requireUser } from '../context.ts';
+import type { CustomerRecord, Entitlement, MetadataTx } from '../db/types.ts';
 import { ENTITLEMENT, NAME, SECURITY } from '../schemas.ts';
 
 const customerParams = { type: 'object', required: ['customer'], additionalProperties: false, properties: { customer: NAME } } as const;
@@ -19,9 +19,9 @@ const normalize = (list: readonly EntitlementInput[]): Entitlement[] =>
 /** The named customer if the caller may see it: vendor users with "customer:read", or that customer itself. */
 const visibleCustomer = (app: FastifyInstance, req: FastifyRequest, name: string): Promise<CustomerRecord> => app.hub.access.customer(principalOf(req), name);
 
-async function issueCustomerToken(db: MetadataDb, c: CustomerRecord): Promise<string> {
+async function issueCustomerToken(tx: MetadataTx, c: CustomerRecord): Promise<string> {
   const { token, hash } = mintToken('skc_');
-  await db.createToken({ kind: 'customer', hash, name: `customer ${c.name}`, userId: null, customerId: c.id, scopes: ['read'], expiresAt: null });
+  await tx.createToken({ kind: 'customer', hash, name: `customer ${c.name}`, userId: null, customerId: c.id, scopes: ['read'], expiresAt: null });
   return token;
 }
 
@@ -42,10 +42,12 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req, reply) => {
     requireUser(req, 'customer:write', 'route POST /api/v1/customers');
-    const c = await db.createCustomer({ name: req.body.name, airgapped: req.body.airgapped ?? false, entitlements: normalize(req.body.entitlements) });
-    const token = await issueCustomerToken(db, c);
-    await audit(app, req, 'customer.create', `customer:${c.name}`, { entitlements: c.entitlements, airgapped: c.airgapped });
-    return reply.status(201).send({ customer: c, token });
+    const input = { name: req.body.name, airgapped: req.body.airgapped ?? false, entitlements: normalize(req.body.entitlements) };
+    const created = await mutate(app, req, async (tx) => {
+      const customer = await tx.createCustomer(input);
+      return { customer, token: await issueCustomerToken(tx, customer) };
+    }, ({ customer: c }) => ({ action: 'customer.create', target: `customer:${c.name}`, details: { entitlements: c.entitlements, airgapped: c.airgapped } }));
+    return reply.status(201).send(created);
   });
 
   app.get('/customers', { schema: { tags: ['customers'], summary: 'List customers (a customer sees only itself)', security: SECURITY } }, async (req) => {
@@ -77,10 +79,11 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
   }, async (req) => {
     requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
     const c = await visibleCustomer(app, req, req.params.customer);
-    await db.setEntitlements(c.id, normalize(req.body.entitlements));
-    const updated = await db.getCustomer(c.id);
-    await audit(app, req, 'customer.entitlements', `customer:${c.name}`, { entitlements: updated?.entitlements ?? [] });
-    return { entitlements: updated?.entitlements ?? [] };
+    const entitlements = await mutate(app, req, async (tx) => {
+      await tx.setEntitlements(c.id, normalize(req.body.entitlements));
+      return (await tx.getCustomer(c.id))?.entitlements ?? [];
+    }, (list) => ({ action: 'customer.entitlements', target: `customer:${c.name}`, details: { entitlements: list } }));
+    return { entitlements };
   });
 
   app.post<{ Params: { customer: string } }>('/customers/:customer/tokens', {
@@ -94,8 +97,7 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
     const c = await visibleCustomer(app, req, req.params.customer);
-    const token = await issueCustomerToken(db, c);
-    await audit(app, req, 'customer.token', `customer:${c.name}`);
+    const token = await mutate(app, req, (tx) => issueCustomerToken(tx, c), { action: 'customer.token', target: `customer:${c.name}` });
     return reply.status(201).send({ token });
   });
 

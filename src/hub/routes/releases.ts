@@ -1,7 +1,7 @@
 // Releases per app: push (signature checked against the app's root chain, every blob present), list and show.
 import type { FastifyInstance } from 'fastify';
 import { SkiffError } from '../../util/errors.ts';
-import { audit, notFound, principalOf, requireUser } from '../context.ts';
+import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import type { ReleaseRecord } from '../db/types.ts';
 import { requireReleaseBlobs, verifyPushedRelease } from '../release-verify.ts';
 import { NAME, SECURITY, VERSION, appParams } from '../schemas.ts';
@@ -45,14 +45,13 @@ export async function releaseRoutes(app: FastifyInstance): Promise<void> {
     if (existing && existing.digest !== release.digest)
       throw new SkiffError('RELEASE_EXISTS', `release ${name}@${version} already exists on the hub with digest ${existing.digest}; releases are immutable, publish a new version`);
     await requireReleaseBlobs(blobs, release.manifest);
-    let rec = await db.putRelease({ app: name, version, digest: release.digest, manifest: release.bytes, signature: release.sig, visible: true });
-    if (!rec.visible) {
-      await db.setReleaseVisible(name, version, true);
-      rec = { ...rec, visible: true };
-    }
-    if (!existing?.visible) await audit(app, req, 'release.push', `app:${name}/release:${version}`, { digest: rec.digest });
-    const created = !existing?.visible;
-    return reply.status(created ? 201 : 200).send({ ...summary(rec), created });
+    if (existing?.visible) return reply.status(200).send({ ...summary(existing), created: false });
+    const rec = await mutate(app, req, async (tx) => {
+      const put = await tx.putRelease({ app: name, version, digest: release.digest, manifest: release.bytes, signature: release.sig, visible: true });
+      if (!put.visible) await tx.setReleaseVisible(name, version, true);
+      return { ...put, visible: true };
+    }, (r) => ({ action: 'release.push', target: `app:${name}/release:${version}`, details: { digest: r.digest } }));
+    return reply.status(201).send({ ...summary(rec), created: true });
   });
 
   app.get<{ Params: { app: string } }>('/apps/:app/releases', {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { SkiffError } from '../../util/errors.ts';
 import { roleScopes } from '../auth/permissions.ts';
 import { hashPassword, mintToken, randomPassword, verifyPassword } from '../auth/secrets.ts';
-import { audit, principalOf } from '../context.ts';
+import { mutate, principalOf } from '../context.ts';
 import { EMPTY_BODY, SECURITY, USERNAME } from '../schemas.ts';
 
 export const SESSION_HOURS = 12;
@@ -43,15 +43,16 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     loginLimiter.succeed(req.ip, username);
     const { token, hash } = mintToken('skh_');
     const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000).toISOString();
-    await db.createToken({ kind: 'session', hash, name: 'session', userId: user.id, customerId: null, scopes: [], expiresAt });
-    await db.appendAudit({ actor: `user:${user.username}`, action: 'login', target: `user:${user.username}`, address: req.ip });
+    await db.mutate(
+      (tx) => tx.createToken({ kind: 'session', hash, name: 'session', userId: user.id, customerId: null, scopes: [], expiresAt }),
+      { actor: `user:${user.username}`, action: 'login', target: `user:${user.username}`, address: req.ip },
+    );
     return { token, expiresAt, username: user.username, role: user.role };
   });
 
   app.post('/logout', { schema: { tags: ['session'], summary: 'Revoke the token used for this call', security: SECURITY, body: EMPTY_BODY } }, async (req) => {
     const p = principalOf(req);
-    await db.revokeToken(p.tokenId);
-    await audit(app, req, 'logout', `token:${p.tokenId}`);
+    await mutate(app, req, (tx) => tx.revokeToken(p.tokenId), { action: 'logout', target: `token:${p.tokenId}` });
     return { revoked: p.tokenId };
   });
 

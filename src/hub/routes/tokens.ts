@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { SkiffError } from '../../util/errors.ts';
 import type { Scope } from '../auth/permissions.ts';
 import { mintToken } from '../auth/secrets.ts';
-import { audit, notFound, requireUser } from '../context.ts';
+import { mutate, notFound, requireUser } from '../context.ts';
 import type { TokenRecord } from '../db/types.ts';
 import { SCOPE, SECURITY, UUID } from '../schemas.ts';
 
@@ -36,8 +36,11 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
     if (beyond.length > 0) throw new SkiffError('FORBIDDEN', `scopes ${beyond.join(', ')} exceed your own permissions; ask an admin`);
     const { token, hash } = mintToken('skh_');
     const expiresAt = req.body.expiresInDays === undefined ? null : new Date(Date.now() + req.body.expiresInDays * 86_400_000).toISOString();
-    const rec = await db.createToken({ kind: 'api', hash, name: req.body.name, userId: user.userId, customerId: null, scopes: req.body.scopes, expiresAt });
-    await audit(app, req, 'token.create', `token:${rec.id}`, { name: rec.name, scopes: rec.scopes });
+    const rec = await mutate(
+      app, req,
+      (tx) => tx.createToken({ kind: 'api', hash, name: req.body.name, userId: user.userId, customerId: null, scopes: req.body.scopes, expiresAt }),
+      (r) => ({ action: 'token.create', target: `token:${r.id}`, details: { name: r.name, scopes: r.scopes } }),
+    );
     return reply.status(201).send({ ...view(rec), token });
   });
 
@@ -62,8 +65,9 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
         (target.userId !== null && user.scopes.has('user:admin')) ||
         (target.customerId !== null && user.scopes.has('customer:write')));
     if (!allowed) throw notFound(`token ${req.params.id}`);
-    if (!(await db.revokeToken(req.params.id))) throw notFound(`active token ${req.params.id}`);
-    await audit(app, req, 'token.revoke', `token:${req.params.id}`);
+    await mutate(app, req, async (tx) => {
+      if (!(await tx.revokeToken(req.params.id))) throw notFound(`active token ${req.params.id}`);
+    }, { action: 'token.revoke', target: `token:${req.params.id}` });
     return { revoked: req.params.id };
   });
 }

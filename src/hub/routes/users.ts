@@ -1,7 +1,7 @@
 // Vendor users (admin only): create with a role, list.
 import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../auth/secrets.ts';
-import { audit, requireUser } from '../context.ts';
+import { mutate, requireUser } from '../context.ts';
 import type { Role, UserRecord } from '../db/types.ts';
 import { ROLE, SECURITY, USERNAME } from '../schemas.ts';
 
@@ -29,8 +29,10 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req, reply) => {
     requireUser(req, 'user:admin', 'route POST /api/v1/users');
-    const user = await db.createUser({ username: req.body.username, passwordHash: await hashPassword(req.body.password), role: req.body.role });
-    await audit(app, req, 'user.create', `user:${user.username}`, { role: user.role });
+    const passwordHash = await hashPassword(req.body.password);
+    const user = await mutate(app, req, (tx) => tx.createUser({ username: req.body.username, passwordHash, role: req.body.role }), (u) => ({
+      action: 'user.create', target: `user:${u.username}`, details: { role: u.role },
+    }));
     return reply.status(201).send(view(user));
   });
 }

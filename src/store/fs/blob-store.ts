@@ -1,7 +1,6 @@
 // The filesystem blob store: blobs/sha256/<hex>, written through tmp/ with hash check, fsync and rename.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +9,7 @@ import { SkiffError } from '../../util/errors.ts';
 import { fsyncDir } from '../../util/fs-atomic.ts';
 import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
 import { StorePaths } from './paths.ts';
+import { markInFlight, sweepTempDir } from './temp-files.ts';
 
 export class FsBlobStore implements BlobStore {
   readonly paths: StorePaths;
@@ -39,14 +39,21 @@ export class FsBlobStore implements BlobStore {
 
   async get(digest: Digest, options: GetOptions = {}): Promise<Readable> {
     const path = this.paths.blob(digest);
+    options.signal?.throwIfAborted();
+    let fh;
     try {
-      const fh = await open(path, 'r');
-      return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 1 << 20 });
+      fh = await open(path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new SkiffError('BLOB_UNKNOWN', `blob ${digest} is not in the store at ${this.paths.root}`);
       throw e;
     }
+    // A stream made with an aborted signal fails before the caller can listen: an uncaught error.
+    if (options.signal?.aborted) {
+      await fh.close();
+      options.signal.throwIfAborted();
+    }
+    return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 1 << 20 });
   }
 
   async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
@@ -57,7 +64,8 @@ export class FsBlobStore implements BlobStore {
       if (s) return s;
     }
     await mkdir(this.paths.tmpDir, { recursive: true });
-    const tmp = join(this.paths.tmpDir, randomBytes(12).toString('hex'));
+    const tmp = this.paths.tempFile(randomBytes(12).toString('hex'));
+    const settled = markInFlight(tmp);
     const hasher = new HashingStream();
     try {
       await pipeline(source, hasher, createWriteStream(tmp, { highWaterMark: 1 << 20 }), { signal });
@@ -72,7 +80,13 @@ export class FsBlobStore implements BlobStore {
       return { digest, size: hasher.size };
     } finally {
       await rm(tmp, { force: true });
+      settled();
     }
+  }
+
+  /** Removes temp files nobody writes any more: a dead process's at once, anyone's untouched for `olderThanMs`. */
+  sweepTemp(olderThanMs: number): Promise<string[]> {
+    return sweepTempDir(this.paths.tmpDir, olderThanMs);
   }
 
   async delete(digest: Digest): Promise<void> {

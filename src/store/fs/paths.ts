@@ -2,7 +2,7 @@
 //
 //   <root>/
 //     blobs/sha256/<hex>                       content-addressed blobs (manifests, configs, layers)
-//     tmp/<random>                             in-flight writes, renamed into blobs/ on commit
+//     tmp/<pid>-<random>                       in-flight writes of process <pid>, renamed into blobs/ on commit
 //     releases/<app>/<version>/release.json    canonical release manifest bytes
 //     releases/<app>/<version>/release.sig     its signature envelope
 //     trust/<app>/root.<n>.json                the app's root chain, from version 1
@@ -26,6 +26,12 @@ export function checkVersion(version: string): string {
   return version;
 }
 
+/** The pid that wrote temp file `name`, undefined for other names (older versions wrote `<random>`). */
+export function tempFileOwner(name: string): number | undefined {
+  const m = /^(\d{1,10})-[0-9a-f]+$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 export class StorePaths {
   readonly root: string;
   constructor(root: string) {
@@ -36,6 +42,10 @@ export class StorePaths {
   }
   get tmpDir(): string {
     return join(this.root, 'tmp');
+  }
+  /** A new temp file of this process (its pid in the name, so a later process can tell it is a dead one's). */
+  tempFile(random: string): string {
+    return join(this.tmpDir, `${process.pid}-${random}`);
   }
   blob(digest: Digest): string {
     return join(this.blobsDir, digestHex(parseDigest(digest)));
