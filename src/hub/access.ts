@@ -1,12 +1,12 @@
 // Who may see and download what at the hub: the one home of every tenancy rule; routes and /v2/ ask it, never the db.
 //
-// A customer sees an app only through an unexpired entitlement, and then only the channel it follows and the visible
+// A customer (and each of its enrolled instances, for its own app) sees an app only through an unexpired entitlement, and then only the channel it follows and the visible
 // releases promoted into it; whatever lies outside answers exactly as a missing thing does (NOT_FOUND), so nothing can
 // be probed. Content (bundles, /v2/ manifests and blobs) adds the required-release rule: a site may not receive a
 // release that would skip a required one above the version it runs (its floor).
 import semver from 'semver';
 import { SkiffError } from '../util/errors.ts';
-import { actorOf, type Principal, type UserPrincipal } from './auth/principal.ts';
+import { actorOf, type CustomerPrincipal, type InstancePrincipal, type Principal, type UserPrincipal } from './auth/principal.ts';
 import type { Scope } from './auth/permissions.ts';
 import type { AppRecord, ChannelEntry, ChannelRecord, CustomerRecord, Entitlement, MetadataDb, ReleaseRecord } from './db/types.ts';
 
@@ -14,7 +14,7 @@ export const notFound = (what: string): SkiffError => new SkiffError('NOT_FOUND'
 
 /** A vendor user holding `scope`; a customer gets NOT_FOUND (never FORBIDDEN), so its token learns nothing of the vendor side. */
 export function requireScope(p: Principal, scope: Scope, what: string): UserPrincipal {
-  if (p.kind === 'customer') throw notFound(what);
+  if (p.kind !== 'user') throw notFound(what);
   if (!p.scopes.has(scope)) throw new SkiffError('FORBIDDEN', `${actorOf(p)} lacks the "${scope}" permission; ask an admin for a role or token that has it`);
   return p;
 }
@@ -52,7 +52,7 @@ export class HubAccess {
   async customer(p: Principal, name: string): Promise<CustomerRecord> {
     if (p.kind === 'user') requireScope(p, 'customer:read', `customer "${name}"`);
     const c = await this.#db.getCustomerByName(name);
-    if (!c || (p.kind === 'customer' && p.customerId !== c.id)) throw notFound(`customer "${name}"`);
+    if (!c || p.kind === 'instance' || (p.kind === 'customer' && p.customerId !== c.id)) throw notFound(`customer "${name}"`);
     return c;
   }
 
@@ -65,12 +65,13 @@ export class HubAccess {
     }
     const c = await this.#db.getCustomer(p.customerId);
     const now = this.#now();
-    return all.filter((a) => liveEntitlement(c, a.name, now));
+    return all.filter((a) => liveEntitlement(c, a.name, now) && (p.kind === 'customer' || a.name === p.app));
   }
 
   /** The app, or NOT_FOUND when it is missing or the caller may not see it. */
   async app(p: Principal, name: string): Promise<AppRecord> {
     if (p.kind === 'user') requireScope(p, 'read', `app "${name}"`);
+    else if (p.kind === 'instance' && p.app !== name) throw notFound(`app "${name}"`);
     else await this.#entitlement(p.customerId, name);
     const rec = await this.#db.getApp(name);
     if (!rec) throw notFound(`app "${name}"`);
@@ -130,8 +131,8 @@ export class HubAccess {
       throw e;
     });
     const blocked = new Map<string, SkiffError>();
-    if (p.kind === 'customer' && all.length > 0) {
-      const site = await this.#siteOf(p.customerId, app);
+    if (p.kind !== 'user' && all.length > 0) {
+      const site = await this.#siteOf(p, app);
       for (const r of all) {
         const skipped = skippedRequired(site.entries, site.floor, r.version);
         if (skipped !== undefined) blocked.set(r.version, requiredError(app, skipped, site.channel, site.floor ?? '', r.version));
@@ -146,21 +147,25 @@ export class HubAccess {
     return ent;
   }
 
-  /** The customer's channel entries for the app and its floor: the oldest version any of its instances of the app runs. */
-  async #siteOf(customerId: string, app: string): Promise<{ entries: readonly ChannelEntry[]; channel: string; floor: string | undefined }> {
-    const ent = await this.#entitlement(customerId, app);
+  /**
+   * The site's channel entries for the app and its floor: what the instance runs, or for a customer token the oldest
+   * version any of its instances of the app runs.
+   */
+  async #siteOf(p: CustomerPrincipal | InstancePrincipal, app: string): Promise<{ entries: readonly ChannelEntry[]; channel: string; floor: string | undefined }> {
+    const ent = await this.#entitlement(p.customerId, app);
     const entries = (await this.#db.getChannel(app, ent.channel))?.releases ?? [];
-    const running = (await this.#db.listInstances(customerId))
-      .filter((i) => i.app === app && i.currentVersion !== null && semver.valid(i.currentVersion))
+    const instances = p.kind === 'instance' ? [await this.#db.getInstance(p.instanceId)] : await this.#db.listInstances(p.customerId);
+    const running = instances
+      .flatMap((i) => (i && i.app === app && i.currentVersion !== null && semver.valid(i.currentVersion) ? [i] : []))
       .map((i) => i.currentVersion as string)
       .sort(semver.compare);
     return { entries, channel: ent.channel, floor: running[0] };
   }
 
-  /** For a customer: the site asking runs `from` (a delta) or, for a full release, the oldest version its instances run. */
+  /** For a customer or instance: the site asking runs `from` (a delta) or, for a full release, its floor. */
   async #requireNoSkip(p: Principal, app: string, version: string, from?: string): Promise<void> {
-    if (p.kind !== 'customer') return;
-    const site = await this.#siteOf(p.customerId, app);
+    if (p.kind === 'user') return;
+    const site = await this.#siteOf(p, app);
     const floor = from ?? site.floor;
     const skipped = skippedRequired(site.entries, floor, version);
     if (skipped !== undefined) throw requiredError(app, skipped, site.channel, floor ?? '', version);

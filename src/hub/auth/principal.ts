@@ -22,7 +22,17 @@ export interface CustomerPrincipal {
   readonly tokenId: string;
 }
 
-export type Principal = UserPrincipal | CustomerPrincipal;
+/** An enrolled agent: it sees its own app through its customer's entitlement, and speaks for itself only. */
+export interface InstancePrincipal {
+  readonly kind: 'instance';
+  readonly instanceId: string;
+  readonly customerId: string;
+  readonly customerName: string;
+  readonly app: string;
+  readonly tokenId: string;
+}
+
+export type Principal = UserPrincipal | CustomerPrincipal | InstancePrincipal;
 
 /** The secret carried by an Authorization header: `Bearer <token>`, or Basic with the token as password (docker login). */
 export function credentialOf(authorization: string | undefined): string | undefined {
@@ -42,7 +52,7 @@ export function credentialOf(authorization: string | undefined): string | undefi
 /** Resolves a token to its principal; UNAUTHORIZED when unknown, revoked, expired or its owner is gone. */
 export async function resolveToken(db: MetadataDb, token: string, now: Date = new Date()): Promise<Principal> {
   const denied = new SkiffError('UNAUTHORIZED', 'token is unknown, revoked or expired; log in again or ask for a new token');
-  if (!/^sk[hc]_[A-Za-z0-9_-]{43}$/.test(token)) throw denied;
+  if (!/^sk[hci]_[A-Za-z0-9_-]{43}$/.test(token)) throw denied;
   const hash = hashToken(token);
   const rec = await db.getTokenByHash(hash);
   if (!rec || !sameHash(rec.hash, hash) || rec.revokedAt !== null) throw denied;
@@ -51,6 +61,12 @@ export async function resolveToken(db: MetadataDb, token: string, now: Date = ne
     const c = rec.customerId === null ? undefined : await db.getCustomer(rec.customerId);
     if (!c) throw denied;
     return { kind: 'customer', customerId: c.id, customerName: c.name, tokenId: rec.id };
+  }
+  if (rec.kind === 'instance') {
+    const i = rec.instanceId === null ? undefined : await db.getInstance(rec.instanceId);
+    const c = i && i.revokedAt === null ? await db.getCustomer(i.customerId) : undefined;
+    if (!i || !c) throw denied;
+    return { kind: 'instance', instanceId: i.id, customerId: c.id, customerName: c.name, app: i.app, tokenId: rec.id };
   }
   const u = rec.userId === null ? undefined : await db.getUser(rec.userId);
   if (!u) throw denied;
@@ -82,5 +98,6 @@ export function requestAuthenticator(db: MetadataDb, opts: { required?: boolean 
 
 export function actorOf(p: Principal | undefined): string {
   if (!p) return 'anonymous';
+  if (p.kind === 'instance') return `instance:${p.customerName}/${p.instanceId}`;
   return p.kind === 'user' ? `user:${p.username}` : `customer:${p.customerName}`;
 }

@@ -27,7 +27,8 @@ export function randomPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-export type TokenPrefix = 'skh_' | 'skc_';
+/** skh_ vendor users, skc_ customers, ski_ instances, ske_ enrollment. */
+export type TokenPrefix = 'skh_' | 'skc_' | 'ski_' | 'ske_';
 
 /** A new secret (shown once) and the sha256 hex that is stored instead. */
 export function mintToken(prefix: TokenPrefix): { token: string; hash: string } {

@@ -1,5 +1,6 @@
 // Numbered schema migrations, one dialect-neutral source; only the bytes type differs between SQLite and PostgreSQL.
 import type { Dialect } from './driver.ts';
+import { FLEET_MIGRATION } from './sql-fleet.ts';
 
 export interface Migration {
   readonly version: number;
@@ -45,4 +46,5 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  FLEET_MIGRATION,
 ];

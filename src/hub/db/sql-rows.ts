@@ -6,7 +6,7 @@ import type { AuditEntry, InstanceRecord, ReleaseRecord, Role, RootRecord, Token
 export interface UserRow { id: string; username: string; password_hash: string; role: string; created_at: string }
 export interface TokenRow {
   id: string; kind: string; hash: string; name: string; user_id: string | null; customer_id: string | null;
-  scopes: string; created_at: string; expires_at: string | null; revoked_at: string | null;
+  scopes: string; created_at: string; expires_at: string | null; revoked_at: string | null; instance_id?: string | null;
 }
 export interface RootRow { app: string; version: number; root: Uint8Array; created_at: string }
 export interface ReleaseRow {
@@ -15,6 +15,8 @@ export interface ReleaseRow {
 export interface InstanceRow {
   id: string; customer_id: string; app: string; name: string; current_version: string | null; desired_version: string | null;
   health: string | null; last_seen_at: string | null; created_at: string;
+  public_key?: string | null; facts?: string; revoked_at?: string | null; install_now?: number; pinned_version?: string | null;
+  windows?: string; report?: string | null;
 }
 export interface AuditRow {
   id: number; at: string; actor: string; action: string; target: string; address: string; details: string; prev_hash: string; hash: string;
@@ -25,7 +27,7 @@ export const toUser = (r: UserRow): UserRecord => ({
 });
 
 export const toToken = (r: TokenRow): TokenRecord => ({
-  id: r.id, kind: r.kind as TokenKind, hash: r.hash, name: r.name, userId: r.user_id, customerId: r.customer_id,
+  id: r.id, kind: r.kind as TokenKind, hash: r.hash, name: r.name, userId: r.user_id, customerId: r.customer_id, instanceId: r.instance_id ?? null,
   scopes: JSON.parse(r.scopes) as string[], createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at,
 });
 
@@ -41,6 +43,9 @@ export const toRelease = (r: ReleaseRow): ReleaseRecord => ({
 export const toInstance = (r: InstanceRow): InstanceRecord => ({
   id: r.id, customerId: r.customer_id, app: r.app, name: r.name, currentVersion: r.current_version,
   desiredVersion: r.desired_version, health: r.health, lastSeenAt: r.last_seen_at, createdAt: r.created_at,
+  publicKey: r.public_key ?? null, facts: JSON.parse(r.facts ?? '{}') as Record<string, string>, revokedAt: r.revoked_at ?? null,
+  installNow: Number(r.install_now ?? 0) === 1, pinnedVersion: r.pinned_version ?? null, windows: JSON.parse(r.windows ?? '[]') as unknown[],
+  report: r.report ? (JSON.parse(r.report) as Record<string, unknown>) : null,
 });
 
 export const toAudit = (r: AuditRow): AuditEntry => ({

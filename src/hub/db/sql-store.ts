@@ -6,6 +6,7 @@ import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
 import { appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { channelsOf, entitledReleases, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
+import * as fleet from './sql-fleet.ts';
 import * as rows from './sql-rows.ts';
 import type * as T from './types.ts';
 
@@ -105,11 +106,11 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return Number(r?.n ?? 0);
   }
 
-  async createToken(t: Omit<T.TokenRecord, 'id' | 'createdAt' | 'revokedAt'>): Promise<T.TokenRecord> {
-    const rec: T.TokenRecord = { ...t, id: randomUUID(), createdAt: now(), revokedAt: null };
+  async createToken(t: Omit<T.TokenRecord, 'id' | 'createdAt' | 'revokedAt' | 'instanceId'> & { instanceId?: string }): Promise<T.TokenRecord> {
+    const rec: T.TokenRecord = { ...t, instanceId: t.instanceId ?? null, id: randomUUID(), createdAt: now(), revokedAt: null };
     await this.#write.run(
-      'INSERT INTO tokens (id, kind, hash, name, user_id, customer_id, scopes, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
-      [rec.id, rec.kind, rec.hash, rec.name, rec.userId, rec.customerId, JSON.stringify(rec.scopes), rec.createdAt, rec.expiresAt],
+      'INSERT INTO tokens (id, kind, hash, name, user_id, customer_id, instance_id, scopes, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
+      [rec.id, rec.kind, rec.hash, rec.name, rec.userId, rec.customerId, rec.instanceId, JSON.stringify(rec.scopes), rec.createdAt, rec.expiresAt],
     );
     return rec;
   }
@@ -260,16 +261,55 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return (await entitledReleases(this.#sql, customerId, at, { app, version })).length > 0;
   }
 
-  async createInstance(i: { customerId: string; app: string; name: string }): Promise<T.InstanceRecord> {
+  async createInstance(i: { customerId: string; app: string; name: string; publicKey?: string; facts?: Record<string, string> }): Promise<T.InstanceRecord> {
     const rec: T.InstanceRecord = {
       id: randomUUID(), customerId: i.customerId, app: i.app, name: i.name,
       currentVersion: null, desiredVersion: null, health: null, lastSeenAt: null, createdAt: now(),
+      publicKey: i.publicKey ?? null, facts: i.facts ?? {}, revokedAt: null, installNow: false, pinnedVersion: null, windows: [], report: null,
     };
     await this.#unique(
-      (tx) => tx.run('INSERT INTO instances (id, customer_id, app, name, created_at) VALUES (?, ?, ?, ?, ?)', [rec.id, rec.customerId, rec.app, rec.name, rec.createdAt]),
+      (tx) => tx.run('INSERT INTO instances (id, customer_id, app, name, created_at, public_key, facts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [rec.id, rec.customerId, rec.app, rec.name, rec.createdAt, rec.publicKey, JSON.stringify(rec.facts)]),
       `instance "${i.name}"`,
     );
     return rec;
+  }
+
+  listFleet(filter: T.FleetFilter): Promise<T.InstanceRecord[]> {
+    return fleet.listFleet(this.#sql, filter);
+  }
+  listInstanceEvents(instanceId: string, limit = 100): Promise<T.InstanceEvent[]> {
+    return fleet.listInstanceEvents(this.#sql, instanceId, limit);
+  }
+  getEnrollTokenByHash(hash: string): Promise<T.EnrollTokenRecord | undefined> {
+    return fleet.getEnrollTokenByHash(this.#sql, hash);
+  }
+  getSitePolicy(customerId: string, app: string): Promise<T.SitePolicy> {
+    return fleet.getSitePolicy(this.#sql, customerId, app);
+  }
+  getAppKey(app: string, role: string): Promise<{ keyid: string; sealed: string } | undefined> {
+    return fleet.getAppKey(this.#sql, app, role);
+  }
+  revokeInstance(id: string): Promise<boolean> {
+    return fleet.revokeInstance(this.#write, id, now());
+  }
+  setInstancePolicy(id: string, p: { pinnedVersion?: string | null; windows?: readonly unknown[]; installNow?: boolean }): Promise<boolean> {
+    return fleet.setInstancePolicy(this.#write, id, p);
+  }
+  setSitePolicy(customerId: string, app: string, p: Partial<T.SitePolicy>): Promise<boolean> {
+    return fleet.setSitePolicy(this.#write, customerId, app, p);
+  }
+  createEnrollToken(t: { hash: string; customerId: string; app: string; uses: number; expiresAt: string }): Promise<T.EnrollTokenRecord> {
+    return fleet.createEnrollToken(this.#write, t, now());
+  }
+  consumeEnrollToken(hash: string, at: Date): Promise<T.EnrollTokenRecord | undefined> {
+    return fleet.consumeEnrollToken(this.#write, hash, at);
+  }
+  putAppKey(app: string, role: string, keyid: string, sealed: string): Promise<void> {
+    return fleet.putAppKey(this.#write, app, role, keyid, sealed, now());
+  }
+  addInstanceEvent(instanceId: string, e: T.InstanceEvent): Promise<void> {
+    return fleet.addInstanceEvent(this.#tx.getStore() ?? this.#driver, instanceId, e);
   }
 
   async listInstances(customerId: string): Promise<T.InstanceRecord[]> {
@@ -281,8 +321,11 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return r && rows.toInstance(r);
   }
 
-  async reportInstance(id: string, report: { currentVersion: string | null; health: string | null }): Promise<boolean> {
-    const n = await this.#driver.run('UPDATE instances SET current_version = ?, health = ?, last_seen_at = ? WHERE id = ?', [report.currentVersion, report.health, now(), id]);
+  async reportInstance(id: string, report: { currentVersion: string | null; health: string | null; report?: Record<string, unknown> }): Promise<boolean> {
+    const n = await (this.#tx.getStore() ?? this.#driver).run(
+      'UPDATE instances SET current_version = ?, health = ?, last_seen_at = ?, report = COALESCE(?, report) WHERE id = ?',
+      [report.currentVersion, report.health, now(), report.report ? JSON.stringify(report.report) : null, id],
+    );
     return n === 1;
   }
 

@@ -2,7 +2,7 @@
 export type Role = 'admin' | 'release-manager' | 'support' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'release-manager', 'support', 'viewer'];
 
-export type TokenKind = 'session' | 'api' | 'customer';
+export type TokenKind = 'session' | 'api' | 'customer' | 'instance';
 
 export interface UserRecord {
   readonly id: string;
@@ -20,6 +20,8 @@ export interface TokenRecord {
   readonly name: string;
   readonly userId: string | null;
   readonly customerId: string | null;
+  /** The instance an `instance` credential belongs to. */
+  readonly instanceId: string | null;
   readonly scopes: readonly string[];
   readonly createdAt: string;
   readonly expiresAt: string | null;
@@ -86,6 +88,52 @@ export interface InstanceRecord {
   readonly health: string | null;
   readonly lastSeenAt: string | null;
   readonly createdAt: string;
+  /** The instance's own ed25519 public key (SPKI DER, base64), recorded at enrollment. */
+  readonly publicKey: string | null;
+  /** Host facts the agent gave at enrollment (host name, OS, architecture, engine version …). */
+  readonly facts: Readonly<Record<string, string>>;
+  readonly revokedAt: string | null;
+  /** The next desired state says "install now" (outside the maintenance windows) until the instance runs its target. */
+  readonly installNow: boolean;
+  /** A version this instance stays on (over the customer's pin and the channel's newest). */
+  readonly pinnedVersion: string | null;
+  /** Maintenance windows of this instance (MaintenanceWindow[]); empty: the customer's apply. */
+  readonly windows: readonly unknown[];
+  /** The last status report, as sent. */
+  readonly report: Readonly<Record<string, unknown>> | null;
+}
+
+/** An enrollment token: a customer's instances of one app may enroll with it, a number of times, until it expires. */
+export interface EnrollTokenRecord {
+  readonly id: string;
+  readonly customerId: string;
+  readonly app: string;
+  readonly usesLeft: number;
+  readonly expiresAt: string;
+  readonly createdAt: string;
+}
+
+/** One entry of an instance's history: a status change, an upgrade, a failure and its reason. */
+export interface InstanceEvent {
+  readonly at: string;
+  readonly kind: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface FleetFilter {
+  readonly app?: string;
+  readonly version?: string;
+  readonly health?: string;
+  readonly customerId?: string;
+  /** Only instances last seen before this time (or never). */
+  readonly seenBefore?: string;
+  readonly limit?: number;
+}
+
+/** Per customer and app: a pinned version and maintenance windows, over the channel's newest release. */
+export interface SitePolicy {
+  readonly pinnedVersion: string | null;
+  readonly windows: readonly unknown[];
 }
 
 export interface AuditInput {
@@ -139,6 +187,13 @@ export interface MetadataReads {
 
   listInstances(customerId: string): Promise<InstanceRecord[]>;
   getInstance(id: string): Promise<InstanceRecord | undefined>;
+  /** The fleet: instances across customers, filtered, by customer and name. */
+  listFleet(filter: FleetFilter): Promise<InstanceRecord[]>;
+  listInstanceEvents(instanceId: string, limit?: number): Promise<InstanceEvent[]>;
+  getEnrollTokenByHash(hash: string): Promise<EnrollTokenRecord | undefined>;
+  getSitePolicy(customerId: string, app: string): Promise<SitePolicy>;
+  /** An app's online key for `role` (the timestamp key), encrypted at rest; undefined when none was given. */
+  getAppKey(app: string, role: string): Promise<{ keyid: string; sealed: string } | undefined>;
 
   listAudit(opts?: { afterId?: number; limit?: number }): Promise<AuditEntry[]>;
 }
@@ -146,7 +201,7 @@ export interface MetadataReads {
 /** Every write. They exist only on the transaction `MetadataDb.mutate` hands out, so none commits without its audit entry. */
 export interface MetadataWrites {
   createUser(u: { username: string; passwordHash: string; role: Role }): Promise<UserRecord>;
-  createToken(t: Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'>): Promise<TokenRecord>;
+  createToken(t: Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt' | 'instanceId'> & { instanceId?: string }): Promise<TokenRecord>;
   /** Returns false when no such unrevoked token exists. */
   revokeToken(id: string): Promise<boolean>;
 
@@ -167,7 +222,15 @@ export interface MetadataWrites {
   createCustomer(c: { name: string; airgapped: boolean; entitlements: readonly Entitlement[] }): Promise<CustomerRecord>;
   setEntitlements(customerId: string, entitlements: readonly Entitlement[]): Promise<void>;
 
-  createInstance(i: { customerId: string; app: string; name: string }): Promise<InstanceRecord>;
+  createInstance(i: { customerId: string; app: string; name: string; publicKey?: string; facts?: Record<string, string> }): Promise<InstanceRecord>;
+  /** Revokes the instance and its credentials; false when there is no such unrevoked instance. */
+  revokeInstance(id: string): Promise<boolean>;
+  setInstancePolicy(id: string, p: { pinnedVersion?: string | null; windows?: readonly unknown[]; installNow?: boolean }): Promise<boolean>;
+  setSitePolicy(customerId: string, app: string, p: Partial<SitePolicy>): Promise<boolean>;
+  createEnrollToken(t: { hash: string; customerId: string; app: string; uses: number; expiresAt: string }): Promise<EnrollTokenRecord>;
+  /** Takes one use of an unexpired enrollment token; undefined when it is unknown, used up or expired. */
+  consumeEnrollToken(hash: string, now: Date): Promise<EnrollTokenRecord | undefined>;
+  putAppKey(app: string, role: string, keyid: string, sealed: string): Promise<void>;
 }
 
 /** What a mutation runs on: reads and writes in the one open transaction. */
@@ -193,5 +256,7 @@ export interface MetadataDb extends MetadataReads {
    * Records what an instance reports it runs (and its health) as of now; false when no such instance exists. An
    * instance's own observation, kept in its record and history, not an operator's change: it has no audit entry.
    */
-  reportInstance(id: string, report: { currentVersion: string | null; health: string | null }): Promise<boolean>;
+  reportInstance(id: string, report: { currentVersion: string | null; health: string | null; report?: Record<string, unknown> }): Promise<boolean>;
+  /** Appends to an instance's history (also without an audit entry: the instance's own account). */
+  addInstanceEvent(instanceId: string, e: InstanceEvent): Promise<void>;
 }

@@ -59,6 +59,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.get('/whoami', { schema: { tags: ['session'], summary: 'The caller', security: SECURITY } }, async (req) => {
     const p = principalOf(req);
     if (p.kind === 'customer') return { kind: 'customer', customer: p.customerName };
+    if (p.kind === 'instance') return { kind: 'instance', customer: p.customerName, instance: p.instanceId, app: p.app };
     return { kind: 'user', username: p.username, role: p.role, scopes: [...p.scopes], roleScopes: roleScopes(p.role) };
   });
 }

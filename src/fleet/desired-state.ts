@@ -1,0 +1,57 @@
+// What an instance should run, decided from its channel, the pins, the required releases and its windows (pure).
+import semver from 'semver';
+import type { DesiredSigned } from './desired.ts';
+import type { MaintenanceWindow } from './windows.ts';
+
+export interface ChannelRelease {
+  readonly version: string;
+  readonly digest: string;
+  readonly required: boolean;
+}
+
+export interface SiteInputs {
+  readonly app: string;
+  readonly instance: string;
+  /** The visible releases of the instance's entitled channel (none when the entitlement is gone or expired). */
+  readonly channel: readonly ChannelRelease[];
+  readonly current: string | null;
+  readonly instancePin: string | null;
+  readonly sitePin: string | null;
+  readonly instanceWindows: readonly MaintenanceWindow[];
+  readonly siteWindows: readonly MaintenanceWindow[];
+  readonly installNow: boolean;
+  readonly pollSeconds: number;
+}
+
+/**
+ * The release to run: the instance's pin, else the customer's, else the channel's newest; never below what runs;
+ * and a required release above what runs comes first (the site steps through it).
+ */
+export function chooseRelease(s: Pick<SiteInputs, 'channel' | 'current' | 'instancePin' | 'sitePin'>): ChannelRelease | null {
+  const sorted = [...s.channel].sort((a, b) => semver.compare(a.version, b.version));
+  const pin = s.instancePin ?? s.sitePin;
+  let target = pin === null ? sorted.at(-1) : sorted.find((r) => r.version === pin);
+  if (!target) return null;
+  const current = s.current;
+  if (current !== null && semver.valid(current)) {
+    if (semver.lt(target.version, current)) return sorted.find((r) => r.version === current) ?? null;
+    const required = sorted.find((r) => r.required && semver.gt(r.version, current) && semver.lt(r.version, target!.version));
+    if (required) target = required;
+  }
+  return target;
+}
+
+/** The desired state without its validity period (that part the signer adds). */
+export function desiredOf(s: SiteInputs): Omit<DesiredSigned, 'issued' | 'expires'> {
+  const release = chooseRelease(s);
+  return {
+    _type: 'desired',
+    app: s.app,
+    instance: s.instance,
+    release: release && { version: release.version, digest: release.digest },
+    valuesDigest: null,
+    windows: [...(s.instanceWindows.length > 0 ? s.instanceWindows : s.siteWindows)],
+    installNow: s.installNow,
+    pollSeconds: s.pollSeconds,
+  };
+}
