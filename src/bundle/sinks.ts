@@ -4,13 +4,14 @@ import { rename, mkdir, rm } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { createHash } from 'node:crypto';
 import { FsBlobStore, checkExpected } from '../store/index.ts';
+import { MAX_MANIFEST_BYTES } from '../oci/constants.ts';
 import type { Digest } from '../oci/digest.ts';
 import { fsyncDir } from '../util/fs-atomic.ts';
 import type { BlobSink } from './reader.ts';
 
 async function readIfSmall(store: FsBlobStore, digest: Digest): Promise<Buffer | undefined> {
   const s = await store.stat(digest);
-  if (!s || s.size > 4 << 20) return undefined;
+  if (!s || s.size > MAX_MANIFEST_BYTES) return undefined;
   return buffer(await store.get(digest));
 }
 
