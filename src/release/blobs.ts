@@ -28,7 +28,10 @@ export interface ReleaseBlobWalk {
  * Walks `release` through the image manifests in `manifests` (by digest, already parsed and hashed); manifests
  * absent from it are listed in `unknown`. Manifests first, then configs, then layers (services in name order), each digest once.
  */
-export function walkReleaseBlobs(release: ReleaseManifest, manifests: ReadonlyMap<Digest, ImageManifest>): ReleaseBlobWalk {
+export function walkReleaseBlobs(
+  release: ReleaseManifest,
+  manifests: ReadonlyMap<Digest, ImageManifest>,
+): ReleaseBlobWalk {
   const byDigest = new Map<Digest, { blob: Omit<ReleaseBlob, 'services'>; services: string[] }>();
   const order: Record<BlobKind, Digest[]> = { manifest: [], config: [], layer: [] };
   const add = (digest: Digest, size: number, mediaType: string, kind: BlobKind, service: string): void => {
@@ -51,7 +54,10 @@ export function walkReleaseBlobs(release: ReleaseManifest, manifests: ReadonlyMa
       continue;
     }
     if (m.config.digest !== img.configDigest)
-      throw new SkiffError('RELEASE_INVALID', `release ${release.app}@${release.version}: the image manifest of service ${service} names config ${m.config.digest}, the release says ${img.configDigest}`);
+      throw new SkiffError(
+        'RELEASE_INVALID',
+        `release ${release.app}@${release.version}: the image manifest of service ${service} names config ${m.config.digest}, the release says ${img.configDigest}`,
+      );
     add(m.config.digest, m.config.size, m.config.mediaType, 'config', service);
     for (const l of m.layers) add(l.digest, l.size, l.mediaType, 'layer', service);
   }
