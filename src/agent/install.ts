@@ -120,12 +120,13 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
           const values = resolveValues(release.configSchema, given ?? current?.values ?? {});
           const project = projectOf({ release, values });
           const currentProject = current ? projectOf({ release: (await findRelease(sd.store, release.app, current.version))!.manifest, values: current.values }) : undefined;
-          await checkDisk(sd.dir, engineRoot, index.includedBytes);
           await checkPorts(project, currentProject);
           const to: Installed = { version: release.version, digest: '', values, installedAt: new Date().toISOString() };
           journal = { op: 'install', app: release.app, phase: 'fetching', ...(current ? { from: current } : {}), to, stagingId, startedAt: to.installedAt, updatedAt: to.installedAt };
           await sd.writeJournal(journal);
         },
+        // Sized from the signed manifests once they are all read, never from bundle.json's claims.
+        beforeLayers: (incoming) => checkDisk(sd.dir, engineRoot, incoming.bytes),
       });
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);

@@ -1,5 +1,6 @@
 // The .skiff bundle format: entry names, bundle.json, and the fixed tar headers that make bundles reproducible.
 import { z } from 'zod';
+import { MAX_MANIFEST_BYTES } from '../oci/constants.ts';
 import { isDigest, type Digest } from '../oci/digest.ts';
 
 export const BUNDLE_SCHEMA = 'skiff.dev/bundle/v1';
@@ -44,5 +45,43 @@ export const BundleIndexSchema = z.object({
 export type BundleIndex = z.infer<typeof BundleIndexSchema>;
 export type BundleBlobEntry = z.infer<typeof BundleBlob>;
 
-/** Small entries (metadata) are buffered; anything larger is refused before it is read. */
-export const MAX_METADATA_BYTES = 4 << 20;
+/**
+ * What a reader may hold in memory, the one home of these limits: every entry it buffers has a ceiling checked
+ * against its tar header before a byte is read, and so do the number of roots, of entries, and the sum held at once.
+ */
+export const BundleLimits = {
+  /** One root.json: a few keys and signatures take a few KiB (TUF clients allow 500 kB). */
+  rootBytes: 128 << 10,
+  /** The carried chain: one root per key rotation since root 1. */
+  roots: 64,
+  releaseBytes: MAX_MANIFEST_BYTES,
+  signatureBytes: 64 << 10,
+  /** skiff/bundle.json lists every blob (about 200 bytes each). */
+  indexBytes: MAX_MANIFEST_BYTES,
+  ociLayoutBytes: 4 << 10,
+  ociIndexBytes: MAX_MANIFEST_BYTES,
+  manifestBytes: MAX_MANIFEST_BYTES,
+  /** Kept until the end of the read: the chain, release.json, release.sig and bundle.json. */
+  retainedBytes: 16 << 20,
+  /** Every tar entry, directories included: far above what a release of hundreds of images needs. */
+  entries: 65_536,
+} as const;
+
+/** The buffered entry `name` is, and its ceiling; undefined for blobs other than image manifests (streamed, never held). */
+export function entryLimit(name: string): { readonly what: string; readonly limit: number } | undefined {
+  if (ROOT_ENTRY_RE.test(name)) return { what: 'a root.json', limit: BundleLimits.rootBytes };
+  switch (name) {
+    case Entry.release:
+      return { what: 'a release manifest', limit: BundleLimits.releaseBytes };
+    case Entry.signature:
+      return { what: 'a signature envelope', limit: BundleLimits.signatureBytes };
+    case Entry.index:
+      return { what: 'bundle.json', limit: BundleLimits.indexBytes };
+    case Entry.ociLayout:
+      return { what: 'oci-layout', limit: BundleLimits.ociLayoutBytes };
+    case Entry.ociIndex:
+      return { what: 'an OCI index', limit: BundleLimits.ociIndexBytes };
+    default:
+      return undefined;
+  }
+}

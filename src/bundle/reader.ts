@@ -1,26 +1,36 @@
 // Reads a .skiff bundle in one pass: trust and signature first, then every blob hashed against what the
 // signed release reaches. Nothing is trusted that the root → release → manifest → blob chain does not vouch for.
 import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
-import tar, { type Extract } from 'tar-stream';
-import { parseImageManifest } from '../oci/manifest.ts';
+import type { Extract } from 'tar-stream';
+import { parseImageManifest, type ImageManifest } from '../oci/manifest.ts';
 import type { Digest } from '../oci/digest.ts';
-import type { ReleaseManifest } from '../release/manifest.ts';
+import { walkReleaseBlobs, type ReleaseBlob, type ReleaseBlobWalk } from '../release/blobs.ts';
+import { releaseDigest, type ReleaseManifest } from '../release/manifest.ts';
 import { SkiffError, isSkiffError } from '../util/errors.ts';
-import { BLOB_ENTRY_RE, BundleIndexSchema, Entry, MAX_METADATA_BYTES, ROOT_ENTRY_RE, type BundleIndex } from './format.ts';
-import { BundleStart } from './recognize.ts';
+import { blobsDisagreement, bundleJsonMessage, indexDisagreement } from './bundle-json.ts';
+import {
+  EntryBudget,
+  bundleInvalid as invalid,
+  extractEntries,
+  parseJsonEntry,
+  type TarEntry,
+} from './entries.ts';
+import {
+  BLOB_ENTRY_RE,
+  BundleIndexSchema,
+  BundleLimits,
+  Entry,
+  ROOT_ENTRY_RE,
+  entryLimit,
+  type BundleIndex,
+} from './format.ts';
+import type { BlobSink } from './sinks.ts';
+import type { TrustVerifier } from './trust-verifier.ts';
 
-/** Verifies the carried root chain and the release signature; returns the release or throws. */
-export type TrustVerifier = (chain: readonly Buffer[], releaseBytes: Buffer, sig: Buffer) => ReleaseManifest;
-
-/** Where verified blobs go: a staging store on install, nowhere on `bundle verify`. */
-export interface BlobSink {
-  /** The blob is already available (a delta's base); its bytes need not be in the bundle. */
-  has(digest: Digest): Promise<boolean>;
-  /** Small blobs (manifests) already available, to follow what they reach; undefined when not. */
-  readSmall(digest: Digest): Promise<Buffer | undefined>;
-  /** Consumes the stream; must throw unless it hashes to `digest` with `size` bytes. */
-  write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void>;
+/** What must still arrive once every image manifest is known: from the signed manifests, never from bundle.json. */
+export interface IncomingBlobs {
+  readonly blobs: number;
+  readonly bytes: number;
 }
 
 export interface BundleContents {
@@ -28,18 +38,25 @@ export interface BundleContents {
   readonly releaseBytes: Buffer;
   readonly sig: Buffer;
   readonly release: ReleaseManifest;
+  /** bundle.json, held to the verified release and blobs (it disagreed with none of them). */
   readonly index: BundleIndex;
-  /** Blobs verified from the bundle. */
+  /** Blobs verified from the bundle, in bundle order. */
   readonly received: readonly Digest[];
-  /** Blobs the release reaches that neither the bundle nor the sink had (only when `allowMissing`). */
-  readonly missing: readonly Digest[];
+  readonly receivedBytes: number;
+  /** Blobs the release reaches that neither the bundle nor the sink had (only when `allowMissing`); what a missing image manifest reaches is unknown. */
+  readonly missing: readonly ReleaseBlob[];
+  /** The most bytes of tar entries the reader held in memory at once. */
+  readonly peakBufferedBytes: number;
 }
 
 export interface ReadOptions {
   readonly verify: TrustVerifier;
   readonly sink: BlobSink;
-  /** Called once the release is verified, before any blob is read: refuse early (wrong app, rollback, base, disk). */
+  /** Called once the release is verified and bundle.json checked against it, before any blob: refuse early (wrong app, rollback, base). */
   readonly beforeBlobs?: (release: ReleaseManifest, index: BundleIndex) => Promise<void>;
+  /** Called once every image manifest is known, before any config or layer is read: refuse early on verified sizes (disk). */
+  readonly beforeLayers?: (incoming: IncomingBlobs) => Promise<void>;
+  /** Progress of blob bytes; the total is bundle.json's figure (a hint, checked at the end). */
   readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** `bundle verify` of a delta cannot see the base: report what is missing instead of failing. */
   readonly allowMissing?: boolean;
@@ -48,133 +65,238 @@ export interface ReadOptions {
   readonly name?: string;
 }
 
-type TarEntry = Extract extends AsyncIterable<infer E> ? E : never;
-
-const invalid = (msg: string) => new SkiffError('BUNDLE_INVALID', `bundle is invalid: ${msg}`);
-
 export async function readBundle(source: Readable, opts: ReadOptions): Promise<BundleContents> {
-  const extract = tar.extract();
-  const start = new BundleStart(opts.name ?? 'this file');
-  source.on('error', (e) => extract.destroy(e));
-  start.on('error', (e) => extract.destroy(e));
-  source.pipe(start).pipe(extract);
+  const extract = extractEntries(source, opts.name ?? 'this file');
   try {
-    return await consume(extract, opts);
+    return await new BundleRead(opts).consume(extract);
   } catch (e) {
-    source.unpipe(start);
-    start.destroy();
-    source.destroy();
     extract.destroy();
     if (isSkiffError(e)) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     if (/unexpected end|premature|truncat/i.test(msg))
-      throw new SkiffError('BUNDLE_TRUNCATED', 'bundle is truncated: the file ends early; copy it again and check its size', { cause: e });
+      throw new SkiffError(
+        'BUNDLE_TRUNCATED',
+        'bundle is truncated: the file ends early; copy it again and check its size',
+        { cause: e },
+      );
     throw new SkiffError('BUNDLE_INVALID', `bundle is not a readable .skiff tar: ${msg}`, { cause: e });
   }
 }
 
-async function consume(extract: Extract, opts: ReadOptions): Promise<BundleContents> {
-  const chain: Buffer[] = [];
-  let releaseBytes: Buffer | undefined;
-  let sig: Buffer | undefined;
-  let release: ReleaseManifest | undefined;
-  let index: BundleIndex | undefined;
-  const reachable = new Map<Digest, number | undefined>();
-  const received: Digest[] = [];
-  let done = 0;
+interface Verified {
+  readonly release: ReleaseManifest;
+  readonly releaseBytes: Buffer;
+  readonly sig: Buffer;
+}
 
-  const reach = (bytes: Buffer, digest: Digest): void => {
-    const m = parseImageManifest(bytes, `image manifest ${digest}`);
-    for (const d of [m.config, ...m.layers]) if (!reachable.has(d.digest)) reachable.set(d.digest, d.size);
-  };
-  const small = async (entry: TarEntry, size: number, name: string): Promise<Buffer> => {
-    if (size > MAX_METADATA_BYTES) throw invalid(`${name} is ${size} bytes, larger than any metadata file may be`);
-    return buffer(entry);
-  };
+/** One read of one bundle: the state its entries build up, in the order the format fixes. */
+class BundleRead {
+  readonly #opts: ReadOptions;
+  readonly #budget = new EntryBudget();
+  readonly #chain: Buffer[] = [];
+  #releaseBytes: Buffer | undefined;
+  #verified: Verified | undefined;
+  #index: BundleIndex | undefined;
+  readonly #layoutSeen = new Set<string>();
+  /** Image manifests read from the bundle, parsed; a delta's others come from the sink when the walk is planned. */
+  readonly #manifests = new Map<Digest, ImageManifest>();
+  #walk: ReleaseBlobWalk | undefined;
+  #reachable = new Map<Digest, ReleaseBlob>();
+  readonly #received = new Set<Digest>();
+  #receivedBytes = 0;
 
-  for await (const entry of extract) {
-    opts.signal?.throwIfAborted();
-    const { name, type, size = 0 } = entry.header;
-    if (type === 'directory') {
-      entry.resume();
-      continue;
+  constructor(opts: ReadOptions) {
+    this.#opts = opts;
+  }
+
+  async consume(entries: Extract): Promise<BundleContents> {
+    for await (const entry of entries) {
+      this.#opts.signal?.throwIfAborted();
+      const { name, type, size = 0 } = entry.header;
+      this.#budget.count(name);
+      if (type === 'directory') {
+        entry.resume();
+        continue;
+      }
+      if (type !== 'file')
+        throw invalid(`entry ${name} is a ${type}; only files and directories are allowed`);
+      const blobMatch = BLOB_ENTRY_RE.exec(name);
+      if (!this.#verified) await this.#trustEntry(entry, name, size);
+      else if (name === Entry.index && !this.#index)
+        await this.#indexEntry(entry, name, size, this.#verified);
+      else if (
+        (name === Entry.ociLayout || name === Entry.ociIndex) &&
+        this.#index &&
+        !this.#layoutSeen.has(name)
+      ) {
+        this.#layoutSeen.add(name);
+        parseJsonEntry(await this.#budget.read(entry, name, size, entryLimit(name)!), name);
+      } else if (blobMatch && this.#index)
+        await this.#blobEntry(
+          entry,
+          `sha256:${blobMatch[1]}` as Digest,
+          size,
+          this.#verified.release,
+          this.#index,
+        );
+      else throw invalid(`unexpected entry ${name}`);
     }
-    if (type !== 'file') throw invalid(`entry ${name} is a ${type}; only files and directories are allowed`);
+    return this.#finish();
+  }
+
+  async #trustEntry(entry: TarEntry, name: string, size: number): Promise<void> {
     const rootMatch = ROOT_ENTRY_RE.exec(name);
-    const blobMatch = BLOB_ENTRY_RE.exec(name);
-    if (!release) {
-      if (rootMatch) {
-        if (Number(rootMatch[1]) !== chain.length + 1) throw invalid(`${name} is out of order: roots must run 1, 2, 3…`);
-        chain.push(await small(entry, size, name));
-      } else if (name === Entry.release && chain.length > 0 && !releaseBytes) {
-        releaseBytes = await small(entry, size, name);
-      } else if (name === Entry.signature && releaseBytes) {
-        sig = await small(entry, size, name);
-        release = opts.verify(chain, releaseBytes, sig);
-        for (const img of Object.values(release.images)) reachable.set(img.manifestDigest, img.sizes.manifest);
-      } else {
-        throw invalid(`${name} comes before the trust chain, release and signature (is this a .skiff bundle?)`);
-      }
-    } else if (name === Entry.index && !index) {
-      const raw = await small(entry, size, name);
-      const parsed = BundleIndexSchema.safeParse(parseJson(raw, name));
-      if (!parsed.success) throw invalid(`${name}: ${parsed.error.issues[0]?.path.join('.') ?? ''} is malformed`);
-      index = parsed.data;
-      await opts.beforeBlobs?.(release, index);
-    } else if ((name === Entry.ociLayout || name === Entry.ociIndex) && index) {
-      parseJson(await small(entry, size, name), name);
-    } else if (blobMatch && index) {
-      const digest = `sha256:${blobMatch[1]}` as Digest;
-      if (!reachable.has(digest)) throw invalid(`blob ${digest} is not reached by the signed release (or comes before its manifest)`);
-      if (received.includes(digest)) throw invalid(`blob ${digest} appears twice`);
-      const expected = reachable.get(digest);
-      if (expected !== undefined && expected !== size) throw invalid(`blob ${digest} is ${size} bytes, the signed manifests say ${expected}`);
-      if (isManifestDigest(release, digest)) {
-        const bytes = await small(entry, size, name);
-        await opts.sink.write(digest, size, bytes);
-        reach(bytes, digest);
-      } else {
-        await opts.sink.write(digest, size, entry as unknown as AsyncIterable<Uint8Array>);
-      }
-      received.push(digest);
-      done += size;
-      opts.onProgress?.(done, index.includedBytes);
+    const limit = entryLimit(name);
+    if (rootMatch && limit) {
+      const n = Number(rootMatch[1]);
+      if (n !== this.#chain.length + 1) throw invalid(`${name} is out of order: roots must run 1, 2, 3…`);
+      if (n > BundleLimits.roots)
+        throw invalid(
+          `${name} is past the limit of ${BundleLimits.roots} roots in a chain: the bundle is damaged or forged`,
+        );
+      const bytes = await this.#budget.read(entry, name, size, limit, true);
+      this.#opts.verify.root(n, bytes);
+      this.#chain.push(bytes);
+    } else if (name === Entry.release && limit && this.#chain.length > 0 && !this.#releaseBytes) {
+      this.#releaseBytes = await this.#budget.read(entry, name, size, limit, true);
+    } else if (name === Entry.signature && limit && this.#releaseBytes) {
+      const sig = await this.#budget.read(entry, name, size, limit, true);
+      this.#verified = {
+        release: this.#opts.verify.release(this.#releaseBytes, sig),
+        releaseBytes: this.#releaseBytes,
+        sig,
+      };
     } else {
-      throw invalid(`unexpected entry ${name}`);
+      throw invalid(`${name} comes before the trust chain, release and signature (is this a .skiff bundle?)`);
     }
   }
-  if (!release || !releaseBytes || !sig) throw new SkiffError('BUNDLE_TRUNCATED', 'bundle is truncated or empty: it carries no signed release');
-  if (!index) throw new SkiffError('BUNDLE_TRUNCATED', 'bundle is truncated: skiff/bundle.json is missing');
 
-  // Follow manifests the bundle omitted (a delta's base) to find every blob the release needs.
-  for (const img of Object.values(release.images)) {
-    if (received.includes(img.manifestDigest)) continue;
-    const bytes = await opts.sink.readSmall(img.manifestDigest);
-    if (bytes) reach(bytes, img.manifestDigest);
+  async #indexEntry(entry: TarEntry, name: string, size: number, v: Verified): Promise<void> {
+    const raw = await this.#budget.read(entry, name, size, entryLimit(name)!, true);
+    const parsed = BundleIndexSchema.safeParse(parseJsonEntry(raw, name));
+    if (!parsed.success)
+      throw invalid(`${name}: ${parsed.error.issues[0]?.path.join('.') ?? ''} is malformed`);
+    const why = indexDisagreement(parsed.data, v.release, releaseDigest(v.releaseBytes));
+    if (why) throw invalid(bundleJsonMessage(why));
+    this.#index = parsed.data;
+    await this.#opts.beforeBlobs?.(v.release, parsed.data);
   }
-  const missing: Digest[] = [];
-  for (const d of reachable.keys()) if (!received.includes(d) && !(await opts.sink.has(d))) missing.push(d);
-  if (missing.length > 0) {
-    const claimed = index.blobs.filter((b) => b.included).map((b) => b.digest);
-    if (missing.some((d) => claimed.includes(d)))
-      throw new SkiffError('BUNDLE_TRUNCATED', `bundle is truncated: blob ${missing[0]} is missing; copy the file again and check its size`);
-    // Only a delta's base may be absent, and only when the caller asked to be told instead.
-    if (index.base && opts.allowMissing) return { chain, releaseBytes, sig, release, index, received, missing };
-    if (index.base)
-      throw new SkiffError('BASE_MISSING', `this delta bundle needs ${index.app}@${index.base.version} installed first (${missing.length} blobs of it are missing): install that release, or use a full bundle`);
-    throw invalid(`blob ${missing[0]} of the release is missing`);
+
+  async #blobEntry(
+    entry: TarEntry,
+    digest: Digest,
+    size: number,
+    release: ReleaseManifest,
+    index: BundleIndex,
+  ): Promise<void> {
+    if (this.#received.has(digest)) throw invalid(`blob ${digest} appears twice`);
+    const image = Object.values(release.images).find((i) => i.manifestDigest === digest);
+    if (image && !this.#walk) {
+      if (size !== image.sizes.manifest)
+        throw invalid(`blob ${digest} is ${size} bytes, the signed release says ${image.sizes.manifest}`);
+      const bytes = await this.#budget.read(entry, Entry.blob(digest), size, {
+        what: 'an image manifest',
+        limit: BundleLimits.manifestBytes,
+      });
+      await this.#opts.sink.write(digest, size, bytes);
+      this.#manifests.set(digest, parseImageManifest(bytes, `image manifest ${digest}`));
+    } else {
+      if (!this.#walk) await this.#plan(release, index, false);
+      const blob = this.#reachable.get(digest);
+      if (!blob)
+        throw invalid(`blob ${digest} is not reached by the signed release (or comes before its manifest)`);
+      if (blob.kind === 'manifest')
+        throw invalid(
+          `image manifest ${digest} comes after a config or layer: a bundle carries its manifests first`,
+        );
+      if (blob.size !== size)
+        throw invalid(`blob ${digest} is ${size} bytes, the signed manifests say ${blob.size}`);
+      await this.#opts.sink.write(digest, size, entry as unknown as AsyncIterable<Uint8Array>);
+    }
+    this.#received.add(digest);
+    this.#receivedBytes += size;
+    this.#opts.onProgress?.(this.#receivedBytes, index.includedBytes);
   }
-  return { chain, releaseBytes, sig, release, index, received, missing };
+
+  /** Every image manifest is now known (read, or in the sink) or never will be: walk the release to every blob and size. */
+  async #plan(release: ReleaseManifest, index: BundleIndex, atEnd: boolean): Promise<ReleaseBlobWalk> {
+    for (const img of Object.values(release.images)) {
+      if (this.#manifests.has(img.manifestDigest)) continue;
+      const bytes = await this.#opts.sink.readSmall(img.manifestDigest);
+      if (bytes)
+        this.#manifests.set(
+          img.manifestDigest,
+          parseImageManifest(bytes, `image manifest ${img.manifestDigest}`),
+        );
+    }
+    const walk = walkReleaseBlobs(release, this.#manifests);
+    this.#walk = walk;
+    this.#reachable = new Map(walk.blobs.map((b) => [b.digest, b]));
+    const listedIncluded = new Set(index.blobs.filter((b) => b.included).map((b) => b.digest));
+    const lost = walk.unknown.find((d) => listedIncluded.has(d));
+    if (lost && atEnd) throw truncated(lost);
+    if (lost)
+      throw invalid(
+        `image manifest ${lost} is not among the manifests before the first config or layer, though bundle.json lists it`,
+      );
+    if (atEnd) return walk;
+    const absent = await this.#absent(walk);
+    // bundle.json is only a hint, but a blob it says is not here will not come: refuse now rather than after the layers.
+    const notCarried = absent.filter((b) => !listedIncluded.has(b.digest));
+    if (!this.#opts.allowMissing && notCarried.length > 0)
+      throw baseMissing(release, index, notCarried.length);
+    const incoming = absent.filter((b) => !walk.unknown.includes(b.digest));
+    await this.#opts.beforeLayers?.({
+      blobs: incoming.length,
+      bytes: incoming.reduce((n, b) => n + b.size, 0),
+    });
+    return walk;
+  }
+
+  /** Blobs of the walk neither read from the bundle nor in the sink (an image manifest nobody can read counts as absent). */
+  async #absent(walk: ReleaseBlobWalk): Promise<ReleaseBlob[]> {
+    const absent: ReleaseBlob[] = [];
+    for (const b of walk.blobs) {
+      if (this.#received.has(b.digest)) continue;
+      if (walk.unknown.includes(b.digest) || !(await this.#opts.sink.has(b.digest))) absent.push(b);
+    }
+    return absent;
+  }
+
+  async #finish(): Promise<BundleContents> {
+    const v = this.#verified;
+    if (!v)
+      throw new SkiffError('BUNDLE_TRUNCATED', 'bundle is truncated or empty: it carries no signed release');
+    const index = this.#index;
+    if (!index) throw new SkiffError('BUNDLE_TRUNCATED', 'bundle is truncated: skiff/bundle.json is missing');
+    const walk = this.#walk ?? (await this.#plan(v.release, index, true));
+    const missing = await this.#absent(walk);
+    const lost = missing.find((b) => index.blobs.some((x) => x.digest === b.digest && x.included));
+    if (lost) throw truncated(lost.digest);
+    const why = blobsDisagreement(index, walk, this.#received);
+    if (why) throw invalid(bundleJsonMessage(why));
+    if (missing.length > 0 && !this.#opts.allowMissing) throw baseMissing(v.release, index, missing.length);
+    return {
+      chain: this.#chain,
+      ...v,
+      index,
+      received: [...this.#received],
+      receivedBytes: this.#receivedBytes,
+      missing,
+      peakBufferedBytes: this.#budget.peakBytes,
+    };
+  }
 }
 
-function isManifestDigest(release: ReleaseManifest, digest: Digest): boolean {
-  return Object.values(release.images).some((i) => i.manifestDigest === digest);
-}
+const truncated = (digest: Digest) =>
+  new SkiffError(
+    'BUNDLE_TRUNCATED',
+    `bundle is truncated: blob ${digest} is missing; copy the file again and check its size`,
+  );
 
-function parseJson(raw: Buffer, name: string): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw invalid(`${name} is not JSON`);
-  }
-}
+/** Blobs the release needs are neither in the bundle nor here: only a delta's base may be absent (bundle.json names it, as a hint). */
+const baseMissing = (release: ReleaseManifest, index: BundleIndex, count: number) =>
+  new SkiffError(
+    'BASE_MISSING',
+    `this delta bundle needs ${release.app}@${index.base?.version ?? 'its base release'} installed first (${count} blobs of it are missing): install that release, or use a full bundle`,
+  );

@@ -4,13 +4,23 @@ import { rename, mkdir, rm } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { createHash } from 'node:crypto';
 import { FsBlobStore, checkExpected } from '../store/index.ts';
+import { MAX_MANIFEST_BYTES } from '../oci/constants.ts';
 import type { Digest } from '../oci/digest.ts';
 import { fsyncDir } from '../util/fs-atomic.ts';
-import type { BlobSink } from './reader.ts';
+
+/** Where verified blobs go: a staging store on install, nowhere on `bundle verify`. */
+export interface BlobSink {
+  /** The blob is already available (a delta's base); its bytes need not be in the bundle. */
+  has(digest: Digest): Promise<boolean>;
+  /** Small blobs (manifests) already available, to follow what they reach; undefined when not. */
+  readSmall(digest: Digest): Promise<Buffer | undefined>;
+  /** Consumes the stream; must throw unless it hashes to `digest` with `size` bytes. */
+  write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void>;
+}
 
 async function readIfSmall(store: FsBlobStore, digest: Digest): Promise<Buffer | undefined> {
   const s = await store.stat(digest);
-  if (!s || s.size > 4 << 20) return undefined;
+  if (!s || s.size > MAX_MANIFEST_BYTES) return undefined;
   return buffer(await store.get(digest));
 }
 

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
 import { HashingStream } from '../oci/digest.ts';
 import { FsBlobStore } from '../store/index.ts';
-import { getRelease, loadChain, parseAppVersion } from '../release/index.ts';
+import { getRelease, loadChain, parseAppVersion, releaseDigest } from '../release/index.ts';
 import {
   VerifyOnlySink,
   inspectBundle,
@@ -15,8 +15,9 @@ import {
   trustVerifier,
   writeBundle,
   type BundleIndex,
+  type TrustOutcome,
 } from '../bundle/index.ts';
-import { parseRoot } from '../trust/index.ts';
+import { parseRoot, type RootMeta } from '../trust/index.ts';
 import { SkiffError } from '../util/errors.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';
@@ -34,7 +35,7 @@ const counts = (index: BundleIndex): { included: number; omitted: number } => ({
 function blobLines(index: BundleIndex, included: boolean, note: string): string[] {
   return index.blobs
     .filter((b) => b.included === included)
-    .map((b) => `  ${b.kind} ${b.digest} ${formatBytes(b.size)}${note}`);
+    .map((b) => `    ${b.kind} ${b.digest} ${formatBytes(b.size)}${note}`);
 }
 
 async function createBundleFile(
@@ -93,8 +94,20 @@ async function createBundleFile(
   }
 }
 
-async function inspectBundleFile(file: string, json: boolean, out: Output): Promise<void> {
-  const s = await inspectBundle(file);
+async function readTrustedRoot(rootFile: string): Promise<RootMeta> {
+  const rootBytes = await readFile(rootFile).catch((e: unknown) => {
+    throw new SkiffError(
+      'NOT_FOUND',
+      `cannot read the trusted root ${rootFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  });
+  return parseRoot(rootBytes, rootFile);
+}
+
+async function inspectBundleFile(file: string, rootFile: string | undefined, json: boolean, out: Output): Promise<void> {
+  const outcome: TrustOutcome = {};
+  const verifier = rootFile ? trustVerifier(await readTrustedRoot(rootFile), outcome) : undefined;
+  const s = await inspectBundle(file, verifier);
   const { index, release } = s;
   const images = Object.fromEntries(
     Object.entries(release.images).map(([svc, i]) => [
@@ -103,37 +116,41 @@ async function inspectBundleFile(file: string, json: boolean, out: Output): Prom
     ]),
   );
   if (json) {
-    const { blobs, ...rest } = index;
+    const { blobs, schema: _schema, ...rest } = index;
+    const bundleJson = { verified: false, ...rest, included: blobs.filter((b) => b.included), omitted: blobs.filter((b) => !b.included) };
     out.write(
-      `${JSON.stringify({ file, fileSize: s.fileSize, roots: s.roots, ...rest, images, included: blobs.filter((b) => b.included), omitted: blobs.filter((b) => !b.included) }, null, 2)}\n`,
+      `${JSON.stringify({ file, fileSize: s.fileSize, roots: s.roots, app: release.app, version: release.version, releaseDigest: s.releaseDigest, signature: s.signature, images, bundleJson, ...(s.disagreement ? { disagreement: s.disagreement } : {}) }, null, 2)}\n`,
     );
     return;
   }
   const c = counts(index);
+  const checked =
+    s.signature === 'verified'
+      ? `trust chain and signature verified with root version ${outcome.root?.signed.version ?? '?'}; blobs not checked: run skiff bundle verify`
+      : 'signature NOT checked: pass --trust root.json to check it; skiff bundle verify checks everything';
   const lines = [
-    `${index.app}@${index.version}${index.base ? ` delta from ${index.base.version} (${index.base.releaseDigest})` : ' full bundle'}`,
-    `release digest: ${index.releaseDigest}`,
+    `${release.app}@${release.version} (from release.json; ${checked})`,
+    `release digest: ${s.releaseDigest}`,
     `file: ${formatBytes(s.fileSize)}; trust roots: ${s.roots}`,
     'images:',
     ...Object.entries(images).map(
       ([svc, i]) =>
         `  ${svc}: ${i.manifestDigest} ${[i.platform.os, i.platform.architecture, i.platform.variant].filter(Boolean).join('/')} ${formatBytes(i.size)}`,
     ),
-    `included: ${c.included} blobs, ${formatBytes(index.includedBytes)}`,
+    ...(s.disagreement
+      ? [`warning: bundle.json disagrees with release.json: ${s.disagreement}; bundle verify and agent install refuse this bundle`]
+      : []),
+    `bundle.json (an unsigned index, not verified): ${index.base ? `delta from ${index.base.version} (${index.base.releaseDigest})` : 'full bundle'}`,
+    `  included: ${c.included} blobs, ${formatBytes(index.includedBytes)}`,
     ...blobLines(index, true, ''),
-    `omitted: ${c.omitted} blobs, ${formatBytes(index.omittedBytes)}`,
+    `  omitted: ${c.omitted} blobs, ${formatBytes(index.omittedBytes)}`,
     ...blobLines(index, false, ' (in base)'),
   ];
   out.write(`${lines.join('\n')}\n`);
 }
 
 async function verifyBundleFile(file: string, rootFile: string, json: boolean, out: Output): Promise<void> {
-  const rootBytes = await readFile(rootFile).catch((e: unknown) => {
-    throw new SkiffError(
-      'NOT_FOUND',
-      `cannot read the trusted root ${rootFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
-  });
+  const trusted = await readTrustedRoot(rootFile);
   const source = createReadStream(file, { highWaterMark: 1 << 20 });
   const opened = new Promise<void>((resolve, reject) =>
     source.once('open', () => resolve()).once('error', reject),
@@ -146,27 +163,30 @@ async function verifyBundleFile(file: string, rootFile: string, json: boolean, o
   });
   const bar = progressBar('verify');
   const contents = await readBundle(source, {
-    verify: trustVerifier(parseRoot(rootBytes, rootFile)),
+    verify: trustVerifier(trusted),
     sink: new VerifyOnlySink(),
     allowMissing: true,
     name: file,
     onProgress: (done, total) => bar.update(done, total),
   }).finally(() => bar.stop());
-  const { index, release, received } = contents;
-  const notChecked = index.blobs.filter((b) => !b.included);
+  // Every figure from what was checked: the verified release and the blobs hashed, never bundle.json's claims.
+  const { index, release, received, receivedBytes, missing } = contents;
+  const digest = releaseDigest(contents.releaseBytes);
   if (json) {
     out.write(
-      `${JSON.stringify({ verified: true, app: release.app, version: release.version, releaseDigest: index.releaseDigest, ...(index.base ? { base: index.base } : {}), checked: received, notChecked: notChecked.map((b) => b.digest) }, null, 2)}\n`,
+      `${JSON.stringify({ verified: true, app: release.app, version: release.version, releaseDigest: digest, checked: received, checkedBytes: receivedBytes, notChecked: missing.map((b) => b.digest), ...(index.base ? { unverifiedBase: index.base } : {}) }, null, 2)}\n`,
     );
     return;
   }
-  out.write(`verified ${release.app}@${release.version} (${index.releaseDigest})\n`);
-  out.write(`  ${received.length} blobs checked, ${formatBytes(index.includedBytes)}\n`);
-  if (notChecked.length > 0) {
+  out.write(`verified ${release.app}@${release.version} (${digest})\n`);
+  out.write(`  ${received.length} blobs checked, ${formatBytes(receivedBytes)}\n`);
+  if (missing.length > 0) {
+    const base = index.base ? `${release.app}@${index.base.version}, as bundle.json names it` : 'its base release';
     out.write(
-      `  ${notChecked.length} blobs in base ${index.base?.version ?? '?'}, not checked (${formatBytes(index.omittedBytes)})\n`,
+      `  ${missing.length} blobs the release needs are not in this delta bundle, not checked: an install takes them from ${base}\n`,
     );
-    out.write(`${blobLines(index, false, ' (in base, not checked)').join('\n')}\n`);
+    for (const b of missing)
+      out.write(`    ${b.kind} ${b.digest} ${formatBytes(b.size)}${b.kind === 'manifest' ? ' (and what it reaches, unknown without the base)' : ''}\n`);
   }
 }
 
@@ -198,11 +218,14 @@ export function bundleCommand(out: Output = process.stdout): Command {
 
   bundle
     .command('inspect')
-    .description('print what a bundle carries (app, version, base, images, blobs) without verifying it')
+    .description(
+      "print what a bundle carries (app, version, images from release.json; base and blobs from bundle.json, unverified) without reading its blobs",
+    )
     .argument('<file>', 'the .skiff file')
+    .option('--trust <root.json>', "also check the trust chain and the release signature against the vendor's root.json")
     .option('--json', 'print JSON')
-    .action((file: string, opts: { json?: boolean }) =>
-      runAction(() => inspectBundleFile(file, opts.json === true, out)),
+    .action((file: string, opts: { trust?: string; json?: boolean }) =>
+      runAction(() => inspectBundleFile(file, opts.trust, opts.json === true, out)),
     );
 
   bundle

@@ -1,5 +1,6 @@
 // What the hub's /v2/ pull API serves to a caller: `<app>/<service>` of the releases the caller is entitled to, nothing else.
 import { buffer } from 'node:stream/consumers';
+import { MAX_MANIFEST_BYTES } from '../oci/constants.ts';
 import { isDigest, sha256, type Digest } from '../oci/digest.ts';
 import { manifestReferences, type PullResolver, type ResolvedManifest } from '../oci/distribution/index.ts';
 import { parseReleaseManifest, type ReleaseManifest } from '../release/index.ts';
@@ -9,8 +10,6 @@ import type { Principal } from './auth/principal.ts';
 import type { HubAccess } from './access.ts';
 import type { ReleaseRecord } from './db/types.ts';
 
-/** Manifests larger than this are refused, as registries and the engine do. */
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Parsed release and image manifests kept in memory; both are immutable (content-addressed), so entries never go stale. */
 const CACHE_ENTRIES = 512;
 

@@ -21,6 +21,9 @@ export const Annotation = {
 
 export const OciLayoutVersion = '1.0.0';
 
+/** The largest manifest anything reads into memory (registries and the engine refuse larger ones too). */
+export const MAX_MANIFEST_BYTES = 4 << 20;
+
 export const Header = {
   contentDigest: 'docker-content-digest',
   apiVersion: 'docker-distribution-api-version',

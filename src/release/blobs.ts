@@ -1,8 +1,9 @@
-// The blobs a release reaches — image manifests, configs, layers — read from a content store, in bundle order.
+// The blobs a release reaches — image manifests, configs, layers — in bundle order: the one walk of a release's blobs.
 import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '../store/index.ts';
-import { parseImageManifest } from '../oci/manifest.ts';
+import { parseImageManifest, type ImageManifest } from '../oci/manifest.ts';
 import type { Digest } from '../oci/digest.ts';
+import { SkiffError } from '../util/errors.ts';
 import type { ReleaseManifest } from './manifest.ts';
 
 export type BlobKind = 'manifest' | 'config' | 'layer';
@@ -16,8 +17,21 @@ export interface ReleaseBlob {
   readonly services: readonly string[];
 }
 
-/** Manifests first, then configs, then layers (services in name order), each digest once. */
-export async function releaseBlobs(store: BlobStore, release: ReleaseManifest): Promise<ReleaseBlob[]> {
+export interface ReleaseBlobWalk {
+  /** Every image manifest (sizes from the signed release), then the configs and layers of the manifests given. */
+  readonly blobs: readonly ReleaseBlob[];
+  /** Image manifests the walk could not read: what they reach is unknown. */
+  readonly unknown: readonly Digest[];
+}
+
+/**
+ * Walks `release` through the image manifests in `manifests` (by digest, already parsed and hashed); manifests
+ * absent from it are listed in `unknown`. Manifests first, then configs, then layers (services in name order), each digest once.
+ */
+export function walkReleaseBlobs(
+  release: ReleaseManifest,
+  manifests: ReadonlyMap<Digest, ImageManifest>,
+): ReleaseBlobWalk {
   const byDigest = new Map<Digest, { blob: Omit<ReleaseBlob, 'services'>; services: string[] }>();
   const order: Record<BlobKind, Digest[]> = { manifest: [], config: [], layer: [] };
   const add = (digest: Digest, size: number, mediaType: string, kind: BlobKind, service: string): void => {
@@ -29,18 +43,40 @@ export async function releaseBlobs(store: BlobStore, release: ReleaseManifest): 
     byDigest.set(digest, { blob: { digest, size, mediaType, kind }, services: [service] });
     order[kind].push(digest);
   };
+  const unknown: Digest[] = [];
   for (const service of Object.keys(release.images).sort()) {
     const img = release.images[service];
     if (!img) continue;
-    const bytes = await buffer(await store.get(img.manifestDigest));
-    const m = parseImageManifest(bytes, `image manifest of ${service}`);
-    add(img.manifestDigest, bytes.length, img.manifestMediaType, 'manifest', service);
+    add(img.manifestDigest, img.sizes.manifest, img.manifestMediaType, 'manifest', service);
+    const m = manifests.get(img.manifestDigest);
+    if (!m) {
+      if (!unknown.includes(img.manifestDigest)) unknown.push(img.manifestDigest);
+      continue;
+    }
+    if (m.config.digest !== img.configDigest)
+      throw new SkiffError(
+        'RELEASE_INVALID',
+        `release ${release.app}@${release.version}: the image manifest of service ${service} names config ${m.config.digest}, the release says ${img.configDigest}`,
+      );
     add(m.config.digest, m.config.size, m.config.mediaType, 'config', service);
     for (const l of m.layers) add(l.digest, l.size, l.mediaType, 'layer', service);
   }
-  return [...order.manifest, ...order.config, ...order.layer].map((d) => {
+  const blobs = [...order.manifest, ...order.config, ...order.layer].map((d) => {
     const e = byDigest.get(d);
     if (!e) throw new Error('unreachable');
     return { ...e.blob, services: e.services };
   });
+  return { blobs, unknown };
+}
+
+/** Every blob `release` reaches, its image manifests read from `store` (which must hold them all). */
+export async function releaseBlobs(store: BlobStore, release: ReleaseManifest): Promise<ReleaseBlob[]> {
+  const manifests = new Map<Digest, ImageManifest>();
+  for (const service of Object.keys(release.images).sort()) {
+    const img = release.images[service];
+    if (!img || manifests.has(img.manifestDigest)) continue;
+    const bytes = await buffer(await store.get(img.manifestDigest));
+    manifests.set(img.manifestDigest, parseImageManifest(bytes, `image manifest of ${service}`));
+  }
+  return [...walkReleaseBlobs(release, manifests).blobs];
 }

@@ -20,7 +20,7 @@ export {
   parseAppVersion,
   type StoredRelease,
 } from './release-store.ts';
-export { releaseBlobs, type ReleaseBlob, type BlobKind } from './blobs.ts';
+export { releaseBlobs, walkReleaseBlobs, type ReleaseBlob, type ReleaseBlobWalk, type BlobKind } from './blobs.ts';
 export {
   diffReleases,
   diffDocuments,

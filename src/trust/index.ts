@@ -7,6 +7,7 @@ export {
   verifyThreshold,
   verifyRootSelfSigned,
   verifyRootChain,
+  walkRootChain,
   verifyRelease,
   checkRootExpiry,
 } from './verify.ts';

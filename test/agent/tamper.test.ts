@@ -115,6 +115,13 @@ test('an unsigned bundle (release.sig empty or emptied of signatures) is refused
   await refused(await writeTemp(replaceEntry(v2File, 'skiff/release.sig', Buffer.from('{"signatures":[]}'))), ['SIGNATURE_INVALID']);
 });
 
+test('a signed bundle whose unsigned bundle.json understates its size (includedBytes: 1) is refused by name, not installed', async () => {
+  const at = entryData(v2File, 'skiff/bundle.json');
+  const index = JSON.parse(v2File.toString('utf8', at.data, at.data + at.size)) as { includedBytes: number };
+  const understated = replaceEntry(v2File, 'skiff/bundle.json', Buffer.from(JSON.stringify({ ...index, includedBytes: 1 })));
+  await refused(await writeTemp(understated), ['BUNDLE_INVALID'], /skiff\/bundle\.json disagrees with the signed release: it says includedBytes 1/);
+});
+
 test("a release of this app signed by another vendor's trust dir: SIGNATURE_INVALID", async () => {
   const otherTrust = path.join(work, 'other-trust');
   await initTrust(otherTrust, { expiresDays: 30 });

@@ -97,3 +97,49 @@ export function entryAt(tar: Buffer, name: string | ((n: string) => boolean)): T
   if (!e) throw new Error(`no entry ${String(name)} in the tar`);
   return e;
 }
+
+/** A ustar header block for a crafted tar: `type` '0' file, '5' directory, 'x' pax header… */
+export function tarHeader(name: string, size: number, type = '0'): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'utf8');
+  h.write('0000644\0', 100, 'ascii');
+  h.write('0000000\0', 108, 'ascii');
+  h.write('0000000\0', 116, 'ascii');
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+  h.write('00000000000\0', 136, 'ascii');
+  h.write(type, 156, 'ascii');
+  h.write('ustar\x0000', 257, 'latin1');
+  h.fill(' ', 148, 156);
+  h.write(`${h.reduce((a, b) => a + b, 0).toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return h;
+}
+
+/** A tar entry (header and padded data) for a crafted tar. */
+export function tarEntry(name: string, data: Buffer): Buffer {
+  return Buffer.concat([tarHeader(name, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+}
+
+/** The bundle re-packed entry by entry; `edit` may return new data for an entry (its header size follows). */
+export async function repackBundle(bytes: Buffer, edit: (name: string, data: Buffer) => Buffer | undefined): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const e of tarEntries(bytes)) {
+    const data = bytes.subarray(e.data, e.data + e.size);
+    const edited = edit(e.name, data);
+    if (edited === undefined) parts.push(bytes.subarray(e.header, e.data + Math.ceil(e.size / 512) * 512));
+    else {
+      const header = Buffer.from(bytes.subarray(e.header, e.header + 512));
+      header.write(`${edited.length.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+      header.fill(' ', 148, 156);
+      header.write(`${header.reduce((a, b) => a + b, 0).toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+      parts.push(header, edited, Buffer.alloc((512 - (edited.length % 512)) % 512));
+    }
+  }
+  return Buffer.concat([...parts, Buffer.alloc(1024)]);
+}
+
+/** The bundle with skiff/bundle.json rewritten by `edit` (the signed entries untouched). */
+export function editBundleJson(bytes: Buffer, edit: (index: BundleIndex) => BundleIndex): Promise<Buffer> {
+  return repackBundle(bytes, (name, data) =>
+    name === 'skiff/bundle.json' ? Buffer.from(JSON.stringify(edit(JSON.parse(data.toString('utf8')) as BundleIndex), null, 2)) : undefined,
+  );
+}
