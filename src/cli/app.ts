@@ -1,6 +1,7 @@
 // `skiff app create|roots|list`: register an app on the hub with its root.json.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { loadTrustDir } from '../trust/index.ts';
 import { SkiffError } from '../util/errors.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
@@ -39,6 +40,18 @@ export function appCommand(out: Output = process.stdout): Command {
         const root = await readRoot(o.root);
         await clientFrom(o).post(`/apps/${encodeURIComponent(name)}/roots`, { root });
         out.write(`app ${name}: root.json added\n`);
+      }),
+    );
+
+  withHubOptions(app.command('timestamp-key <app>'))
+    .description("give the hub the app's timestamp key from the trust dir, so it can sign what connected agents should run")
+    .requiredOption('--trust <dir>', 'the vendor trust dir (skiff trust init)')
+    .action((name: string, o: HubOpts & { trust: string }) =>
+      runAction(async () => {
+        const key = await (await loadTrustDir(o.trust)).timestampKeyPem();
+        if (!key) throw new SkiffError('USAGE', `${o.trust} has no timestamp key: add one with skiff trust rotate --dir ${o.trust} --timestamp, push the new root (skiff app roots), then run this again`);
+        const r = await clientFrom(o).request<{ keyid: string }>('PUT', `/apps/${encodeURIComponent(name)}/keys/timestamp`, { key });
+        out.write(`app ${name}: the hub signs desired state with timestamp key ${r.keyid.slice(0, 8)}\n`);
       }),
     );
 

@@ -1,6 +1,7 @@
 // `skiff customer create|list|show`: customers and their entitlements on the hub; create prints the customer token once.
 import { Command } from 'commander';
 import type { CustomerRecord } from '../hub/db/types.ts';
+import { parseWindowSpec } from '../fleet/index.ts';
 import { SkiffError } from '../util/errors.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
@@ -66,5 +67,59 @@ export function customerCommand(out: Output = process.stdout): Command {
       }),
     );
 
+  withHubOptions(customer.command('enroll-token <name>'))
+    .description("make a token the customer's agents enroll with (skiff agent run --enroll-token); it names the app's root.json v1")
+    .requiredOption('--app <app>', 'the app the instances run')
+    .option('--uses <n>', 'how many instances may enroll with it', (v) => positiveInt(v, '--uses'), 1)
+    .option('--expires <duration>', 'how long it stays valid, e.g. 30m, 24h, 7d', '24h')
+    .action((name: string, o: HubOpts & { app: string; uses: number; expires: string }) =>
+      runAction(async () => {
+        const r = await clientFrom(o).post<{ token: string; expiresAt: string; uses: number }>(`/customers/${encodeURIComponent(name)}/enroll-tokens`, {
+          app: o.app,
+          uses: o.uses,
+          expiresInSeconds: durationSeconds(o.expires),
+        });
+        out.write(`enrollment token for ${name} / ${o.app} (${r.uses} use${r.uses === 1 ? '' : 's'}, until ${r.expiresAt}):\n${r.token}\n`);
+      }),
+    );
+
+  withHubOptions(customer.command('policy <name>'))
+    .description("pin a customer's instances of an app to a version, and/or set their maintenance windows")
+    .requiredOption('--app <app>', 'the app')
+    .option('--pin <version>', 'stay on this version')
+    .option('--unpin', 'follow the channel again')
+    .option('--window <spec>', 'a weekly window "DAYS HH:MM-HH:MM TIMEZONE", e.g. "sat,sun 02:00-04:00 Europe/Berlin" (repeatable)', collect, [])
+    .option('--no-windows', 'switch at any time')
+    .action((name: string, o: HubOpts & { app: string; pin?: string; unpin?: boolean; window: string[]; windows: boolean }) =>
+      runAction(async () => {
+        const body = policyBody(o);
+        const r = await clientFrom(o).request<unknown>('PATCH', `/customers/${encodeURIComponent(name)}/apps/${encodeURIComponent(o.app)}/policy`, body);
+        out.write(JSON.stringify(r, null, 2) + '\n');
+      }),
+    );
+
   return customer;
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new SkiffError('USAGE', `${flag} ${v} is not a whole number of at least 1`);
+  return n;
+}
+
+/** `30m`, `24h`, `7d` → seconds. */
+export function durationSeconds(v: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(v.trim());
+  if (!m) throw new SkiffError('USAGE', `--expires ${v} is not a duration like 30m, 24h or 7d`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+/** The policy body of --pin/--unpin/--window/--no-windows; something must be asked. */
+export function policyBody(o: { pin?: string; unpin?: boolean; window: string[]; windows: boolean }): { pinnedVersion?: string | null; windows?: unknown[] } {
+  const body = {
+    ...(o.pin !== undefined ? { pinnedVersion: o.pin } : o.unpin ? { pinnedVersion: null } : {}),
+    ...(o.window.length > 0 ? { windows: o.window.map(parseWindowSpec) } : o.windows === false ? { windows: [] } : {}),
+  };
+  if (Object.keys(body).length === 0) throw new SkiffError('USAGE', 'nothing to change: pass --pin, --unpin, --window or --no-windows');
+  return body;
 }

@@ -12,6 +12,8 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   app: async () => (await import('./app.ts')).appCommand(),
   channel: async () => (await import('./channel.ts')).channelCommand(),
   customer: async () => (await import('./customer.ts')).customerCommand(),
+  instance: async () => (await import('./instance.ts')).instanceCommand(),
+  fleet: async () => (await import('./instance.ts')).fleetCommand(),
 };
 
 const program = new Command('skiff')

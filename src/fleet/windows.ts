@@ -79,3 +79,14 @@ export function nextOpening(windows: readonly MaintenanceWindow[], at: Date): Da
   }
   return undefined;
 }
+
+/** `sat,sun 02:00-04:00 Europe/Berlin` (days: sun..sat, or "daily") → a window; the error names the expected form. */
+export function parseWindowSpec(spec: string): MaintenanceWindow {
+  const m = /^\s*(\S+)\s+(\d\d:\d\d)-(\d\d:\d\d)\s+(\S+)\s*$/.exec(spec);
+  const bad = () => new SkiffError('USAGE', `window "${spec.slice(0, 100)}" is not "DAYS HH:MM-HH:MM TIMEZONE", e.g. "sat,sun 02:00-04:00 Europe/Berlin"`);
+  if (!m?.[1] || !m[2] || !m[3] || !m[4]) throw bad();
+  const days = m[1].toLowerCase() === 'daily' ? [...WEEKDAYS] : m[1].toLowerCase().split(',');
+  const [w] = parseWindows([{ days, start: m[2], end: m[3], timeZone: m[4] }], `window "${spec.slice(0, 100)}"`);
+  if (!w) throw bad();
+  return w;
+}

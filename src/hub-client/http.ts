@@ -46,7 +46,7 @@ export async function send(conn: HubConnection, method: Method, url: string, opt
     try {
       res = await request(url, {
         method,
-        headers: { authorization: `Bearer ${conn.token}`, ...opts.headers },
+        headers: { ...(conn.token ? { authorization: `Bearer ${conn.token}` } : {}), ...opts.headers },
         body: opts.body?.(),
         signal: opts.signal,
       });

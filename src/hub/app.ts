@@ -2,7 +2,12 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { BlobStore } from '../store/index.ts';
+import { randomBytes } from 'node:crypto';
 import { HubAccess } from './access.ts';
+import { Sealer } from './auth/sealing.ts';
+import { DesiredStates, type DesiredOptions } from './desired.ts';
+import { enrollRoutes } from './routes/enroll.ts';
+import { instanceRoutes } from './routes/instances.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { makeAuthenticator } from './auth/principal.ts';
 import type { HubDeps } from './context.ts';
@@ -24,6 +29,10 @@ export interface BuildDeps {
   readonly db: MetadataDb;
   readonly blobs: BlobStore;
   readonly loginLimiter?: LoginLimiter;
+  /** The hub's key for secrets at rest (loadHubKey); default a fresh one per process. */
+  readonly sealer?: Sealer;
+  /** Poll interval and signing period of desired-state answers, and the clock. */
+  readonly desired?: Partial<DesiredOptions>;
   /** Passed through to Fastify (logger, https, trustProxy …). */
   readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } };
   /** Route plugins registered after the core ones; default DEFAULT_PLUGINS (the /v2/ pull API). */
@@ -43,7 +52,17 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     ...deps.fastify,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
-  const hub: HubDeps = { db: deps.db, blobs: deps.blobs, loginLimiter: deps.loginLimiter ?? new LoginLimiter(), access: new HubAccess(deps.db) };
+  const access = new HubAccess(deps.db);
+  // Without a given key (route tests) secrets are sealed under a key that lives as long as the process.
+  const sealer = deps.sealer ?? new Sealer(randomBytes(32));
+  const hub: HubDeps = {
+    db: deps.db,
+    blobs: deps.blobs,
+    loginLimiter: deps.loginLimiter ?? new LoginLimiter(),
+    access,
+    sealer,
+    desired: new DesiredStates(deps.db, access, sealer, deps.desired),
+  };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(errorHandler);
@@ -75,6 +94,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(blobRoutes);
       await api.register(releaseRoutes);
       await api.register(bundleRoutes);
+      await api.register(enrollRoutes);
+      await api.register(instanceRoutes);
     },
     { prefix: API_PREFIX },
   );

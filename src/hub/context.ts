@@ -7,6 +7,8 @@ import type { Scope } from './auth/permissions.ts';
 import { actorOf, type Principal, type UserPrincipal } from './auth/principal.ts';
 import type { AuditInput, MetadataDb, MetadataTx } from './db/types.ts';
 import { notFound, requireScope, type HubAccess } from './access.ts';
+import type { Sealer } from './auth/sealing.ts';
+import type { DesiredStates } from './desired.ts';
 
 export interface HubDeps {
   readonly db: MetadataDb;
@@ -14,6 +16,9 @@ export interface HubDeps {
   readonly loginLimiter: LoginLimiter;
   /** Who may see what: every read route and /v2/ ask it. */
   readonly access: HubAccess;
+  /** Seals secrets at rest (the apps' timestamp keys). */
+  readonly sealer: Sealer;
+  readonly desired: DesiredStates;
 }
 
 declare module 'fastify' {

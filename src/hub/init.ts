@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../util/errors.ts';
 import { SCOPES } from './auth/permissions.ts';
+import { loadHubKey } from './auth/sealing.ts';
 import { hashPassword, mintToken, randomPassword } from './auth/secrets.ts';
 import { openMetadataDb } from './db/index.ts';
 import type { MetadataDb } from './db/types.ts';
@@ -36,6 +37,7 @@ export async function initHub(opts: { dataDir: string; database?: string; admin?
   await mkdir(join(opts.dataDir, STORE_DIR), { recursive: true });
   const db = await openMetadataDb(opts);
   try {
+    await loadHubKey(opts.dataDir);
     return await createFirstAdmin(db, opts.admin);
   } finally {
     await db.close();

@@ -6,6 +6,7 @@ import { sha256 } from '../oci/digest.ts';
 import { FsBlobStore, RegistryBlobStore, type BlobStore } from '../store/index.ts';
 import { errorMessage, SkiffError } from '../util/errors.ts';
 import { build, type BuildDeps } from './app.ts';
+import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';
 import { installLastResort } from './last-resort.ts';
 import { STORE_DIR } from './init.ts';
@@ -97,7 +98,8 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const db = await openMetadataDb(opts);
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
-    const app = await build({ db, blobs, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, ...(https ? { https } : {}) } });
+    const sealer = await loadHubKey(opts.dataDir);
+    const app = await build({ db, blobs, sealer, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     await app.listen({ host, port }).catch(async (e: unknown) => {

@@ -48,8 +48,10 @@ export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions
   if (existing) return existing;
   const { secret, rootSha256 } = parseEnrollToken(opts.token);
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: secret });
+  // The enrollment secret travels in the body: it is not a credential for any other route.
+  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: '' });
   const answer = await client.post<EnrollAnswer>('/enroll', {
+    token: secret,
     name: opts.name ?? hostname(),
     publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
     facts: { hostname: hostname(), os: platform(), arch: arch(), ...opts.facts },

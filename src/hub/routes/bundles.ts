@@ -1,5 +1,9 @@
 // Bundle downloads: the .skiff file of a release (full, or a delta from the release a site runs) streamed from the stores.
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseRange } from '../../oci/distribution/index.ts';
+import { byteWindow } from '../../util/byte-window.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.ts';
 import { HttpHeader } from '../../oci/constants.ts';
@@ -37,17 +41,33 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
     const src: BundleSource = { blobs, release, chain: (await db.listRoots(name)).map((r) => r.root), ...(base ? { base } : {}) };
     const size = await bundleSize(src);
     const file = from === undefined ? `${name}-${version}.skiff` : `${name}-${from}-to-${version}.skiff`;
-    reply.header(HttpHeader.contentType, BUNDLE_MEDIA_TYPE).header(HttpHeader.contentLength, size).header(CONTENT_DISPOSITION, `attachment; filename="${file}"`);
+    const etag = bundleEtag(src);
+    // Bundles are byte-identical for the same release, base and roots, so a cut download resumes with Range + If-Range.
+    const ifRange = req.headers['if-range'];
+    const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, size) : undefined;
+    reply.header(HttpHeader.contentType, BUNDLE_MEDIA_TYPE).header(HttpHeader.etag, etag).header(HttpHeader.acceptRanges, 'bytes').header(CONTENT_DISPOSITION, `attachment; filename="${file}"`);
+    if (range === 'unsatisfiable') return reply.code(416).header(HttpHeader.contentRange, `bytes */${size}`).send({ error: { code: 'INVALID_INPUT', message: `range ${String(req.headers.range).slice(0, 64)} is outside the ${size}-byte bundle` } });
+    if (range) reply.code(206).header(HttpHeader.contentRange, `bytes ${range.start}-${range.end}/${size}`);
+    reply.header(HttpHeader.contentLength, range ? range.end - range.start + 1 : size);
     if (req.method === 'HEAD') return reply.send();
     const body = new PassThrough();
     const stop = new AbortController();
     // The client may have gone while the handler ran: then 'close' was emitted already.
     if (reply.raw.destroyed) stop.abort();
     else reply.raw.once('close', () => stop.abort());
-    writeBundle(src, body, undefined, stop.signal).catch((e: unknown) => {
+    const out = range ? byteWindow(range.start, range.end) : body;
+    if (range) pipeline(out, body).catch(() => undefined);
+    writeBundle(src, out, undefined, stop.signal).catch((e: unknown) => {
       if (!stop.signal.aborted) req.log.error({ err: e }, 'bundle stream failed');
       body.destroy(e instanceof Error ? e : new Error(String(e)));
     });
     return reply.send(body);
   }
+}
+
+/** Names the exact bytes of a bundle: the release, the base of a delta, and the root chain it carries. */
+function bundleEtag(src: BundleSource): string {
+  const h = createHash('sha256').update(src.release.digest).update(`\0${src.base?.digest ?? ''}\0`);
+  for (const root of src.chain) h.update(createHash('sha256').update(root).digest());
+  return `"${h.digest('hex').slice(0, 40)}"`;
 }

@@ -1,0 +1,115 @@
+// `skiff fleet` and `skiff instance list|show|revoke|install-now|policy`: the connected sites as the hub sees them.
+import { Command } from 'commander';
+import { clientFrom, withHubOptions } from './hub-options.ts';
+import { policyBody } from './customer.ts';
+import { printJson, runAction } from './run.ts';
+
+interface Output {
+  write(text: string): unknown;
+}
+
+type HubOpts = { hub?: string; token?: string };
+
+interface InstanceView {
+  id: string;
+  name: string;
+  customer: string;
+  app: string;
+  currentVersion: string | null;
+  desiredVersion: string | null;
+  health: string | null;
+  phase: string | null;
+  lastError: string | null;
+  lastSeenAt: string | null;
+  revokedAt: string | null;
+  services: { service: string; state: string; health: string }[];
+  history?: { at: string; kind: string; detail: Record<string, unknown> }[];
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function table(list: readonly InstanceView[]): string {
+  const head = ['CUSTOMER', 'INSTANCE', 'APP', 'VERSION', 'DESIRED', 'HEALTH', 'LAST SEEN', 'LAST ERROR'];
+  const rows = list.map((i) => [
+    i.customer, `${i.name} (${i.id.slice(0, 8)})`, i.app, i.currentVersion ?? '-', i.desiredVersion ?? '-',
+    i.revokedAt ? 'revoked' : (i.health ?? 'unknown'), i.lastSeenAt ?? 'never', i.lastError ?? '',
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  return [head, ...rows].map((r) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function listOptions(cmd: Command): Command {
+  return withHubOptions(cmd)
+    .option('--app <app>', 'only this app')
+    .option('--version <version>', 'only instances running this version')
+    .option('--health <health>', 'healthy, unhealthy or unknown')
+    .option('--customer <name>', 'only this customer')
+    .option('--json', 'print JSON');
+}
+
+async function listFleet(o: HubOpts & { app?: string; version?: string; health?: string; customer?: string; json?: boolean }, out: Output): Promise<void> {
+  const q = new URLSearchParams(Object.entries({ app: o.app, version: o.version, health: o.health, customer: o.customer }).flatMap(([k, v]) => (v ? [[k, v]] : [])));
+  const { instances } = await clientFrom(o).get<{ instances: InstanceView[] }>(`/instances${q.size ? `?${q}` : ''}`);
+  if (o.json) printJson(instances);
+  else out.write(instances.length === 0 ? 'no instances\n' : table(instances));
+}
+
+export function fleetCommand(out: Output = process.stdout): Command {
+  return listOptions(new Command('fleet'))
+    .description('every connected instance: what it runs, what it should run, its health, last check-in and last error')
+    .action((o: HubOpts & { app?: string; json?: boolean }) => runAction(() => listFleet(o, out)));
+}
+
+export function instanceCommand(out: Output = process.stdout): Command {
+  const instance = new Command('instance').description('enrolled instances (connected sites) on the hub');
+
+  listOptions(instance.command('list'))
+    .description('list instances (as skiff fleet)')
+    .action((o: HubOpts) => runAction(() => listFleet(o, out)));
+
+  withHubOptions(instance.command('show <id>'))
+    .description('one instance: status, services, and its history of versions, health and errors')
+    .option('--json', 'print JSON')
+    .action((id: string, o: HubOpts & { json?: boolean }) =>
+      runAction(async () => {
+        const i = await clientFrom(o).get<InstanceView>(`/instances/${encodeURIComponent(id)}`);
+        if (o.json) return printJson(i);
+        out.write(table([i]));
+        for (const s of i.services) out.write(`  ${s.service.padEnd(16)} ${s.state} ${s.health}\n`);
+        for (const h of i.history ?? []) out.write(`${h.at}  ${h.kind.padEnd(8)} ${JSON.stringify(h.detail)}\n`);
+      }),
+    );
+
+  withHubOptions(instance.command('revoke <id>'))
+    .description("revoke an instance's credential (it gets 401 from then on)")
+    .action((id: string, o: HubOpts) =>
+      runAction(async () => {
+        await clientFrom(o).post(`/instances/${encodeURIComponent(id)}/revoke`, {});
+        out.write(`instance ${id} revoked\n`);
+      }),
+    );
+
+  withHubOptions(instance.command('install-now <id>'))
+    .description('switch at the next poll, even outside the maintenance windows')
+    .action((id: string, o: HubOpts) =>
+      runAction(async () => {
+        await clientFrom(o).post(`/instances/${encodeURIComponent(id)}/install-now`, {});
+        out.write(`instance ${id} installs at its next poll\n`);
+      }),
+    );
+
+  withHubOptions(instance.command('policy <id>'))
+    .description("pin an instance to a version and/or set its own maintenance windows")
+    .option('--pin <version>', 'stay on this version')
+    .option('--unpin', "follow the customer's pin or the channel again")
+    .option('--window <spec>', 'a weekly window "DAYS HH:MM-HH:MM TIMEZONE" (repeatable)', collect, [])
+    .option('--no-windows', "use the customer's windows")
+    .action((id: string, o: HubOpts & { pin?: string; unpin?: boolean; window: string[]; windows: boolean }) =>
+      runAction(async () => {
+        await clientFrom(o).request('PATCH', `/instances/${encodeURIComponent(id)}/policy`, policyBody(o));
+        out.write(`instance ${id}: policy set\n`);
+      }),
+    );
+
+  return instance;
+}

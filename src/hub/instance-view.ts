@@ -1,0 +1,27 @@
+// How an instance appears in the API: what it runs, its health and last report, its policies; never a credential.
+import type { InstanceRecord } from './db/types.ts';
+
+export function instanceView(i: InstanceRecord, customer: string) {
+  const report = i.report ?? {};
+  return {
+    id: i.id,
+    name: i.name,
+    customer,
+    app: i.app,
+    currentVersion: i.currentVersion,
+    desiredVersion: typeof report.desiredVersion === 'string' ? report.desiredVersion : null,
+    health: i.health,
+    phase: typeof report.phase === 'string' ? report.phase : null,
+    lastError: typeof report.lastError === 'string' ? report.lastError : null,
+    services: Array.isArray(report.services) ? report.services : [],
+    agentVersion: typeof report.agentVersion === 'string' ? report.agentVersion : null,
+    diskFreeBytes: typeof report.diskFreeBytes === 'number' ? report.diskFreeBytes : null,
+    lastSeenAt: i.lastSeenAt,
+    createdAt: i.createdAt,
+    revokedAt: i.revokedAt,
+    facts: i.facts,
+    pinnedVersion: i.pinnedVersion,
+    windows: i.windows,
+    installNow: i.installNow,
+  };
+}
