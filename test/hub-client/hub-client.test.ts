@@ -2,7 +2,7 @@
 // parser, and bundle downloads that resume with Range + If-Range after a cut connection.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,6 +106,8 @@ describe('bundle download resume', () => {
     assert.ok((await readFile(output)).equals(bundle));
     assert.ok(r.received <= bundle.length, `received ${r.received} of ${bundle.length}`);
     assert.deepEqual((await readdir(dir)).sort(), ['a.skiff'], 'no part file left');
+    const open = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    assert.deepEqual(open.filter((target) => target.startsWith(dir)), [], 'no file of the download is held open');
   });
 
   it('a later run resumes the part file a failed run left', async () => {
