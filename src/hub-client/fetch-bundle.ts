@@ -94,6 +94,8 @@ export async function fetchBundle(opts: FetchOptions): Promise<FetchResult> {
       }
     } catch (e) {
       broke = e;
+    } finally {
+      await handle.close().catch(() => undefined);
     }
     // The file is the truth of what arrived: resume from its length.
     have = await sizeOf(part);

@@ -2,7 +2,7 @@
 // parser, and bundle downloads that resume with Range + If-Range after a cut connection.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,6 +106,8 @@ describe('bundle download resume', () => {
     assert.ok((await readFile(output)).equals(bundle));
     assert.ok(r.received <= bundle.length, `received ${r.received} of ${bundle.length}`);
     assert.deepEqual((await readdir(dir)).sort(), ['a.skiff'], 'no part file left');
+    const open = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    assert.deepEqual(open.filter((target) => target.startsWith(dir)), [], 'no file of the download is held open');
   });
 
   it('a later run resumes the part file a failed run left', async () => {
@@ -114,9 +116,11 @@ describe('bundle download resume', () => {
     const conn = { hub: url, token: 'skc_x' };
     await assert.rejects(fetchBundle({ conn, app: 'netmon', version: '1.0.0', output, retry: { ...FAST, attempts: 3 } }), (e) => isSkiffError(e, 'BUNDLE_TRUNCATED') && /run it again to resume/.test(e.message));
     assert.ok((await readdir(dir)).includes('b.skiff.part'));
+    const kept = (await stat(join(dir, 'b.skiff.part'))).size;
+    assert.ok(kept > 0 && kept <= 700_000, `the part file holds what arrived (${kept} bytes)`);
     cutAt = [];
     const r = await fetchBundle({ conn, app: 'netmon', version: '1.0.0', output, retry: FAST });
-    assert.equal(r.received, bundle.length - 700_000);
+    assert.equal(r.received, bundle.length - kept, 'only the rest is fetched');
     assert.equal(r.digest, `sha256:${sha}`);
   });
 
