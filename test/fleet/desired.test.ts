@@ -56,3 +56,22 @@ describe('desired state', () => {
     refused({ signed: { ...base, extra: 1 }, signatures: [] }, 'SIGNATURE_INVALID', /malformed/);
   });
 });
+
+describe('enrollment roots', () => {
+  it('believes the hub’s chain only when its first root hashes to the token’s', async () => {
+    const { createHash } = await import('node:crypto');
+    const { trustedChain } = await import('../../src/agent/connected/index.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-enroll-'));
+    try {
+      const trust = await initTrust(join(dir, 'trust'));
+      const text = JSON.stringify(trust.root);
+      const sha = createHash('sha256').update(text).digest('hex');
+      assert.equal(trustedChain([text], sha, 'netmon').signed.version, 1);
+      const other = JSON.stringify((await initTrust(join(dir, 'other'))).root);
+      assert.throws(() => trustedChain([other], sha, 'netmon'), (e) => isSkiffError(e, 'TRUST_INVALID') && /as the enrollment token says/.test(e.message));
+      assert.throws(() => trustedChain([], sha, 'netmon'), (e) => isSkiffError(e, 'TRUST_INVALID'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -52,6 +52,7 @@ export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions
   const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: '' });
   const answer = await client.post<EnrollAnswer>('/enroll', {
     token: secret,
+    rootSha256,
     name: opts.name ?? hostname(),
     publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
     facts: { hostname: hostname(), os: platform(), arch: arch(), ...opts.facts },

@@ -67,7 +67,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(201).send({ token: `${token}.${rootSha256}`, app: name, customer: c.name, uses, expiresAt });
   });
 
-  app.post<{ Body: { token: string; name: string; publicKey: string; facts?: Record<string, string> } }>('/enroll', {
+  app.post<{ Body: { token: string; rootSha256?: string; name: string; publicKey: string; facts?: Record<string, string> } }>('/enroll', {
     schema: {
       tags: ['instances'],
       summary: 'Enroll an instance with an enrollment token: records it and returns its credential (shown once) and the root chain',
@@ -77,6 +77,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
         additionalProperties: false,
         properties: {
           token: { type: 'string', pattern: '^ske_[A-Za-z0-9_-]{43}$' },
+          rootSha256: { type: 'string', pattern: '^[a-f0-9]{64}$' },
           name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
           publicKey: { type: 'string', minLength: 40, maxLength: 200, pattern: '^[A-Za-z0-9+/]+={0,2}$' },
           facts: FACTS,
@@ -89,6 +90,10 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     const known = await db.getEnrollTokenByHash(hashToken(token));
     if (!known) throw refused;
     const customer = await db.getCustomer(known.customerId);
+    const [root1] = await db.listRoots(known.app);
+    // The agent checks the roots itself; this only spares a use of the token when its root hash is not this hub's.
+    if (req.body.rootSha256 !== undefined && root1 && createHash('sha256').update(root1.root).digest('hex') !== req.body.rootSha256)
+      throw new SkiffError('TRUST_INVALID', `the enrollment token names another root.json v1 than this hub holds for app "${known.app}": wrong hub, or a mistyped token`);
     const credential = mintToken('ski_');
     const instance = await db.mutate(async (tx) => {
       if (!(await tx.consumeEnrollToken(hashToken(token), new Date()))) throw refused;
