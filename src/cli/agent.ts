@@ -1,10 +1,12 @@
 // `skiff agent`: install, upgrade, roll back and report an app on this host's Docker Engine.
 import { Command, InvalidArgumentError } from 'commander';
 import { agentStatus, install, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
+import { SkiffError } from '../util/errors.ts';
 import { progressBar } from './progress.ts';
 import { printJson, runAction } from './run.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 function seconds(v: string): number {
   const n = Number(v);
@@ -89,31 +91,36 @@ export function agentCommand(): Command {
     );
   cmd
     .command('run')
-    .description('the connected agent: enroll once, then follow the hub (poll, download, install inside maintenance windows, report)')
-    .requiredOption('--state <dir>', "the agent's state directory (one per app)")
+    .description('the connected agent: enroll once, then follow the hub (poll, download, install inside maintenance windows, report); one process can run several apps, one --state each')
+    .requiredOption('--state <dir>', "the agent's state directory, one per app (repeatable: one agent process for several apps)", collect, [])
     .option('--hub <url>', 'the hub, e.g. https://hub.example.com (needed only to enroll)')
-    .option('--enroll-token <token>', 'the token from skiff customer enroll-token (needed only to enroll)')
+    .option('--enroll-token <token>', 'the token from skiff customer enroll-token (needed only to enroll; one --state)')
     .option('--name <name>', 'the instance name shown at the hub (default: the host name)')
     .option('--once', 'run one poll cycle and exit')
     .option('--bandwidth <bytes-per-second>', 'limit download speed', seconds)
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .action((o: { state: string; hub?: string; enrollToken?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
+    .action((o: { state: string[]; hub?: string; enrollToken?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
+        if (o.enrollToken && o.state.length > 1) throw new SkiffError('USAGE', 'an enrollment token enrolls one instance: give one --state with --enroll-token, then run them together');
         const stop = new AbortController();
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
-        await runConnected({
-          stateDir: o.state,
-          ...(o.hub ? { hub: o.hub } : {}),
-          ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
-          ...(o.name ? { name: o.name } : {}),
-          once: o.once === true,
-          signal: stop.signal,
-          log,
-          ...(o.bandwidth ? { bytesPerSecond: o.bandwidth } : {}),
-          healthTimeoutMs: o.healthTimeout * 1000,
-          stopTimeoutSec: o.stopTimeout,
-        });
+        await Promise.all(
+          o.state.map((stateDir) =>
+            runConnected({
+              stateDir,
+              ...(o.hub ? { hub: o.hub } : {}),
+              ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
+              ...(o.name ? { name: o.name } : {}),
+              once: o.once === true,
+              signal: stop.signal,
+              log: o.state.length > 1 ? (line) => log(`[${stateDir}] ${line}`) : log,
+              ...(o.bandwidth ? { bytesPerSecond: o.bandwidth } : {}),
+              healthTimeoutMs: o.healthTimeout * 1000,
+              stopTimeoutSec: o.stopTimeout,
+            }),
+          ),
+        );
       }),
     );
   return cmd;
