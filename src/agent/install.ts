@@ -25,6 +25,8 @@ export interface InstallOptions extends AgentOptions {
   readonly bundle: string;
   readonly trustFile?: string;
   readonly valuesFile?: string;
+  /** The release digest the hub's signed desired state names: any other release in the bundle is refused. */
+  readonly expectDigest?: string;
 }
 
 export type InstallResult = { readonly app: string; readonly from?: string; readonly to: string; readonly outcome: 'installed' | 'upgraded' | 'unchanged' };
@@ -98,6 +100,8 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         beforeBlobs: async (release, index) => {
           if (state && state.app !== release.app)
             throw new SkiffError('WRONG_APP', `bundle is for ${release.app}, this agent runs ${state.app}: use the ${state.app} bundle`);
+          if (opts.expectDigest !== undefined && releaseDigest(releaseBytes(release)) !== opts.expectDigest)
+            throw new SkiffError('DIGEST_MISMATCH', `bundle carries ${release.app}@${release.version} with digest ${releaseDigest(releaseBytes(release)).slice(0, 19)}…, not ${opts.expectDigest.slice(0, 19)}… as the desired state says: refused`);
           if (current && semver.lt(release.version, current.version))
             throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than the installed ${current.version}: refusing a downgrade (use skiff agent rollback to return to the previous release)`);
           if (current && release.version === current.version) {

@@ -1,6 +1,6 @@
 // `skiff agent`: install, upgrade, roll back and report an app on this host's Docker Engine.
 import { Command, InvalidArgumentError } from 'commander';
-import { agentStatus, install, resume, rollback, type AgentStatus } from '../agent/index.ts';
+import { agentStatus, install, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
 import { progressBar } from './progress.ts';
 import { printJson, runAction } from './run.ts';
 
@@ -85,6 +85,35 @@ export function agentCommand(): Command {
         const s = await agentStatus(o.state);
         if (o.json) printJson(s);
         else printStatus(s);
+      }),
+    );
+  cmd
+    .command('run')
+    .description('the connected agent: enroll once, then follow the hub (poll, download, install inside maintenance windows, report)')
+    .requiredOption('--state <dir>', "the agent's state directory (one per app)")
+    .option('--hub <url>', 'the hub, e.g. https://hub.example.com (needed only to enroll)')
+    .option('--enroll-token <token>', 'the token from skiff customer enroll-token (needed only to enroll)')
+    .option('--name <name>', 'the instance name shown at the hub (default: the host name)')
+    .option('--once', 'run one poll cycle and exit')
+    .option('--bandwidth <bytes-per-second>', 'limit download speed', seconds)
+    .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
+    .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
+    .action((o: { state: string; hub?: string; enrollToken?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
+      runAction(async () => {
+        const stop = new AbortController();
+        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+        await runConnected({
+          stateDir: o.state,
+          ...(o.hub ? { hub: o.hub } : {}),
+          ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
+          ...(o.name ? { name: o.name } : {}),
+          once: o.once === true,
+          signal: stop.signal,
+          log,
+          ...(o.bandwidth ? { bytesPerSecond: o.bandwidth } : {}),
+          healthTimeoutMs: o.healthTimeout * 1000,
+          stopTimeoutSec: o.stopTimeout,
+        });
       }),
     );
   return cmd;

@@ -1,0 +1,145 @@
+// `skiff agent run`: the connected agent. Enrolls once, then polls its desired state; downloads the bundle an
+// air-gapped site would carry (delta from what it runs, resumable), and installs it through the very same
+// verify → stage → switch → health → rollback path as `skiff agent install`, only inside a maintenance window
+// (or when the hub says install now). Reports after every change and on a heartbeat. The hub being unreachable
+// never touches the running app: the agent backs off and reports the gap when the hub is back.
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { nextOpening, windowOpen, type DesiredSigned } from '../../fleet/index.ts';
+import { backoffDelay, fetchBundle } from '../../hub-client/index.ts';
+import { errorMessage, isSkiffError, SkiffError } from '../../util/errors.ts';
+import { install } from '../install.ts';
+import { StateDir } from '../state.ts';
+import { enroll } from './enroll.ts';
+import { ConnectedDir, type Identity } from './identity.ts';
+import { pollDesired } from './poll.ts';
+import { buildReport, sendReport } from './report.ts';
+
+export interface ConnectedOptions {
+  readonly stateDir: string;
+  /** Needed only to enroll; an enrolled agent uses what it recorded. */
+  readonly hub?: string;
+  readonly enrollToken?: string;
+  readonly name?: string;
+  /** Run one cycle and return (tests, cron). */
+  readonly once?: boolean;
+  readonly signal?: AbortSignal;
+  readonly log?: (line: string) => void;
+  readonly now?: () => Date;
+  readonly bytesPerSecond?: number;
+  readonly healthTimeoutMs?: number;
+  readonly stopTimeoutSec?: number;
+  /** Heartbeat report interval; default 5 minutes. */
+  readonly reportEveryMs?: number;
+}
+
+const BACKOFF = { attempts: Infinity, baseDelayMs: 1_000, maxDelayMs: 300_000 };
+
+/** Enrolls if needed and returns the identity. */
+export async function connect(opts: ConnectedOptions): Promise<Identity> {
+  const sd = new StateDir(opts.stateDir);
+  const cd = new ConnectedDir(opts.stateDir);
+  const known = await cd.readIdentity();
+  if (known) return known;
+  if (!opts.hub || !opts.enrollToken) throw new SkiffError('USAGE', `${opts.stateDir} is not enrolled yet: pass --hub URL and --enroll-token T (from skiff customer enroll-token)`);
+  await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
+  return enroll(sd, cd, { hub: opts.hub, token: opts.enrollToken, ...(opts.name ? { name: opts.name } : {}), facts: { agent: 'skiff' } });
+}
+
+/** One cycle: poll, download, maybe install; returns the next poll delay. */
+export async function cycle(id: Identity, opts: ConnectedOptions, memo: { lastError: string | null; lastReport: number; failures: number }): Promise<number> {
+  const sd = new StateDir(opts.stateDir);
+  const cd = new ConnectedDir(opts.stateDir);
+  const now = opts.now?.() ?? new Date();
+  const log = opts.log ?? (() => undefined);
+  let desired: DesiredSigned | undefined;
+  let changed: boolean;
+  try {
+    const trusted = await sd.readTrust();
+    if (!trusted) throw new SkiffError('STATE_INVALID', `${opts.stateDir} has no trusted root: enroll again`);
+    const polled = await pollDesired(id, cd, trusted.root, now, opts.signal);
+    desired = polled.desired;
+    if (memo.failures > 0) log(`hub reachable again after ${memo.failures} failed poll(s)`);
+    memo.failures = 0;
+    changed = await converge(id, sd, cd, desired, now, opts, log);
+    if (changed) memo.lastError = null;
+  } catch (e) {
+    if (isSkiffError(e, 'HUB_UNREACHABLE')) {
+      memo.failures++;
+      log(`hub unreachable (${memo.failures}): ${errorMessage(e)}; the app keeps running`);
+      return backoffDelay(memo.failures, BACKOFF);
+    }
+    memo.lastError = errorMessage(e);
+    changed = true;
+    log(`agent: ${memo.lastError}`);
+  }
+  const every = opts.reportEveryMs ?? 300_000;
+  if (changed || now.getTime() - memo.lastReport >= every) {
+    const state = await sd.readState();
+    const report = await buildReport(opts.stateDir, desired?.release?.version ?? null, changed ? 'reported' : 'idle', memo.lastError);
+    await sendReport(id, { ...report, currentVersion: state?.current?.version ?? null }).then(
+      () => void (memo.lastReport = now.getTime()),
+      (e: unknown) => log(`status report not sent: ${errorMessage(e)}`),
+    );
+  }
+  const poll = (desired?.pollSeconds ?? 60) * 1000;
+  return Math.round(poll * (0.8 + Math.random() * 0.4));
+}
+
+/** Moves the site toward the desired release; true when something changed (installed, rolled back, refused). */
+async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: DesiredSigned, now: Date, opts: ConnectedOptions, log: (l: string) => void): Promise<boolean> {
+  const want = desired.release;
+  const current = (await sd.readState())?.current;
+  if (!want || want.version === current?.version) return false;
+  const failed = await cd.readFailed();
+  if (failed?.digest === want.digest && !desired.installNow) return false;
+  const from = current?.version;
+  const file = cd.downloads(`${id.app}-${from ? `${from}-to-` : ''}${want.version}.skiff`);
+  await mkdir(cd.downloads(), { recursive: true });
+  const size = await stat(file).then((s) => s.size, () => undefined);
+  const got = size !== undefined ? { size } : await fetchBundle({
+    conn: { hub: id.hub, token: id.credential },
+    app: id.app,
+    version: want.version,
+    ...(from ? { from } : {}),
+    output: file,
+    signal: opts.signal,
+    ...(opts.bytesPerSecond ? { bytesPerSecond: opts.bytesPerSecond } : {}),
+  });
+  if (!desired.installNow && !windowOpen(desired.windows, now)) {
+    log(`${id.app}@${want.version} downloaded (${got.size} bytes); waiting for the maintenance window (next opening ${nextOpening(desired.windows, now)?.toISOString() ?? 'none within a week'})`);
+    return false;
+  }
+  log(`installing ${id.app}@${want.version}${from ? ` over ${from}` : ''}`);
+  const installed = install({
+    stateDir: sd.dir,
+    bundle: file,
+    expectDigest: want.digest,
+    log,
+    healthTimeoutMs: opts.healthTimeoutMs ?? 120_000,
+    ...(opts.stopTimeoutSec ? { stopTimeoutSec: opts.stopTimeoutSec } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  try {
+    await installed;
+    await cd.writeFailed(undefined);
+  } catch (e) {
+    await cd.writeFailed({ version: want.version, digest: want.digest, at: new Date().toISOString(), reason: errorMessage(e) });
+    throw e;
+  } finally {
+    await rm(file, { force: true });
+  }
+  return true;
+}
+
+/** The agent's main loop; returns when `once` is set or the signal aborts. */
+export async function runConnected(opts: ConnectedOptions): Promise<void> {
+  const id = await connect(opts);
+  const memo = { lastError: null as string | null, lastReport: 0, failures: 0 };
+  for (;;) {
+    const wait = await cycle(id, opts, memo);
+    if (opts.once || opts.signal?.aborted) return;
+    await sleepFor(wait, undefined, { signal: opts.signal }).catch(() => undefined);
+    if (opts.signal?.aborted) return;
+  }
+}
