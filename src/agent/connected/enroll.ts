@@ -38,6 +38,8 @@ export function trustedChain(roots: readonly string[], rootSha256: string, app: 
 export interface EnrollOptions {
   readonly hub: string;
   readonly token: string;
+  /** The hub's private CA (--hub-ca); SKIFF_HUB_CA otherwise. */
+  readonly hubCa?: string;
   readonly name?: string;
   readonly facts: Readonly<Record<string, string>>;
 }
@@ -48,7 +50,7 @@ export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions
   if (existing) return existing;
   const { secret, rootSha256 } = parseEnrollToken(opts.token);
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: secret });
+  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: secret, ...(opts.hubCa ? { ca: opts.hubCa } : {}) });
   const answer = await client.post<EnrollAnswer>('/enroll', {
     name: opts.name ?? hostname(),
     publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
