@@ -7,6 +7,8 @@ import { isSkiffError } from '../../src/util/errors.ts';
 
 export interface MadeDb {
   readonly db: MetadataDb;
+  /** Statements run so far (the driver's onQuery hook). */
+  queries(): number;
   cleanup(): Promise<void>;
 }
 
@@ -115,6 +117,23 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal(got?.airgapped, true);
       assert.deepEqual(got?.entitlements, [{ app: 'netmon', channel: 'beta', expiresAt: null }]);
       assert.deepEqual((await db.listCustomers()).map((c) => c.name), ['acme', 'globex']);
+    });
+
+    it('lists customers with their entitlements in a fixed number of queries, however many there are', async () => {
+      const queriesFor = async (): Promise<number> => {
+        const before = made.queries();
+        const list = await db.listCustomers();
+        const n = made.queries() - before;
+        for (const c of list) assert.deepEqual(c, await db.getCustomer(c.id), `customer ${c.name} as listed`);
+        return n;
+      };
+      const few = await queriesFor();
+      await write(async (tx) => {
+        for (let i = 0; i < 5; i++)
+          await tx.createCustomer({ name: `many-${i}`, airgapped: false, entitlements: [{ app: 'netmon', channel: 'stable', expiresAt: i % 2 ? null : '2099-01-01' }] });
+      });
+      assert.equal(await queriesFor(), few, 'five more customers, no more queries');
+      assert.ok(few <= 2, `${few} queries list the customers`);
     });
 
     it('lists instances per customer', async () => {

@@ -5,7 +5,7 @@ import { SkiffError } from '../../util/errors.ts';
 import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
 import { appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { channelsOf, entitledReleases, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
+import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
 import * as rows from './sql-rows.ts';
 import type * as T from './types.ts';
@@ -231,19 +231,12 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return readCustomer(this.#sql, id);
   }
 
-  async getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
-    const [r] = await this.#sql.all<{ id: string }>('SELECT id FROM customers WHERE name = ?', [name]);
-    return r && readCustomer(this.#sql, r.id);
+  getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
+    return readCustomer(this.#sql, name, 'name');
   }
 
-  async listCustomers(): Promise<T.CustomerRecord[]> {
-    const ids = await this.#sql.all<{ id: string }>('SELECT id FROM customers ORDER BY name');
-    const out: T.CustomerRecord[] = [];
-    for (const { id } of ids) {
-      const c = await readCustomer(this.#sql, id);
-      if (c) out.push(c);
-    }
-    return out;
+  listCustomers(): Promise<T.CustomerRecord[]> {
+    return listCustomerRecords(this.#sql);
   }
 
   async setEntitlements(customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {

@@ -1,7 +1,7 @@
 // SQLite metadata backend (the embedded default): one file in WAL mode through better-sqlite3, behind the SQL seam.
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { openTransaction, type SqlDriver, type SqlExec } from './driver.ts';
+import { openTransaction, type DriverOptions, type SqlDriver, type SqlExec } from './driver.ts';
 import { SqlMetadataDb } from './sql-store.ts';
 import type { MetadataDb } from './types.ts';
 
@@ -14,12 +14,14 @@ class SqliteDriver implements SqlDriver {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Statement>();
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #onQuery: DriverOptions['onQuery'];
   readonly #direct = {
     all: async <T>(sql: string, params: readonly unknown[]) => this.#prepare(sql).all(...bind(params)) as T[],
     run: async (sql: string, params: readonly unknown[]) => this.#prepare(sql).run(...bind(params)).changes,
   };
 
-  constructor(file: string) {
+  constructor(file: string, opts: DriverOptions) {
+    this.#onQuery = opts.onQuery;
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('busy_timeout = 5000');
@@ -28,6 +30,7 @@ class SqliteDriver implements SqlDriver {
   }
 
   #prepare(sql: string): Statement {
+    this.#onQuery?.(sql);
     let s = this.#statements.get(sql);
     if (!s) {
       s = this.#db.prepare(sql);
@@ -80,6 +83,6 @@ class SqliteDriver implements SqlDriver {
 }
 
 /** Opens (creating if needed) the SQLite metadata file; call migrate() before use. */
-export function openSqliteMetadataDb(file: string): MetadataDb {
-  return new SqlMetadataDb(new SqliteDriver(file));
+export function openSqliteMetadataDb(file: string, opts: DriverOptions = {}): MetadataDb {
+  return new SqlMetadataDb(new SqliteDriver(file, opts));
 }
