@@ -9,6 +9,7 @@ import { DesiredStates, type DesiredOptions } from './desired.ts';
 import { enrollRoutes } from './routes/enroll.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
+import { verifyPassword } from './auth/secrets.ts';
 import { makeAuthenticator } from './auth/principal.ts';
 import type { HubDeps } from './context.ts';
 import type { MetadataDb } from './db/types.ts';
@@ -33,6 +34,8 @@ export interface BuildDeps {
   readonly sealer?: Sealer;
   /** Poll interval and signing period of desired-state answers, and the clock. */
   readonly desired?: Partial<DesiredOptions>;
+  /** Default: scrypt (auth/secrets.ts). */
+  readonly verifyPassword?: HubDeps['verifyPassword'];
   /** Passed through to Fastify (logger, https, trustProxy …). */
   readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } };
   /** Route plugins registered after the core ones; default DEFAULT_PLUGINS (the /v2/ pull API). */
@@ -62,6 +65,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     access,
     sealer,
     desired: new DesiredStates(deps.db, access, sealer, deps.desired),
+    verifyPassword: deps.verifyPassword ?? verifyPassword,
   };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);

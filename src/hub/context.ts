@@ -19,6 +19,8 @@ export interface HubDeps {
   /** Seals secrets at rest (the apps' timestamp keys). */
   readonly sealer: Sealer;
   readonly desired: DesiredStates;
+  /** The password check (scrypt); a seam so tests can count how often a login hashes. */
+  readonly verifyPassword: (password: string, stored: string) => Promise<boolean>;
 }
 
 declare module 'fastify' {

@@ -46,5 +46,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 2,
+    name: 'login attempts',
+    // Failed (and in-flight) logins of the throttle window, shared by every replica; rows older than the window are deleted.
+    statements: () => [
+      `CREATE TABLE login_attempts (id TEXT PRIMARY KEY, at TEXT NOT NULL, address TEXT NOT NULL, username TEXT NOT NULL)`,
+      `CREATE INDEX login_attempts_at ON login_attempts (at)`,
+    ],
+  },
   FLEET_MIGRATION,
 ];

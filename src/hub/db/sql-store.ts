@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { SkiffError } from '../../util/errors.ts';
 import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
-import { appendAuditEntry } from './sql-audit.ts';
+import { admitLoginAttempt, appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
@@ -75,6 +75,14 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
 
   appendAudit(e: T.AuditInput): Promise<T.AuditEntry> {
     return this.#sql.transaction((tx) => appendAuditEntry(tx, e, now()), LOCKS.audit);
+  }
+
+  admitLoginAttempt(a: T.LoginAttempt, windowMs: number, admit: (recent: T.LoginCounts) => boolean): Promise<{ id?: string; recent: T.LoginCounts }> {
+    return this.#sql.transaction((tx) => admitLoginAttempt(tx, a, windowMs, admit), LOCKS.login);
+  }
+
+  async forgetLoginAttempt(id: string): Promise<void> {
+    await this.#sql.run('DELETE FROM login_attempts WHERE id = ?', [id]);
   }
 
   async createUser(u: { username: string; passwordHash: string; role: T.Role }): Promise<T.UserRecord> {

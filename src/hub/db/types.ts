@@ -156,6 +156,20 @@ export interface AuditEntry {
   readonly hash: string;
 }
 
+/** What a login attempt is counted by. */
+export interface LoginAttempt {
+  readonly address: string;
+  readonly username: string;
+  readonly at: Date;
+}
+
+/** Attempts still counting (failed or in flight) within the window: everywhere, from this address, for this address and user. */
+export interface LoginCounts {
+  readonly total: number;
+  readonly address: number;
+  readonly user: number;
+}
+
 /** Every read; any caller may use these. */
 export interface MetadataReads {
   getUserByName(username: string): Promise<UserRecord | undefined>;
@@ -259,4 +273,13 @@ export interface MetadataDb extends MetadataReads {
   reportInstance(id: string, report: { currentVersion: string | null; health: string | null; report?: Record<string, unknown> }): Promise<boolean>;
   /** Appends to an instance's history (also without an audit entry: the instance's own account). */
   addInstanceEvent(instanceId: string, e: InstanceEvent): Promise<void>;
+
+  /**
+   * Login throttling, shared by every replica (bookkeeping, not audited). Atomically counts the attempts of the
+   * window and, when `admit(counts)` says so, records this one before any password is hashed. Returns the attempt's id
+   * when admitted.
+   */
+  admitLoginAttempt(a: LoginAttempt, windowMs: number, admit: (recent: LoginCounts) => boolean): Promise<{ id?: string; recent: LoginCounts }>;
+  /** A successful login does not count against anyone's budget. */
+  forgetLoginAttempt(id: string): Promise<void>;
 }
