@@ -2,7 +2,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, isDigest, type Digest } from '../../oci/digest.ts';
 import { SkiffError } from '../../util/errors.ts';
@@ -57,12 +57,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
-    if (expected.digest && (await this.has(expected.digest))) {
-      // Already present: drain the source so the caller's stream completes, and verify nothing.
-      for await (const _ of source) void _;
-      const s = await this.stat(expected.digest);
-      if (s) return s;
-    }
+    if (expected.digest && (await this.has(expected.digest))) return verifySource(source, expected, signal);
     await mkdir(this.paths.tmpDir, { recursive: true });
     const tmp = this.paths.tempFile(randomBytes(12).toString('hex'));
     const settled = markInFlight(tmp);
@@ -106,6 +101,15 @@ export class FsBlobStore implements BlobStore {
       if (isDigest(d)) yield d;
     }
   }
+}
+
+/** For a blob the store has already: reads the source through, hashing, so other bytes sent under its digest are refused, not acknowledged. */
+export async function verifySource(source: BlobSource, expected: Expected, signal?: AbortSignal): Promise<BlobStat> {
+  const hasher = new HashingStream();
+  await pipeline(source, hasher, new Writable({ write: (_chunk, _enc, done) => done() }), { signal });
+  const digest = hasher.digest();
+  checkExpected(digest, hasher.size, expected);
+  return { digest, size: hasher.size };
 }
 
 export function checkExpected(digest: Digest, size: number, expected: Expected): void {

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { HashingStream, type Digest } from '../../oci/digest.ts';
 import { SkiffError } from '../../util/errors.ts';
-import { checkExpected } from '../fs/blob-store.ts';
+import { checkExpected, verifySource } from '../fs/blob-store.ts';
 import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
 
 export interface RegistryBlobStoreOptions {
@@ -72,10 +72,7 @@ export class RegistryBlobStore implements BlobStore {
   }
 
   async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
-    if (expected.digest && (await this.has(expected.digest, signal))) {
-      for await (const _ of source) void _;
-      return { digest: expected.digest, size: (await this.stat(expected.digest, signal))?.size ?? 0 };
-    }
+    if (expected.digest && (await this.has(expected.digest, signal))) return verifySource(source, expected, signal);
     const start = await this.#call('POST', `${this.#base}/v2/${this.#repo}/blobs/uploads/`, { signal });
     await start.body.dump();
     if (start.statusCode !== 202) return this.#fail(start, 'starting an upload');
