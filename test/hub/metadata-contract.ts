@@ -36,6 +36,8 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal((await db.getUserByName('alice'))?.id, u.id);
       assert.equal((await db.getUser(u.id))?.role, 'admin');
       await assert.rejects(write((tx) => tx.createUser({ username: 'alice', passwordHash: 'x', role: 'viewer' })), (e) => isSkiffError(e, 'CONFLICT'));
+      await assert.rejects(write((tx) => tx.createUser({ username: 'Alice', passwordHash: 'x', role: 'admin' })), (e) => isSkiffError(e, 'CONFLICT'));
+      assert.equal((await db.getUserByName('ALICE'))?.id, u.id, 'names compare case-insensitively');
       assert.equal(await db.countUsers(), 1);
       assert.deepEqual((await db.listUsers()).map((x) => x.username), ['alice']);
     });

@@ -96,7 +96,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
 
   async getUserByName(username: string): Promise<T.UserRecord | undefined> {
-    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE username = ?', [username]);
+    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE lower(username) = lower(?)', [username]);
     return r && rows.toUser(r);
   }
 

@@ -172,6 +172,7 @@ export interface LoginCounts {
 
 /** Every read; any caller may use these. */
 export interface MetadataReads {
+  /** User names compare case-insensitively. */
   getUserByName(username: string): Promise<UserRecord | undefined>;
   getUser(id: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
@@ -214,6 +215,7 @@ export interface MetadataReads {
 
 /** Every write. They exist only on the transaction `MetadataDb.mutate` hands out, so none commits without its audit entry. */
 export interface MetadataWrites {
+  /** CONFLICT when a user of that name exists, in any letter case. */
   createUser(u: { username: string; passwordHash: string; role: Role }): Promise<UserRecord>;
   createToken(t: Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt' | 'instanceId'> & { instanceId?: string }): Promise<TokenRecord>;
   /** Returns false when no such unrevoked token exists. */
