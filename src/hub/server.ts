@@ -9,7 +9,7 @@ import { build, type BuildDeps } from './app.ts';
 import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';
 import { installLastResort } from './last-resort.ts';
-import { STORE_DIR } from './init.ts';
+import { secureDataDir, STORE_DIR } from './init.ts';
 
 export interface ServeOptions {
   readonly dataDir: string;
@@ -93,6 +93,7 @@ async function sweepTempFiles(blobs: BlobStore, every: { everyMs: number; olderT
 export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const { host, port } = parseListen(opts.listen);
   const https = await readTls(opts);
+  await secureDataDir(opts.dataDir, { create: false });
   const blobs = openHubBlobStore(opts);
   await checkBlobStore(blobs, opts);
   const db = await openMetadataDb(opts);

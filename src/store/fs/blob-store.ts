@@ -11,6 +11,9 @@ import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../t
 import { StorePaths } from './paths.ts';
 import { markInFlight, sweepTempDir } from './temp-files.ts';
 
+/** The store's own dirs are owner-only: its blobs are the vendor's images and releases. */
+const DIR_MODE = 0o700;
+
 export class FsBlobStore implements BlobStore {
   readonly paths: StorePaths;
 
@@ -58,7 +61,7 @@ export class FsBlobStore implements BlobStore {
 
   async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
     if (expected.digest && (await this.has(expected.digest))) return verifySource(source, expected, signal);
-    await mkdir(this.paths.tmpDir, { recursive: true });
+    await mkdir(this.paths.tmpDir, { recursive: true, mode: DIR_MODE });
     const tmp = this.paths.tempFile(randomBytes(12).toString('hex'));
     const settled = markInFlight(tmp);
     const hasher = new HashingStream();
@@ -69,7 +72,7 @@ export class FsBlobStore implements BlobStore {
       const fh = await open(tmp, 'r+');
       await fh.sync();
       await fh.close();
-      await mkdir(this.paths.blobsDir, { recursive: true });
+      await mkdir(this.paths.blobsDir, { recursive: true, mode: DIR_MODE });
       await rename(tmp, this.paths.blob(digest));
       await fsyncDir(this.paths.blobsDir);
       return { digest, size: hasher.size };
