@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import semver from 'semver';
 import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.ts';
 import { HttpHeader } from '../../oci/constants.ts';
+import { blobReadBudget } from '../../store/index.ts';
 import { SkiffError } from '../../util/errors.ts';
 import { notFound, principalOf, requireUser } from '../context.ts';
 import type { MetadataDb, ReleaseRecord } from '../db/types.ts';
@@ -70,10 +71,15 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
     if (req.method === 'HEAD') return reply.send();
     const body = new PassThrough();
     const stop = new AbortController();
+    const lease = blobReadBudget.lease();
+    const done = () => {
+      stop.abort();
+      lease.release();
+    };
     // The client may have gone while the handler ran: then 'close' was emitted already.
-    if (reply.raw.destroyed) stop.abort();
-    else reply.raw.once('close', () => stop.abort());
-    writeBundle(src, body, undefined, stop.signal).catch((e: unknown) => {
+    if (reply.raw.destroyed) done();
+    else reply.raw.once('close', done);
+    writeBundle({ ...src, chunkSize: lease.chunkSize }, body, undefined, stop.signal).catch((e: unknown) => {
       if (!stop.signal.aborted) req.log.error({ err: e }, 'bundle stream failed');
       body.destroy(e instanceof Error ? e : new Error(String(e)));
     });
