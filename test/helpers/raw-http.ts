@@ -86,6 +86,18 @@ export async function hangUp(port: number, req: RawRequest, cut: Cut, reset: boo
   await gone;
 }
 
+/** Starts `req` and sends the first `sent` bytes of its body; the caller writes the rest, or leaves. `response` is all the hub sent. */
+export function startRequest(port: number, req: RawRequest, sent: number): { socket: Socket; response: Promise<string> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.write(head(req, `127.0.0.1:${port}`));
+  socket.write(req.body?.subarray(0, sent) ?? Buffer.alloc(0));
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  const response = new Promise<string>((resolve) => socket.once('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
+  return { socket, response };
+}
+
 /** One whole exchange (the hub closes the connection after it); rejects after `timeoutMs`. */
 export async function exchange(port: number, req: RawRequest, timeoutMs = 10_000): Promise<RawResponse> {
   const socket = await open(port);
