@@ -56,7 +56,7 @@ export class FsBlobStore implements BlobStore {
       await fh.close();
       options.signal.throwIfAborted();
     }
-    return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 1 << 20 });
+    return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: options.chunkSize ?? 1 << 20 });
   }
 
   async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
