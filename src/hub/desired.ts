@@ -1,6 +1,7 @@
 // The hub's desired-state answers: decided by src/fleet from the instance's channel and policies, signed with the app's
-// timestamp key for a fixed period. Answers within one period are identical bytes (ed25519 signatures are
-// deterministic), so their ETag makes the common poll a bodiless 304 and replicas agree without sharing a cache.
+// timestamp key for a fixed period. The ETag names the content and the period, so the common poll is a bodiless 304 and
+// replicas agree without sharing a cache; `issued` is the moment of signing, so an answer signed before a change is
+// older than any signed after it, and the agent refuses it as a replay (the period start would give both the same).
 import { createHash } from 'node:crypto';
 import { desiredOf, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
 import { canonicalJson, signingKeyFromPem, type SigningKey } from '../trust/index.ts';
@@ -69,7 +70,7 @@ export class DesiredStates {
       body: async () => {
         const cached = this.#signed.get(inst.id);
         if (cached?.etag === etag) return cached.body;
-        const body = signDesired({ ...state, issued: new Date(start).toISOString(), expires: new Date(start + 2 * periodMs).toISOString() }, await this.#key(p.app));
+        const body = signDesired({ ...state, issued: this.#opts.now().toISOString(), expires: new Date(start + 2 * periodMs).toISOString() }, await this.#key(p.app));
         if (this.#signed.size >= CACHE_LIMIT) this.#signed.clear();
         this.#signed.set(inst.id, { etag, body });
         return body;

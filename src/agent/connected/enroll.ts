@@ -1,6 +1,7 @@
 // Enrollment: an enrollment token (its secret and the sha256 of the app's root.json v1) in, an instance identity out.
 // The agent makes its own ed25519 key; the hub's root chain is believed only if its first root hashes to the token's.
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { hostname, arch, platform } from 'node:os';
 import { HubClient } from '../../hub-client/index.ts';
 import { parseRoot, verifyRootChain, verifyRootSelfSigned, type RootMeta } from '../../trust/index.ts';
@@ -60,6 +61,8 @@ export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions
     facts: { hostname: hostname(), os: platform(), arch: arch(), ...opts.facts },
   });
   const root = trustedChain(answer.roots, rootSha256, answer.instance.app);
+  // Only an enrollment the hub granted and this agent verified makes the state directory: a failed one leaves nothing.
+  await mkdir(sd.dir, { recursive: true, mode: 0o700 });
   const trusted = await sd.readTrust();
   if (!trusted) await sd.updateTrust({ root });
   const id: Identity = {

@@ -44,7 +44,6 @@ export async function connect(opts: ConnectedOptions): Promise<Identity> {
   const known = await cd.readIdentity();
   if (known) return known;
   if (!opts.hub || !opts.enrollToken) throw new SkiffError('USAGE', `${opts.stateDir} is not enrolled yet: pass --hub URL and --enroll-token T (from skiff customer enroll-token)`);
-  await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
   return enroll(sd, cd, { hub: opts.hub, token: opts.enrollToken, ...(opts.hubCa ? { hubCa: opts.hubCa } : {}), ...(opts.name ? { name: opts.name } : {}), facts: { agent: 'skiff' } });
 }
 
