@@ -8,6 +8,8 @@ import { Sealer } from './auth/sealing.ts';
 import { DesiredStates, type DesiredOptions } from './desired.ts';
 import { enrollRoutes } from './routes/enroll.ts';
 import { instanceRoutes } from './routes/instances.ts';
+import { valueRoutes } from './routes/values.ts';
+import { SiteValues } from './values.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { makeAuthenticator } from './auth/principal.ts';
 import type { HubDeps } from './context.ts';
@@ -62,6 +64,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     access,
     sealer,
     desired: new DesiredStates(deps.db, access, sealer, deps.desired),
+    values: new SiteValues(deps.db, access, sealer),
   };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
@@ -96,6 +99,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(bundleRoutes);
       await api.register(enrollRoutes);
       await api.register(instanceRoutes);
+      await api.register(valueRoutes);
     },
     { prefix: API_PREFIX },
   );

@@ -2,13 +2,14 @@
 // timestamp key for a fixed period. Answers within one period are identical bytes (ed25519 signatures are
 // deterministic), so their ETag makes the common poll a bodiless 304 and replicas agree without sharing a cache.
 import { createHash } from 'node:crypto';
-import { desiredOf, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
+import { decideDesired, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
 import { canonicalJson, signingKeyFromPem, type SigningKey } from '../trust/index.ts';
 import { SkiffError } from '../util/errors.ts';
 import type { HubAccess } from './access.ts';
 import type { InstancePrincipal } from './auth/principal.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { MetadataDb } from './db/types.ts';
+import { SiteValues } from './values.ts';
 
 export interface DesiredOptions {
   /** How often agents poll (the answer tells them). */
@@ -29,6 +30,7 @@ export class DesiredStates {
   readonly #access: HubAccess;
   readonly #sealer: Sealer;
   readonly #opts: DesiredOptions;
+  readonly #values: SiteValues;
   readonly #keys = new Map<string, SigningKey>();
   readonly #signed = new Map<string, { etag: string; body: DesiredEnvelope }>();
 
@@ -37,19 +39,21 @@ export class DesiredStates {
     this.#access = access;
     this.#sealer = sealer;
     this.#opts = { ...DEFAULT_DESIRED, ...opts };
+    this.#values = new SiteValues(db, access, sealer);
   }
 
   /** The instance's current answer and its ETag. */
   async answer(p: InstancePrincipal): Promise<{ etag: string; body: () => Promise<DesiredEnvelope> }> {
     const inst = await this.#db.getInstance(p.instanceId);
     if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
-    const [releases, channel, policy] = await Promise.all([
+    const [releases, channel, policy, given] = await Promise.all([
       this.#access.releases(p, p.app).catch(() => []),
       this.#access.channels(p, p.app).then((c) => c[0]?.releases ?? [], () => []),
       this.#db.getSitePolicy(p.customerId, p.app),
+      this.#values.given(p.customerId, p.app, inst.id),
     ]);
     const required = new Set(channel.filter((e) => e.required).map((e) => e.version));
-    const state = desiredOf({
+    const { desired: state, blockedReason } = decideDesired({
       app: p.app,
       instance: inst.id,
       channel: releases.map((r) => ({ version: r.version, digest: r.digest, required: required.has(r.version) })),
@@ -60,7 +64,9 @@ export class DesiredStates {
       siteWindows: windowsOf(policy.windows),
       installNow: inst.installNow,
       pollSeconds: this.#opts.pollSeconds,
+      values: (r) => this.#values.verdict(releases.find((x) => x.version === r.version), given),
     });
+    await this.#values.noteBlocked(inst, blockedReason);
     const periodMs = this.#opts.periodSeconds * 1000;
     const start = Math.floor(this.#opts.now().getTime() / periodMs) * periodMs;
     const etag = `"${createHash('sha256').update(canonicalJson(state)).update(String(start)).digest('hex').slice(0, 32)}"`;
