@@ -14,6 +14,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   customer: async () => (await import('./customer.ts')).customerCommand(),
   instance: async () => (await import('./instance.ts')).instanceCommand(),
   fleet: async () => (await import('./instance.ts')).fleetCommand(),
+  values: async () => (await import('./values.ts')).valuesCommand(),
 };
 
 const program = new Command('skiff')
