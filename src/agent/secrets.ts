@@ -6,7 +6,10 @@ import type { Installed } from './state.ts';
 /** The secret settings of an installation; all of them when its release is unknown (hide rather than show). */
 export function secretNames(release: ReleaseManifest | undefined, inst: Installed): Set<string> {
   if (!release) return new Set(Object.keys(inst.values));
-  return new Set([...release.configSchema.filter((c) => c.secret).map((c) => c.name), ...(inst.secrets ?? [])]);
+  return new Set([
+    ...release.configSchema.filter((c) => c.secret).map((c) => c.name),
+    ...(inst.secrets ?? []),
+  ]);
 }
 
 /** A function that replaces every given secret value in a text with ***, longest first (no part of one is left). */

@@ -17,7 +17,10 @@ export function valuesDigest(values: Readonly<Record<string, string>>): string {
 }
 
 /** Instance values win over the customer's. */
-export function mergeValues(customer: Readonly<Record<string, string>>, instance: Readonly<Record<string, string>>): Record<string, string> {
+export function mergeValues(
+  customer: Readonly<Record<string, string>>,
+  instance: Readonly<Record<string, string>>,
+): Record<string, string> {
   return { ...customer, ...instance };
 }
 
@@ -26,7 +29,10 @@ export function mergeValues(customer: Readonly<Record<string, string>>, instance
  * A value for a setting the release does not declare is left out (it may be meant for another release); a missing
  * required or an invalid value is a reason not to offer the release (the message names the setting, never a value).
  */
-export function checkSiteValues(settings: readonly ConfigSetting[], given: Readonly<Record<string, string>>): ValuesVerdict {
+export function checkSiteValues(
+  settings: readonly ConfigSetting[],
+  given: Readonly<Record<string, string>>,
+): ValuesVerdict {
   const declared = new Set(settings.map((s) => s.name));
   const used = Object.fromEntries(Object.entries(given).filter(([name]) => declared.has(name)));
   try {
@@ -42,7 +48,10 @@ export function checkSiteValues(settings: readonly ConfigSetting[], given: Reado
  * Checks only the values being set (their names and types) against a release, as when they are set at the hub: a
  * required setting still missing is not a reason to refuse another one. Throws CONFIG_INVALID naming the setting.
  */
-export function checkNewValues(settings: readonly ConfigSetting[], values: Readonly<Record<string, string>>): void {
+export function checkNewValues(
+  settings: readonly ConfigSetting[],
+  values: Readonly<Record<string, string>>,
+): void {
   resolveValues(
     settings.map((s) => ({ ...s, required: false })),
     values,

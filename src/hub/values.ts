@@ -8,7 +8,15 @@ import { parseReleaseManifest } from '../release/index.ts';
 import type { HubAccess } from './access.ts';
 import type { CustomerPrincipal } from './auth/principal.ts';
 import type { Sealer } from './auth/sealing.ts';
-import type { CustomerRecord, InstanceRecord, MetadataDb, ReleaseRecord, SiteValueInput, SiteValueRecord, ValuesScope } from './db/types.ts';
+import type {
+  CustomerRecord,
+  InstanceRecord,
+  MetadataDb,
+  ReleaseRecord,
+  SiteValueInput,
+  SiteValueRecord,
+  ValuesScope,
+} from './db/types.ts';
 
 const SETTINGS_CACHE_LIMIT = 1_000;
 
@@ -39,7 +47,10 @@ export class SiteValues {
   settingsOf(rec: ReleaseRecord): readonly ConfigSetting[] {
     const cached = this.#settings.get(rec.digest);
     if (cached) return cached;
-    const settings = parseReleaseManifest(rec.manifest, `stored release ${rec.app}@${rec.version}`).configSchema;
+    const settings = parseReleaseManifest(
+      rec.manifest,
+      `stored release ${rec.app}@${rec.version}`,
+    ).configSchema;
     if (this.#settings.size >= SETTINGS_CACHE_LIMIT) this.#settings.clear();
     this.#settings.set(rec.digest, settings);
     return settings;
@@ -67,7 +78,8 @@ export class SiteValues {
 
   /** From stored rows, the values of a site in clear text: the customer's, and (for an instance) its own over them. */
   merged(rows: readonly SiteValueRecord[], instanceId: string | null): Record<string, string> {
-    const level = (id: string | null) => Object.fromEntries(rows.filter((r) => r.instanceId === id).map((r) => [r.name, this.opened(r)]));
+    const level = (id: string | null) =>
+      Object.fromEntries(rows.filter((r) => r.instanceId === id).map((r) => [r.name, this.opened(r)]));
     return mergeValues(level(null), instanceId === null ? {} : level(instanceId));
   }
 
@@ -83,7 +95,11 @@ export class SiteValues {
   async noteBlocked(inst: InstanceRecord, reason: string | null): Promise<void> {
     if (inst.blockedReason === reason) return;
     await this.#db.setInstanceBlocked(inst.id, reason);
-    await this.#db.addInstanceEvent(inst.id, { at: new Date().toISOString(), kind: reason === null ? 'unblocked' : 'blocked', detail: reason === null ? {} : { reason } });
+    await this.#db.addInstanceEvent(inst.id, {
+      at: new Date().toISOString(),
+      kind: reason === null ? 'unblocked' : 'blocked',
+      detail: reason === null ? {} : { reason },
+    });
   }
 
   /**
@@ -92,24 +108,51 @@ export class SiteValues {
    */
   async targets(customer: CustomerRecord, app: string, instance?: InstanceRecord): Promise<SiteTarget[]> {
     const db = this.#db;
-    const p: CustomerPrincipal = { kind: 'customer', customerId: customer.id, customerName: customer.name, tokenId: 'values' };
+    const p: CustomerPrincipal = {
+      kind: 'customer',
+      customerId: customer.id,
+      customerName: customer.name,
+      tokenId: 'values',
+    };
     const [releases, entries, policy] = await Promise.all([
       this.#access.releases(p, app).catch(() => []),
-      this.#access.channels(p, app).then((c) => c[0]?.releases ?? [], () => []),
+      this.#access.channels(p, app).then(
+        (c) => c[0]?.releases ?? [],
+        () => [],
+      ),
       db.getSitePolicy(customer.id, app),
     ]);
     const required = new Set(entries.filter((e) => e.required).map((e) => e.version));
-    const channel = releases.map((r) => ({ version: r.version, digest: r.digest, required: required.has(r.version) }));
+    const channel = releases.map((r) => ({
+      version: r.version,
+      digest: r.digest,
+      required: required.has(r.version),
+    }));
     const byVersion = new Map(releases.map((r) => [r.version, r]));
-    const targetOf = async (current: string | null, instancePin: string | null): Promise<ReleaseRecord | undefined> => {
+    const targetOf = async (
+      current: string | null,
+      instancePin: string | null,
+    ): Promise<ReleaseRecord | undefined> => {
       const chosen = chooseRelease({ channel, current, instancePin, sitePin: policy.pinnedVersion });
       if (chosen) return byVersion.get(chosen.version);
       return current === null ? undefined : db.getRelease(app, current);
     };
-    const instances = instance ? [instance] : (await db.listInstances(customer.id)).filter((i) => i.app === app && i.revokedAt === null);
+    const instances = instance
+      ? [instance]
+      : (await db.listInstances(customer.id)).filter((i) => i.app === app && i.revokedAt === null);
     const sites: SiteTarget[] = [];
-    for (const i of instances) sites.push({ site: `${customer.name}/${i.name}`, instanceId: i.id, release: await targetOf(i.currentVersion, i.pinnedVersion) });
-    if (!instance) sites.push({ site: `${customer.name} (a new instance)`, instanceId: null, release: await targetOf(null, null) });
+    for (const i of instances)
+      sites.push({
+        site: `${customer.name}/${i.name}`,
+        instanceId: i.id,
+        release: await targetOf(i.currentVersion, i.pinnedVersion),
+      });
+    if (!instance)
+      sites.push({
+        site: `${customer.name} (a new instance)`,
+        instanceId: null,
+        release: await targetOf(null, null),
+      });
     return sites;
   }
 }

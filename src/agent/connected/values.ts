@@ -21,10 +21,19 @@ export function hasValues(current: Installed | undefined, digest: string | null)
 }
 
 export async function fetchValues(id: Identity, version: string, digest: string): Promise<SiteValuesInput> {
-  const answer = await new HubClient({ hub: id.hub, token: id.credential }).get<unknown>(`${VALUES_PATH}?version=${encodeURIComponent(version)}`);
+  const answer = await new HubClient({ hub: id.hub, token: id.credential }).get<unknown>(
+    `${VALUES_PATH}?version=${encodeURIComponent(version)}`,
+  );
   const parsed = ValuesAnswer.safeParse(answer);
-  if (!parsed.success) throw new SkiffError('INVALID_INPUT', `the hub's values for ${id.app}@${version} are malformed: not applied`);
+  if (!parsed.success)
+    throw new SkiffError(
+      'INVALID_INPUT',
+      `the hub's values for ${id.app}@${version} are malformed: not applied`,
+    );
   if (valuesDigest(parsed.data.values) !== digest)
-    throw new SkiffError('DIGEST_MISMATCH', `the hub's values for ${id.app}@${version} do not hash to the digest its signed desired state names: not applied (they may have changed since; the next poll tries again)`);
+    throw new SkiffError(
+      'DIGEST_MISMATCH',
+      `the hub's values for ${id.app}@${version} do not hash to the digest its signed desired state names: not applied (they may have changed since; the next poll tries again)`,
+    );
   return { values: parsed.data.values, secret: parsed.data.secret };
 }

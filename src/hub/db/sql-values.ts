@@ -17,13 +17,31 @@ export const VALUES_MIGRATION = {
 /** The customer-level rows have no instance: '' in the key column (a primary key column cannot be NULL). */
 const CUSTOMER_LEVEL = '';
 
-interface ValueRow { customer_id: string; app: string; instance_id: string; name: string; value: string; secret: number; updated_at: string }
+interface ValueRow {
+  customer_id: string;
+  app: string;
+  instance_id: string;
+  name: string;
+  value: string;
+  secret: number;
+  updated_at: string;
+}
 const toValue = (r: ValueRow): T.SiteValueRecord => ({
-  customerId: r.customer_id, app: r.app, instanceId: r.instance_id === CUSTOMER_LEVEL ? null : r.instance_id, name: r.name,
-  value: r.value, secret: Number(r.secret) === 1, updatedAt: r.updated_at,
+  customerId: r.customer_id,
+  app: r.app,
+  instanceId: r.instance_id === CUSTOMER_LEVEL ? null : r.instance_id,
+  name: r.name,
+  value: r.value,
+  secret: Number(r.secret) === 1,
+  updatedAt: r.updated_at,
 });
 
-export async function listSiteValues(sql: SqlExec, customerId: string, app: string, instanceId?: string): Promise<T.SiteValueRecord[]> {
+export async function listSiteValues(
+  sql: SqlExec,
+  customerId: string,
+  app: string,
+  instanceId?: string,
+): Promise<T.SiteValueRecord[]> {
   const list = await sql.all<ValueRow>(
     `SELECT * FROM site_values WHERE customer_id = ? AND app = ? AND (CAST(? AS TEXT) IS NULL OR instance_id = '' OR instance_id = ?)
      ORDER BY instance_id, name`,
@@ -32,21 +50,37 @@ export async function listSiteValues(sql: SqlExec, customerId: string, app: stri
   return list.map(toValue);
 }
 
-export async function setSiteValues(sql: SqlExec, scope: T.ValuesScope, values: readonly T.SiteValueInput[], at: string): Promise<void> {
+export async function setSiteValues(
+  sql: SqlExec,
+  scope: T.ValuesScope,
+  values: readonly T.SiteValueInput[],
+  at: string,
+): Promise<void> {
   const instance = scope.instanceId ?? CUSTOMER_LEVEL;
   for (const v of values) {
-    const n = await sql.run('UPDATE site_values SET value = ?, secret = ?, updated_at = ? WHERE customer_id = ? AND app = ? AND instance_id = ? AND name = ?',
-      [v.value, v.secret ? 1 : 0, at, scope.customerId, scope.app, instance, v.name]);
+    const n = await sql.run(
+      'UPDATE site_values SET value = ?, secret = ?, updated_at = ? WHERE customer_id = ? AND app = ? AND instance_id = ? AND name = ?',
+      [v.value, v.secret ? 1 : 0, at, scope.customerId, scope.app, instance, v.name],
+    );
     if (n === 0)
-      await sql.run('INSERT INTO site_values (customer_id, app, instance_id, name, value, secret, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [scope.customerId, scope.app, instance, v.name, v.value, v.secret ? 1 : 0, at]);
+      await sql.run(
+        'INSERT INTO site_values (customer_id, app, instance_id, name, value, secret, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [scope.customerId, scope.app, instance, v.name, v.value, v.secret ? 1 : 0, at],
+      );
   }
 }
 
-export async function unsetSiteValues(sql: SqlExec, scope: T.ValuesScope, names: readonly string[]): Promise<number> {
+export async function unsetSiteValues(
+  sql: SqlExec,
+  scope: T.ValuesScope,
+  names: readonly string[],
+): Promise<number> {
   let removed = 0;
   for (const name of names)
-    removed += await sql.run('DELETE FROM site_values WHERE customer_id = ? AND app = ? AND instance_id = ? AND name = ?', [scope.customerId, scope.app, scope.instanceId ?? CUSTOMER_LEVEL, name]);
+    removed += await sql.run(
+      'DELETE FROM site_values WHERE customer_id = ? AND app = ? AND instance_id = ? AND name = ?',
+      [scope.customerId, scope.app, scope.instanceId ?? CUSTOMER_LEVEL, name],
+    );
   return removed;
 }
 
