@@ -5,9 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkNewValues } from '../../fleet/index.ts';
 import { isSkiffError, SkiffError } from '../../util/errors.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
-import type { CustomerRecord, InstanceRecord, ValuesScope } from '../db/types.ts';
 import { NAME, SECURITY, UUID, VERSION } from '../schemas.ts';
-import type { SiteTarget } from '../values.ts';
+import { valuesListing, type Site } from '../values-view.ts';
 import { instanceOf } from './enroll.ts';
 
 const SETTING = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -40,26 +39,6 @@ const idParams = {
 } as const;
 
 type Change = { set?: Record<string, string | number | boolean>; unset?: string[]; secret?: boolean };
-
-/** One setting of a site as anyone sees it: a secret's value is never shown. */
-export interface ValueView {
-  readonly name: string;
-  /** Where the value comes from; null when it is not set (the release's default applies, if any). */
-  readonly level: 'customer' | 'instance' | null;
-  readonly secret: boolean;
-  readonly set: boolean;
-  readonly value?: string;
-  /** Whether the release listed declares it, and requires it. */
-  readonly declared: boolean;
-  readonly required: boolean;
-}
-
-interface Site {
-  readonly customer: CustomerRecord;
-  readonly scope: ValuesScope;
-  readonly instance?: InstanceRecord;
-  readonly target: string;
-}
 
 /** The change's names and values as text; a name that is not a setting name is refused (names are never secret). */
 function parseChange(body: Change): { set: Record<string, string>; unset: string[]; secret: boolean } {
@@ -102,58 +81,6 @@ export async function valueRoutes(app: FastifyInstance): Promise<void> {
       scope: { customerId: customer.id, app: inst.app, instanceId: inst.id },
       target: `instance:${inst.id}`,
     };
-  }
-
-  /** The site's values as listed: every setting of the release it would get, and every value set; held-back sites. */
-  async function view(site: Site) {
-    const { customer, scope, instance } = site;
-    const [rows, targets] = await Promise.all([
-      db.listSiteValues(scope.customerId, scope.app),
-      values.targets(customer, scope.app, instance),
-    ]);
-    const listed = instance ? targets[0] : targets.at(-1);
-    const settings = listed?.release ? values.settingsOf(listed.release) : [];
-    const effective = values.effective(rows, scope.instanceId);
-    const names = [
-      ...settings.map((s) => s.name),
-      ...[...effective.keys()].filter((n) => !settings.some((s) => s.name === n)).sort(),
-    ];
-    const list: ValueView[] = names.map((name) => {
-      const row = effective.get(name);
-      const setting = settings.find((s) => s.name === name);
-      const secret = (row?.secret ?? false) || (setting?.secret ?? false);
-      return {
-        name,
-        level: row ? (row.instanceId === null ? 'customer' : 'instance') : null,
-        secret,
-        set: row !== undefined,
-        ...(row && !secret ? { value: row.value } : {}),
-        declared: setting !== undefined,
-        required: setting?.required ?? false,
-      };
-    });
-    return {
-      customer: customer.name,
-      app: scope.app,
-      instance: instance ? { id: instance.id, name: instance.name } : null,
-      release: listed?.release?.version ?? null,
-      values: list,
-      held: held(targets, rows),
-    };
-  }
-
-  /** The sites whose release their values do not satisfy yet (a required setting missing). */
-  function held(
-    targets: readonly SiteTarget[],
-    rows: Parameters<typeof values.merged>[0],
-  ): { site: string; release: string; reason: string }[] {
-    const out: { site: string; release: string; reason: string }[] = [];
-    for (const t of targets) {
-      if (!t.release || (t.instanceId === null && targets.length > 1)) continue;
-      const verdict = values.verdict(t.release, values.merged(rows, t.instanceId));
-      if (!verdict.ok) out.push({ site: t.site, release: t.release.version, reason: verdict.reason });
-    }
-    return out;
   }
 
   async function change(req: FastifyRequest, site: Site, body: Change) {
@@ -212,7 +139,7 @@ export async function valueRoutes(app: FastifyInstance): Promise<void> {
         details: { app: scope.app, set: Object.keys(set), unset, secret: sealed },
       }),
     );
-    return { ...(await view(site)), sealed: secrets };
+    return { ...(await valuesListing(values, db, site)), sealed: secrets };
   }
 
   app.get<{ Params: { customer: string; app: string } }>(
@@ -225,7 +152,7 @@ export async function valueRoutes(app: FastifyInstance): Promise<void> {
         params: customerAppParams,
       },
     },
-    async (req) => view(await customerSite(req, req.params.customer, req.params.app)),
+    async (req) => valuesListing(values, db, await customerSite(req, req.params.customer, req.params.app)),
   );
 
   app.patch<{ Params: { customer: string; app: string }; Body: Change }>(
@@ -256,7 +183,7 @@ export async function valueRoutes(app: FastifyInstance): Promise<void> {
         params: idParams,
       },
     },
-    async (req) => view(await instanceSite(req, req.params.id)),
+    async (req) => valuesListing(values, db, await instanceSite(req, req.params.id)),
   );
 
   app.patch<{ Params: { id: string }; Body: Change }>(
