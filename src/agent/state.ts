@@ -94,9 +94,16 @@ export class StateDir {
   }
 
   async readTrust(): Promise<{ root: RootMeta; highestVersion?: string; lastVerified: string } | undefined> {
-    const t = await readJson(join(this.dir, 'trust.json'), TrustStateSchema);
+    const path = join(this.dir, 'trust.json');
+    const t = await readJson(path, TrustStateSchema);
     if (!t) return undefined;
-    return { root: parseRoot(JSON.stringify(t.root), 'trust.json root'), highestVersion: t.highestVersion, lastVerified: t.lastVerified };
+    let root: RootMeta;
+    try {
+      root = parseRoot(JSON.stringify(t.root), 'root');
+    } catch (e) {
+      throw corrupt(path, errorMessage(e));
+    }
+    return { root, highestVersion: t.highestVersion, lastVerified: t.lastVerified };
   }
   /** Records a newly verified root and/or the highest release version committed (rollback protection). */
   async updateTrust(patch: { root?: RootMeta; highestVersion?: string }): Promise<void> {
@@ -163,6 +170,9 @@ const REPAIR: Readonly<Record<string, string>> = {
     "it records the vendor root this agent pinned and the highest release it ran. Restore it from a backup of the state directory; without one, move it aside and pass the vendor's root.json with --trust to the next skiff agent install",
 };
 
+const corrupt = (path: string, what: string): SkiffError =>
+  new SkiffError('STATE_INVALID', `${path} is corrupt (${what}): ${REPAIR[basename(path)] ?? 'restore it from a backup'}`);
+
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
   let text: string;
   try {
@@ -171,17 +181,16 @@ async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | unde
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const corrupt = (what: string) => new SkiffError('STATE_INVALID', `${path} is corrupt (${what}): ${REPAIR[basename(path)] ?? 'restore it from a backup'}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw corrupt(text.trim() === '' ? 'it is empty' : `not JSON: ${errorMessage(e)}`);
+    throw corrupt(path, text.trim() === '' ? 'it is empty' : `not JSON: ${errorMessage(e)}`);
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw corrupt(`${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'not the expected shape'}`);
+    throw corrupt(path, `${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'not the expected shape'}`);
   }
   return parsed.data;
 }

@@ -101,12 +101,13 @@ export function agentCommand(): Command {
     .requiredOption('--state <dir>', "the agent's state directory, one per app (repeatable: one agent process for several apps)", collect, [])
     .option('--hub <url>', 'the hub, e.g. https://hub.example.com (needed only to enroll)')
     .option('--enroll-token <token>', 'the token from skiff customer enroll-token (needed only to enroll; one --state)')
+    .option('--hub-ca <file>', "PEM file of the CA that issued the hub's certificate, trusted besides the usual roots (or SKIFF_HUB_CA)")
     .option('--name <name>', 'the instance name shown at the hub (default: the host name)')
     .option('--once', 'run one poll cycle and exit')
     .option('--bandwidth <bytes-per-second>', 'limit download speed', seconds)
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .action((o: { state: string[]; hub?: string; enrollToken?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
+    .action((o: { state: string[]; hub?: string; enrollToken?: string; hubCa?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
         if (o.enrollToken && o.state.length > 1) throw new SkiffError('USAGE', 'an enrollment token enrolls one instance: give one --state with --enroll-token, then run them together');
         const stop = new AbortController();
@@ -117,6 +118,7 @@ export function agentCommand(): Command {
               stateDir,
               ...(o.hub ? { hub: o.hub } : {}),
               ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
+              ...(o.hubCa ? { hubCa: o.hubCa } : {}),
               ...(o.name ? { name: o.name } : {}),
               once: o.once === true,
               signal: stop.signal,

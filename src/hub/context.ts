@@ -22,6 +22,8 @@ export interface HubDeps {
   readonly desired: DesiredStates;
   /** Per-site values: stored, sealed, checked against releases. */
   readonly values: SiteValues;
+  /** The password check (scrypt); a seam so tests can count how often a login hashes. */
+  readonly verifyPassword: (password: string, stored: string) => Promise<boolean>;
 }
 
 declare module 'fastify' {

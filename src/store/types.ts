@@ -15,6 +15,8 @@ export interface GetOptions {
   /** Last byte, inclusive (as in HTTP Range). */
   readonly end?: number;
   readonly signal?: AbortSignal;
+  /** Bytes per read (the stream's buffer), e.g. from a ReadBufferBudget lease; the backend's default when absent. */
+  readonly chunkSize?: number;
 }
 
 export interface Expected {

@@ -17,6 +17,8 @@ export interface HubProcessOptions extends HubDataOptions {
   readonly blobRegistry?: string;
   /** Appends everything the hub prints (its request log included) to this file. */
   readonly logFile?: string;
+  /** Serve HTTPS with this PEM certificate and key. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export interface HubProcess {
@@ -41,7 +43,7 @@ export async function hubInit(opts: HubDataOptions): Promise<{ token: string; pa
 
 /** Starts `skiff hub serve --listen 127.0.0.1:0` and waits for its "listening on" line. */
 export async function startHubProcess(opts: HubProcessOptions): Promise<HubProcess> {
-  const args = [SKIFF, 'hub', 'serve', ...dataArgs(opts), '--listen', '127.0.0.1:0', ...(opts.blobRegistry ? ['--blob-registry', opts.blobRegistry] : [])];
+  const args = [SKIFF, 'hub', 'serve', ...dataArgs(opts), '--listen', '127.0.0.1:0', ...(opts.blobRegistry ? ['--blob-registry', opts.blobRegistry] : []), ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : [])];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const log = opts.logFile === undefined ? undefined : createWriteStream(opts.logFile, { flags: 'a' });

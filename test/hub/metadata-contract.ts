@@ -7,6 +7,8 @@ import { isSkiffError } from '../../src/util/errors.ts';
 
 export interface MadeDb {
   readonly db: MetadataDb;
+  /** Statements run so far (the driver's onQuery hook). */
+  queries(): number;
   cleanup(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal((await db.getUserByName('alice'))?.id, u.id);
       assert.equal((await db.getUser(u.id))?.role, 'admin');
       await assert.rejects(write((tx) => tx.createUser({ username: 'alice', passwordHash: 'x', role: 'viewer' })), (e) => isSkiffError(e, 'CONFLICT'));
+      await assert.rejects(write((tx) => tx.createUser({ username: 'Alice', passwordHash: 'x', role: 'admin' })), (e) => isSkiffError(e, 'CONFLICT'));
+      assert.equal((await db.getUserByName('ALICE'))?.id, u.id, 'names compare case-insensitively');
       assert.equal(await db.countUsers(), 1);
       assert.deepEqual((await db.listUsers()).map((x) => x.username), ['alice']);
     });
@@ -115,6 +119,23 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal(got?.airgapped, true);
       assert.deepEqual(got?.entitlements, [{ app: 'netmon', channel: 'beta', expiresAt: null }]);
       assert.deepEqual((await db.listCustomers()).map((c) => c.name), ['acme', 'globex']);
+    });
+
+    it('lists customers with their entitlements in a fixed number of queries, however many there are', async () => {
+      const queriesFor = async (): Promise<number> => {
+        const before = made.queries();
+        const list = await db.listCustomers();
+        const n = made.queries() - before;
+        for (const c of list) assert.deepEqual(c, await db.getCustomer(c.id), `customer ${c.name} as listed`);
+        return n;
+      };
+      const few = await queriesFor();
+      await write(async (tx) => {
+        for (let i = 0; i < 5; i++)
+          await tx.createCustomer({ name: `many-${i}`, airgapped: false, entitlements: [{ app: 'netmon', channel: 'stable', expiresAt: i % 2 ? null : '2099-01-01' }] });
+      });
+      assert.equal(await queriesFor(), few, 'five more customers, no more queries');
+      assert.ok(few <= 2, `${few} queries list the customers`);
     });
 
     it('lists instances per customer', async () => {

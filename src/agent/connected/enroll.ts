@@ -38,6 +38,8 @@ export function trustedChain(roots: readonly string[], rootSha256: string, app: 
 export interface EnrollOptions {
   readonly hub: string;
   readonly token: string;
+  /** The hub's private CA (--hub-ca); SKIFF_HUB_CA otherwise. */
+  readonly hubCa?: string;
   readonly name?: string;
   readonly facts: Readonly<Record<string, string>>;
 }
@@ -49,7 +51,7 @@ export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions
   const { secret, rootSha256 } = parseEnrollToken(opts.token);
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   // The enrollment secret travels in the body: it is not a credential for any other route.
-  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: '' });
+  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: '', ...(opts.hubCa ? { ca: opts.hubCa } : {}) });
   const answer = await client.post<EnrollAnswer>('/enroll', {
     token: secret,
     rootSha256,

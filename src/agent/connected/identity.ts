@@ -9,6 +9,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { HubConnection } from '../../hub-client/index.ts';
 import { SkiffError } from '../../util/errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs-atomic.ts';
 
@@ -21,6 +22,11 @@ const IdentitySchema = z.object({
   enrolledAt: z.string(),
 });
 export type Identity = z.infer<typeof IdentitySchema>;
+
+/** How this instance calls its hub: its credential, and the hub's private CA when one was given (--hub-ca). */
+export function hubConnection(id: Identity, hubCa?: string): HubConnection {
+  return { hub: id.hub, token: id.credential, ...(hubCa ? { ca: hubCa } : {}) };
+}
 
 const FailedSchema = z.object({ version: z.string(), digest: z.string(), valuesDigest: z.string().nullable().optional(), at: z.string(), reason: z.string() });
 export type Failed = z.infer<typeof FailedSchema>;

@@ -4,7 +4,7 @@ import { statfs } from 'node:fs/promises';
 import { HubClient } from '../../hub-client/index.ts';
 import { AGENT_VERSION } from '../../release/index.ts';
 import { agentStatus } from '../status.ts';
-import type { Identity } from './identity.ts';
+import { hubConnection, type Identity } from './identity.ts';
 
 export interface StatusReport {
   readonly currentVersion: string | null;
@@ -37,6 +37,6 @@ export async function buildReport(stateDir: string, desiredVersion: string | nul
   };
 }
 
-export async function sendReport(id: Identity, report: StatusReport): Promise<void> {
-  await new HubClient({ hub: id.hub, token: id.credential }).post('/instances/self/status', report);
+export async function sendReport(id: Identity, report: StatusReport, hubCa?: string): Promise<void> {
+  await new HubClient(hubConnection(id, hubCa)).post('/instances/self/status', report);
 }

@@ -12,7 +12,7 @@ import { errorMessage, isSkiffError, SkiffError } from '../../util/errors.ts';
 import { install, reconfigure } from '../install.ts';
 import { StateDir } from '../state.ts';
 import { enroll } from './enroll.ts';
-import { ConnectedDir, type Identity } from './identity.ts';
+import { ConnectedDir, hubConnection, type Identity } from './identity.ts';
 import { pollDesired } from './poll.ts';
 import { buildReport, sendReport } from './report.ts';
 import { fetchValues, hasValues } from './values.ts';
@@ -22,6 +22,8 @@ export interface ConnectedOptions {
   /** Needed only to enroll; an enrolled agent uses what it recorded. */
   readonly hub?: string;
   readonly enrollToken?: string;
+  /** A PEM file of the CA that issued the hub's certificate (--hub-ca); SKIFF_HUB_CA otherwise. */
+  readonly hubCa?: string;
   readonly name?: string;
   /** Run one cycle and return (tests, cron). */
   readonly once?: boolean;
@@ -45,7 +47,7 @@ export async function connect(opts: ConnectedOptions): Promise<Identity> {
   if (known) return known;
   if (!opts.hub || !opts.enrollToken) throw new SkiffError('USAGE', `${opts.stateDir} is not enrolled yet: pass --hub URL and --enroll-token T (from skiff customer enroll-token)`);
   await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
-  return enroll(sd, cd, { hub: opts.hub, token: opts.enrollToken, ...(opts.name ? { name: opts.name } : {}), facts: { agent: 'skiff' } });
+  return enroll(sd, cd, { hub: opts.hub, token: opts.enrollToken, ...(opts.hubCa ? { hubCa: opts.hubCa } : {}), ...(opts.name ? { name: opts.name } : {}), facts: { agent: 'skiff' } });
 }
 
 /** One cycle: poll, download, maybe install; returns the next poll delay. */
@@ -59,7 +61,7 @@ export async function cycle(id: Identity, opts: ConnectedOptions, memo: { lastEr
   try {
     const trusted = await sd.readTrust();
     if (!trusted) throw new SkiffError('STATE_INVALID', `${opts.stateDir} has no trusted root: enroll again`);
-    const polled = await pollDesired(id, cd, trusted.root, now, opts.signal);
+    const polled = await pollDesired(id, cd, trusted.root, now, opts.signal, opts.hubCa);
     desired = polled.desired;
     if (memo.failures > 0) log(`hub reachable again after ${memo.failures} failed poll(s)`);
     memo.failures = 0;
@@ -79,7 +81,7 @@ export async function cycle(id: Identity, opts: ConnectedOptions, memo: { lastEr
   if (changed || now.getTime() - memo.lastReport >= every) {
     const state = await sd.readState();
     const report = await buildReport(opts.stateDir, desired?.release?.version ?? null, changed ? 'reported' : 'idle', memo.lastError);
-    await sendReport(id, { ...report, currentVersion: state?.current?.version ?? null }).then(
+    await sendReport(id, { ...report, currentVersion: state?.current?.version ?? null }, opts.hubCa).then(
       () => void (memo.lastReport = now.getTime()),
       (e: unknown) => log(`status report not sent: ${errorMessage(e)}`),
     );
@@ -104,7 +106,7 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
     await mkdir(cd.downloads(), { recursive: true });
     const size = await stat(file).then((s) => s.size, () => undefined);
     const got = size !== undefined ? { size } : await fetchBundle({
-      conn: { hub: id.hub, token: id.credential },
+      conn: hubConnection(id, opts.hubCa),
       app: id.app,
       version: want.version,
       ...(from ? { from } : {}),
@@ -120,7 +122,7 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
     log(`new values for ${id.app}@${want.version}; waiting for the maintenance window (next opening ${nextOpening(desired.windows, now)?.toISOString() ?? 'none within a week'})`);
     return false;
   }
-  const values = desired.valuesDigest === null ? undefined : await fetchValues(id, want.version, desired.valuesDigest);
+  const values = desired.valuesDigest === null ? undefined : await fetchValues(id, hubConnection(id, opts.hubCa), want.version, desired.valuesDigest);
   const common = {
     stateDir: sd.dir,
     expectDigest: want.digest,

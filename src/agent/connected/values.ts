@@ -2,7 +2,7 @@
 // other than those it runs, and believed only when they hash to the digest that answer names.
 import { z } from 'zod';
 import { valuesDigest } from '../../fleet/index.ts';
-import { HubClient } from '../../hub-client/index.ts';
+import { HubClient, type HubConnection } from '../../hub-client/index.ts';
 import { SkiffError } from '../../util/errors.ts';
 import type { SiteValuesInput } from '../install.ts';
 import type { Installed } from '../state.ts';
@@ -20,8 +20,13 @@ export function hasValues(current: Installed | undefined, digest: string | null)
   return digest === null || (current !== undefined && valuesDigest(current.values) === digest);
 }
 
-export async function fetchValues(id: Identity, version: string, digest: string): Promise<SiteValuesInput> {
-  const answer = await new HubClient({ hub: id.hub, token: id.credential }).get<unknown>(
+export async function fetchValues(
+  id: Identity,
+  conn: HubConnection,
+  version: string,
+  digest: string,
+): Promise<SiteValuesInput> {
+  const answer = await new HubClient(conn).get<unknown>(
     `${VALUES_PATH}?version=${encodeURIComponent(version)}`,
   );
   const parsed = ValuesAnswer.safeParse(answer);

@@ -22,6 +22,11 @@ export interface SqlDriver extends SqlExec {
   close(): Promise<void>;
 }
 
+export interface DriverOptions {
+  /** Called with every statement before it runs (statement logs; tests count queries with it). */
+  readonly onQuery?: (sql: string) => void;
+}
+
 /** Advisory lock keys; each names one serialized writer. */
 export const LOCKS = { migrate: 7301, audit: 7302, login: 7303 } as const;
 

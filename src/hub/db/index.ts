@@ -6,6 +6,7 @@ import { openSqliteMetadataDb } from './sqlite.ts';
 import type { MetadataDb } from './types.ts';
 
 export type * from './types.ts';
+export type { DriverOptions } from './driver.ts';
 export { ROLES } from './types.ts';
 export { openPostgresMetadataDb } from './postgres.ts';
 export { openSqliteMetadataDb } from './sqlite.ts';

@@ -3,9 +3,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { SkiffError } from '../../util/errors.ts';
 import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
-import { appendAuditEntry } from './sql-audit.ts';
+import { admitLoginAttempt, appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { channelsOf, entitledReleases, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
+import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
 import * as rows from './sql-rows.ts';
 import * as siteValues from './sql-values.ts';
@@ -78,6 +78,14 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return this.#sql.transaction((tx) => appendAuditEntry(tx, e, now()), LOCKS.audit);
   }
 
+  admitLoginAttempt(a: T.LoginAttempt, windowMs: number, admit: (recent: T.LoginCounts) => boolean): Promise<{ id?: string; recent: T.LoginCounts }> {
+    return this.#sql.transaction((tx) => admitLoginAttempt(tx, a, windowMs, admit), LOCKS.login);
+  }
+
+  async forgetLoginAttempt(id: string): Promise<void> {
+    await this.#sql.run('DELETE FROM login_attempts WHERE id = ?', [id]);
+  }
+
   async createUser(u: { username: string; passwordHash: string; role: T.Role }): Promise<T.UserRecord> {
     const rec: T.UserRecord = { id: randomUUID(), username: u.username, passwordHash: u.passwordHash, role: u.role, createdAt: now() };
     await this.#unique(
@@ -89,7 +97,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
 
   async getUserByName(username: string): Promise<T.UserRecord | undefined> {
-    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE username = ?', [username]);
+    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE lower(username) = lower(?)', [username]);
     return r && rows.toUser(r);
   }
 
@@ -232,19 +240,12 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return readCustomer(this.#sql, id);
   }
 
-  async getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
-    const [r] = await this.#sql.all<{ id: string }>('SELECT id FROM customers WHERE name = ?', [name]);
-    return r && readCustomer(this.#sql, r.id);
+  getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
+    return readCustomer(this.#sql, name, 'name');
   }
 
-  async listCustomers(): Promise<T.CustomerRecord[]> {
-    const ids = await this.#sql.all<{ id: string }>('SELECT id FROM customers ORDER BY name');
-    const out: T.CustomerRecord[] = [];
-    for (const { id } of ids) {
-      const c = await readCustomer(this.#sql, id);
-      if (c) out.push(c);
-    }
-    return out;
+  listCustomers(): Promise<T.CustomerRecord[]> {
+    return listCustomerRecords(this.#sql);
   }
 
   async setEntitlements(customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {

@@ -177,8 +177,23 @@ export interface AuditEntry {
   readonly hash: string;
 }
 
+/** What a login attempt is counted by. */
+export interface LoginAttempt {
+  readonly address: string;
+  readonly username: string;
+  readonly at: Date;
+}
+
+/** Attempts still counting (failed or in flight) within the window: everywhere, from this address, for this address and user. */
+export interface LoginCounts {
+  readonly total: number;
+  readonly address: number;
+  readonly user: number;
+}
+
 /** Every read; any caller may use these. */
 export interface MetadataReads {
+  /** User names compare case-insensitively. */
   getUserByName(username: string): Promise<UserRecord | undefined>;
   getUser(id: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
@@ -223,6 +238,7 @@ export interface MetadataReads {
 
 /** Every write. They exist only on the transaction `MetadataDb.mutate` hands out, so none commits without its audit entry. */
 export interface MetadataWrites {
+  /** CONFLICT when a user of that name exists, in any letter case. */
   createUser(u: { username: string; passwordHash: string; role: Role }): Promise<UserRecord>;
   createToken(t: Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt' | 'instanceId'> & { instanceId?: string }): Promise<TokenRecord>;
   /** Returns false when no such unrevoked token exists. */
@@ -288,4 +304,13 @@ export interface MetadataDb extends MetadataReads {
   addInstanceEvent(instanceId: string, e: InstanceEvent): Promise<void>;
   /** Records why the instance's next release is held back (null: nothing is); the hub's finding, without an audit entry. */
   setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean>;
+
+  /**
+   * Login throttling, shared by every replica (bookkeeping, not audited). Atomically counts the attempts of the
+   * window and, when `admit(counts)` says so, records this one before any password is hashed. Returns the attempt's id
+   * when admitted.
+   */
+  admitLoginAttempt(a: LoginAttempt, windowMs: number, admit: (recent: LoginCounts) => boolean): Promise<{ id?: string; recent: LoginCounts }>;
+  /** A successful login does not count against anyone's budget. */
+  forgetLoginAttempt(id: string): Promise<void>;
 }

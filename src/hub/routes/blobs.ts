@@ -23,6 +23,8 @@ export async function blobRoutes(app: FastifyInstance): Promise<void> {
   const { blobs } = app.hub;
   // Blob bodies reach the handler as the raw request stream, so a layer is never buffered in memory.
   app.addContentTypeParser(OCTET_STREAM, (_req, payload, done) => done(null, payload));
+  // Any other type (or none) reaches the handler too, which names the one it accepts instead of asking for JSON.
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
   app.head<P>('/blobs/:digest', {
     schema: { tags: ['blobs'], summary: 'Whether the hub has a blob (Content-Length is its size)', security: SECURITY, params: digestParams },
