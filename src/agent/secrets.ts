@@ -1,6 +1,6 @@
 // Which values of an installation are secret (declared so by its release, or marked so at the hub), and hiding them in
 // text that may quote a container's output (a healthcheck's last probe), before it reaches a log, a status or a report.
-import type { ReleaseManifest } from '../release/manifest.ts';
+import type { ReleaseManifest } from '../release/index.ts';
 import type { Installed } from './state.ts';
 
 /** The secret settings of an installation; all of them when its release is unknown (hide rather than show). */

@@ -12,8 +12,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FsBlobStore } from '../store/index.ts';
 import { parseRoot, type RootMeta } from '../trust/index.ts';
-import { writeJsonAtomic } from '../util/fs-atomic.ts';
-import { SkiffError, errorMessage } from '../util/errors.ts';
+import { writeJsonAtomic, SkiffError, errorMessage } from '../util/index.ts';
 
 export const PHASES = ['fetching', 'verified', 'staged', 'switching', 'health-checking', 'committed', 'rolling-back', 'rolled-back'] as const;
 export type Phase = (typeof PHASES)[number];

@@ -1,9 +1,9 @@
 // What the agent reports: installed and previous release, the operation in flight, containers and health.
 // Secret settings are never shown.
 import { DockerEngine } from '../engine/index.ts';
-import { Label } from '../oci/constants.ts';
-import { findRelease } from '../release/release-store.ts';
-import { errorMessage } from '../util/errors.ts';
+import { Label } from '../oci/index.ts';
+import { findRelease } from '../release/index.ts';
+import { errorMessage } from '../util/index.ts';
 import { ownedContainers } from './deploy.ts';
 import { secretNames } from './secrets.ts';
 import { StateDir, type HistoryEntry, type Installed } from './state.ts';

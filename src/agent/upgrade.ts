@@ -1,8 +1,8 @@
 // The upgrade state machine: every transition is journaled before it takes effect, so an agent killed at
 // any point ends, on its next start, on the old release or the new one — never in between.
 import type { DockerEngine } from '../engine/index.ts';
-import { findRelease, getRelease } from '../release/release-store.ts';
-import { SkiffError } from '../util/errors.ts';
+import { findRelease, getRelease } from '../release/index.ts';
+import { SkiffError } from '../util/index.ts';
 import { deploy, undeploy, type DeployResult } from './deploy.ts';
 import { prune } from './prune.ts';
 import { redactor, secretNames } from './secrets.ts';

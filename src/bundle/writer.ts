@@ -2,10 +2,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { Annotation, MediaType, OciLayoutVersion } from '../oci/constants.ts';
+import { Annotation, MediaType, OciLayoutVersion } from '../oci/index.ts';
 import type { BlobStore } from '../store/index.ts';
-import { releaseBlobs } from '../release/blobs.ts';
-import type { StoredRelease } from '../release/release-store.ts';
+import { releaseBlobs, type StoredRelease } from '../release/index.ts';
 import { BUNDLE_SCHEMA, Entry, FIXED_HEADER, type BundleIndex } from './format.ts';
 
 export interface BundleSource {

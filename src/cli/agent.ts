@@ -1,7 +1,7 @@
 // `skiff agent`: install, upgrade, roll back and report an app on this host's Docker Engine.
 import { Command, InvalidArgumentError } from 'commander';
 import { agentStatus, install, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { progressBar } from './progress.ts';
 import { printJson, runAction } from './run.ts';
 

@@ -1,7 +1,7 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
 // Only the group named on the command line is loaded, so a command starts without the hub's or agent's modules.
 import { Command } from 'commander';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { reportUsageErrors, runAction } from './run.ts';
 
 const GROUPS: Record<string, () => Promise<Command>> = {

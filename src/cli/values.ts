@@ -2,7 +2,7 @@
 // instance's overrides. A secret is sent once and never printed: lists show it as set or not set.
 import { Command } from 'commander';
 import type { HubClient } from '../hub-client/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { printJson, runAction } from './run.ts';
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { resolveValues, type ConfigSetting } from '../compose/index.ts';
 import { canonicalJson } from '../trust/index.ts';
-import { isSkiffError } from '../util/errors.ts';
+import { isSkiffError } from '../util/index.ts';
 
 /** The values a site would run a release with, or why it cannot run that release with the values it has. */
 export type ValuesVerdict =

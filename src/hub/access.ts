@@ -5,7 +5,7 @@
 // be probed. Content (bundles, /v2/ manifests and blobs) adds the required-release rule: a site may not receive a
 // release that would skip a required one above the version it runs (its floor).
 import semver from 'semver';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { actorOf, type CustomerPrincipal, type InstancePrincipal, type Principal, type UserPrincipal } from './auth/principal.ts';
 import type { Scope } from './auth/permissions.ts';
 import type { AppRecord, ChannelEntry, ChannelRecord, CustomerRecord, Entitlement, InstanceRecord, MetadataDb, ReleaseRecord } from './db/types.ts';

@@ -16,7 +16,7 @@ import { verifyPassword } from './auth/secrets.ts';
 import { makeAuthenticator } from './auth/principal.ts';
 import type { HubDeps } from './context.ts';
 import type { MetadataDb } from './db/types.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './errors.ts';
 import { MAX_PARAM_LENGTH } from './schemas.ts';
 import { appRoutes } from './routes/apps.ts';

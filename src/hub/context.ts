@@ -1,7 +1,7 @@
 // What every route plugin shares: the hub's dependencies, the caller's principal, access checks, and mutate (a change and its audit entry, one transaction).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BlobStore } from '../store/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import type { LoginLimiter } from './auth/login-limiter.ts';
 import type { Scope } from './auth/permissions.ts';
 import { actorOf, type Principal, type UserPrincipal } from './auth/principal.ts';

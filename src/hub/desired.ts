@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { decideDesired, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
 import { canonicalJson, signingKeyFromPem, type SigningKey } from '../trust/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import type { HubAccess } from './access.ts';
 import type { InstancePrincipal } from './auth/principal.ts';
 import type { Sealer } from './auth/sealing.ts';

@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { SkiffError, type SkiffErrorCode } from '../util/errors.ts';
+import { SkiffError, type SkiffErrorCode } from '../util/index.ts';
 import { MAX_PARAM_LENGTH } from './schemas.ts';
 
 /** Codes absent here are server faults (500). */

@@ -1,7 +1,7 @@
 // `skiff hub init`: creates the data directory and database, the first admin with a one-time password, and an admin API token.
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { SCOPES } from './auth/permissions.ts';
 import { loadHubKey } from './auth/sealing.ts';
 import { hashPassword, mintToken, randomPassword } from './auth/secrets.ts';

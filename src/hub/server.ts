@@ -2,9 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { sha256 } from '../oci/digest.ts';
+import { sha256 } from '../oci/index.ts';
 import { FsBlobStore, RegistryBlobStore, type BlobStore } from '../store/index.ts';
-import { errorMessage, SkiffError } from '../util/errors.ts';
+import { errorMessage, SkiffError } from '../util/index.ts';
 import { build, type BuildDeps } from './app.ts';
 import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';

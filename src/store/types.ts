@@ -1,6 +1,6 @@
 // The content-addressed blob store interface, shared by the filesystem and registry backends.
 import type { Readable } from 'node:stream';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 
 export type BlobSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 

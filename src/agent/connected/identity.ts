@@ -10,8 +10,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HubConnection } from '../../hub-client/index.ts';
-import { SkiffError } from '../../util/errors.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../../util/fs-atomic.ts';
+import { SkiffError, writeFileAtomic, writeJsonAtomic } from '../../util/index.ts';
 
 const IdentitySchema = z.object({
   hub: z.string().url(),

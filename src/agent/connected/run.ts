@@ -8,7 +8,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { nextOpening, windowOpen, type DesiredSigned } from '../../fleet/index.ts';
 import { backoffDelay, fetchBundle } from '../../hub-client/index.ts';
-import { errorMessage, isSkiffError, SkiffError } from '../../util/errors.ts';
+import { errorMessage, isSkiffError, SkiffError } from '../../util/index.ts';
 import { install, reconfigure } from '../install.ts';
 import { StateDir } from '../state.ts';
 import { enroll } from './enroll.ts';

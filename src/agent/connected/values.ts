@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { valuesDigest } from '../../fleet/index.ts';
 import { HubClient, type HubConnection } from '../../hub-client/index.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { SiteValuesInput } from '../install.ts';
 import type { Installed } from '../state.ts';
 import type { Identity } from './identity.ts';

@@ -1,6 +1,6 @@
 // Throttles password guessing before any password is hashed, on every replica at once (the attempts are counted in the
 // database): per address and user name, per address, and for the whole hub, which bounds the scrypt work of all of them.
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { LoginCounts, MetadataDb } from '../db/types.ts';
 
 export interface LoginLimits {

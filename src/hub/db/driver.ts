@@ -1,5 +1,5 @@
 // The small SQL seam under the metadata store: SQLite and PostgreSQL each implement it, the queries are written once.
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 

@@ -1,5 +1,5 @@
 // The multi-table reads and writes of the SQL metadata store: customers with entitlements, channels, entitled releases.
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { SqlExec } from './driver.ts';
 import * as rows from './sql-rows.ts';
 import type * as T from './types.ts';

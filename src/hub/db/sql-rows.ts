@@ -1,6 +1,6 @@
 // Row shapes as both databases return them (snake_case columns) and their mapping to the MetadataDb records.
 import semver from 'semver';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { AuditEntry, InstanceRecord, ReleaseRecord, Role, RootRecord, TokenKind, TokenRecord, UserRecord } from './types.ts';
 
 export interface UserRow { id: string; username: string; password_hash: string; role: string; created_at: string }

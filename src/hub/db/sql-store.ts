@@ -1,7 +1,7 @@
 // The MetadataDb written once in portable SQL over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
 import { admitLoginAttempt, appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';

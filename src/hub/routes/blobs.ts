@@ -1,9 +1,8 @@
 // Blob uploads for `skiff release push`: HEAD tells what the hub has, PUT streams one blob into the store (hash-checked).
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { HttpHeader } from '../../oci/constants.ts';
-import type { Digest } from '../../oci/digest.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { HttpHeader, type Digest } from '../../oci/index.ts';
+import { SkiffError } from '../../util/index.ts';
 import { audit, notFound, requireUser } from '../context.ts';
 import { SECURITY } from '../schemas.ts';
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseWindows } from '../../fleet/index.ts';
 import { parseRoot, signingKeyFromPem } from '../../trust/index.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import type { InstanceRecord } from '../db/types.ts';
 import { timestampKeyContext } from '../desired.ts';

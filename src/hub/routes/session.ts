@@ -1,6 +1,6 @@
 // Login (username + password → a session token, throttled before any hashing), logout, and who-am-I.
 import type { FastifyInstance } from 'fastify';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { roleScopes } from '../auth/permissions.ts';
 import { hashPassword, mintToken, randomPassword } from '../auth/secrets.ts';
 import { mutate, principalOf } from '../context.ts';

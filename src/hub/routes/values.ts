@@ -3,7 +3,7 @@
 // fetches its values, secrets included, with its own credential. Values never enter an error, a log or an audit entry.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkNewValues } from '../../fleet/index.ts';
-import { isSkiffError, SkiffError } from '../../util/errors.ts';
+import { isSkiffError, SkiffError } from '../../util/index.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import { NAME, SECURITY, UUID, VERSION } from '../schemas.ts';
 import { valuesListing, type Site } from '../values-view.ts';

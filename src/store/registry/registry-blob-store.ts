@@ -3,8 +3,8 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
-import { HashingStream, type Digest } from '../../oci/digest.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { HashingStream, type Digest } from '../../oci/index.ts';
+import { SkiffError } from '../../util/index.ts';
 import { checkExpected, verifySource } from '../fs/blob-store.ts';
 import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
 
