@@ -21,13 +21,15 @@ const InstalledSchema = z.object({
   version: z.string(),
   digest: z.string(),
   values: z.record(z.string(), z.string()),
+  /** Settings to keep hidden beyond those the release declares secret (marked secret at the hub). */
+  secrets: z.array(z.string()).optional(),
   installedAt: z.string(),
 });
 export type Installed = z.infer<typeof InstalledSchema>;
 
 const HistorySchema = z.object({
   at: z.string(),
-  event: z.enum(['installed', 'upgraded', 'rolled-back', 'rollback-failed', 'resumed', 'refused']),
+  event: z.enum(['installed', 'upgraded', 'reconfigured', 'rolled-back', 'rollback-failed', 'resumed', 'refused']),
   from: z.string().optional(),
   to: z.string().optional(),
   detail: z.string().optional(),
@@ -43,7 +45,8 @@ const StateSchema = z.object({
 export type AgentState = z.infer<typeof StateSchema>;
 
 const JournalSchema = z.object({
-  op: z.enum(['install', 'rollback']),
+  /** reconfigure: the release that runs, with other values (same switch, health gate and rollback as an upgrade). */
+  op: z.enum(['install', 'rollback', 'reconfigure']),
   app: z.string(),
   phase: z.enum(PHASES),
   from: InstalledSchema.optional(),

@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   customer: async () => (await import('./customer.ts')).customerCommand(),
   instance: async () => (await import('./instance.ts')).instanceCommand(),
   fleet: async () => (await import('./instance.ts')).fleetCommand(),
+  values: async () => (await import('./values.ts')).valuesCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

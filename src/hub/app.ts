@@ -9,6 +9,8 @@ import { Sealer } from './auth/sealing.ts';
 import { DesiredStates, type DesiredOptions } from './desired.ts';
 import { enrollRoutes } from './routes/enroll.ts';
 import { instanceRoutes } from './routes/instances.ts';
+import { valueRoutes } from './routes/values.ts';
+import { SiteValues } from './values.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { verifyPassword } from './auth/secrets.ts';
 import { makeAuthenticator } from './auth/principal.ts';
@@ -80,6 +82,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     access,
     sealer,
     desired: new DesiredStates(deps.db, access, sealer, deps.desired),
+    values: new SiteValues(deps.db, access, sealer),
     verifyPassword: deps.verifyPassword ?? verifyPassword,
   };
   app.decorate('hub', hub);
@@ -122,6 +125,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(bundleRoutes);
       await api.register(enrollRoutes);
       await api.register(instanceRoutes);
+      await api.register(valueRoutes);
     },
     { prefix: API_PREFIX },
   );

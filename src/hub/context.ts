@@ -9,6 +9,7 @@ import type { AuditInput, MetadataDb, MetadataTx } from './db/types.ts';
 import { notFound, requireScope, type HubAccess } from './access.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { DesiredStates } from './desired.ts';
+import type { SiteValues } from './values.ts';
 
 export interface HubDeps {
   readonly db: MetadataDb;
@@ -19,6 +20,8 @@ export interface HubDeps {
   /** Seals secrets at rest (the apps' timestamp keys). */
   readonly sealer: Sealer;
   readonly desired: DesiredStates;
+  /** Per-site values: stored, sealed, checked against releases. */
+  readonly values: SiteValues;
   /** The password check (scrypt); a seam so tests can count how often a login hashes. */
   readonly verifyPassword: (password: string, stored: string) => Promise<boolean>;
 }

@@ -23,5 +23,6 @@ export function instanceView(i: InstanceRecord, customer: string) {
     pinnedVersion: i.pinnedVersion,
     windows: i.windows,
     installNow: i.installNow,
+    blockedReason: i.blockedReason,
   };
 }

@@ -162,6 +162,29 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal(await db.reportInstance('00000000-0000-4000-8000-000000000000', { currentVersion: null, health: null }), false);
     });
 
+    it("keeps a customer's values and an instance's overrides apart, and an instance's held-back reason", async () => {
+      const a = await db.getCustomerByName('acme');
+      assert.ok(a);
+      const [i] = await db.listInstances(a.id);
+      assert.ok(i);
+      const customer = { customerId: a.id, app: 'netmon', instanceId: null };
+      const own = { ...customer, instanceId: i.id };
+      await write((tx) => tx.setSiteValues(customer, [{ name: 'GREETING', value: 'hi', secret: false }, { name: 'TOKEN', value: 'v1:sealed', secret: true }]));
+      await write((tx) => tx.setSiteValues(own, [{ name: 'GREETING', value: 'hallo', secret: false }]));
+      await write((tx) => tx.setSiteValues(customer, [{ name: 'GREETING', value: 'bonjour', secret: false }]));
+      const shape = (list: Awaited<ReturnType<typeof db.listSiteValues>>) => list.map((v) => [v.instanceId, v.name, v.value, v.secret]);
+      assert.deepEqual(shape(await db.listSiteValues(a.id, 'netmon')), [[null, 'GREETING', 'bonjour', false], [null, 'TOKEN', 'v1:sealed', true], [i.id, 'GREETING', 'hallo', false]]);
+      assert.deepEqual(shape(await db.listSiteValues(a.id, 'netmon', '00000000-0000-4000-8000-000000000000')), [[null, 'GREETING', 'bonjour', false], [null, 'TOKEN', 'v1:sealed', true]]);
+      assert.equal(await write((tx) => tx.unsetSiteValues(own, ['GREETING', 'TOKEN'])), 1);
+      assert.deepEqual(shape(await db.listSiteValues(a.id, 'netmon', i.id)), [[null, 'GREETING', 'bonjour', false], [null, 'TOKEN', 'v1:sealed', true]]);
+      assert.deepEqual(await db.listSiteValues((await db.getCustomerByName('globex'))?.id ?? '', 'netmon'), []);
+      assert.equal((await db.getInstance(i.id))?.blockedReason, null);
+      assert.equal(await db.setInstanceBlocked(i.id, 'netmon@2.0.0 is held back'), true);
+      assert.equal((await db.getInstance(i.id))?.blockedReason, 'netmon@2.0.0 is held back');
+      await db.setInstanceBlocked(i.id, null);
+      assert.equal((await db.getInstance(i.id))?.blockedReason, null);
+    });
+
     it('commits a mutation and its audit entry together or not at all', async () => {
       const before = (await db.listAudit()).length;
       const entry: AuditInput = { actor: 'user:alice', action: 'customer.create', target: 'customer:initech', address: '192.0.2.1', details: { n: 1 } };

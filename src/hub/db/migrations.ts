@@ -1,6 +1,7 @@
 // Numbered schema migrations, one dialect-neutral source; only the bytes type differs between SQLite and PostgreSQL.
 import type { Dialect } from './driver.ts';
 import { FLEET_MIGRATION } from './sql-fleet.ts';
+import { VALUES_MIGRATION } from './sql-values.ts';
 
 export interface Migration {
   readonly version: number;
@@ -68,4 +69,5 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   FLEET_MIGRATION,
+  VALUES_MIGRATION,
 ];

@@ -8,6 +8,7 @@ import { MIGRATIONS } from './migrations.ts';
 import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
 import * as rows from './sql-rows.ts';
+import * as siteValues from './sql-values.ts';
 import type * as T from './types.ts';
 
 const now = (): string => new Date().toISOString();
@@ -266,7 +267,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     const rec: T.InstanceRecord = {
       id: randomUUID(), customerId: i.customerId, app: i.app, name: i.name,
       currentVersion: null, desiredVersion: null, health: null, lastSeenAt: null, createdAt: now(),
-      publicKey: i.publicKey ?? null, facts: i.facts ?? {}, revokedAt: null, installNow: false, pinnedVersion: null, windows: [], report: null,
+      publicKey: i.publicKey ?? null, facts: i.facts ?? {}, revokedAt: null, installNow: false, pinnedVersion: null, windows: [], report: null, blockedReason: null,
     };
     await this.#unique(
       (tx) => tx.run('INSERT INTO instances (id, customer_id, app, name, created_at, public_key, facts) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -311,6 +312,18 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
   addInstanceEvent(instanceId: string, e: T.InstanceEvent): Promise<void> {
     return fleet.addInstanceEvent(this.#tx.getStore() ?? this.#driver, instanceId, e);
+  }
+  listSiteValues(customerId: string, app: string, instanceId?: string): Promise<T.SiteValueRecord[]> {
+    return siteValues.listSiteValues(this.#sql, customerId, app, instanceId);
+  }
+  setSiteValues(scope: T.ValuesScope, values: readonly T.SiteValueInput[]): Promise<void> {
+    return siteValues.setSiteValues(this.#write, scope, values, now());
+  }
+  unsetSiteValues(scope: T.ValuesScope, names: readonly string[]): Promise<number> {
+    return siteValues.unsetSiteValues(this.#write, scope, names);
+  }
+  setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean> {
+    return siteValues.setInstanceBlocked(this.#tx.getStore() ?? this.#driver, instanceId, reason);
   }
 
   async listInstances(customerId: string): Promise<T.InstanceRecord[]> {
