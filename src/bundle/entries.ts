@@ -83,11 +83,17 @@ class ExtensionHeaderGate extends Transform {
   }
 }
 
+/**
+ * What each stage in front of the entries holds: about one chunk. The stages only look at headers, and every chunk they
+ * buffered would be read from the source ahead of the reader, past an entry it is about to refuse.
+ */
+const STAGE_BUFFER = { highWaterMark: BLOCK };
+
 /** The tar entries of `source`; an error of the source or the gate ends the iteration with that error. */
 export function extractEntries(source: Readable, name: string): Extract {
-  const start = new BundleStart(name);
-  const gate = new ExtensionHeaderGate();
-  const extract = tar.extract();
+  const start = new BundleStart(name, STAGE_BUFFER);
+  const gate = new ExtensionHeaderGate(STAGE_BUFFER);
+  const extract = tar.extract(STAGE_BUFFER);
   source.on('error', (e) => extract.destroy(e));
   start.on('error', (e) => extract.destroy(e));
   gate.on('error', (e) => extract.destroy(e));
