@@ -1,6 +1,6 @@
 // A bundle's tar entries read within BundleLimits: extension headers refused before tar-stream would buffer them,
 // entries counted, small entries buffered only under their ceiling and what stays held accounted for.
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, finished, type Readable, type TransformCallback } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import tar, { type Extract } from 'tar-stream';
 import { SkiffError } from '../util/index.ts';
@@ -89,14 +89,17 @@ class ExtensionHeaderGate extends Transform {
  */
 const STAGE_BUFFER = { highWaterMark: BLOCK };
 
-/** The tar entries of `source`; an error of the source or the gate ends the iteration with that error. */
+/** The tar entries of `source`; an error or early close of the source, the start check or the gate ends the iteration with it. */
 export function extractEntries(source: Readable, name: string): Extract {
   const start = new BundleStart(name, STAGE_BUFFER);
   const gate = new ExtensionHeaderGate(STAGE_BUFFER);
   const extract = tar.extract(STAGE_BUFFER);
-  source.on('error', (e) => extract.destroy(e));
-  start.on('error', (e) => extract.destroy(e));
-  gate.on('error', (e) => extract.destroy(e));
+  // finished() also reports a stream closed before its end (a source destroyed without an error), which pipe() never
+  // passes on: the entries would wait for more data forever.
+  for (const stage of [source, start, gate])
+    finished(stage, (e) => {
+      if (e) extract.destroy(e);
+    });
   extract.on('close', () => {
     source.unpipe(start);
     source.destroy();
