@@ -1,9 +1,9 @@
 // Stages a release's images in the engine before anything stops: serve the verified store on 127.0.0.1 and
 // let the engine pull by digest (it skips layers it has), then tag each image so it is kept for rollback.
 import type { DockerEngine } from '../engine/index.ts';
-import type { ReleaseManifest } from '../release/manifest.ts';
+import type { ReleaseManifest } from '../release/index.ts';
 import type { BlobStore } from '../store/index.ts';
-import { SkiffError, isSkiffError } from '../util/errors.ts';
+import { SkiffError, isSkiffError } from '../util/index.ts';
 import { imageRepo } from './containers.ts';
 import { LoopbackRegistry, type LoopbackImage } from './loopback-registry.ts';
 

@@ -12,8 +12,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FsBlobStore } from '../store/index.ts';
 import { parseRoot, type RootMeta } from '../trust/index.ts';
-import { writeJsonAtomic } from '../util/fs-atomic.ts';
-import { SkiffError, errorMessage } from '../util/errors.ts';
+import { writeJsonAtomic, SkiffError, errorMessage } from '../util/index.ts';
 
 export const PHASES = ['fetching', 'verified', 'staged', 'switching', 'health-checking', 'committed', 'rolling-back', 'rolled-back'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -22,13 +21,15 @@ const InstalledSchema = z.object({
   version: z.string(),
   digest: z.string(),
   values: z.record(z.string(), z.string()),
+  /** Settings to keep hidden beyond those the release declares secret (marked secret at the hub). */
+  secrets: z.array(z.string()).optional(),
   installedAt: z.string(),
 });
 export type Installed = z.infer<typeof InstalledSchema>;
 
 const HistorySchema = z.object({
   at: z.string(),
-  event: z.enum(['installed', 'upgraded', 'rolled-back', 'rollback-failed', 'resumed', 'refused']),
+  event: z.enum(['installed', 'upgraded', 'reconfigured', 'rolled-back', 'rollback-failed', 'resumed', 'refused']),
   from: z.string().optional(),
   to: z.string().optional(),
   detail: z.string().optional(),
@@ -44,7 +45,8 @@ const StateSchema = z.object({
 export type AgentState = z.infer<typeof StateSchema>;
 
 const JournalSchema = z.object({
-  op: z.enum(['install', 'rollback']),
+  /** reconfigure: the release that runs, with other values (same switch, health gate and rollback as an upgrade). */
+  op: z.enum(['install', 'rollback', 'reconfigure']),
   app: z.string(),
   phase: z.enum(PHASES),
   from: InstalledSchema.optional(),

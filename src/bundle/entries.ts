@@ -3,7 +3,7 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import tar, { type Extract } from 'tar-stream';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { BundleLimits } from './format.ts';
 import { BundleStart } from './recognize.ts';
 

@@ -1,7 +1,7 @@
 // `skiff agent`: install, upgrade, roll back and report an app on this host's Docker Engine.
 import { Command, InvalidArgumentError } from 'commander';
 import { agentStatus, install, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { progressBar } from './progress.ts';
 import { printJson, runAction } from './run.ts';
 
@@ -38,7 +38,7 @@ export function agentCommand(): Command {
     .argument('<bundle>', 'the .skiff file')
     .requiredOption('--state <dir>', "the agent's state directory (one per app)")
     .option('--trust <root.json>', "the vendor's root.json (required on the first install; pinned afterwards)")
-    .option('--values <values.yaml>', 'site settings for the release (x-skiff.config); defaults to the installed ones')
+    .option('--values <values.yaml>', 'site settings for the release (x-skiff.config); defaults to the installed ones. Given with the installed release, they are applied to it (health-gated, rolled back on failure)')
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .action((bundle: string, o: { state: string; trust?: string; values?: string; healthTimeout: number; stopTimeout: number }) =>
@@ -47,7 +47,13 @@ export function agentCommand(): Command {
         try {
           const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log, onProgress: (d, t) => bar.update(d, t) });
           bar.stop();
-          process.stdout.write(r.outcome === 'unchanged' ? `${r.app}@${r.to} is already installed\n` : `${r.app}: ${r.from ? `${r.from} → ` : ''}${r.to} ${r.outcome}, healthy\n`);
+          process.stdout.write(
+            r.outcome === 'unchanged'
+              ? `${r.app}@${r.to} is already installed${o.values ? ' with these values' : ''}\n`
+              : r.outcome === 'reconfigured'
+                ? `${r.app}@${r.to}: new values applied, healthy\n`
+                : `${r.app}: ${r.from ? `${r.from} → ` : ''}${r.to} ${r.outcome}, healthy\n`,
+          );
         } finally {
           bar.stop();
         }

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { connectionFrom, fetchBundle } from '../hub-client/index.ts';
 import { parseAppVersion } from '../release/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { withHubOptions } from './hub-options.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';

@@ -1,7 +1,7 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
 // Only the group named on the command line is loaded, so a command starts without the hub's or agent's modules.
 import { Command } from 'commander';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { reportUsageErrors, runAction } from './run.ts';
 
 const GROUPS: Record<string, () => Promise<Command>> = {
@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   customer: async () => (await import('./customer.ts')).customerCommand(),
   instance: async () => (await import('./instance.ts')).instanceCommand(),
   fleet: async () => (await import('./instance.ts')).fleetCommand(),
+  values: async () => (await import('./values.ts')).valuesCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

@@ -1,6 +1,6 @@
 // Where the hub is and who calls it: a URL and a bearer token (from flags or SKIFF_HUB / SKIFF_TOKEN), and the CA
 // file its certificate is issued by when that is a private CA (--hub-ca; SKIFF_HUB_CA is read where requests are made).
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 export interface HubConnection {
   /** The hub's base URL, without a trailing slash. */

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 export interface HubRoute {
   readonly dispatcher: Dispatcher;

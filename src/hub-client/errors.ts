@@ -1,5 +1,5 @@
 // The one reading of the hub's error answers: `{ "error": { code, message } }` becomes a SkiffError with that code.
-import { SkiffError, type SkiffErrorCode } from '../util/errors.ts';
+import { SkiffError, type SkiffErrorCode } from '../util/index.ts';
 import type { HubRoute } from './dispatcher.ts';
 
 const isCode = (c: unknown): c is SkiffErrorCode => typeof c === 'string' && /^[A-Z][A-Z_]*$/.test(c);

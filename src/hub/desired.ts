@@ -3,13 +3,14 @@
 // replicas agree without sharing a cache; `issued` is the moment of signing, so an answer signed before a change is
 // older than any signed after it, and the agent refuses it as a replay (the period start would give both the same).
 import { createHash } from 'node:crypto';
-import { desiredOf, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
+import { decideDesired, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
 import { canonicalJson, signingKeyFromPem, type SigningKey } from '../trust/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import type { HubAccess } from './access.ts';
 import type { InstancePrincipal } from './auth/principal.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { MetadataDb } from './db/types.ts';
+import { SiteValues } from './values.ts';
 
 export interface DesiredOptions {
   /** How often agents poll (the answer tells them). */
@@ -30,6 +31,7 @@ export class DesiredStates {
   readonly #access: HubAccess;
   readonly #sealer: Sealer;
   readonly #opts: DesiredOptions;
+  readonly #values: SiteValues;
   readonly #keys = new Map<string, SigningKey>();
   readonly #signed = new Map<string, { etag: string; body: DesiredEnvelope }>();
 
@@ -38,19 +40,21 @@ export class DesiredStates {
     this.#access = access;
     this.#sealer = sealer;
     this.#opts = { ...DEFAULT_DESIRED, ...opts };
+    this.#values = new SiteValues(db, access, sealer);
   }
 
   /** The instance's current answer and its ETag. */
   async answer(p: InstancePrincipal): Promise<{ etag: string; body: () => Promise<DesiredEnvelope> }> {
     const inst = await this.#db.getInstance(p.instanceId);
     if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
-    const [releases, channel, policy] = await Promise.all([
+    const [releases, channel, policy, given] = await Promise.all([
       this.#access.releases(p, p.app).catch(() => []),
       this.#access.channels(p, p.app).then((c) => c[0]?.releases ?? [], () => []),
       this.#db.getSitePolicy(p.customerId, p.app),
+      this.#values.given(p.customerId, p.app, inst.id),
     ]);
     const required = new Set(channel.filter((e) => e.required).map((e) => e.version));
-    const state = desiredOf({
+    const { desired: state, blockedReason } = decideDesired({
       app: p.app,
       instance: inst.id,
       channel: releases.map((r) => ({ version: r.version, digest: r.digest, required: required.has(r.version) })),
@@ -61,7 +65,9 @@ export class DesiredStates {
       siteWindows: windowsOf(policy.windows),
       installNow: inst.installNow,
       pollSeconds: this.#opts.pollSeconds,
+      values: (r) => this.#values.verdict(releases.find((x) => x.version === r.version), given),
     });
+    await this.#values.noteBlocked(inst, blockedReason);
     const periodMs = this.#opts.periodSeconds * 1000;
     const start = Math.floor(this.#opts.now().getTime() / periodMs) * periodMs;
     const etag = `"${createHash('sha256').update(canonicalJson(state)).update(String(start)).digest('hex').slice(0, 32)}"`;

@@ -25,5 +25,6 @@ export function instanceView(i: InstanceRecord, customer: string) {
     pinnedVersion: i.pinnedVersion,
     windows: i.windows,
     installNow: i.installNow,
+    blockedReason: i.blockedReason,
   };
 }

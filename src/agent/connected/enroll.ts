@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname, arch, platform } from 'node:os';
 import { HubClient } from '../../hub-client/index.ts';
 import { parseRoot, verifyRootChain, verifyRootSelfSigned, type RootMeta } from '../../trust/index.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { StateDir } from '../state.ts';
 import type { ConnectedDir, Identity } from './identity.ts';
 

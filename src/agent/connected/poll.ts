@@ -1,10 +1,10 @@
 // One poll of the instance's desired state: `If-None-Match` makes an unchanged answer a bodiless 304; a changed one is
 // verified (timestamp key, this instance, fresh, not older than the last accepted) before it is kept.
-import { HttpHeader } from '../../oci/constants.ts';
+import { HttpHeader } from '../../oci/index.ts';
 import { hubError, send } from '../../hub-client/index.ts';
 import { verifyDesired, type DesiredSigned } from '../../fleet/index.ts';
 import type { RootMeta } from '../../trust/index.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { hubConnection, type ConnectedDir, type Identity } from './identity.ts';
 
 export const DESIRED_PATH = '/api/v1/instances/self/desired';

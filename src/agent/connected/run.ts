@@ -1,19 +1,21 @@
 // `skiff agent run`: the connected agent. Enrolls once, then polls its desired state; downloads the bundle an
 // air-gapped site would carry (delta from what it runs, resumable), and installs it through the very same
-// verify → stage → switch → health → rollback path as `skiff agent install`, only inside a maintenance window
-// (or when the hub says install now). Reports after every change and on a heartbeat. The hub being unreachable
-// never touches the running app: the agent backs off and reports the gap when the hub is back.
+// verify → stage → switch → health → rollback path as `skiff agent install` (new values for the release that runs go
+// the same way), only inside a maintenance window (or when the hub says install now). Reports after every change and
+// on a heartbeat. The hub being unreachable never touches the running app: the agent backs off and reports the gap
+// when the hub is back.
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { nextOpening, windowOpen, type DesiredSigned, type Outage } from '../../fleet/index.ts';
 import { backoffDelay, fetchBundle } from '../../hub-client/index.ts';
-import { errorMessage, isSkiffError, SkiffError } from '../../util/errors.ts';
-import { install } from '../install.ts';
+import { errorMessage, isSkiffError, SkiffError } from '../../util/index.ts';
+import { install, reconfigure } from '../install.ts';
 import { StateDir } from '../state.ts';
 import { enroll } from './enroll.ts';
 import { ConnectedDir, hubConnection, type Identity } from './identity.ts';
 import { pollDesired } from './poll.ts';
 import { buildReport, sendReport } from './report.ts';
+import { fetchValues, hasValues } from './values.ts';
 
 export interface ConnectedOptions {
   readonly stateDir: string;
@@ -105,48 +107,62 @@ export async function cycle(id: Identity, opts: ConnectedOptions, memo: CycleMem
   return Math.round(poll * (0.8 + Math.random() * 0.4));
 }
 
-/** Moves the site toward the desired release; true when something changed (installed, rolled back, refused). */
+/** Moves the site toward the desired release and values; true when something changed (installed, reconfigured, rolled back, refused). */
 async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: DesiredSigned, now: Date, opts: ConnectedOptions, log: (l: string) => void): Promise<boolean> {
   const want = desired.release;
   const current = (await sd.readState())?.current;
-  if (!want || want.version === current?.version) return false;
+  if (!want) return false;
+  // The release that runs, with other values: applied like an upgrade (same switch, health gate and rollback).
+  const reconfiguring = want.version === current?.version;
+  if (reconfiguring && hasValues(current, desired.valuesDigest)) return false;
   const failed = await cd.readFailed();
-  if (failed?.digest === want.digest && !desired.installNow) return false;
+  if (failed?.digest === want.digest && (failed.valuesDigest ?? null) === desired.valuesDigest && !desired.installNow) return false;
   const from = current?.version;
-  const file = cd.downloads(`${id.app}-${from ? `${from}-to-` : ''}${want.version}.skiff`);
-  await mkdir(cd.downloads(), { recursive: true });
-  const size = await stat(file).then((s) => s.size, () => undefined);
-  const got = size !== undefined ? { size } : await fetchBundle({
-    conn: hubConnection(id, opts.hubCa),
-    app: id.app,
-    version: want.version,
-    ...(from ? { from } : {}),
-    output: file,
-    signal: opts.signal,
-    ...(opts.bytesPerSecond ? { bytesPerSecond: opts.bytesPerSecond } : {}),
-  });
-  if (!desired.installNow && !windowOpen(desired.windows, now)) {
-    log(`${id.app}@${want.version} downloaded (${got.size} bytes); waiting for the maintenance window (next opening ${nextOpening(desired.windows, now)?.toISOString() ?? 'none within a week'})`);
+  const file = reconfiguring ? undefined : cd.downloads(`${id.app}-${from ? `${from}-to-` : ''}${want.version}.skiff`);
+  if (file !== undefined) {
+    await mkdir(cd.downloads(), { recursive: true });
+    const size = await stat(file).then((s) => s.size, () => undefined);
+    const got = size !== undefined ? { size } : await fetchBundle({
+      conn: hubConnection(id, opts.hubCa),
+      app: id.app,
+      version: want.version,
+      ...(from ? { from } : {}),
+      output: file,
+      signal: opts.signal,
+      ...(opts.bytesPerSecond ? { bytesPerSecond: opts.bytesPerSecond } : {}),
+    });
+    if (!desired.installNow && !windowOpen(desired.windows, now)) {
+      log(`${id.app}@${want.version} downloaded (${got.size} bytes); waiting for the maintenance window (next opening ${nextOpening(desired.windows, now)?.toISOString() ?? 'none within a week'})`);
+      return false;
+    }
+  } else if (!desired.installNow && !windowOpen(desired.windows, now)) {
+    log(`new values for ${id.app}@${want.version}; waiting for the maintenance window (next opening ${nextOpening(desired.windows, now)?.toISOString() ?? 'none within a week'})`);
     return false;
   }
-  log(`installing ${id.app}@${want.version}${from ? ` over ${from}` : ''}`);
-  const installed = install({
+  const values = desired.valuesDigest === null ? undefined : await fetchValues(id, hubConnection(id, opts.hubCa), want.version, desired.valuesDigest);
+  const common = {
     stateDir: sd.dir,
-    bundle: file,
     expectDigest: want.digest,
     log,
     healthTimeoutMs: opts.healthTimeoutMs ?? 120_000,
     ...(opts.stopTimeoutSec ? { stopTimeoutSec: opts.stopTimeoutSec } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  };
   try {
-    await installed;
+    if (file === undefined && values) {
+      const changed = Object.keys({ ...values.values, ...current?.values }).filter((k) => values.values[k] !== current?.values[k]);
+      log(`applying new values to ${id.app}@${want.version} (settings ${changed.sort().join(', ')})`);
+      await reconfigure({ ...common, values });
+    } else if (file !== undefined) {
+      log(`installing ${id.app}@${want.version}${from ? ` over ${from}` : ''}`);
+      await install({ ...common, bundle: file, ...(values ? { values } : {}) });
+    }
     await cd.writeFailed(undefined);
   } catch (e) {
-    await cd.writeFailed({ version: want.version, digest: want.digest, at: new Date().toISOString(), reason: errorMessage(e) });
+    await cd.writeFailed({ version: want.version, digest: want.digest, valuesDigest: desired.valuesDigest, at: new Date().toISOString(), reason: errorMessage(e) });
     throw e;
   } finally {
-    await rm(file, { force: true });
+    if (file !== undefined) await rm(file, { force: true });
   }
   return true;
 }

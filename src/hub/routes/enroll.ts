@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { outageOf, type Outage } from '../../fleet/index.ts';
-import { HttpHeader } from '../../oci/constants.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { HttpHeader } from '../../oci/index.ts';
+import { SkiffError } from '../../util/index.ts';
 import { hashToken, mintToken } from '../auth/secrets.ts';
 import type { InstancePrincipal } from '../auth/principal.ts';
 import { mutate, principalOf, requireUser } from '../context.ts';
