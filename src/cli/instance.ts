@@ -22,6 +22,7 @@ interface InstanceView {
   lastError: string | null;
   blockedReason?: string | null;
   lastSeenAt: string | null;
+  lastOutage?: { since: string; until: string; failedPolls: number } | null;
   revokedAt: string | null;
   services: { service: string; state: string; health: string }[];
   history?: { at: string; kind: string; detail: Record<string, unknown> }[];
@@ -76,6 +77,7 @@ export function instanceCommand(out: Output = process.stdout): Command {
         const i = await clientFrom(o).get<InstanceView>(`/instances/${encodeURIComponent(id)}`);
         if (o.json) return printJson(i);
         out.write(table([i]));
+        if (i.lastOutage) out.write(`last outage: the hub was out of reach from ${i.lastOutage.since} to ${i.lastOutage.until} (${i.lastOutage.failedPolls} failed polls)\n`);
         for (const s of i.services) out.write(`  ${s.service.padEnd(16)} ${s.state} ${s.health}\n`);
         for (const h of i.history ?? []) out.write(`${h.at}  ${h.kind.padEnd(8)} ${JSON.stringify(h.detail)}\n`);
       }),

@@ -3,3 +3,4 @@ export { WEEKDAYS, MaintenanceWindowSchema, parseWindows, parseWindowSpec, windo
 export { DesiredSignedSchema, signDesired, verifyDesired, type DesiredSigned, type DesiredEnvelope, type DesiredCheck } from './desired.ts';
 export { chooseRelease, decideDesired, desiredOf, type ChannelRelease, type DesiredUnsigned, type SiteInputs } from './desired-state.ts';
 export { checkNewValues, checkSiteValues, mergeValues, valuesDigest, type ValuesVerdict } from './values.ts';
+export { outageOf, type Outage } from './outage.ts';

@@ -7,7 +7,9 @@ import { mkdir, readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runConnected } from '../../src/agent/index.ts';
 import { HubClient } from '../../src/hub-client/index.ts';
+import { isSkiffError } from '../../src/util/errors.ts';
 import { FAST_FLAGS, removeDir, runCli, tempDir } from '../helpers/agent.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeRoot, startHub, type Hub } from '../hub/hub-fixture.ts';
@@ -66,15 +68,15 @@ describe('a failed enrollment', () => {
     const stateDir = path.join(work, 'existing');
     await mkdir(stateDir);
     const forged = (await token()).replace(/\.[a-f0-9]{64}$/, `.${'1'.repeat(64)}`);
-    const r = await runCli(['agent', 'run', '--state', stateDir, '--hub', urlOf(hub), '--enroll-token', forged, '--once', ...FAST_FLAGS]);
-    assert.equal(r.code, 1, r.stderr);
+    await assert.rejects(runConnected({ stateDir, hub: urlOf(hub), enrollToken: forged, once: true }), (e) => isSkiffError(e, 'TRUST_INVALID'));
     assert.deepEqual(await readdir(stateDir), []);
   });
 
   it('an enrollment that succeeds creates the state directory', async () => {
     const stateDir = path.join(work, 'enrolled', 'state');
-    const r = await runCli(['agent', 'run', '--state', stateDir, '--hub', urlOf(hub), '--enroll-token', await token(), '--once', ...FAST_FLAGS]);
-    assert.match(r.stderr, /no timestamp key/, 'enrolled; the first poll finds the app without a timestamp key');
+    const logs: string[] = [];
+    await runConnected({ stateDir, hub: urlOf(hub), enrollToken: await token(), once: true, log: (l) => logs.push(l) });
+    assert.ok(logs.some((l) => /no timestamp key/.test(l)), `enrolled; the first poll finds the app without a timestamp key: ${logs.join('\n')}`);
     assert.deepEqual((await readdir(path.join(stateDir, 'connected'))).sort(), ['identity.json', 'instance.key']);
   });
 });

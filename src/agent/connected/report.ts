@@ -1,6 +1,7 @@
 // The status report an instance sends after every change and on a heartbeat: what it runs, what it should run, the
 // phase, each service's state and health, disk free, the agent version, the last error and recent history.
 import { statfs } from 'node:fs/promises';
+import type { Outage } from '../../fleet/index.ts';
 import { HubClient } from '../../hub-client/index.ts';
 import { AGENT_VERSION } from '../../release/index.ts';
 import { agentStatus } from '../status.ts';
@@ -16,6 +17,8 @@ export interface StatusReport {
   readonly agentVersion: string;
   readonly lastError: string | null;
   readonly history: readonly { at: string; event: string; from?: string; to?: string; detail?: string }[];
+  /** The last time the hub was out of reach, as this agent saw it. */
+  readonly lastOutage?: Outage | null;
 }
 
 /** Builds the report from the state dir and the engine; secrets never enter it (agentStatus redacts values, and they are not sent). */

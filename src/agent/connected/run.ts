@@ -6,7 +6,7 @@
 // when the hub is back.
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { nextOpening, windowOpen, type DesiredSigned } from '../../fleet/index.ts';
+import { nextOpening, windowOpen, type DesiredSigned, type Outage } from '../../fleet/index.ts';
 import { backoffDelay, fetchBundle } from '../../hub-client/index.ts';
 import { errorMessage, isSkiffError, SkiffError } from '../../util/index.ts';
 import { install, reconfigure } from '../install.ts';
@@ -39,6 +39,18 @@ export interface ConnectedOptions {
 
 const BACKOFF = { attempts: Infinity, baseDelayMs: 1_000, maxDelayMs: 300_000 };
 
+/** What the agent loop carries from one cycle to the next. */
+export interface CycleMemo {
+  lastError: string | null;
+  /** When the last status report reached the hub (ms since the epoch). */
+  lastReport: number;
+  /** Cycles in a row that could not reach the hub, and when the first of them ran. */
+  failures: number;
+  offlineSince?: string;
+  /** The last gap, reported with every status once the hub is back. */
+  lastOutage?: Outage;
+}
+
 /** Enrolls if needed and returns the identity. */
 export async function connect(opts: ConnectedOptions): Promise<Identity> {
   const sd = new StateDir(opts.stateDir);
@@ -50,7 +62,7 @@ export async function connect(opts: ConnectedOptions): Promise<Identity> {
 }
 
 /** One cycle: poll, download, maybe install; returns the next poll delay. */
-export async function cycle(id: Identity, opts: ConnectedOptions, memo: { lastError: string | null; lastReport: number; failures: number }): Promise<number> {
+export async function cycle(id: Identity, opts: ConnectedOptions, memo: CycleMemo): Promise<number> {
   const sd = new StateDir(opts.stateDir);
   const cd = new ConnectedDir(opts.stateDir);
   const now = opts.now?.() ?? new Date();
@@ -62,12 +74,16 @@ export async function cycle(id: Identity, opts: ConnectedOptions, memo: { lastEr
     if (!trusted) throw new SkiffError('STATE_INVALID', `${opts.stateDir} has no trusted root: enroll again`);
     const polled = await pollDesired(id, cd, trusted.root, now, opts.signal, opts.hubCa);
     desired = polled.desired;
-    if (memo.failures > 0) log(`hub reachable again after ${memo.failures} failed poll(s)`);
+    if (memo.failures > 0) {
+      memo.lastOutage = { since: memo.offlineSince ?? now.toISOString(), until: now.toISOString(), failedPolls: memo.failures };
+      log(`hub reachable again after ${memo.failures} failed poll(s) since ${memo.lastOutage.since}`);
+    }
     memo.failures = 0;
     changed = await converge(id, sd, cd, desired, now, opts, log);
     if (changed) memo.lastError = null;
   } catch (e) {
     if (isSkiffError(e, 'HUB_UNREACHABLE')) {
+      if (memo.failures === 0) memo.offlineSince = now.toISOString();
       memo.failures++;
       log(`hub unreachable (${memo.failures}): ${errorMessage(e)}; the app keeps running`);
       return backoffDelay(memo.failures, BACKOFF);
@@ -77,10 +93,12 @@ export async function cycle(id: Identity, opts: ConnectedOptions, memo: { lastEr
     log(`agent: ${memo.lastError}`);
   }
   const every = opts.reportEveryMs ?? 300_000;
-  if (changed || now.getTime() - memo.lastReport >= every) {
+  // A gap is reported as soon as the hub is back (and again until a report gets through).
+  const gapUnreported = memo.lastOutage !== undefined && memo.lastReport < Date.parse(memo.lastOutage.until);
+  if (changed || gapUnreported || now.getTime() - memo.lastReport >= every) {
     const state = await sd.readState();
     const report = await buildReport(opts.stateDir, desired?.release?.version ?? null, changed ? 'reported' : 'idle', memo.lastError);
-    await sendReport(id, { ...report, currentVersion: state?.current?.version ?? null }, opts.hubCa).then(
+    await sendReport(id, { ...report, currentVersion: state?.current?.version ?? null, lastOutage: memo.lastOutage ?? null }, opts.hubCa).then(
       () => void (memo.lastReport = now.getTime()),
       (e: unknown) => log(`status report not sent: ${errorMessage(e)}`),
     );
@@ -152,7 +170,7 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
 /** The agent's main loop; returns when `once` is set or the signal aborts. */
 export async function runConnected(opts: ConnectedOptions): Promise<void> {
   const id = await connect(opts);
-  const memo = { lastError: null as string | null, lastReport: 0, failures: 0 };
+  const memo: CycleMemo = { lastError: null, lastReport: 0, failures: 0 };
   for (;;) {
     const wait = await cycle(id, opts, memo);
     if (opts.once || opts.signal?.aborted) return;
