@@ -2,6 +2,8 @@
 import { SkiffError, type SkiffErrorCode } from '../util/index.ts';
 import type { HubRoute } from './dispatcher.ts';
 
+const GATEWAY: ReadonlySet<number> = new Set([502, 503, 504]);
+
 const isCode = (c: unknown): c is SkiffErrorCode => typeof c === 'string' && /^[A-Z][A-Z_]*$/.test(c);
 
 /** The error a non-2xx answer carries; a body that is not the hub's names the status and request instead. */
@@ -13,6 +15,9 @@ export function hubError(status: number, text: string, method: string, url: stri
     err = undefined;
   }
   const fallback: SkiffErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : status === 404 ? 'NOT_FOUND' : status === 429 ? 'RATE_LIMITED' : 'INTERNAL';
+  // A gateway's own 502/503/504 (a reverse proxy or load balancer answering for a hub it cannot reach) is an outage.
+  if (!isCode(err?.code) && GATEWAY.has(status))
+    return new SkiffError('HUB_UNREACHABLE', `hub: HTTP ${status} from ${method} ${url}, answered by a proxy or load balancer in front of the hub: the hub behind it is not reachable`);
   const code = isCode(err?.code) ? err.code : fallback;
   const message = typeof err?.message === 'string' ? err.message : `HTTP ${status} from ${method} ${url}`;
   return new SkiffError(code, `hub: ${message.split('\n')[0]}`);

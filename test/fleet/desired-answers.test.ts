@@ -64,8 +64,8 @@ describe('desired-state answers', () => {
     timestampKey = signingKeyFromPem(pem, 'the timestamp key');
     await admin.request('PUT', `/apps/${vendor.app}/keys/timestamp`, { key: pem });
     const made = [];
-    for (const v of ['1.0.0', '1.1.0', '1.2.0', '1.3.0']) {
-      const r = await vendor.createVersion(v);
+    for (const v of ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0']) {
+      const r = await vendor.createVersion(v, v === '1.4.0' ? { health: 'fail' } : {});
       made.push(r);
       digests.set(v, r.digest);
       await pushRelease({ conn: { hub: hubUrl, token: hub.admin.token }, store: vendor.store, app: vendor.app, version: v });
@@ -180,5 +180,31 @@ describe('desired-state answers', () => {
     await agent();
     assert.ok(logs.some((l) => /1\.3\.0 downloaded .*waiting for the maintenance window/.test(l)), logs.join('\n'));
     assert.equal(await page(vendor.webPort), 'web 1.2.0', 'the next release waits for the window again');
+  });
+
+  it('install now of a release that fails is tried once: rolled back, reported, the hub clears the request; a new request tries once more', async () => {
+    await promote('1.4.0');
+    await agent();
+    assert.equal(await page(vendor.webPort), 'web 1.2.0', 'waits for the window');
+    const installs = () => logs.filter((l) => /^installing .*@1\.4\.0/.test(l)).length;
+    for (const round of [1, 2]) {
+      logs.length = 0;
+      const cli = await runCli(['instance', 'install-now', instanceId, '--hub', hubUrl, '--token', hub.admin.token]);
+      assert.equal(cli.code, 0, cli.stderr);
+      await agent();
+      assert.equal(installs(), 1, `round ${round}: tried once: ${logs.join('\n')}`);
+      assert.equal(await page(vendor.webPort), 'web 1.2.0', 'rolled back');
+      const v = await view();
+      assert.equal(v.installNow, false, 'the hub cleared the request when the failure was reported');
+      assert.equal(v.currentVersion, '1.2.0');
+      await agent();
+      await agent();
+      assert.equal(installs(), 1, `round ${round}: not tried again on its own`);
+    }
+    const audit = await admin.get<{ entries: { action: string; details: { version?: string; reason?: string } }[] }>('/audit?limit=1000');
+    const failed = audit.entries.filter((e) => e.action === 'instance.install-now.failed');
+    assert.equal(failed.length, 2);
+    assert.equal(failed[0]?.details.version, '1.4.0');
+    assert.match(failed[0]?.details.reason ?? '', /health/i);
   });
 });

@@ -44,7 +44,7 @@ describe('hub client', () => {
       assert.deepEqual(seen, ['GET', 'GET', 'GET']);
       failures = 1;
       seen.length = 0;
-      await assert.rejects(client.post('/customers', {}), (e) => isSkiffError(e, 'INTERNAL') && /HTTP 503/.test(e.message));
+      await assert.rejects(client.post('/customers', {}), (e) => isSkiffError(e, 'HUB_UNREACHABLE') && /HTTP 503/.test(e.message));
       assert.deepEqual(seen, ['POST'], 'a POST is sent once');
       await assert.rejects(client.post('/customers', {}), (e) => isSkiffError(e, 'CONFLICT') && e.message === 'hub: customer "acme" already exists');
     } finally {
@@ -56,6 +56,24 @@ describe('hub client', () => {
     const { url, server } = await serve((_req, res) => res.writeHead(204).end());
     try {
       assert.equal(await new HubClient({ hub: url, token: 'ski_x' }).post('/instances/self/status', { health: 'healthy' }), undefined);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a gateway’s own 502/503/504 in front of the hub is HUB_UNREACHABLE (an outage); the hub’s own 503 keeps its code', async () => {
+    let answer: { status: number; body: string } = { status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    const { url, server } = await serve((_req, res) => res.writeHead(answer.status, { 'content-type': answer.body.startsWith('{') ? 'application/json' : 'text/html' }).end(answer.body));
+    try {
+      const client = new HubClient({ hub: url, token: 'ski_x' }, { retry: FAST });
+      for (const status of [502, 503, 504]) {
+        answer = { ...answer, status };
+        await assert.rejects(client.get('/instances/self/desired'), (e) => isSkiffError(e, 'HUB_UNREACHABLE') && new RegExp(`HTTP ${status} .*proxy or load balancer`).test(e.message));
+      }
+      answer = { status: 503, body: JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'this hub is shutting down; retry on another replica or after its restart' } }) };
+      await assert.rejects(client.get('/instances/self/desired'), (e) => isSkiffError(e, 'UNAVAILABLE') && /shutting down/.test(e.message));
+      answer = { status: 500, body: 'oops' };
+      await assert.rejects(client.get('/apps'), (e) => isSkiffError(e, 'INTERNAL') && /HTTP 500/.test(e.message));
     } finally {
       server.close();
     }

@@ -27,7 +27,7 @@ export function hubConnection(id: Identity, hubCa?: string): HubConnection {
   return { hub: id.hub, token: id.credential, ...(hubCa ? { ca: hubCa } : {}) };
 }
 
-const FailedSchema = z.object({ version: z.string(), digest: z.string(), valuesDigest: z.string().nullable().optional(), at: z.string(), reason: z.string() });
+const FailedSchema = z.object({ version: z.string(), digest: z.string(), valuesDigest: z.string().nullable().optional(), installNow: z.boolean().optional(), at: z.string(), reason: z.string() });
 export type Failed = z.infer<typeof FailedSchema>;
 
 const DesiredFileSchema = z.object({ etag: z.string(), issued: z.string(), envelope: z.unknown() });

@@ -19,6 +19,8 @@ export interface StatusReport {
   readonly history: readonly { at: string; event: string; from?: string; to?: string; detail?: string }[];
   /** The last time the hub was out of reach, as this agent saw it. */
   readonly lastOutage?: Outage | null;
+  /** The release whose install failed here (rolled back, not retried on its own), and why. */
+  readonly failedRelease?: { readonly version: string; readonly at: string; readonly reason: string } | null;
 }
 
 /** Builds the report from the state dir and the engine; secrets never enter it (agentStatus redacts values, and they are not sent). */

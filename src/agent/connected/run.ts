@@ -82,7 +82,8 @@ export async function cycle(id: Identity, opts: ConnectedOptions, memo: CycleMem
     changed = await converge(id, sd, cd, desired, now, opts, log);
     if (changed) memo.lastError = null;
   } catch (e) {
-    if (isSkiffError(e, 'HUB_UNREACHABLE')) {
+    // Out of reach, or a hub that is shutting down (UNAVAILABLE): the same outage, the same back-off.
+    if (isSkiffError(e, 'HUB_UNREACHABLE') || isSkiffError(e, 'UNAVAILABLE')) {
       if (memo.failures === 0) memo.offlineSince = now.toISOString();
       memo.failures++;
       log(`hub unreachable (${memo.failures}): ${errorMessage(e)}; the app keeps running`);
@@ -96,9 +97,10 @@ export async function cycle(id: Identity, opts: ConnectedOptions, memo: CycleMem
   // A gap is reported as soon as the hub is back (and again until a report gets through).
   const gapUnreported = memo.lastOutage !== undefined && memo.lastReport < Date.parse(memo.lastOutage.until);
   if (changed || gapUnreported || now.getTime() - memo.lastReport >= every) {
-    const state = await sd.readState();
+    const [state, failed] = await Promise.all([sd.readState(), cd.readFailed().catch(() => undefined)]);
     const report = await buildReport(opts.stateDir, desired?.release?.version ?? null, changed ? 'reported' : 'idle', memo.lastError);
-    await sendReport(id, { ...report, currentVersion: state?.current?.version ?? null, lastOutage: memo.lastOutage ?? null }, opts.hubCa).then(
+    const failedRelease = failed ? { version: failed.version, at: failed.at, reason: failed.reason.slice(0, 4096) } : null;
+    await sendReport(id, { ...report, currentVersion: state?.current?.version ?? null, lastOutage: memo.lastOutage ?? null, failedRelease }, opts.hubCa).then(
       () => void (memo.lastReport = now.getTime()),
       (e: unknown) => log(`status report not sent: ${errorMessage(e)}`),
     );
@@ -115,8 +117,16 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
   // The release that runs, with other values: applied like an upgrade (same switch, health gate and rollback).
   const reconfiguring = want.version === current?.version;
   if (reconfiguring && hasValues(current, desired.valuesDigest)) return false;
+  // A release (with these values) that failed here is not tried again on its own; "install now" from the hub tries it
+  // once more, once: the hub clears the request when the report says it failed again.
   const failed = await cd.readFailed();
-  if (failed?.digest === want.digest && (failed.valuesDigest ?? null) === desired.valuesDigest && !desired.installNow) return false;
+  if (failed?.digest === want.digest && (failed.valuesDigest ?? null) === desired.valuesDigest) {
+    if (!desired.installNow) {
+      if (failed.installNow) await cd.writeFailed({ ...failed, installNow: false });
+      return false;
+    }
+    if (failed.installNow) return false;
+  }
   const from = current?.version;
   const file = reconfiguring ? undefined : cd.downloads(`${id.app}-${from ? `${from}-to-` : ''}${want.version}.skiff`);
   if (file !== undefined) {
@@ -159,7 +169,7 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
     }
     await cd.writeFailed(undefined);
   } catch (e) {
-    await cd.writeFailed({ version: want.version, digest: want.digest, valuesDigest: desired.valuesDigest, at: new Date().toISOString(), reason: errorMessage(e) });
+    await cd.writeFailed({ version: want.version, digest: want.digest, valuesDigest: desired.valuesDigest, installNow: desired.installNow, at: new Date().toISOString(), reason: errorMessage(e) });
     throw e;
   } finally {
     if (file !== undefined) await rm(file, { force: true });

@@ -26,6 +26,18 @@ const STATUS_REPORT = {
     lastError: { anyOf: [{ type: 'string', maxLength: 4096 }, { type: 'null' }] },
     services: { type: 'array', maxItems: 256 },
     history: { type: 'array', maxItems: 100 },
+    // The release whose install failed here and was rolled back (not retried on its own), with why.
+    failedRelease: {
+      anyOf: [
+        {
+          type: 'object',
+          required: ['version', 'at', 'reason'],
+          additionalProperties: false,
+          properties: { version: { type: 'string', maxLength: 128 }, at: { type: 'string', format: 'date-time' }, reason: { type: 'string', maxLength: 4096 } },
+        },
+        { type: 'null' },
+      ],
+    },
     lastOutage: {
       anyOf: [
         {
@@ -125,7 +137,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     return answer.body();
   });
 
-  app.post<{ Body: Record<string, unknown> & { currentVersion: string | null; health: string; lastError?: string | null; lastOutage?: Outage | null } }>('/instances/self/status', {
+  app.post<{ Body: Record<string, unknown> & { currentVersion: string | null; health: string; lastError?: string | null; lastOutage?: Outage | null; failedRelease?: { version: string; at: string; reason: string } | null } }>('/instances/self/status', {
     bodyLimit: 256 * 1024,
     schema: { tags: ['instances'], summary: 'A status report from the instance (after every change and on a heartbeat)', security: SECURITY, body: STATUS_REPORT },
   }, async (req, reply) => {
@@ -138,8 +150,16 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
       await db.addInstanceEvent(p.instanceId, { at, kind: 'version', detail: { from: before?.currentVersion ?? null, to: report.currentVersion } });
     const lastError = report.lastError ?? null;
     if (lastError !== null && lastError !== (before?.report?.lastError ?? null)) await db.addInstanceEvent(p.instanceId, { at, kind: 'error', detail: { message: lastError } });
-    if (before?.installNow && report.currentVersion !== null && report.currentVersion === report.desiredVersion)
-      await mutate(app, req, (tx) => tx.setInstancePolicy(p.instanceId, { installNow: false }), { action: 'instance.install-now.done', target: `instance:${p.instanceId}` });
+    // "Install now" is done when the instance runs what it was told, or when its try failed (a new request tries again).
+    const tried = report.desiredVersion !== undefined && report.desiredVersion !== null;
+    const installed = tried && report.currentVersion === report.desiredVersion;
+    const failedAgain = tried && report.failedRelease?.version === report.desiredVersion;
+    if (before?.installNow && (installed || failedAgain))
+      await mutate(app, req, (tx) => tx.setInstancePolicy(p.instanceId, { installNow: false }), {
+        action: installed ? 'instance.install-now.done' : 'instance.install-now.failed',
+        target: `instance:${p.instanceId}`,
+        ...(failedAgain ? { details: { version: report.failedRelease?.version, reason: report.failedRelease?.reason } } : {}),
+      });
     if (before?.health !== report.health) await db.addInstanceEvent(p.instanceId, { at, kind: 'health', detail: { from: before?.health ?? null, to: report.health } });
     const gap = report.lastOutage;
     if (gap && gap.until !== outageOf(before?.report)?.until) await db.addInstanceEvent(p.instanceId, { at, kind: 'offline', detail: { ...gap } });
