@@ -9,10 +9,11 @@ import { DesiredStates, type DesiredOptions } from './desired.ts';
 import { enrollRoutes } from './routes/enroll.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
-import { makeAuthenticator } from './auth/principal.ts';
+import { credentialOf, PrincipalCache } from './auth/principal.ts';
 import type { HubDeps } from './context.ts';
 import type { MetadataDb } from './db/types.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { FreshGeneration } from './generation.ts';
 import { appRoutes } from './routes/apps.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { blobRoutes } from './routes/blobs.ts';
@@ -53,6 +54,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
   const access = new HubAccess(deps.db);
+  const generation = new FreshGeneration(() => deps.db.generation());
+  const principals = new PrincipalCache(deps.db);
   // Without a given key (route tests) secrets are sealed under a key that lives as long as the process.
   const sealer = deps.sealer ?? new Sealer(randomBytes(32));
   const hub: HubDeps = {
@@ -61,16 +64,21 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     loginLimiter: deps.loginLimiter ?? new LoginLimiter(),
     access,
     sealer,
-    desired: new DesiredStates(deps.db, access, sealer, deps.desired),
+    desired: new DesiredStates(deps.db, access, sealer, deps.desired, generation),
   };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('generation', undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
-  const authenticate = makeAuthenticator(deps.db);
+  // The generation is read (fresh, shared with concurrent requests) only for a request with a credential; the principal
+  // and the caches behind the route hold for that generation.
   app.addHook('onRequest', async (req) => {
-    req.principal = await authenticate(req.headers.authorization);
+    const token = credentialOf(req.headers.authorization);
+    if (token === undefined) return;
+    req.generation = await generation.fresh();
+    req.principal = await principals.resolve(token, req.generation);
   });
 
   await app.register(swagger, {

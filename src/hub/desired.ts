@@ -1,14 +1,16 @@
 // The hub's desired-state answers: decided by src/fleet from the instance's channel and policies, signed with the app's
 // timestamp key for a fixed period. Answers within one period are identical bytes (ed25519 signatures are
-// deterministic), so their ETag makes the common poll a bodiless 304 and replicas agree without sharing a cache.
+// deterministic), so their ETag makes the common poll a bodiless 304 and replicas agree without sharing a cache; each
+// replica keeps the ETags it computed while the hub's generation stays the same, so that 304 costs no query.
 import { createHash } from 'node:crypto';
 import { desiredOf, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
 import { canonicalJson, signingKeyFromPem, type SigningKey } from '../trust/index.ts';
 import { SkiffError } from '../util/errors.ts';
-import type { HubAccess } from './access.ts';
+import { liveEntitlement, type HubAccess } from './access.ts';
 import type { InstancePrincipal } from './auth/principal.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { MetadataDb } from './db/types.ts';
+import { FreshGeneration, GenerationCache } from './generation.ts';
 
 export interface DesiredOptions {
   /** How often agents poll (the answer tells them). */
@@ -22,6 +24,12 @@ export const DEFAULT_DESIRED: DesiredOptions = { pollSeconds: 30, periodSeconds:
 
 const CACHE_LIMIT = 100_000;
 
+export interface Answer {
+  readonly etag: string;
+  /** The signed answer (signed once per ETag and kept). */
+  body(): Promise<DesiredEnvelope>;
+}
+
 export const timestampKeyContext = (app: string): string => `app:${app}/key:timestamp`;
 
 export class DesiredStates {
@@ -31,22 +39,41 @@ export class DesiredStates {
   readonly #opts: DesiredOptions;
   readonly #keys = new Map<string, SigningKey>();
   readonly #signed = new Map<string, { etag: string; body: DesiredEnvelope }>();
+  readonly #answers = new GenerationCache<{ answer: Answer; validUntilMs: number }>(CACHE_LIMIT);
+  readonly #generation: FreshGeneration;
 
-  constructor(db: MetadataDb, access: HubAccess, sealer: Sealer, opts: Partial<DesiredOptions> = {}) {
+  constructor(db: MetadataDb, access: HubAccess, sealer: Sealer, opts: Partial<DesiredOptions> = {}, generation = new FreshGeneration(() => db.generation())) {
     this.#db = db;
     this.#access = access;
     this.#sealer = sealer;
     this.#opts = { ...DEFAULT_DESIRED, ...opts };
+    this.#generation = generation;
   }
 
-  /** The instance's current answer and its ETag. */
-  async answer(p: InstancePrincipal): Promise<{ etag: string; body: () => Promise<DesiredEnvelope> }> {
+  /**
+   * The instance's current answer and its ETag. Under an unchanged hub generation (every change to the channel,
+   * entitlements, policies, the instance, keys and roots moves it on) and within the signing period and the
+   * entitlement's life, the ETag is the one computed before: the unchanged poll costs no query.
+   */
+  async answer(p: InstancePrincipal, generation?: number): Promise<Answer> {
+    const gen = generation ?? (await this.#generation.fresh());
+    const now = this.#opts.now().getTime();
+    const hit = this.#answers.get(gen, p.instanceId);
+    if (hit && now < hit.validUntilMs) return hit.answer;
+    const computed = await this.#compute(p, now);
+    this.#answers.set(gen, p.instanceId, computed);
+    return computed.answer;
+  }
+
+  async #compute(p: InstancePrincipal, nowMs: number): Promise<{ answer: Answer; validUntilMs: number }> {
     const inst = await this.#db.getInstance(p.instanceId);
     if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
-    const [releases, channel, policy] = await Promise.all([
+    const [releases, channel, policy, customer, key] = await Promise.all([
       this.#access.releases(p, p.app).catch(() => []),
       this.#access.channels(p, p.app).then((c) => c[0]?.releases ?? [], () => []),
       this.#db.getSitePolicy(p.customerId, p.app),
+      this.#db.getCustomer(p.customerId),
+      this.#db.getAppKey(p.app, 'timestamp'),
     ]);
     const required = new Set(channel.filter((e) => e.required).map((e) => e.version));
     const state = desiredOf({
@@ -62,19 +89,21 @@ export class DesiredStates {
       pollSeconds: this.#opts.pollSeconds,
     });
     const periodMs = this.#opts.periodSeconds * 1000;
-    const start = Math.floor(this.#opts.now().getTime() / periodMs) * periodMs;
-    const etag = `"${createHash('sha256').update(canonicalJson(state)).update(String(start)).digest('hex').slice(0, 32)}"`;
-    return {
-      etag,
-      body: async () => {
-        const cached = this.#signed.get(inst.id);
-        if (cached?.etag === etag) return cached.body;
-        const body = signDesired({ ...state, issued: new Date(start).toISOString(), expires: new Date(start + 2 * periodMs).toISOString() }, await this.#key(p.app));
-        if (this.#signed.size >= CACHE_LIMIT) this.#signed.clear();
-        this.#signed.set(inst.id, { etag, body });
-        return body;
-      },
+    const start = Math.floor(nowMs / periodMs) * periodMs;
+    // The signing key is part of the ETag: a new timestamp key means new signatures, which agents must fetch.
+    const etag = `"${createHash('sha256').update(canonicalJson(state)).update(String(start)).update(key?.keyid ?? '-').digest('hex').slice(0, 32)}"`;
+    // An entitlement that expires changes the answer then, without any write: the cached one ends with it.
+    const ends = liveEntitlement(customer, p.app, new Date(nowMs))?.expiresAt;
+    const validUntilMs = Math.min(start + periodMs, ends ? Date.parse(ends) : Infinity);
+    const body = async (): Promise<DesiredEnvelope> => {
+      const cached = this.#signed.get(inst.id);
+      if (cached?.etag === etag) return cached.body;
+      const signed = signDesired({ ...state, issued: new Date(start).toISOString(), expires: new Date(start + 2 * periodMs).toISOString() }, await this.#key(p.app));
+      if (this.#signed.size >= CACHE_LIMIT) this.#signed.clear();
+      this.#signed.set(inst.id, { etag, body: signed });
+      return signed;
     };
+    return { answer: { etag, body }, validUntilMs };
   }
 
   async #key(app: string): Promise<SigningKey> {

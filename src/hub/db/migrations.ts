@@ -1,6 +1,7 @@
 // Numbered schema migrations, one dialect-neutral source; only the bytes type differs between SQLite and PostgreSQL.
 import type { Dialect } from './driver.ts';
 import { FLEET_MIGRATION } from './sql-fleet.ts';
+import { GENERATION_MIGRATION } from './sql-generation.ts';
 
 export interface Migration {
   readonly version: number;
@@ -47,4 +48,5 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   FLEET_MIGRATION,
+  GENERATION_MIGRATION,
 ];
