@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { desiredOf, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
 import { canonicalJson, signingKeyFromPem, type SigningKey } from '../trust/index.ts';
 import { SkiffError } from '../util/errors.ts';
-import { liveEntitlement, type HubAccess } from './access.ts';
+import type { HubAccess } from './access.ts';
 import type { InstancePrincipal } from './auth/principal.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { MetadataDb } from './db/types.ts';
@@ -66,20 +66,17 @@ export class DesiredStates {
   }
 
   async #compute(p: InstancePrincipal, nowMs: number): Promise<{ answer: Answer; validUntilMs: number }> {
-    const inst = await this.#db.getInstance(p.instanceId);
-    if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
-    const [releases, channel, policy, customer, key] = await Promise.all([
-      this.#access.releases(p, p.app).catch(() => []),
-      this.#access.channels(p, p.app).then((c) => c[0]?.releases ?? [], () => []),
+    const [inst, channel, policy, key] = await Promise.all([
+      this.#db.getInstance(p.instanceId),
+      this.#access.instanceChannel(p),
       this.#db.getSitePolicy(p.customerId, p.app),
-      this.#db.getCustomer(p.customerId),
       this.#db.getAppKey(p.app, 'timestamp'),
     ]);
-    const required = new Set(channel.filter((e) => e.required).map((e) => e.version));
+    if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
     const state = desiredOf({
       app: p.app,
       instance: inst.id,
-      channel: releases.map((r) => ({ version: r.version, digest: r.digest, required: required.has(r.version) })),
+      channel: channel.releases.map(({ release, required }) => ({ version: release.version, digest: release.digest, required })),
       current: inst.currentVersion,
       instancePin: inst.pinnedVersion,
       sitePin: policy.pinnedVersion,
@@ -93,8 +90,7 @@ export class DesiredStates {
     // The signing key is part of the ETag: a new timestamp key means new signatures, which agents must fetch.
     const etag = `"${createHash('sha256').update(canonicalJson(state)).update(String(start)).update(key?.keyid ?? '-').digest('hex').slice(0, 32)}"`;
     // An entitlement that expires changes the answer then, without any write: the cached one ends with it.
-    const ends = liveEntitlement(customer, p.app, new Date(nowMs))?.expiresAt;
-    const validUntilMs = Math.min(start + periodMs, ends ? Date.parse(ends) : Infinity);
+    const validUntilMs = Math.min(start + periodMs, channel.endsAt ? Date.parse(channel.endsAt) : Infinity);
     const body = async (): Promise<DesiredEnvelope> => {
       const cached = this.#signed.get(inst.id);
       if (cached?.etag === etag) return cached.body;
