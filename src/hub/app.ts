@@ -77,8 +77,9 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req) => {
     const token = credentialOf(req.headers.authorization);
     if (token === undefined) return;
-    req.generation = await generation.fresh();
-    req.principal = await principals.resolve(token, req.generation);
+    const current = await generation.fresh();
+    req.generation = current;
+    req.principal = principals.cached(token, current) ?? (await principals.resolve(token, current));
   });
 
   await app.register(swagger, {

@@ -57,12 +57,18 @@ export class DesiredStates {
    */
   async answer(p: InstancePrincipal, generation?: number): Promise<Answer> {
     const gen = generation ?? (await this.#generation.fresh());
-    const now = this.#opts.now().getTime();
-    const hit = this.#answers.get(gen, p.instanceId);
-    if (hit && now < hit.validUntilMs) return hit.answer;
-    const computed = await this.#compute(p, now);
+    const hit = this.cached(p, gen);
+    if (hit) return hit;
+    const computed = await this.#compute(p, this.#opts.now().getTime());
     this.#answers.set(gen, p.instanceId, computed);
     return computed.answer;
+  }
+
+  /** The answer computed for the instance under `generation`, while it holds (no I/O). */
+  cached(p: InstancePrincipal, generation: number | undefined): Answer | undefined {
+    if (generation === undefined) return undefined;
+    const hit = this.#answers.get(generation, p.instanceId);
+    return hit && this.#opts.now().getTime() < hit.validUntilMs ? hit.answer : undefined;
   }
 
   async #compute(p: InstancePrincipal, nowMs: number): Promise<{ answer: Answer; validUntilMs: number }> {

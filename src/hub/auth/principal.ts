@@ -96,11 +96,18 @@ export class PrincipalCache {
     this.#db = db;
   }
 
+  /** The principal resolved for this token under `generation`, if it is cached and the token unexpired (no I/O). */
+  cached(token: string, generation: number, now: Date = new Date()): Principal | undefined {
+    if (!TOKEN.test(token)) return undefined;
+    const hit = this.#cache.get(generation, hashToken(token));
+    return hit && now.getTime() < hit.expiresAtMs ? hit.principal : undefined;
+  }
+
   async resolve(token: string, generation: number, now: Date = new Date()): Promise<Principal> {
+    const hit = this.cached(token, generation, now);
+    if (hit) return hit;
     if (!TOKEN.test(token)) throw denied();
     const hash = hashToken(token);
-    const hit = this.#cache.get(generation, hash);
-    if (hit && now.getTime() < hit.expiresAtMs) return hit.principal;
     const resolved = await resolveHash(this.#db, hash, now);
     this.#cache.set(generation, hash, resolved);
     return resolved.principal;
