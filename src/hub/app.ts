@@ -32,6 +32,8 @@ export interface BuildDeps {
   readonly loginLimiter?: LoginLimiter;
   /** The hub's key for secrets at rest (loadHubKey); default a fresh one per process. */
   readonly sealer?: Sealer;
+  /** DEFAULT_GENERATION_MAX_AGE_MS unless given; 0: every request reads the generation anew. */
+  readonly generationMaxAgeMs?: number;
   /** Poll interval and signing period of desired-state answers, and the clock. */
   readonly desired?: Partial<DesiredOptions>;
   /** Passed through to Fastify (logger, https, trustProxy …). */
@@ -44,6 +46,14 @@ export const DEFAULT_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)
 
 export const API_PREFIX = '/api/v1';
 
+/**
+ * How old a read-only request's view of changes made through another replica may be: a revoke, promotion or new
+ * version reported there reaches this replica's cached answers within it (through this replica, at once).
+ */
+export const DEFAULT_GENERATION_MAX_AGE_MS = 100;
+
+const READS = new Set(['GET', 'HEAD']);
+
 export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
@@ -54,7 +64,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
   const access = new HubAccess(deps.db);
-  const generation = new FreshGeneration(() => deps.db.generation());
+  const generation = new FreshGeneration(() => deps.db.generation(), { maxAgeMs: deps.generationMaxAgeMs ?? DEFAULT_GENERATION_MAX_AGE_MS });
   const principals = new PrincipalCache(deps.db);
   // Without a given key (route tests) secrets are sealed under a key that lives as long as the process.
   const sealer = deps.sealer ?? new Sealer(randomBytes(32));
@@ -72,14 +82,20 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
-  // The generation is read (fresh, shared with concurrent requests) only for a request with a credential; the principal
-  // and the caches behind the route hold for that generation.
+  // The generation is read only for a request with a credential; the principal and the caches behind the route hold for
+  // that generation. A read may take one read up to generationMaxAgeMs ago; a write takes one read after it arrived.
   app.addHook('onRequest', async (req) => {
     const token = credentialOf(req.headers.authorization);
     if (token === undefined) return;
-    const current = await generation.fresh();
+    const current = (READS.has(req.method) ? generation.recent() : undefined) ?? (await generation.fresh());
     req.generation = current;
     req.principal = principals.cached(token, current) ?? (await principals.resolve(token, current));
+  });
+
+  // Before the answer to a write leaves (its transaction committed), so that the caller's next request here sees it.
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    if (!READS.has(req.method)) generation.invalidate();
+    done(null, payload);
   });
 
   await app.register(swagger, {

@@ -56,6 +56,44 @@ describe('FreshGeneration', () => {
   });
 });
 
+describe('FreshGeneration.recent', () => {
+  it('gives a read only while it is younger than maxAgeMs and no local write came after it', async () => {
+    let n = 0;
+    const gen = new FreshGeneration(async () => ++n, { maxAgeMs: 40 });
+    assert.equal(gen.recent(), undefined, 'nothing read yet');
+    assert.equal(await gen.fresh(), 1);
+    assert.equal(gen.recent(), 1);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(gen.recent(), undefined, 'too old');
+    assert.equal(await gen.fresh(), 2);
+    gen.invalidate();
+    assert.equal(gen.recent(), undefined, 'a write through this replica came after it');
+  });
+
+  it('does not keep a read that was in flight when a local write happened', async () => {
+    const reads = manualReads();
+    const gen = new FreshGeneration(() => reads.read(), { maxAgeMs: 60_000 });
+    const inFlight = gen.fresh();
+    gen.invalidate();
+    reads.answer(8);
+    assert.equal(await inFlight, 8);
+    await tick();
+    assert.equal(gen.recent(), undefined);
+    const after = gen.fresh();
+    reads.answer(9);
+    assert.equal(await after, 9);
+    await tick();
+    assert.equal(gen.recent(), 9);
+  });
+
+  it('is never used with maxAgeMs 0', async () => {
+    const gen = new FreshGeneration(async () => 1);
+    await gen.fresh();
+    await tick();
+    assert.equal(gen.recent(), undefined);
+  });
+});
+
 describe('GenerationCache', () => {
   it('serves a value only under its generation; a newer generation drops everything; an older one is not kept', () => {
     const cache = new GenerationCache<string>();

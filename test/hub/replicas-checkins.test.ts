@@ -1,11 +1,13 @@
 // Check-ins across two real `skiff hub serve` replicas on one PostgreSQL database: each replica caches the answers it
-// computed, and a change made through the other one — a promotion, a new version reported, a revoke — is seen by the
-// very next poll, right after a cached 304.
+// computed, and a change made through the other one — a promotion, a new version reported, a revoke — is seen by its
+// polls within DEFAULT_GENERATION_MAX_AGE_MS, right after a cached 304; a write is checked against the newest state.
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import { DEFAULT_GENERATION_MAX_AGE_MS } from '../../src/hub/app.ts';
 import { HUB_KEY_FILE } from '../../src/hub/auth/sealing.ts';
 import { openPostgresMetadataDb } from '../../src/hub/index.ts';
 import { HubClient } from '../../src/hub-client/index.ts';
@@ -16,6 +18,8 @@ import { seed } from '../helpers/hub-release.ts';
 import { tempDatabase, type TempDatabase } from '../helpers/postgres.ts';
 
 const APP = 'replcheck';
+/** A change made through one replica reaches the other's read-only requests within the bound. */
+const propagated = (): Promise<void> => new Promise((r) => setTimeout(r, DEFAULT_GENERATION_MAX_AGE_MS + 50));
 
 describe('check-ins across hub replicas on PostgreSQL', () => {
   let pg: TempDatabase;
@@ -68,6 +72,7 @@ describe('check-ins across hub replicas on PostgreSQL', () => {
 
     await admin1.post(`/apps/${APP}/channels/stable/releases`, { version: '1.1.0', required: true });
     await admin1.post(`/apps/${APP}/channels/stable/releases`, { version: '1.2.0' });
+    await propagated();
     const promoted = await pollDesired(r2.url, a.credential, first.etag);
     assert.equal(promoted.status, 200, 'replica 2 saw the promotion made through replica 1');
     assert.equal(releaseOf(promoted), '1.2.0');
@@ -77,13 +82,22 @@ describe('check-ins across hub replicas on PostgreSQL', () => {
     assert.equal(releaseOf(step), '1.1.0', 'the required release first');
     assert.equal((await pollDesired(r2.url, b.credential, step.etag)).status, 304);
     await reportVersion(r1.url, b.credential, '1.1.0');
+    await propagated();
     const next = await pollDesired(r2.url, b.credential, step.etag);
     assert.equal(next.status, 200, 'replica 2 saw the version reported to replica 1');
     assert.equal(releaseOf(next), '1.2.0');
 
     assert.equal((await pollDesired(r2.url, a.credential, promoted.etag)).status, 304);
     await admin1.post(`/instances/${a.id}/revoke`, {});
-    assert.equal((await pollDesired(r2.url, a.credential, promoted.etag)).status, 401, 'revoked through replica 1, refused by replica 2 at once');
+    const report = await request(`${r2.url}/api/v1/instances/self/status`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.credential}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ currentVersion: null, health: 'unknown' }),
+    });
+    await report.body.dump();
+    assert.equal(report.statusCode, 401, 'a write through replica 2 is refused at once');
+    await propagated();
+    assert.equal((await pollDesired(r2.url, a.credential, promoted.etag)).status, 401, 'revoked through replica 1, refused by replica 2');
     assert.equal((await pollDesired(r2.url, b.credential, next.etag)).status, 304, 'the other instance is untouched');
   });
 });
