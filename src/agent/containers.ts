@@ -2,9 +2,9 @@
 // (project = app, `<app>_<network>`, `<app>_<volume>`, `<app>-<service>-1`) and Skiff's ownership labels.
 import type { ComposeProject, ServiceSpec } from '../compose/index.ts';
 import type { ContainerCreateBody, MountSpec, PortBinding as EnginePortBinding } from '../engine/index.ts';
-import { Label } from '../oci/constants.ts';
-import type { ReleaseManifest } from '../release/manifest.ts';
-import { SkiffError } from '../util/errors.ts';
+import { Label } from '../oci/index.ts';
+import type { ReleaseManifest } from '../release/index.ts';
+import { SkiffError } from '../util/index.ts';
 
 export const containerName = (app: string, service: string): string => `${app}-${service}-1`;
 export const networkName = (app: string, network: string): string => `${app}_${network}`;

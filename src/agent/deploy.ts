@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { normalizeCompose, startOrder, type ComposeProject } from '../compose/index.ts';
 import { waitHealthy, type DockerEngine, type ContainerSummary } from '../engine/index.ts';
-import { Label } from '../oci/constants.ts';
-import type { ReleaseManifest } from '../release/manifest.ts';
+import { Label } from '../oci/index.ts';
+import type { ReleaseManifest } from '../release/index.ts';
 import { containerBody, containerName, extraNetworks, healthBudgetMs, networkName, volumeName } from './containers.ts';
 
 export interface Deployment {

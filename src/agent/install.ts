@@ -7,13 +7,12 @@ import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine } from '../engine/index.ts';
 import { readBundle, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
-import { findRelease, saveRelease } from '../release/release-store.ts';
-import { releaseBytes, releaseDigest } from '../release/manifest.ts';
+import { findRelease, getRelease, saveRelease, releaseBytes, releaseDigest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { projectOf } from './deploy.ts';
 import { checkDisk, checkPorts } from './preflight.ts';
-import { StateDir, type Installed, type Journal } from './state.ts';
+import { StateDir, type AgentState, type Installed, type Journal } from './state.ts';
 import { Machine, type RunOptions } from './upgrade.ts';
 
 export interface AgentOptions extends Partial<RunOptions> {
@@ -25,11 +24,19 @@ export interface InstallOptions extends AgentOptions {
   readonly bundle: string;
   readonly trustFile?: string;
   readonly valuesFile?: string;
+  /** The site's values as the hub gives them (instead of valuesFile). */
+  readonly values?: SiteValuesInput;
   /** The release digest the hub's signed desired state names: any other release in the bundle is refused. */
   readonly expectDigest?: string;
 }
 
-export type InstallResult = { readonly app: string; readonly from?: string; readonly to: string; readonly outcome: 'installed' | 'upgraded' | 'unchanged' };
+export type InstallResult = { readonly app: string; readonly from?: string; readonly to: string; readonly outcome: 'installed' | 'upgraded' | 'reconfigured' | 'unchanged' };
+
+/** Values given to the agent, and which of them to keep hidden besides those the release declares secret. */
+export interface SiteValuesInput {
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly secret?: readonly string[];
+}
 
 /** Opens the state dir under its lock, finishes any interrupted operation, and runs `fn`. */
 async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: DockerEngine, machine: Machine) => Promise<T>): Promise<T> {
@@ -79,7 +86,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     const state = await sd.readState();
     const trusted = await trustedRoot(sd, opts.trustFile);
     const highest = (await sd.readTrust())?.highestVersion;
-    const given = opts.valuesFile ? parseValuesYaml(await readFile(opts.valuesFile, 'utf8'), opts.valuesFile) : undefined;
+    const given = opts.values?.values ?? (opts.valuesFile ? parseValuesYaml(await readFile(opts.valuesFile, 'utf8'), opts.valuesFile) : undefined);
     const bundleSize = (await stat(opts.bundle).catch(() => undefined))?.size;
     if (bundleSize === undefined) throw new SkiffError('NOT_FOUND', `bundle ${opts.bundle} does not exist`);
     const engineRoot = (await engine.info().catch(() => undefined))?.dockerRootDir;
@@ -121,7 +128,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
           const project = projectOf({ release, values });
           const currentProject = current ? projectOf({ release: (await findRelease(sd.store, release.app, current.version))!.manifest, values: current.values }) : undefined;
           await checkPorts(project, currentProject);
-          const to: Installed = { version: release.version, digest: '', values, installedAt: new Date().toISOString() };
+          const to: Installed = { version: release.version, digest: '', values, ...secretsOf(opts.values), installedAt: new Date().toISOString() };
           journal = { op: 'install', app: release.app, phase: 'fetching', ...(current ? { from: current } : {}), to, stagingId, startedAt: to.installedAt, updatedAt: to.installedAt };
           await sd.writeJournal(journal);
         },
@@ -137,11 +144,44 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     } catch (e) {
       await sink.discard();
       if (journal) await sd.clearJournal();
-      if (unchanged && current) return { app: state!.app, from: current.version, to: current.version, outcome: 'unchanged' as const };
+      // The installed release again: with values given, they are applied (as an upgrade is); without, nothing changes.
+      if (unchanged && state?.current) return given === undefined ? unchangedResult(state.app, state.current.version) : applyValues(sd, machine, { ...state, current: state.current }, { values: given, ...secretsOf(opts.values) });
       throw e;
     }
     await machine.run(journal);
     return { app: journal.app, ...(current ? { from: current.version } : {}), to: journal.to.version, outcome: current ? ('upgraded' as const) : ('installed' as const) };
+  });
+}
+
+const unchangedResult = (app: string, version: string): InstallResult => ({ app, from: version, to: version, outcome: 'unchanged' });
+const secretsOf = (v: SiteValuesInput | undefined): { secrets?: string[] } => (v?.secret?.length ? { secrets: [...v.secret] } : {});
+
+/**
+ * New values for the release that runs, applied as an upgrade is: journaled, switched, health-gated, and rolled back
+ * to the old values when the app does not come up healthy. Values that resolve to what runs change nothing.
+ */
+async function applyValues(sd: StateDir, machine: Machine, state: AgentState & { current: Installed }, given: { values: Readonly<Record<string, unknown>>; secrets?: string[] }): Promise<InstallResult> {
+  const { current } = state;
+  const release = (await getRelease(sd.store, state.app, current.version)).manifest;
+  const values = resolveValues(release.configSchema, given.values);
+  if (JSON.stringify(Object.entries(values).sort()) === JSON.stringify(Object.entries(current.values).sort())) return unchangedResult(state.app, current.version);
+  await checkPorts(projectOf({ release, values }), projectOf({ release, values: current.values }));
+  const now = new Date().toISOString();
+  const to: Installed = { version: current.version, digest: current.digest, values, ...(given.secrets ? { secrets: given.secrets } : {}), installedAt: now };
+  const journal: Journal = { op: 'reconfigure', app: state.app, phase: 'verified', from: current, to, stagingId: randomBytes(8).toString('hex'), startedAt: now, updatedAt: now };
+  await sd.writeJournal(journal);
+  await machine.run(journal);
+  return { app: state.app, from: current.version, to: current.version, outcome: 'reconfigured' };
+}
+
+/** New values for the installed release (the hub's, for a connected site); `expectDigest` names the release they are for. */
+export async function reconfigure(opts: AgentOptions & { readonly values: SiteValuesInput; readonly expectDigest?: string }): Promise<InstallResult> {
+  return withAgent(opts, async (sd, _engine, machine) => {
+    const state = await sd.readState();
+    if (!state?.current) throw new SkiffError('STATE_INVALID', `nothing is installed in ${opts.stateDir}: install a release first`);
+    if (opts.expectDigest !== undefined && opts.expectDigest !== state.current.digest)
+      throw new SkiffError('DIGEST_MISMATCH', `the values are for ${state.app}@${state.current.version} with digest ${opts.expectDigest.slice(0, 19)}…, but the installed one has ${state.current.digest.slice(0, 19)}…: refused`);
+    return applyValues(sd, machine, { ...state, current: state.current }, { values: opts.values.values, ...secretsOf(opts.values) });
   });
 }
 

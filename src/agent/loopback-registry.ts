@@ -1,11 +1,10 @@
 // The agent's read-only registry on 127.0.0.1: serves exactly the verified images it is given, so the engine pulls them by digest.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buffer } from 'node:stream/consumers';
-import { MAX_MANIFEST_BYTES } from '../oci/constants.ts';
-import { isDigest, sha256, type Digest } from '../oci/digest.ts';
+import { MAX_MANIFEST_BYTES, isDigest, sha256, type Digest } from '../oci/index.ts';
 import { distributionPlugin, isRepositoryName, manifestReferences, type PullResolver, type ResolvedManifest } from '../oci/distribution/index.ts';
 import type { BlobStore } from '../store/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 
 export interface LoopbackImage {

@@ -2,7 +2,7 @@
 import { statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostPorts, type ComposeProject } from '../compose/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 async function freeBytes(path: string): Promise<number | undefined> {
   try {

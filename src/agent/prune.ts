@@ -1,7 +1,6 @@
 // Keeps the images and blobs of the releases the agent may return to (current and previous), removes the rest.
 import type { DockerEngine } from '../engine/index.ts';
-import { releaseBlobs } from '../release/blobs.ts';
-import { findRelease, listReleases } from '../release/release-store.ts';
+import { releaseBlobs, findRelease, listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { imageRepo } from './containers.ts';
 

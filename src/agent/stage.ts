@@ -1,8 +1,9 @@
 // Stages a release's images in the engine before anything stops: serve the verified store on 127.0.0.1 and
 // let the engine pull by digest (it skips layers it has), then tag each image so it is kept for rollback.
 import type { DockerEngine } from '../engine/index.ts';
-import type { ReleaseManifest } from '../release/manifest.ts';
+import type { ReleaseManifest } from '../release/index.ts';
 import type { BlobStore } from '../store/index.ts';
+import { SkiffError, isSkiffError } from '../util/index.ts';
 import { imageRepo } from './containers.ts';
 import { LoopbackRegistry, type LoopbackImage } from './loopback-registry.ts';
 
@@ -19,7 +20,9 @@ export async function stageImages(engine: DockerEngine, blobs: BlobStore, releas
     try {
       for (const [name, img] of missing) {
         const ref = registry.pullRef(name, img.digest);
-        await engine.imagePull(ref, undefined, signal);
+        await engine.imagePull(ref, undefined, signal).catch((e: unknown) => {
+          throw unreachableRegistry(e, registry.port) ?? e;
+        });
         // The pull leaves a reference naming this run's port; the tag is what keeps the image, so it comes
         // first (removing an image's only reference deletes the image).
         await tagAll(engine, release, signal, (configDigest) => configDigest === img.configDigest);
@@ -30,6 +33,16 @@ export async function stageImages(engine: DockerEngine, blobs: BlobStore, releas
     }
   }
   await tagAll(engine, release, signal);
+}
+
+/** The engine dialled the agent's 127.0.0.1 and found nobody: the agent runs in a network namespace of its own. */
+function unreachableRegistry(e: unknown, port: number): SkiffError | undefined {
+  if (!isSkiffError(e, 'ENGINE_ERROR') || !e.message.includes(`dial tcp 127.0.0.1:${port}: connect:`)) return undefined;
+  return new SkiffError(
+    'ENGINE_ERROR',
+    `the Docker Engine cannot reach the agent's registry on 127.0.0.1:${port} (the agent runs in a network of its own): run the agent's container with --network host`,
+    { cause: e },
+  );
 }
 
 /** Tags the release's images (those `only` selects) as `skiff/<app>/<service>:<version>`. */

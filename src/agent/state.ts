@@ -12,8 +12,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FsBlobStore } from '../store/index.ts';
 import { parseRoot, type RootMeta } from '../trust/index.ts';
-import { writeJsonAtomic } from '../util/fs-atomic.ts';
-import { SkiffError, errorMessage } from '../util/errors.ts';
+import { writeJsonAtomic, SkiffError, errorMessage } from '../util/index.ts';
 
 export const PHASES = ['fetching', 'verified', 'staged', 'switching', 'health-checking', 'committed', 'rolling-back', 'rolled-back'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -22,13 +21,15 @@ const InstalledSchema = z.object({
   version: z.string(),
   digest: z.string(),
   values: z.record(z.string(), z.string()),
+  /** Settings to keep hidden beyond those the release declares secret (marked secret at the hub). */
+  secrets: z.array(z.string()).optional(),
   installedAt: z.string(),
 });
 export type Installed = z.infer<typeof InstalledSchema>;
 
 const HistorySchema = z.object({
   at: z.string(),
-  event: z.enum(['installed', 'upgraded', 'rolled-back', 'rollback-failed', 'resumed', 'refused']),
+  event: z.enum(['installed', 'upgraded', 'reconfigured', 'rolled-back', 'rollback-failed', 'resumed', 'refused']),
   from: z.string().optional(),
   to: z.string().optional(),
   detail: z.string().optional(),
@@ -44,7 +45,8 @@ const StateSchema = z.object({
 export type AgentState = z.infer<typeof StateSchema>;
 
 const JournalSchema = z.object({
-  op: z.enum(['install', 'rollback']),
+  /** reconfigure: the release that runs, with other values (same switch, health gate and rollback as an upgrade). */
+  op: z.enum(['install', 'rollback', 'reconfigure']),
   app: z.string(),
   phase: z.enum(PHASES),
   from: InstalledSchema.optional(),
@@ -91,9 +93,16 @@ export class StateDir {
   }
 
   async readTrust(): Promise<{ root: RootMeta; highestVersion?: string; lastVerified: string } | undefined> {
-    const t = await readJson(join(this.dir, 'trust.json'), TrustStateSchema);
+    const path = join(this.dir, 'trust.json');
+    const t = await readJson(path, TrustStateSchema);
     if (!t) return undefined;
-    return { root: parseRoot(JSON.stringify(t.root), 'trust.json root'), highestVersion: t.highestVersion, lastVerified: t.lastVerified };
+    let root: RootMeta;
+    try {
+      root = parseRoot(JSON.stringify(t.root), 'root');
+    } catch (e) {
+      throw corrupt(path, errorMessage(e));
+    }
+    return { root, highestVersion: t.highestVersion, lastVerified: t.lastVerified };
   }
   /** Records a newly verified root and/or the highest release version committed (rollback protection). */
   async updateTrust(patch: { root?: RootMeta; highestVersion?: string }): Promise<void> {
@@ -160,6 +169,9 @@ const REPAIR: Readonly<Record<string, string>> = {
     "it records the vendor root this agent pinned and the highest release it ran. Restore it from a backup of the state directory; without one, move it aside and pass the vendor's root.json with --trust to the next skiff agent install",
 };
 
+const corrupt = (path: string, what: string): SkiffError =>
+  new SkiffError('STATE_INVALID', `${path} is corrupt (${what}): ${REPAIR[basename(path)] ?? 'restore it from a backup'}`);
+
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
   let text: string;
   try {
@@ -168,17 +180,16 @@ async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | unde
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const corrupt = (what: string) => new SkiffError('STATE_INVALID', `${path} is corrupt (${what}): ${REPAIR[basename(path)] ?? 'restore it from a backup'}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw corrupt(text.trim() === '' ? 'it is empty' : `not JSON: ${errorMessage(e)}`);
+    throw corrupt(path, text.trim() === '' ? 'it is empty' : `not JSON: ${errorMessage(e)}`);
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw corrupt(`${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'not the expected shape'}`);
+    throw corrupt(path, `${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'not the expected shape'}`);
   }
   return parsed.data;
 }

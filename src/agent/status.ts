@@ -1,10 +1,11 @@
 // What the agent reports: installed and previous release, the operation in flight, containers and health.
 // Secret settings are never shown.
 import { DockerEngine } from '../engine/index.ts';
-import { Label } from '../oci/constants.ts';
-import { findRelease } from '../release/release-store.ts';
-import { errorMessage } from '../util/errors.ts';
+import { Label } from '../oci/index.ts';
+import { findRelease } from '../release/index.ts';
+import { errorMessage } from '../util/index.ts';
 import { ownedContainers } from './deploy.ts';
+import { secretNames } from './secrets.ts';
 import { StateDir, type HistoryEntry, type Installed } from './state.ts';
 
 export interface ServiceStatus {
@@ -28,7 +29,7 @@ export interface AgentStatus {
 
 async function redacted(sd: StateDir, app: string, inst: Installed): Promise<Record<string, string>> {
   const release = await findRelease(sd.store, app, inst.version).catch(() => undefined);
-  const secret = new Set(release?.manifest.configSchema.filter((c) => c.secret).map((c) => c.name) ?? Object.keys(inst.values));
+  const secret = secretNames(release?.manifest, inst);
   return Object.fromEntries(Object.entries(inst.values).map(([k, v]) => [k, secret.has(k) ? '******' : v]));
 }
 

@@ -1,10 +1,11 @@
 // The upgrade state machine: every transition is journaled before it takes effect, so an agent killed at
 // any point ends, on its next start, on the old release or the new one — never in between.
 import type { DockerEngine } from '../engine/index.ts';
-import { getRelease } from '../release/release-store.ts';
-import { SkiffError } from '../util/errors.ts';
+import { findRelease, getRelease } from '../release/index.ts';
+import { SkiffError } from '../util/index.ts';
 import { deploy, undeploy, type DeployResult } from './deploy.ts';
 import { prune } from './prune.ts';
+import { redactor, secretNames } from './secrets.ts';
 import { stageImages } from './stage.ts';
 import type { AgentState, HistoryEntry, Installed, Journal, Phase, StateDir } from './state.ts';
 import { rm } from 'node:fs/promises';
@@ -50,26 +51,43 @@ export class Machine {
     await stageImages(this.#engine, this.#sd.store, release, this.#opts.signal);
     j = await this.#phase(j, 'staged');
     j = await this.#phase(j, 'switching');
-    this.#opts.log?.(`switching ${app} to ${j.to.version}`);
+    this.#opts.log?.(j.op === 'reconfigure' ? `switching ${app}@${j.to.version} to new values` : `switching ${app} to ${j.to.version}`);
     const result = await this.#deploy(j.to, app);
     j = await this.#phase(j, 'health-checking');
     if (result.ok) return this.#commit(j);
-    const reason = `service ${result.service} failed: ${result.reason}`;
+    const reason = (await this.#redactor(j))(`service ${result.service} failed: ${result.reason}`);
     await this.#revert(j, reason);
+    if (j.op === 'reconfigure') throw new SkiffError('HEALTH_FAILED', `${app}@${j.to.version} with the new values: ${reason}; back on the previous values`);
     throw new SkiffError('HEALTH_FAILED', `${app}@${j.to.version} ${reason}; ${j.from ? `rolled back to ${j.from.version}` : 'removed it (nothing was installed before)'}`);
+  }
+
+  /** Hides the secret values of both sides of a switch in a reason (a probe's output may print them). */
+  async #redactor(j: Journal): Promise<(text: string) => string> {
+    const secrets: string[] = [];
+    for (const inst of j.from ? [j.to, j.from] : [j.to]) {
+      const release = (await findRelease(this.#sd.store, j.app, inst.version).catch(() => undefined))?.manifest;
+      const names = secretNames(release, inst);
+      secrets.push(...Object.entries(inst.values).flatMap(([k, v]) => (names.has(k) ? [v] : [])));
+    }
+    return redactor(secrets);
   }
 
   async #commit(j: Journal): Promise<void> {
     j = await this.#phase(j, 'committed');
     const state = (await this.#sd.readState()) ?? { app: j.app, history: [] };
-    if (state.current?.version !== j.to.version) {
-      const event: HistoryEntry['event'] = j.op === 'rollback' ? 'rolled-back' : j.from ? 'upgraded' : 'installed';
-      await this.#sd.writeState(withHistory({ ...state, current: j.to, previous: j.from }, { event, from: j.from?.version, to: j.to.version }));
+    const reconfigure = j.op === 'reconfigure';
+    // Committing twice (resumed at `committed`) records it once: a reconfiguration is told apart by its time.
+    const recorded = state.current?.version === j.to.version && (!reconfigure || state.current.installedAt === j.to.installedAt);
+    if (!recorded) {
+      const event: HistoryEntry['event'] = j.op === 'rollback' ? 'rolled-back' : reconfigure ? 'reconfigured' : j.from ? 'upgraded' : 'installed';
+      // A reconfiguration keeps the previous release the operator can roll back to.
+      const previous = reconfigure ? state.previous : j.from;
+      await this.#sd.writeState(withHistory({ ...state, current: j.to, previous }, { event, from: j.from?.version, to: j.to.version }));
     }
     const highest = (await this.#sd.readTrust())?.highestVersion;
     if (!highest || semver.gt(j.to.version, highest)) await this.#sd.updateTrust({ highestVersion: j.to.version });
     const keep = [j.to.version, ...(j.from ? [j.from.version] : [])].slice(0, this.#opts.keepReleases ?? 2);
-    await prune(this.#engine, this.#sd.store, j.app, keep);
+    if (!reconfigure) await prune(this.#engine, this.#sd.store, j.app, keep);
     await rm(this.#sd.staging(j.stagingId), { recursive: true, force: true });
     await this.#sd.clearJournal();
     this.#opts.log?.(`${j.app} is on ${j.to.version}`);
@@ -82,7 +100,7 @@ export class Machine {
     let failed: string | undefined;
     if (j.from) {
       const back = await this.#deploy(j.from, j.app);
-      if (!back.ok) failed = `service ${back.service} failed: ${back.reason}`;
+      if (!back.ok) failed = (await this.#redactor(j))(`service ${back.service} failed: ${back.reason}`);
     } else {
       await undeploy(this.#engine, j.app, this.#opts.stopTimeoutSec);
     }
@@ -90,7 +108,7 @@ export class Machine {
     const state = (await this.#sd.readState()) ?? { app: j.app, history: [] };
     const entry: Omit<HistoryEntry, 'at'> = failed
       ? { event: 'rollback-failed', from: j.to.version, to: j.from?.version, detail: `${reason}; rollback: ${failed}` }
-      : { event: 'rolled-back', from: j.to.version, to: j.from?.version, detail: reason };
+      : { event: 'rolled-back', from: j.to.version, to: j.from?.version, detail: j.op === 'reconfigure' ? `new values: ${reason}` : reason };
     await this.#sd.writeState(withHistory(state, entry));
     await rm(this.#sd.staging(j.stagingId), { recursive: true, force: true });
     await this.#sd.clearJournal();

@@ -1,8 +1,7 @@
 // skiff/bundle.json is unsigned: these checks hold it to the verified release and to what the bundle carried, so its
 // figures can serve as hints (progress) and never decide anything.
-import type { Digest } from '../oci/digest.ts';
-import type { ReleaseManifest } from '../release/manifest.ts';
-import type { ReleaseBlobWalk } from '../release/blobs.ts';
+import type { Digest } from '../oci/index.ts';
+import type { ReleaseManifest, ReleaseBlobWalk } from '../release/index.ts';
 import type { BundleIndex } from './format.ts';
 
 /** The first way `index` disagrees with the verified release (identity, its own sums, the image manifests); undefined if none. */

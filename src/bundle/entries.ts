@@ -1,9 +1,9 @@
 // A bundle's tar entries read within BundleLimits: extension headers refused before tar-stream would buffer them,
 // entries counted, small entries buffered only under their ceiling and what stays held accounted for.
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, finished, type Readable, type TransformCallback } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import tar, { type Extract } from 'tar-stream';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { BundleLimits } from './format.ts';
 import { BundleStart } from './recognize.ts';
 
@@ -83,14 +83,23 @@ class ExtensionHeaderGate extends Transform {
   }
 }
 
-/** The tar entries of `source`; an error of the source or the gate ends the iteration with that error. */
+/**
+ * What each stage in front of the entries holds: about one chunk. The stages only look at headers, and every chunk they
+ * buffered would be read from the source ahead of the reader, past an entry it is about to refuse.
+ */
+const STAGE_BUFFER = { highWaterMark: BLOCK };
+
+/** The tar entries of `source`; an error or early close of the source, the start check or the gate ends the iteration with it. */
 export function extractEntries(source: Readable, name: string): Extract {
-  const start = new BundleStart(name);
-  const gate = new ExtensionHeaderGate();
-  const extract = tar.extract();
-  source.on('error', (e) => extract.destroy(e));
-  start.on('error', (e) => extract.destroy(e));
-  gate.on('error', (e) => extract.destroy(e));
+  const start = new BundleStart(name, STAGE_BUFFER);
+  const gate = new ExtensionHeaderGate(STAGE_BUFFER);
+  const extract = tar.extract(STAGE_BUFFER);
+  // finished() also reports a stream closed before its end (a source destroyed without an error), which pipe() never
+  // passes on: the entries would wait for more data forever.
+  for (const stage of [source, start, gate])
+    finished(stage, (e) => {
+      if (e) extract.destroy(e);
+    });
   extract.on('close', () => {
     source.unpipe(start);
     source.destroy();

@@ -1,7 +1,6 @@
 // The .skiff bundle format: entry names, bundle.json, and the fixed tar headers that make bundles reproducible.
 import { z } from 'zod';
-import { MAX_MANIFEST_BYTES } from '../oci/constants.ts';
-import { isDigest, type Digest } from '../oci/digest.ts';
+import { MAX_MANIFEST_BYTES, isDigest, type Digest } from '../oci/index.ts';
 
 export const BUNDLE_SCHEMA = 'skiff.dev/bundle/v1';
 

@@ -2,9 +2,9 @@
 // checked only when a trusted root is given) and bundle.json, an unsigned index, held up against that release.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Digest } from '../oci/digest.ts';
-import { parseReleaseManifest, releaseDigest, type ReleaseManifest } from '../release/manifest.ts';
-import { SkiffError, isSkiffError } from '../util/errors.ts';
+import type { Digest } from '../oci/index.ts';
+import { parseReleaseManifest, releaseDigest, type ReleaseManifest } from '../release/index.ts';
+import { SkiffError, isSkiffError } from '../util/index.ts';
 import { indexDisagreement } from './bundle-json.ts';
 import { EntryBudget, extractEntries } from './entries.ts';
 import {

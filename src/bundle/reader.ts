@@ -2,11 +2,9 @@
 // signed release reaches. Nothing is trusted that the root → release → manifest → blob chain does not vouch for.
 import type { Readable } from 'node:stream';
 import type { Extract } from 'tar-stream';
-import { parseImageManifest, type ImageManifest } from '../oci/manifest.ts';
-import type { Digest } from '../oci/digest.ts';
-import { walkReleaseBlobs, type ReleaseBlob, type ReleaseBlobWalk } from '../release/blobs.ts';
-import { releaseDigest, type ReleaseManifest } from '../release/manifest.ts';
-import { SkiffError, isSkiffError } from '../util/errors.ts';
+import { parseImageManifest, type ImageManifest, type Digest } from '../oci/index.ts';
+import { walkReleaseBlobs, type ReleaseBlob, type ReleaseBlobWalk, releaseDigest, type ReleaseManifest } from '../release/index.ts';
+import { SkiffError, isSkiffError } from '../util/index.ts';
 import { blobsDisagreement, bundleJsonMessage, indexDisagreement } from './bundle-json.ts';
 import {
   EntryBudget,

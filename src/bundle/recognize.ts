@@ -1,7 +1,7 @@
 // Tells a .skiff bundle from any other file by its first tar header, before the tar parser (or anything else) sees it,
 // so a wrong file is named as such instead of failing deep inside the tar library.
-import { Transform, type TransformCallback } from 'node:stream';
-import { SkiffError } from '../util/errors.ts';
+import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
+import { SkiffError } from '../util/index.ts';
 
 const BLOCK = 512;
 const BUNDLE_PREFIX = 'skiff/';
@@ -47,8 +47,8 @@ export class BundleStart extends Transform {
   #headBytes = 0;
   #recognised = false;
 
-  constructor(name: string) {
-    super();
+  constructor(name: string, options?: TransformOptions) {
+    super(options);
     this.#name = name;
   }
 

@@ -4,9 +4,8 @@ import { rename, mkdir, rm } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { createHash } from 'node:crypto';
 import { FsBlobStore, checkExpected } from '../store/index.ts';
-import { MAX_MANIFEST_BYTES } from '../oci/constants.ts';
-import type { Digest } from '../oci/digest.ts';
-import { fsyncDir } from '../util/fs-atomic.ts';
+import { MAX_MANIFEST_BYTES, type Digest } from '../oci/index.ts';
+import { fsyncDir } from '../util/index.ts';
 
 /** Where verified blobs go: a staging store on install, nowhere on `bundle verify`. */
 export interface BlobSink {

@@ -10,8 +10,8 @@ import {
   walkRootChain,
   type RootMeta,
 } from '../trust/index.ts';
-import { parseReleaseManifest, type ReleaseManifest } from '../release/manifest.ts';
-import { SkiffError } from '../util/errors.ts';
+import { parseReleaseManifest, type ReleaseManifest } from '../release/index.ts';
+import { SkiffError } from '../util/index.ts';
 import { Entry } from './format.ts';
 
 /** Verifies a bundle's trust entries one by one, so nothing unverified accumulates. */

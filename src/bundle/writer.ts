@@ -2,10 +2,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { Annotation, MediaType, OciLayoutVersion } from '../oci/constants.ts';
+import { Annotation, MediaType, OciLayoutVersion } from '../oci/index.ts';
 import type { BlobStore } from '../store/index.ts';
-import { releaseBlobs } from '../release/blobs.ts';
-import type { StoredRelease } from '../release/release-store.ts';
+import { releaseBlobs, type StoredRelease } from '../release/index.ts';
 import { BUNDLE_SCHEMA, Entry, FIXED_HEADER, type BundleIndex } from './format.ts';
 
 export interface BundleSource {
@@ -15,6 +14,8 @@ export interface BundleSource {
   readonly chain: readonly Uint8Array[];
   /** For a delta: the release whose blobs are omitted. */
   readonly base?: StoredRelease;
+  /** Bytes per read of each blob (e.g. a ReadBufferBudget lease); the store's default when absent. */
+  readonly chunkSize?: number;
 }
 
 /** The bundle's index, computed from the store before writing (so the hub can announce its size). */
@@ -137,7 +138,7 @@ export async function writeBundle(src: BundleSource, out: Writable, onProgress?:
       if (e.kind === 'dir') await addEntry(pack, { name: e.name, type: 'directory', mode: 0o755, ...FIXED_HEADER }, undefined, signal);
       else if (e.kind === 'file') await addEntry(pack, { name: e.name, mode: 0o644, ...FIXED_HEADER }, e.data, signal);
       else {
-        await addEntry(pack, { name: e.name, size: e.size, mode: 0o644, ...FIXED_HEADER }, () => src.blobs.get(e.digest, { signal }), signal);
+        await addEntry(pack, { name: e.name, size: e.size, mode: 0o644, ...FIXED_HEADER }, () => src.blobs.get(e.digest, { signal, chunkSize: src.chunkSize }), signal);
         written += e.size;
         onProgress?.(written, index.includedBytes);
       }

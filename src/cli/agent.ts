@@ -1,7 +1,7 @@
 // `skiff agent`: install, upgrade, roll back and report an app on this host's Docker Engine.
 import { Command, InvalidArgumentError } from 'commander';
 import { agentStatus, install, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { progressBar } from './progress.ts';
 import { printJson, runAction } from './run.ts';
 
@@ -38,7 +38,7 @@ export function agentCommand(): Command {
     .argument('<bundle>', 'the .skiff file')
     .requiredOption('--state <dir>', "the agent's state directory (one per app)")
     .option('--trust <root.json>', "the vendor's root.json (required on the first install; pinned afterwards)")
-    .option('--values <values.yaml>', 'site settings for the release (x-skiff.config); defaults to the installed ones')
+    .option('--values <values.yaml>', 'site settings for the release (x-skiff.config); defaults to the installed ones. Given with the installed release, they are applied to it (health-gated, rolled back on failure)')
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .action((bundle: string, o: { state: string; trust?: string; values?: string; healthTimeout: number; stopTimeout: number }) =>
@@ -47,7 +47,13 @@ export function agentCommand(): Command {
         try {
           const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log, onProgress: (d, t) => bar.update(d, t) });
           bar.stop();
-          process.stdout.write(r.outcome === 'unchanged' ? `${r.app}@${r.to} is already installed\n` : `${r.app}: ${r.from ? `${r.from} → ` : ''}${r.to} ${r.outcome}, healthy\n`);
+          process.stdout.write(
+            r.outcome === 'unchanged'
+              ? `${r.app}@${r.to} is already installed${o.values ? ' with these values' : ''}\n`
+              : r.outcome === 'reconfigured'
+                ? `${r.app}@${r.to}: new values applied, healthy\n`
+                : `${r.app}: ${r.from ? `${r.from} → ` : ''}${r.to} ${r.outcome}, healthy\n`,
+          );
         } finally {
           bar.stop();
         }
@@ -95,12 +101,13 @@ export function agentCommand(): Command {
     .requiredOption('--state <dir>', "the agent's state directory, one per app (repeatable: one agent process for several apps)", collect, [])
     .option('--hub <url>', 'the hub, e.g. https://hub.example.com (needed only to enroll)')
     .option('--enroll-token <token>', 'the token from skiff customer enroll-token (needed only to enroll; one --state)')
+    .option('--hub-ca <file>', "PEM file of the CA that issued the hub's certificate, trusted besides the usual roots (or SKIFF_HUB_CA)")
     .option('--name <name>', 'the instance name shown at the hub (default: the host name)')
     .option('--once', 'run one poll cycle and exit')
     .option('--bandwidth <bytes-per-second>', 'limit download speed', seconds)
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .action((o: { state: string[]; hub?: string; enrollToken?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
+    .action((o: { state: string[]; hub?: string; enrollToken?: string; hubCa?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
         if (o.enrollToken && o.state.length > 1) throw new SkiffError('USAGE', 'an enrollment token enrolls one instance: give one --state with --enroll-token, then run them together');
         const stop = new AbortController();
@@ -111,6 +118,7 @@ export function agentCommand(): Command {
               stateDir,
               ...(o.hub ? { hub: o.hub } : {}),
               ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
+              ...(o.hubCa ? { hubCa: o.hubCa } : {}),
               ...(o.name ? { name: o.name } : {}),
               once: o.once === true,
               signal: stop.signal,

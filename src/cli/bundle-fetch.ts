@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { connectionFrom, fetchBundle } from '../hub-client/index.ts';
 import { parseAppVersion } from '../release/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { withHubOptions } from './hub-options.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';
@@ -25,7 +25,7 @@ export function bundleFetchCommand(out: Output = process.stdout): Command {
     .argument('<app@version>', 'the release, e.g. netmon@1.2.0')
     .option('--from <version>', 'the version the site runs (VERSION or APP@VERSION): a delta bundle')
     .requiredOption('-o, --output <file>', 'the .skiff file to write')
-    .action((ref: string, o: { hub?: string; token?: string; from?: string; output: string }) =>
+    .action((ref: string, o: { hub?: string; token?: string; hubCa?: string; from?: string; output: string }) =>
       runAction(async () => {
         const { app, version } = parseAppVersion(ref);
         const from = fromVersion(o.from, app);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
-import { HashingStream } from '../oci/digest.ts';
+import { HashingStream } from '../oci/index.ts';
 import { FsBlobStore } from '../store/index.ts';
 import { getRelease, loadChain, parseAppVersion, releaseDigest } from '../release/index.ts';
 import {
@@ -18,7 +18,7 @@ import {
   type TrustOutcome,
 } from '../bundle/index.ts';
 import { parseRoot, type RootMeta } from '../trust/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';
 import { bundleFetchCommand } from './bundle-fetch.ts';

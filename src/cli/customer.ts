@@ -1,8 +1,8 @@
 // `skiff customer create|list|show`: customers and their entitlements on the hub; create prints the customer token once.
 import { Command } from 'commander';
-import type { CustomerRecord } from '../hub/db/types.ts';
+import type { CustomerRecord } from '../hub/index.ts';
 import { parseWindowSpec } from '../fleet/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 

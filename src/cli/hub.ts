@@ -1,9 +1,7 @@
 // `skiff hub init|serve|audit verify`: create a hub's data dir and first admin, run the hub, check its audit chain.
 import { Command } from 'commander';
-import { verifyHubAudit } from '../hub/audit/verify-data.ts';
-import { initHub } from '../hub/init.ts';
-import { startHubServer } from '../hub/server.ts';
-import { SkiffError } from '../util/errors.ts';
+import { verifyHubAudit, initHub, startHubServer } from '../hub/index.ts';
+import { SkiffError } from '../util/index.ts';
 import { runAction } from './run.ts';
 
 interface Output {

@@ -20,7 +20,9 @@ interface InstanceView {
   health: string | null;
   phase: string | null;
   lastError: string | null;
+  blockedReason?: string | null;
   lastSeenAt: string | null;
+  lastOutage?: { since: string; until: string; failedPolls: number } | null;
   revokedAt: string | null;
   services: { service: string; state: string; health: string }[];
   history?: { at: string; kind: string; detail: Record<string, unknown> }[];
@@ -29,10 +31,10 @@ interface InstanceView {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 function table(list: readonly InstanceView[]): string {
-  const head = ['CUSTOMER', 'INSTANCE', 'APP', 'VERSION', 'DESIRED', 'HEALTH', 'LAST SEEN', 'LAST ERROR'];
+  const head = ['CUSTOMER', 'INSTANCE', 'APP', 'VERSION', 'DESIRED', 'HEALTH', 'LAST SEEN', 'LAST ERROR / HELD BACK'];
   const rows = list.map((i) => [
     i.customer, `${i.name} (${i.id.slice(0, 8)})`, i.app, i.currentVersion ?? '-', i.desiredVersion ?? '-',
-    i.revokedAt ? 'revoked' : (i.health ?? 'unknown'), i.lastSeenAt ?? 'never', i.lastError ?? '',
+    i.revokedAt ? 'revoked' : (i.health ?? 'unknown'), i.lastSeenAt ?? 'never', [i.lastError, i.blockedReason].filter(Boolean).join('; '),
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   return [head, ...rows].map((r) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
@@ -75,6 +77,7 @@ export function instanceCommand(out: Output = process.stdout): Command {
         const i = await clientFrom(o).get<InstanceView>(`/instances/${encodeURIComponent(id)}`);
         if (o.json) return printJson(i);
         out.write(table([i]));
+        if (i.lastOutage) out.write(`last outage: the hub was out of reach from ${i.lastOutage.since} to ${i.lastOutage.until} (${i.lastOutage.failedPolls} failed polls)\n`);
         for (const s of i.services) out.write(`  ${s.service.padEnd(16)} ${s.state} ${s.health}\n`);
         for (const h of i.history ?? []) out.write(`${h.at}  ${h.kind.padEnd(8)} ${JSON.stringify(h.detail)}\n`);
       }),

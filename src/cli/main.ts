@@ -1,6 +1,7 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
 // Only the group named on the command line is loaded, so a command starts without the hub's or agent's modules.
 import { Command } from 'commander';
+import { SkiffError } from '../util/index.ts';
 import { reportUsageErrors, runAction } from './run.ts';
 
 const GROUPS: Record<string, () => Promise<Command>> = {
@@ -14,7 +15,19 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   customer: async () => (await import('./customer.ts')).customerCommand(),
   instance: async () => (await import('./instance.ts')).instanceCommand(),
   fleet: async () => (await import('./instance.ts')).fleetCommand(),
+  values: async () => (await import('./values.ts')).valuesCommand(),
 };
+
+/** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */
+async function loadGroup(name: string): Promise<Command | SkiffError> {
+  try {
+    return await GROUPS[name]!();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    const pkg = /Cannot find (?:package|module) '([^']+)'/.exec((e as Error).message)?.[1] ?? 'a package';
+    return new SkiffError('USAGE', `skiff ${name} is not part of this install (${pkg} is missing): the skiff-agent image carries the agent only; run skiff ${name} where skiff is installed in full (npm ci)`, { cause: e });
+  }
+}
 
 const program = new Command('skiff')
   .description('Ship containerized on-premises software: signed releases, verifiable bundles, health-gated upgrades with rollback.')
@@ -27,7 +40,12 @@ await runAction(async () => {
   const named = process.argv[2];
   const versionOnly = named === '--version' || named === '-V';
   const wanted = named !== undefined && named in GROUPS ? [named] : versionOnly ? [] : Object.keys(GROUPS);
-  for (const name of wanted) program.addCommand(await GROUPS[name]!());
+  for (const name of wanted) {
+    const group = await loadGroup(name);
+    // Asked for by name, a missing group is the error; listed in the help, it is left out.
+    if (group instanceof SkiffError && wanted.length === 1) throw group;
+    if (group instanceof Command) program.addCommand(group);
+  }
   reportUsageErrors(program);
   await program.parseAsync(process.argv);
 });

@@ -16,7 +16,7 @@ export function releasePushCommand(out: Output = process.stdout): Command {
     .description('upload a release from a store to the hub: only the blobs the hub lacks, then the signed release')
     .argument('<app@version>', 'the release, e.g. netmon@1.2.0')
     .requiredOption('--store <dir>', 'content store holding the release')
-    .action((ref: string, o: { hub?: string; token?: string; store: string }) =>
+    .action((ref: string, o: { hub?: string; token?: string; hubCa?: string; store: string }) =>
       runAction(async () => {
         const { app, version } = parseAppVersion(ref);
         const bar = progressBar(`push ${app}@${version}`);

@@ -12,7 +12,7 @@ import {
   type ReleaseDiff,
   type StoredRelease,
 } from '../release/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
 

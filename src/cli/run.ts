@@ -1,6 +1,6 @@
 // Shared CLI plumbing: run an action, print `skiff: <message>` and exit non-zero on failure, never a stack trace.
 import type { Command, CommanderError } from 'commander';
-import { SkiffError, errorMessage, isSkiffError } from '../util/errors.ts';
+import { SkiffError, errorMessage, isSkiffError } from '../util/index.ts';
 
 export async function runAction(fn: () => Promise<void>): Promise<void> {
   try {

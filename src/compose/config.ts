@@ -1,5 +1,5 @@
 // Per-site configuration: the settings x-skiff.config declares, and checking a site's values against them.
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { SyntaxIssue } from './issues.ts';
 import type { ComposeFile } from './schema.ts';
 import { settingText } from './setting-value.ts';

@@ -1,10 +1,9 @@
 // From a release's Compose document and a site's resolved values to the typed project the agent applies.
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { secretValues, settingsOf } from './config.ts';
 import { toServiceSpec } from './convert.ts';
 import { interpolate, mapStrings } from './interpolate.ts';
-import { formatPath, SyntaxIssue } from './issues.ts';
-import type { Issue } from './issues.ts';
+import { formatPath, SyntaxIssue, type Issue } from './issues.ts';
 import { crossReferenceIssues } from './references.ts';
 import type { ComposeFile } from './schema.ts';
 import type { ComposeProject } from './types.ts';

@@ -1,5 +1,5 @@
 // Start order of services from depends_on (dependencies first), and the host ports a project binds.
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import type { ComposeProject, HostPort } from './types.ts';
 
 export type DependencyGraph = ReadonlyMap<string, readonly string[]>;

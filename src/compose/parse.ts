@@ -1,14 +1,12 @@
 // Reads a vendor's compose.yaml: YAML syntax, the Skiff subset, settings and cross-references, each error with its line.
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { settingsOf } from './config.ts';
 import { mapStrings, templateReferences } from './interpolate.ts';
-import { formatPath, SyntaxIssue } from './issues.ts';
-import type { Issue } from './issues.ts';
+import { formatPath, SyntaxIssue, type Issue } from './issues.ts';
 import { crossReferenceIssues } from './references.ts';
 import type { ParsedCompose } from './types.ts';
 import { validateCompose } from './validate.ts';
-import type { YamlSource } from './yaml-source.ts';
-import { loadYaml } from './yaml-source.ts';
+import { type YamlSource, loadYaml } from './yaml-source.ts';
 
 /** Every problem, earliest in the file first, one line each; a single problem is the whole message. */
 function problems(file: string, source: YamlSource, issues: readonly Issue[]): SkiffError {

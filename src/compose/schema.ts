@@ -1,6 +1,6 @@
 // The shape of Skiff's Compose subset (zod): what keys exist, what types they take, what syntax literal strings follow.
 import { z } from 'zod';
-import { Label } from '../oci/constants.ts';
+import { Label } from '../oci/index.ts';
 import { parseDuration } from './duration.ts';
 import { found, SyntaxIssue } from './issues.ts';
 import { parsePortLong, parsePortShort } from './ports.ts';

@@ -1,7 +1,6 @@
 // Reads YAML text into plain values and keeps the node tree, so every problem can name its line.
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Document, Node, Pair } from 'yaml';
-import { SkiffError } from '../util/errors.ts';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { SkiffError } from '../util/index.ts';
 import type { DocPath } from './issues.ts';
 
 export interface YamlSource {

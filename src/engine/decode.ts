@@ -1,6 +1,6 @@
 // Validates the engine's JSON answers (zod) and turns them into Skiff's camelCase views.
 import { z } from 'zod';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import type {
   ContainerInspect,
   ContainerSummary,

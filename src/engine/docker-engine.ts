@@ -1,6 +1,6 @@
 // The one thin Docker Engine API client: negotiated version, images, containers, networks, volumes.
 import type { Readable } from 'node:stream';
-import { SkiffError, isSkiffError } from '../util/errors.ts';
+import { SkiffError, isSkiffError } from '../util/index.ts';
 import {
   decodeContainerInspect,
   decodeContainerList,

@@ -1,7 +1,7 @@
 // Reads the engine's JSON-lines progress streams (pull, import, build) to the end; an error line becomes ENGINE_ERROR.
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 function errorOf(ev: unknown): string | undefined {
   if (typeof ev !== 'object' || ev === null) return undefined;

@@ -1,7 +1,7 @@
 // HTTP to the Docker Engine over its unix socket (or tcp): version negotiation, requests, error mapping.
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 /** The newest Engine API version we speak, and the oldest we accept (Docker 20.10). */
 export const MAX_API_VERSION = '1.47';

@@ -1,6 +1,7 @@
 // What an instance should run, decided from its channel, the pins, the required releases and its windows (pure).
 import semver from 'semver';
 import type { DesiredSigned } from './desired.ts';
+import type { ValuesVerdict } from './values.ts';
 import type { MaintenanceWindow } from './windows.ts';
 
 export interface ChannelRelease {
@@ -21,6 +22,8 @@ export interface SiteInputs {
   readonly siteWindows: readonly MaintenanceWindow[];
   readonly installNow: boolean;
   readonly pollSeconds: number;
+  /** The site's values checked against a release (none: the hub holds no opinion on values). */
+  readonly values?: (release: ChannelRelease) => ValuesVerdict;
 }
 
 /**
@@ -41,17 +44,35 @@ export function chooseRelease(s: Pick<SiteInputs, 'channel' | 'current' | 'insta
   return target;
 }
 
-/** The desired state without its validity period (that part the signer adds). */
-export function desiredOf(s: SiteInputs): Omit<DesiredSigned, 'issued' | 'expires'> {
-  const release = chooseRelease(s);
-  return {
+export type DesiredUnsigned = Omit<DesiredSigned, 'issued' | 'expires'>;
+
+/**
+ * The desired state without its validity period (that part the signer adds), and why the release the site would get is
+ * held back: a release its values do not satisfy (a required setting missing, a value invalid) is not offered, and
+ * the site stays on what it runs.
+ */
+export function decideDesired(s: SiteInputs): { readonly desired: DesiredUnsigned; readonly blockedReason: string | null } {
+  let release = chooseRelease(s);
+  let verdict = release && s.values?.(release);
+  let blockedReason: string | null = null;
+  if (release && verdict && !verdict.ok) {
+    blockedReason = `${s.app}@${release.version} is held back: ${verdict.reason} (at the hub: skiff values set)`;
+    release = s.channel.find((r) => r.version === s.current) ?? null;
+    verdict = release && s.values?.(release);
+  }
+  const desired: DesiredUnsigned = {
     _type: 'desired',
     app: s.app,
     instance: s.instance,
     release: release && { version: release.version, digest: release.digest },
-    valuesDigest: null,
+    valuesDigest: verdict?.ok ? verdict.digest : null,
     windows: [...(s.instanceWindows.length > 0 ? s.instanceWindows : s.siteWindows)],
     installNow: s.installNow,
     pollSeconds: s.pollSeconds,
   };
+  return { desired, blockedReason };
+}
+
+export function desiredOf(s: SiteInputs): DesiredUnsigned {
+  return decideDesired(s).desired;
 }

@@ -3,7 +3,7 @@
 // rollback attacks): a compromised hub can withhold updates, never make an agent install what the vendor did not sign.
 import { z } from 'zod';
 import { canonicalBytes, signBytes, verifyThreshold, type RootMeta, type Signature, type SigningKey } from '../trust/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { MaintenanceWindowSchema } from './windows.ts';
 
 const DIGEST = z.string().regex(/^sha256:[a-f0-9]{64}$/);

@@ -16,7 +16,7 @@ export class HubClient {
     return this.#conn;
   }
 
-  /** Calls `/api/v1${path}`; idempotent methods are retried on outages. */
+  /** Calls `/api/v1${path}`; idempotent methods are retried on outages. A 204 (No Content) answer gives undefined. */
   async request<T>(method: Exclude<Method, 'HEAD'>, path: string, body?: unknown): Promise<T> {
     const url = `${this.#conn.hub}/api/v1${path}`;
     const json = body === undefined ? undefined : JSON.stringify(body);
@@ -27,6 +27,7 @@ export class HubClient {
     });
     const text = await res.body.text();
     if (res.statusCode < 200 || res.statusCode > 299) throw hubError(res.statusCode, text, method, url);
+    if (res.statusCode === 204) return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch {

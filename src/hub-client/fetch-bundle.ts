@@ -4,9 +4,8 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpHeader } from '../oci/constants.ts';
-import type { Digest } from '../oci/digest.ts';
-import { SkiffError } from '../util/errors.ts';
+import { HttpHeader, type Digest } from '../oci/index.ts';
+import { SkiffError } from '../util/index.ts';
 import type { HubConnection } from './connection.ts';
 import { hubError } from './errors.ts';
 import { backoffDelay, DEFAULT_RETRY, send, type RetryPolicy } from './http.ts';

@@ -1,10 +1,12 @@
-// One HTTP call to the hub with the caller's token; idempotent requests are retried with back-off and jitter on
-// connection failures and on 429/502/503/504, so a hub restart or a brief outage does not fail a command.
+// One HTTP call to the hub with the caller's token, through the route dispatcher.ts picks (proxy, private CA);
+// idempotent requests are retried with back-off and jitter on connection failures and on 429/502/503/504, so a hub
+// restart or a brief outage does not fail a command (a certificate the hub fails is not retried: it will not heal).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import type { HubConnection } from './connection.ts';
-import { unreachable } from './errors.ts';
+import { hubRoute } from './dispatcher.ts';
+import { isCertificateError, unreachable } from './errors.ts';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -40,6 +42,7 @@ export interface SendOptions {
 /** Sends `method url` with the token; the caller reads or dumps the body. Retries only what is safe to repeat. */
 export async function send(conn: HubConnection, method: Method, url: string, opts: SendOptions = {}): Promise<Dispatcher.ResponseData> {
   const policy = IDEMPOTENT.has(method) ? (opts.retry ?? DEFAULT_RETRY) : { ...DEFAULT_RETRY, attempts: 1 };
+  const route = hubRoute(conn.hub, conn.ca);
   for (let attempt = 1; ; attempt++) {
     const last = attempt >= policy.attempts;
     let res: Dispatcher.ResponseData;
@@ -49,9 +52,10 @@ export async function send(conn: HubConnection, method: Method, url: string, opt
         headers: { ...(conn.token ? { authorization: `Bearer ${conn.token}` } : {}), ...opts.headers },
         body: opts.body?.(),
         signal: opts.signal,
+        dispatcher: route.dispatcher,
       });
     } catch (e) {
-      if (last || opts.signal?.aborted) throw unreachable(conn.hub, e, opts.hint);
+      if (last || opts.signal?.aborted || isCertificateError(e)) throw unreachable(conn.hub, e, opts.hint, route);
       await sleep(backoffDelay(attempt, policy), undefined, { signal: opts.signal });
       continue;
     }

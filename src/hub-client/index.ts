@@ -1,6 +1,7 @@
 // The one client of the hub's API, shared by the CLI and the agent: REST calls, release push, bundle download.
 export { connectionFrom, type HubConnection } from './connection.ts';
-export { hubError, unreachable } from './errors.ts';
+export { hubError, unreachable, isCertificateError } from './errors.ts';
+export { hubRoute, proxyFor, noProxyMatches, type HubRoute } from './dispatcher.ts';
 export { send, backoffDelay, DEFAULT_RETRY, type RetryPolicy, type Method } from './http.ts';
 export { HubClient } from './client.ts';
 export { pushRelease, type PushOptions, type PushResult } from './push.ts';

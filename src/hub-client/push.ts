@@ -1,11 +1,10 @@
 // Pushes a release from a local store: HEAD each blob, PUT (streamed) only those the hub lacks, then the signed release.
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HttpHeader } from '../oci/constants.ts';
-import type { Digest } from '../oci/digest.ts';
+import { HttpHeader, type Digest } from '../oci/index.ts';
 import { getRelease, releaseBlobs } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { HubClient } from './client.ts';
 import type { HubConnection } from './connection.ts';
 import { hubError } from './errors.ts';

@@ -5,10 +5,10 @@
 // be probed. Content (bundles, /v2/ manifests and blobs) adds the required-release rule: a site may not receive a
 // release that would skip a required one above the version it runs (its floor).
 import semver from 'semver';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { actorOf, type CustomerPrincipal, type InstancePrincipal, type Principal, type UserPrincipal } from './auth/principal.ts';
 import type { Scope } from './auth/permissions.ts';
-import type { AppRecord, ChannelEntry, ChannelRecord, CustomerRecord, Entitlement, MetadataDb, ReleaseRecord } from './db/types.ts';
+import type { AppRecord, ChannelEntry, ChannelRecord, CustomerRecord, Entitlement, InstanceRecord, MetadataDb, ReleaseRecord } from './db/types.ts';
 
 export const notFound = (what: string): SkiffError => new SkiffError('NOT_FOUND', `${what} not found`);
 
@@ -54,6 +54,16 @@ export class HubAccess {
     const c = await this.#db.getCustomerByName(name);
     if (!c || p.kind === 'instance' || (p.kind === 'customer' && p.customerId !== c.id)) throw notFound(`customer "${name}"`);
     return c;
+  }
+
+  /** An instance the caller may see: vendor users with `customer:read`, its own customer, or the instance itself. */
+  async instance(p: Principal, id: string): Promise<{ inst: InstanceRecord; customer: CustomerRecord }> {
+    if (p.kind === 'user') requireScope(p, 'customer:read', `instance ${id}`);
+    const inst = await this.#db.getInstance(id);
+    if (!inst || (p.kind === 'customer' && inst.customerId !== p.customerId) || (p.kind === 'instance' && p.instanceId !== id)) throw notFound(`instance ${id}`);
+    const customer = await this.#db.getCustomer(inst.customerId);
+    if (!customer) throw notFound(`instance ${id}`);
+    return { inst, customer };
   }
 
   /** The apps the caller may see: all for vendor users with "read", the live-entitled ones for a customer. */

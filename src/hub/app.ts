@@ -1,6 +1,7 @@
 // Builds the hub's Fastify instance (no listen): OpenAPI, auth, one error handler, and the /api/v1 route plugins.
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ServerOptions } from 'node:http';
 import type { BlobStore } from '../store/index.ts';
 import { randomBytes } from 'node:crypto';
 import { HubAccess } from './access.ts';
@@ -8,12 +9,17 @@ import { Sealer } from './auth/sealing.ts';
 import { DesiredStates, type DesiredOptions } from './desired.ts';
 import { enrollRoutes } from './routes/enroll.ts';
 import { instanceRoutes } from './routes/instances.ts';
+import { valueRoutes } from './routes/values.ts';
+import { SiteValues } from './values.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
+import { verifyPassword } from './auth/secrets.ts';
 import { credentialOf, PrincipalCache } from './auth/principal.ts';
 import type { HubDeps } from './context.ts';
 import type { MetadataDb } from './db/types.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import { SkiffError } from '../util/index.ts';
+import { clientErrorHandler, errorHandler, notFoundHandler } from './errors.ts';
 import { FreshGeneration } from './generation.ts';
+import { MAX_PARAM_LENGTH } from './schemas.ts';
 import { appRoutes } from './routes/apps.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { blobRoutes } from './routes/blobs.ts';
@@ -36,8 +42,10 @@ export interface BuildDeps {
   readonly generationMaxAgeMs?: number;
   /** Poll interval and signing period of desired-state answers, and the clock. */
   readonly desired?: Partial<DesiredOptions>;
+  /** Default: scrypt (auth/secrets.ts). */
+  readonly verifyPassword?: HubDeps['verifyPassword'];
   /** Passed through to Fastify (logger, https, trustProxy …). */
-  readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } };
+  readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer }; http?: ServerOptions };
   /** Route plugins registered after the core ones; default DEFAULT_PLUGINS (the /v2/ pull API). */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -54,12 +62,24 @@ export const DEFAULT_GENERATION_MAX_AGE_MS = 100;
 
 const READS = new Set(['GET', 'HEAD']);
 
+/** A client that stops sending or reading (a body shorter than its Content-Length, then silence) is hung up on after this. */
+export const IDLE_TIMEOUT_MS = 120_000;
+/** The whole request, a blob upload included, must arrive within this; 408 after. */
+export const REQUEST_TIMEOUT_MS = 3_600_000;
+
 export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: 2 * 1024 * 1024,
-    // Long path parameters reach the schema, which answers 400 naming the parameter instead of a bare 414.
-    routerOptions: { maxParamLength: 2048 },
+    // Path parameters up to this reach the schema, which answers 400 naming the parameter; longer ones are 414.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    connectionTimeout: IDLE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Every error the hub sends has its one body, also those the router and Node's HTTP parser answer before any route.
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
+    // Fastify's own 503 body while closing is replaced by the hook below.
+    return503OnClosing: false,
     ...deps.fastify,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
@@ -75,12 +95,21 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     access,
     sealer,
     desired: new DesiredStates(deps.db, access, sealer, deps.desired, generation),
+    values: new SiteValues(deps.db, access, sealer),
+    verifyPassword: deps.verifyPassword ?? verifyPassword,
   };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
   app.decorateRequest('generation', undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new SkiffError('UNAVAILABLE', 'this hub is shutting down; retry on another replica or after its restart');
+  });
 
   // The generation is read only for a request with a credential; the principal and the caches behind the route hold for
   // that generation. A read may take one read up to generationMaxAgeMs ago; a write takes one read after it arrived.
@@ -121,6 +150,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(bundleRoutes);
       await api.register(enrollRoutes);
       await api.register(instanceRoutes);
+      await api.register(valueRoutes);
     },
     { prefix: API_PREFIX },
   );

@@ -1,7 +1,7 @@
 // What every route plugin shares: the hub's dependencies, the caller's principal, access checks, and mutate (a change and its audit entry, one transaction).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BlobStore } from '../store/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import type { LoginLimiter } from './auth/login-limiter.ts';
 import type { Scope } from './auth/permissions.ts';
 import { actorOf, type Principal, type UserPrincipal } from './auth/principal.ts';
@@ -9,6 +9,7 @@ import type { AuditInput, MetadataDb, MetadataTx } from './db/types.ts';
 import { notFound, requireScope, type HubAccess } from './access.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { DesiredStates } from './desired.ts';
+import type { SiteValues } from './values.ts';
 
 export interface HubDeps {
   readonly db: MetadataDb;
@@ -19,6 +20,10 @@ export interface HubDeps {
   /** Seals secrets at rest (the apps' timestamp keys). */
   readonly sealer: Sealer;
   readonly desired: DesiredStates;
+  /** Per-site values: stored, sealed, checked against releases. */
+  readonly values: SiteValues;
+  /** The password check (scrypt); a seam so tests can count how often a login hashes. */
+  readonly verifyPassword: (password: string, stored: string) => Promise<boolean>;
 }
 
 declare module 'fastify' {

@@ -1,16 +1,18 @@
 // The hub's desired-state answers: decided by src/fleet from the instance's channel and policies, signed with the app's
-// timestamp key for a fixed period. Answers within one period are identical bytes (ed25519 signatures are
-// deterministic), so their ETag makes the common poll a bodiless 304 and replicas agree without sharing a cache; each
-// replica keeps the ETags it computed while the hub's generation stays the same, so that 304 costs no query.
+// timestamp key for a fixed period. The ETag names the content, the period and the key, so the common poll is a bodiless
+// 304 and replicas agree without sharing a cache; each replica keeps the ETags it computed while the hub's generation
+// stays the same, so that 304 costs no query. `issued` is the moment of signing, so an answer signed before a change is
+// older than any signed after it, and the agent refuses it as a replay (the period start would give both the same).
 import { createHash } from 'node:crypto';
-import { desiredOf, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
+import { decideDesired, parseWindows, signDesired, type DesiredEnvelope, type MaintenanceWindow } from '../fleet/index.ts';
 import { canonicalJson, signingKeyFromPem, type SigningKey } from '../trust/index.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import type { HubAccess } from './access.ts';
 import type { InstancePrincipal } from './auth/principal.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { MetadataDb } from './db/types.ts';
 import { FreshGeneration, GenerationCache } from './generation.ts';
+import { SiteValues } from './values.ts';
 
 export interface DesiredOptions {
   /** How often agents poll (the answer tells them). */
@@ -37,6 +39,7 @@ export class DesiredStates {
   readonly #access: HubAccess;
   readonly #sealer: Sealer;
   readonly #opts: DesiredOptions;
+  readonly #values: SiteValues;
   readonly #keys = new Map<string, SigningKey>();
   readonly #signed = new Map<string, { etag: string; body: DesiredEnvelope }>();
   readonly #answers = new GenerationCache<{ answer: Answer; validUntilMs: number }>(CACHE_LIMIT);
@@ -48,6 +51,7 @@ export class DesiredStates {
     this.#sealer = sealer;
     this.#opts = { ...DEFAULT_DESIRED, ...opts };
     this.#generation = generation;
+    this.#values = new SiteValues(db, access, sealer);
   }
 
   /**
@@ -72,14 +76,15 @@ export class DesiredStates {
   }
 
   async #compute(p: InstancePrincipal, nowMs: number): Promise<{ answer: Answer; validUntilMs: number }> {
-    const [inst, channel, policy, key] = await Promise.all([
-      this.#db.getInstance(p.instanceId),
+    const inst = await this.#db.getInstance(p.instanceId);
+    if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
+    const [channel, policy, key, given] = await Promise.all([
       this.#access.instanceChannel(p),
       this.#db.getSitePolicy(p.customerId, p.app),
       this.#db.getAppKey(p.app, 'timestamp'),
+      this.#values.given(p.customerId, p.app, inst.id),
     ]);
-    if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
-    const state = desiredOf({
+    const { desired: state, blockedReason } = decideDesired({
       app: p.app,
       instance: inst.id,
       channel: channel.releases.map(({ release, required }) => ({ version: release.version, digest: release.digest, required })),
@@ -90,7 +95,9 @@ export class DesiredStates {
       siteWindows: windowsOf(policy.windows),
       installNow: inst.installNow,
       pollSeconds: this.#opts.pollSeconds,
+      values: (r) => this.#values.verdict(channel.releases.find((x) => x.release.version === r.version)?.release, given),
     });
+    await this.#values.noteBlocked(inst, blockedReason);
     const periodMs = this.#opts.periodSeconds * 1000;
     const start = Math.floor(nowMs / periodMs) * periodMs;
     // The signing key is part of the ETag: a new timestamp key means new signatures, which agents must fetch.
@@ -100,7 +107,7 @@ export class DesiredStates {
     const body = async (): Promise<DesiredEnvelope> => {
       const cached = this.#signed.get(inst.id);
       if (cached?.etag === etag) return cached.body;
-      const signed = signDesired({ ...state, issued: new Date(start).toISOString(), expires: new Date(start + 2 * periodMs).toISOString() }, await this.#key(p.app));
+      const signed = signDesired({ ...state, issued: this.#opts.now().toISOString(), expires: new Date(start + 2 * periodMs).toISOString() }, await this.#key(p.app));
       if (this.#signed.size >= CACHE_LIMIT) this.#signed.clear();
       this.#signed.set(inst.id, { etag, body: signed });
       return signed;

@@ -1,6 +1,10 @@
-// The hub's one table from SkiffError code to HTTP status and its one error handler: `{ "error": { code, message } }`.
+// The hub's one table from SkiffError code to HTTP status and its one error body, `{ "error": { code, message } }`: for
+// route errors, for what Fastify's router rejects, and for what Node's HTTP parser rejects before any route runs.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { SkiffError, type SkiffErrorCode } from '../util/errors.ts';
+import { SkiffError, type SkiffErrorCode } from '../util/index.ts';
+import { MAX_PARAM_LENGTH } from './schemas.ts';
 
 /** Codes absent here are server faults (500). */
 export const HTTP_STATUS: Readonly<Partial<Record<SkiffErrorCode, number>>> = {
@@ -31,6 +35,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<SkiffErrorCode, number>>> = {
   REQUIRED_RELEASE: 409,
   RATE_LIMITED: 429,
   ENGINE_UNAVAILABLE: 503,
+  UNAVAILABLE: 503,
 };
 
 export function statusOf(code: SkiffErrorCode): number {
@@ -56,6 +61,13 @@ function validationMessage(context: string, issue: ValidationIssue): string {
   return `${path.join('.')} ${issue.message ?? 'is invalid'}`;
 }
 
+/** Fastify's errors whose own messages say too little, or echo the whole request path back. */
+const FRAMEWORK_MESSAGES: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'content-type is not supported; send a JSON body with "content-type: application/json"',
+  FST_ERR_MAX_PARAM_LENGTH: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters; no name, version or digest is that long`,
+  FST_ERR_BAD_URL: 'the request path is not a valid URL (bad percent-encoding); encode each path parameter',
+};
+
 export function toErrorReply(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof SkiffError) return { status: statusOf(err.code), body: { error: { code: err.code, message: err.message } } };
   const fe = err as Partial<FastifyError> & { validation?: ValidationIssue[]; validationContext?: string };
@@ -63,10 +75,7 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
     return { status: 400, body: { error: { code: 'INVALID_INPUT', message: validationMessage(fe.validationContext ?? 'request', fe.validation[0]) } } };
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const message =
-      fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? 'content-type is not supported; send a JSON body with "content-type: application/json"'
-        : ((fe.message ?? 'bad request').split('\n')[0] ?? 'bad request');
+    const message = FRAMEWORK_MESSAGES[fe.code ?? ''] ?? ((fe.message ?? 'bad request').split('\n')[0] ?? 'bad request');
     return { status: fe.statusCode, body: { error: { code: fe.statusCode === 429 ? 'RATE_LIMITED' : 'INVALID_INPUT', message } } };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error; see the hub log' } } };
@@ -80,4 +89,22 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
   void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+}
+
+/** What Node's HTTP parser rejected (Fastify's clientErrorHandler): a request timeout, oversized headers, or malformed HTTP. */
+export function clientErrorReply(code: string | undefined): { status: number; body: ErrorBody } {
+  const reply = (status: number, message: string) => ({ status, body: { error: { code: 'INVALID_INPUT', message } } });
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return reply(408, 'the request did not arrive in time; send it (and its whole body) without stalling');
+  if (code === 'HPE_HEADER_OVERFLOW') return reply(431, 'the request headers are too large');
+  return reply(400, 'the request is not valid HTTP/1.1 (e.g. its body is shorter than its Content-Length)');
+}
+
+/** Answers on the raw socket, as Fastify's default does, but with the hub's body; then closes it. */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, body } = clientErrorReply(err.code);
+  const text = JSON.stringify(body);
+  if (socket.writable)
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  socket.destroy(err);
 }

@@ -1,7 +1,7 @@
 // `skiff hub init`: creates the data directory and database, the first admin with a one-time password, and an admin API token.
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { SCOPES } from './auth/permissions.ts';
 import { loadHubKey } from './auth/sealing.ts';
 import { hashPassword, mintToken, randomPassword } from './auth/secrets.ts';
@@ -17,6 +17,22 @@ export interface InitResult {
 }
 
 export const STORE_DIR = 'store';
+
+/** Owner-only: the data dir holds the database (password and token hashes) and the vendor's blobs. */
+const DIR_MODE = 0o700;
+
+/**
+ * Makes the data dir and its blob store owner-only: creates them (with `create`, as init does) and tightens dirs an
+ * older hub made world-readable (as serve does at each start). A missing dir is left missing without `create`.
+ */
+export async function secureDataDir(dataDir: string, opts: { create: boolean }): Promise<void> {
+  for (const dir of [dataDir, join(dataDir, STORE_DIR)]) {
+    if (opts.create) await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    await chmod(dir, DIR_MODE).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+}
 
 /** Adds the first admin to an empty database; CONFLICT when users exist already. */
 export async function createFirstAdmin(db: MetadataDb, username = 'admin'): Promise<InitResult> {
@@ -34,7 +50,7 @@ export async function createFirstAdmin(db: MetadataDb, username = 'admin'): Prom
 }
 
 export async function initHub(opts: { dataDir: string; database?: string; admin?: string }): Promise<InitResult> {
-  await mkdir(join(opts.dataDir, STORE_DIR), { recursive: true });
+  await secureDataDir(opts.dataDir, { create: true });
   const db = await openMetadataDb(opts);
   try {
     await loadHubKey(opts.dataDir);

@@ -1,4 +1,5 @@
 // How an instance appears in the API: what it runs, its health and last report, its policies; never a credential.
+import { outageOf } from '../fleet/index.ts';
 import type { InstanceRecord } from './db/types.ts';
 
 export function instanceView(i: InstanceRecord, customer: string) {
@@ -17,11 +18,13 @@ export function instanceView(i: InstanceRecord, customer: string) {
     agentVersion: typeof report.agentVersion === 'string' ? report.agentVersion : null,
     diskFreeBytes: typeof report.diskFreeBytes === 'number' ? report.diskFreeBytes : null,
     lastSeenAt: i.lastSeenAt,
+    lastOutage: outageOf(report),
     createdAt: i.createdAt,
     revokedAt: i.revokedAt,
     facts: i.facts,
     pinnedVersion: i.pinnedVersion,
     windows: i.windows,
     installNow: i.installNow,
+    blockedReason: i.blockedReason,
   };
 }

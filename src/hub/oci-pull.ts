@@ -1,11 +1,10 @@
 // What the hub's /v2/ pull API serves to a caller: `<app>/<service>` of the releases the caller is entitled to, nothing else.
 import { buffer } from 'node:stream/consumers';
-import { MAX_MANIFEST_BYTES } from '../oci/constants.ts';
-import { isDigest, sha256, type Digest } from '../oci/digest.ts';
+import { MAX_MANIFEST_BYTES, isDigest, sha256, type Digest } from '../oci/index.ts';
 import { manifestReferences, type PullResolver, type ResolvedManifest } from '../oci/distribution/index.ts';
 import { parseReleaseManifest, type ReleaseManifest } from '../release/index.ts';
 import type { BlobStore } from '../store/index.ts';
-import { isSkiffError, SkiffError } from '../util/errors.ts';
+import { isSkiffError, SkiffError } from '../util/index.ts';
 import type { Principal } from './auth/principal.ts';
 import type { HubAccess } from './access.ts';
 import type { ReleaseRecord } from './db/types.ts';

@@ -1,13 +1,11 @@
 // Checks a pushed release before the hub accepts it: its manifest, its signature against the app's root chain,
 // and that every blob it reaches is already in the hub's blob store.
 import { buffer } from 'node:stream/consumers';
-import { parseImageManifest } from '../oci/manifest.ts';
-import type { Digest } from '../oci/digest.ts';
-import { parseReleaseManifest, releaseDigest, type ReleaseManifest } from '../release/manifest.ts';
-import type { StoredRelease } from '../release/release-store.ts';
+import { parseImageManifest, type Digest } from '../oci/index.ts';
+import { parseReleaseManifest, releaseDigest, type ReleaseManifest, type StoredRelease } from '../release/index.ts';
 import type { BlobStore } from '../store/index.ts';
 import { parseEnvelope, parseRoot, verifyRelease, verifyRootChain, type RootMeta } from '../trust/index.ts';
-import { SkiffError, isSkiffError } from '../util/errors.ts';
+import { SkiffError, isSkiffError } from '../util/index.ts';
 import { notFound } from './context.ts';
 import type { MetadataDb, ReleaseRecord } from './db/types.ts';
 

@@ -16,6 +16,9 @@ export const DATE = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\
 export const ROOT_JSON = { type: 'string', minLength: 2, maxLength: 1_000_000, description: 'the root.json file, verbatim' } as const;
 export const USERNAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$' } as const;
 
+/** The longest path parameter the router accepts; longer ones are 414 (no name, version or digest comes near). */
+export const MAX_PARAM_LENGTH = 2048;
+
 export const appParams = { type: 'object', required: ['app'], additionalProperties: false, properties: { app: NAME } } as const;
 
 export const ENTITLEMENT = {

@@ -2,14 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { sha256 } from '../oci/digest.ts';
+import { sha256 } from '../oci/index.ts';
 import { FsBlobStore, RegistryBlobStore, type BlobStore } from '../store/index.ts';
-import { errorMessage, SkiffError } from '../util/errors.ts';
+import { errorMessage, SkiffError } from '../util/index.ts';
 import { build, type BuildDeps } from './app.ts';
 import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';
 import { installLastResort } from './last-resort.ts';
-import { STORE_DIR } from './init.ts';
+import { secureDataDir, STORE_DIR } from './init.ts';
 
 export interface ServeOptions {
   readonly dataDir: string;
@@ -25,9 +25,13 @@ export interface ServeOptions {
   readonly lastResort?: boolean;
   /** How often the filesystem store's temp files are swept, and the age at which anyone's is left over (default 10 min, 1 h). */
   readonly tempSweep?: { readonly everyMs: number; readonly olderThanMs: number };
+  /** Close a connection idle (no byte sent or received) for this long; default 2 minutes. */
+  readonly idleTimeoutMs?: number;
 }
 
 const DEFAULT_TEMP_SWEEP = { everyMs: 10 * 60_000, olderThanMs: 60 * 60_000 };
+/** A connection that moves no byte either way for this long is closed: a stalled client holds no upload or download. */
+const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
 export interface RunningHub {
   readonly url: string;
@@ -93,13 +97,14 @@ async function sweepTempFiles(blobs: BlobStore, every: { everyMs: number; olderT
 export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const { host, port } = parseListen(opts.listen);
   const https = await readTls(opts);
+  await secureDataDir(opts.dataDir, { create: false });
   const blobs = openHubBlobStore(opts);
   await checkBlobStore(blobs, opts);
   const db = await openMetadataDb(opts);
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
     const sealer = await loadHubKey(opts.dataDir);
-    const app = await build({ db, blobs, sealer, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, ...(https ? { https } : {}) } });
+    const app = await build({ db, blobs, sealer, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     await app.listen({ host, port }).catch(async (e: unknown) => {

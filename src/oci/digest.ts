@@ -1,7 +1,7 @@
 // sha256 digests: validation before any path is built from one, hashing of buffers and streams.
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 export type Digest = `sha256:${string}`;
 

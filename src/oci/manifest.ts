@@ -1,7 +1,7 @@
 // Image manifests (OCI and Docker v2 schema 2): parsing and the blobs one reaches.
 import { z } from 'zod';
 import { isDigest, type Digest } from './digest.ts';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 const Descriptor = z.object({
   mediaType: z.string(),

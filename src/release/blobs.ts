@@ -1,9 +1,8 @@
 // The blobs a release reaches — image manifests, configs, layers — in bundle order: the one walk of a release's blobs.
 import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '../store/index.ts';
-import { parseImageManifest, type ImageManifest } from '../oci/manifest.ts';
-import type { Digest } from '../oci/digest.ts';
-import { SkiffError } from '../util/errors.ts';
+import { parseImageManifest, type ImageManifest, type Digest } from '../oci/index.ts';
+import { SkiffError } from '../util/index.ts';
 import type { ReleaseManifest } from './manifest.ts';
 
 export type BlobKind = 'manifest' | 'config' | 'layer';

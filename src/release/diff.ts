@@ -2,8 +2,7 @@
 import { buffer } from 'node:stream/consumers';
 import { isDeepStrictEqual } from 'node:util';
 import type { BlobStore } from '../store/index.ts';
-import { parseImageManifest } from '../oci/manifest.ts';
-import type { Digest } from '../oci/digest.ts';
+import { parseImageManifest, type Digest } from '../oci/index.ts';
 import { releaseBlobs } from './blobs.ts';
 import type { ReleaseImage } from './manifest.ts';
 import type { StoredRelease } from './release-store.ts';

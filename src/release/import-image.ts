@@ -7,12 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { MediaType } from '../oci/constants.ts';
-import { HashingStream, sha256, type Digest } from '../oci/digest.ts';
-import { gzipFileParallel } from '../oci/parallel-gzip.ts';
+import { MediaType, HashingStream, sha256, type Digest, gzipFileParallel } from '../oci/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
-import { writeFileAtomic } from '../util/fs-atomic.ts';
-import { SkiffError } from '../util/errors.ts';
+import { writeFileAtomic, SkiffError } from '../util/index.ts';
 
 export interface ImageSource {
   imageInspect(ref: string): Promise<{ readonly id: string; readonly rootfsLayers: readonly string[] } | undefined>;

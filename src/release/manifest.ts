@@ -1,8 +1,8 @@
 // The release manifest: its schema, canonical bytes (what is signed and hashed) and parsing.
 import { z } from 'zod';
 import { canonicalJson } from '../trust/index.ts';
-import { isDigest, sha256, type Digest } from '../oci/digest.ts';
-import { SkiffError } from '../util/errors.ts';
+import { isDigest, sha256, type Digest } from '../oci/index.ts';
+import { SkiffError } from '../util/index.ts';
 
 export const RELEASE_SCHEMA = 'skiff.dev/release/v1';
 

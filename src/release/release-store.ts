@@ -2,10 +2,9 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import semver from 'semver';
 import type { FsBlobStore } from '../store/index.ts';
-import { writeFileAtomic } from '../util/fs-atomic.ts';
-import { SkiffError } from '../util/errors.ts';
+import { writeFileAtomic, SkiffError } from '../util/index.ts';
 import { parseReleaseManifest, releaseDigest, type ReleaseManifest } from './manifest.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 
 export interface StoredRelease {
   readonly manifest: ReleaseManifest;

@@ -1,6 +1,6 @@
 // The content-addressed blob store interface, shared by the filesystem and registry backends.
 import type { Readable } from 'node:stream';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 
 export type BlobSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
@@ -15,6 +15,8 @@ export interface GetOptions {
   /** Last byte, inclusive (as in HTTP Range). */
   readonly end?: number;
   readonly signal?: AbortSignal;
+  /** Bytes per read (the stream's buffer), e.g. from a ReadBufferBudget lease; the backend's default when absent. */
+  readonly chunkSize?: number;
 }
 
 export interface Expected {

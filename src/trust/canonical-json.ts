@@ -1,6 +1,6 @@
 // Canonical JSON (RFC 8785) through the `canonicalize` package: the same value always yields the same bytes to sign and hash.
 import canonicalize from 'canonicalize';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 
 export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);

@@ -1,7 +1,7 @@
 // The vendor's trust directory: create it, rotate its keys, and load it to sign releases (layout in trust-files.ts).
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { canonicalBytes } from './canonical-json.ts';
 import { generateSigningKey, privateKeyPem, signBytes, type SigningKey } from './keys.ts';
 import { keysFileOf, loadRoleKeys, loadState, writeKeys, writeRoot } from './trust-files.ts';

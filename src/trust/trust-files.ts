@@ -9,8 +9,7 @@
 import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SkiffError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/fs-atomic.ts';
+import { SkiffError, writeFileAtomic } from '../util/index.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { privateKeyPem, sameKeyId, signingKeyFromPem, type SigningKey } from './keys.ts';
 import { parseRoot, serializeRoot } from './parse.ts';

@@ -1,6 +1,6 @@
 // Verification: signature thresholds, the root rotation chain, expiry, and release signatures (with revocation).
 import { createPublicKey, verify } from 'node:crypto';
-import { SkiffError } from '../util/errors.ts';
+import { SkiffError } from '../util/index.ts';
 import { canonicalBytes } from './canonical-json.ts';
 import { keyIdOf, sameKeyId } from './keys.ts';
 import type {

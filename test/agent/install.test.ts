@@ -1,4 +1,4 @@
-// The agent against the real Docker Engine: install v1, delta upgrade to v2, a failing v3 rolls back to v2 with
+// The agent against the real Docker Engine: install v1, delta upgrade to v2, new values for v2, a failing v3 rolls back to v2 with
 // the named volume's data intact, operator rollback without a bundle, pruning, and a delta without its base.
 import assert from 'node:assert/strict';
 import { access, writeFile } from 'node:fs/promises';
@@ -99,6 +99,21 @@ test('installing the same release again changes nothing', async () => {
   const r = await install({ stateDir, bundle: bundle('v2-full'), ...FAST });
   assert.equal(r.outcome, 'unchanged');
   assert.deepEqual(await snapshot(vendor.engine, vendor.app, stateDir), before);
+});
+
+test('the installed release with other --values applies them through the same switch and health gate', async () => {
+  const values = path.join(work, 'greeting.yaml');
+  await writeFile(values, 'GREETING: salut\n');
+  const r = await runCli(['agent', 'install', bundle('v2-full'), '--state', stateDir, '--values', values, ...FAST_FLAGS]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /@2\.0\.0: new values applied, healthy/);
+  assert.equal(await dockerExec(`${vendor.app}-web-1`, 'printf %s "$GREETING"'), 'salut');
+  const s = await agentStatus(stateDir);
+  assertHealthyOn(s, '2.0.0');
+  assert.equal(s.current?.values['GREETING'], 'salut');
+  assert.equal(s.previous?.version, '1.0.0', 'the previous release stays the one to roll back to');
+  assert.equal(s.history.at(-1)?.event, 'reconfigured');
+  assert.equal((await install({ stateDir, bundle: bundle('v2-full'), valuesFile: values, ...FAST })).outcome, 'unchanged', 'the same values again change nothing');
 });
 
 test('v3 with a failing healthcheck is refused and rolled back to v2, the volume data intact', async () => {

@@ -1,7 +1,7 @@
 // kill -9 at each journal step (SKIFF_TEST_KILL_AT), then `skiff agent resume`: the agent converges on the old
-// release or the new one, never in between, with the named volume's data intact.
+// release (or values) or the new one, never in between, with the named volume's data intact.
 import assert from 'node:assert/strict';
-import { access } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { PHASES, agentStatus, install, resume, type Phase } from '../../src/agent/index.ts';
@@ -133,4 +133,36 @@ test('an operator rollback killed at committed is finished by the next command, 
   assert.equal(again.outcome, 'unchanged', 'the rollback was completed first, so 1.0.0 is what runs');
   await assertOn('1.0.0');
   assert.equal((await agentStatus(stateDir)).previous?.version, '2.0.0');
+});
+
+/** `agent install` of the installed 1.0.0 with other values, killed at `phase`. */
+async function reconfigureKilledAt(phase: Phase): Promise<void> {
+  const values = path.join(work, 'greeting.yaml');
+  await writeFile(values, 'GREETING: salut\n');
+  const r = await runCli(['agent', 'install', files.get('1.0.0')!, '--state', stateDir, '--values', values, ...FAST_FLAGS], { SKIFF_TEST_KILL_AT: phase });
+  assert.equal(r.signal, 'SIGKILL', `the agent died by SIGKILL at ${phase} (exit ${r.code}: ${r.stderr})`);
+  const s = await agentStatus(stateDir);
+  assert.deepEqual([s.operation?.op, s.operation?.phase, s.operation?.to], ['reconfigure', phase, '1.0.0']);
+}
+
+const greeting = async (): Promise<string> => dockerExec(`${vendor.app}-web-1`, 'printf %s "$GREETING"');
+
+test('new values killed at health-checking: resume returns to the old values', async () => {
+  await reconfigureKilledAt('health-checking');
+  await resumeConvergesOn('1.0.0');
+  assert.equal(await greeting(), 'hello');
+  const s = await agentStatus(stateDir);
+  assert.equal(s.current?.values['GREETING'], 'hello');
+  assert.deepEqual([s.history.at(-1)?.event, s.history.at(-1)?.from, s.history.at(-1)?.to], ['rolled-back', '1.0.0', '1.0.0']);
+});
+
+test('new values killed at committed: resume completes them, recorded once', async () => {
+  const before = (await agentStatus(stateDir)).history.length;
+  await reconfigureKilledAt('committed');
+  await resumeConvergesOn('1.0.0');
+  assert.equal(await greeting(), 'salut');
+  const s = await agentStatus(stateDir);
+  assert.equal(s.current?.values['GREETING'], 'salut');
+  assert.deepEqual(s.history.slice(before).map((h) => h.event), ['reconfigured']);
+  assert.equal(s.previous?.version, '2.0.0', 'still the release an operator rolls back to');
 });

@@ -51,12 +51,13 @@ export async function makeBundleFixture(prefix: string): Promise<BundleFixture> 
 
 /** Verifies a bundle (file or bytes) as `bundle verify` does, trusting `rootJson`. */
 export async function verifyBundle(
-  source: string | Buffer,
+  source: string | Buffer | Readable,
   rootJson: string,
   opts: { allowMissing?: boolean; store?: FsBlobStore } = {},
 ): Promise<BundleContents> {
   const root = parseRoot(await readFile(rootJson));
-  const stream = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
+  const stream =
+    typeof source === 'string' ? createReadStream(source) : Buffer.isBuffer(source) ? Readable.from([source]) : source;
   return readBundle(stream, {
     verify: trustVerifier(root),
     sink: new VerifyOnlySink(opts.store),

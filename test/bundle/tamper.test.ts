@@ -26,7 +26,7 @@ after(async () => {
 });
 
 async function refused(
-  bytes: Buffer,
+  bytes: Buffer | Readable,
   codes: readonly SkiffErrorCode[],
   message?: RegExp,
   rootJson = fx.vendor.rootJson,
@@ -66,6 +66,20 @@ test('a truncated file, inside a blob or exactly at an entry boundary: BUNDLE_TR
   const release = entryAt(full, 'skiff/release.sig');
   await refused(full.subarray(0, release.header), ['BUNDLE_TRUNCATED']);
   await refused(full.subarray(0, 0), ['BUNDLE_TRUNCATED']);
+});
+
+test('a source that closes part way without an error (a dropped download): BUNDLE_TRUNCATED, not a read waiting forever', { timeout: 20_000 }, async () => {
+  const layer = await largestLayer();
+  let served = false;
+  // Closes (destroy() without an error) when the reader asks for more than the first part.
+  const source = new Readable({
+    read() {
+      if (served) this.destroy();
+      else this.push(full.subarray(0, layer.data + 1000));
+      served = true;
+    },
+  });
+  await refused(source, ['BUNDLE_TRUNCATED'], /truncated/);
 });
 
 test('a release signed by another trust dir: SIGNATURE_INVALID', async () => {

@@ -62,7 +62,7 @@ test('a truncated journal.json: named, not JSON, and what is safe to do; resume 
   assert.deepEqual(await listing(dir), before, 'nothing changed');
 });
 
-test('a wrongly shaped journal.json or state.json names the field that is wrong', async () => {
+test('a wrongly shaped journal.json, state.json or trust.json names the field that is wrong', async () => {
   const journal = await stateDirWith('journal-shape', { 'journal.json': JSON.stringify({ op: 'install', app: 'netmon', phase: 'sideways' }) });
   await fails(['agent', 'resume', '--state', journal], /journal\.json is corrupt \(phase: /);
   const state = await stateDirWith('state-shape', { 'state.json': JSON.stringify({ app: 'netmon', current: { version: 1 }, history: [] }) });
@@ -71,6 +71,8 @@ test('a wrongly shaped journal.json or state.json names the field that is wrong'
   await fails(['agent', 'rollback', '--state', empty], /state\.json is corrupt \(it is empty\)/);
   const trust = await stateDirWith('trust-bad', { 'trust.json': '[1, 2' });
   await fails(['agent', 'status', '--state', trust], /trust\.json is corrupt \(not JSON: /, /--trust/);
+  const root = await stateDirWith('trust-root-shape', { 'trust.json': JSON.stringify({ root: { signed: 1 }, lastVerified: 'then' }) });
+  await fails(['agent', 'status', '--state', root], /trust\.json is corrupt \(root: signed: /, /Restore it from a backup/);
 });
 
 /** Files that are not bundles, each with what the message must say about it. */

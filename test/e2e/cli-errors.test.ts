@@ -6,11 +6,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { initTrust } from '../../src/trust/index.ts';
 import { removeDir, runCli, tempDir, type CliResult } from '../helpers/agent.ts';
+import { ensureEngine } from '../helpers/engine.ts';
 
 let work: string;
 let trustDir: string;
 
 before(async () => {
+  await ensureEngine(); // release create connects to the engine before it reads the Compose file
   work = await tempDir('skiff-cli-errors');
   trustDir = path.join(work, 'trust');
   await initTrust(trustDir, { expiresDays: 30 });

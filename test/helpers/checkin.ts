@@ -1,9 +1,10 @@
 // An instance's side of the connected protocol over real HTTP, without the agent: enroll, poll the desired state with
 // If-None-Match, report what it runs; and releases whose records stand in for pushed ones (the desired-state path reads
-// only their version and digest).
+// only their version, digest and settings).
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { request } from 'undici';
 import type { MetadataTx } from '../../src/hub/db/types.ts';
+import { RELEASE_SCHEMA, releaseBytes } from '../../src/release/index.ts';
 
 export interface Enrolled {
   readonly id: string;
@@ -52,8 +53,11 @@ export async function reportVersion(hub: string, credential: string, currentVers
   if (res.statusCode !== 204) throw new Error(`status report: ${res.statusCode} ${text}`);
 }
 
-/** Records a release of `app` (visible) in a mutation. */
+/** Records a release of `app` (visible, without images or settings) in a mutation. */
 export async function putPlaceholderRelease(tx: MetadataTx, app: string, version: string): Promise<void> {
-  const manifest = Buffer.from(JSON.stringify({ app, version }));
+  const manifest = releaseBytes({
+    schema: RELEASE_SCHEMA, app, version, createdAt: '2026-01-01T00:00:00.000Z', channelHints: [], images: {}, compose: {},
+    configSchema: [], hooks: {}, changelog: '', minAgentVersion: '0.0.0', sbom: [],
+  });
   await tx.putRelease({ app, version, digest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`, manifest, signature: Buffer.from('{}'), visible: true });
 }

@@ -1,5 +1,6 @@
-// Runs the real `skiff hub init` and `skiff hub serve` as child processes (port 0, the bound URL read from its output), for replica tests.
+// Runs the real `skiff hub init` and `skiff hub serve` as child processes (port 0 or a given one, the bound URL read from its output), for replica and crash tests.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -14,6 +15,12 @@ export interface HubDataOptions {
 
 export interface HubProcessOptions extends HubDataOptions {
   readonly blobRegistry?: string;
+  /** Appends everything the hub prints (its request log included) to this file. */
+  readonly logFile?: string;
+  /** Serve HTTPS with this PEM certificate and key. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Listen on this port of 127.0.0.1 (a hub restarted on the same URL); one the OS picks when absent. */
+  readonly port?: number;
 }
 
 export interface HubProcess {
@@ -36,16 +43,18 @@ export async function hubInit(opts: HubDataOptions): Promise<{ token: string; pa
   return { token, password };
 }
 
-/** Starts `skiff hub serve --listen 127.0.0.1:0` and waits for its "listening on" line. */
+/** Starts `skiff hub serve --listen 127.0.0.1:<port, or 0>` and waits for its "listening on" line. */
 export async function startHubProcess(opts: HubProcessOptions): Promise<HubProcess> {
-  const args = [SKIFF, 'hub', 'serve', ...dataArgs(opts), '--listen', '127.0.0.1:0', ...(opts.blobRegistry ? ['--blob-registry', opts.blobRegistry] : [])];
+  const args = [SKIFF, 'hub', 'serve', ...dataArgs(opts), '--listen', `127.0.0.1:${opts.port ?? 0}`, ...(opts.blobRegistry ? ['--blob-registry', opts.blobRegistry] : []), ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : [])];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  const log = opts.logFile === undefined ? undefined : createWriteStream(opts.logFile, { flags: 'a' });
   const keep = (c: Buffer): void => {
     output = (output + c.toString()).slice(-8000);
+    log?.write(c);
   };
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => (log ? log.end(resolve) : resolve())));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hub serve did not start within 60 s: ${output}`)), 60_000);
     child.stdout?.on('data', (c: Buffer) => {

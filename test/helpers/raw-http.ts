@@ -1,6 +1,6 @@
 // HTTP/1.1 over a bare `node:net` socket that hangs up at a chosen point (before the response, after its headers,
 // after N body bytes, or after sending N bytes of a request body), and what a process holds open (/proc/<pid>/fd).
-import { readdir, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 
 export interface RawRequest {
@@ -11,7 +11,10 @@ export interface RawRequest {
 }
 
 /** Where the client hangs up: right after the request head, after `bytes` of the request body, or after `bytes` of the response body. */
-export type Cut = { readonly at: 'start' } | { readonly at: 'sent'; readonly bytes: number } | { readonly at: 'received'; readonly bytes: number };
+export type Cut =
+  | { readonly at: 'start' }
+  | { readonly at: 'sent'; readonly bytes: number }
+  | { readonly at: 'received'; readonly bytes: number };
 
 export interface RawResponse {
   readonly status: number;
@@ -19,7 +22,12 @@ export interface RawResponse {
   readonly body: Buffer;
 }
 
-export const describeCut = (c: Cut): string => (c.at === 'start' ? 'at the start' : c.at === 'sent' ? `after sending ${c.bytes} body bytes` : `after ${c.bytes} response body bytes`);
+export const describeCut = (c: Cut): string =>
+  c.at === 'start'
+    ? 'at the start'
+    : c.at === 'sent'
+      ? `after sending ${c.bytes} body bytes`
+      : `after ${c.bytes} response body bytes`;
 
 function head(req: RawRequest, host: string): string {
   const lines = [`${req.method} ${req.path} HTTP/1.1`, `host: ${host}`, 'connection: close'];
@@ -78,13 +86,33 @@ export async function hangUp(port: number, req: RawRequest, cut: Cut, reset: boo
   await gone;
 }
 
+/** Starts `req` and sends the first `sent` bytes of its body; the caller writes the rest, or leaves. `response` is all the hub sent. */
+export function startRequest(port: number, req: RawRequest, sent: number): { socket: Socket; response: Promise<string> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.write(head(req, `127.0.0.1:${port}`));
+  socket.write(req.body?.subarray(0, sent) ?? Buffer.alloc(0));
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  const response = new Promise<string>((resolve) => socket.once('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
+  return { socket, response };
+}
+
 /** One whole exchange (the hub closes the connection after it); rejects after `timeoutMs`. */
 export async function exchange(port: number, req: RawRequest, timeoutMs = 10_000): Promise<RawResponse> {
   const socket = await open(port);
   const chunks: Buffer[] = [];
-  const timer = setTimeout(() => socket.destroy(new Error(`no answer to ${req.method} ${req.path} within ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => socket.destroy(new Error(`no answer to ${req.method} ${req.path} within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   const body = req.body ?? Buffer.alloc(0);
-  socket.write(head({ ...req, headers: { ...req.headers, ...(req.body ? { 'content-length': body.length } : {}) } }, `127.0.0.1:${port}`));
+  socket.write(
+    head(
+      { ...req, headers: { ...req.headers, ...(req.body ? { 'content-length': body.length } : {}) } },
+      `127.0.0.1:${port}`,
+    ),
+  );
   socket.write(body);
   try {
     for await (const c of socket) chunks.push(c as Buffer);
@@ -97,10 +125,30 @@ export async function exchange(port: number, req: RawRequest, timeoutMs = 10_000
   return { ...parsed, body: all.subarray(end + 4) };
 }
 
-/** What each open file descriptor of a process points at (files, sockets, pipes). */
+/** Remote port of each TCP socket of a process's network namespace, by socket inode (from /proc/<pid>/net/tcp and tcp6). */
+async function tcpPeers(pid: number): Promise<Map<string, number>> {
+  const peers = new Map<string, number>();
+  for (const table of ['tcp', 'tcp6']) {
+    const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const remote = cols[2]?.split(':')[1];
+      if (remote && cols[9]) peers.set(cols[9], parseInt(remote, 16));
+    }
+  }
+  return peers;
+}
+
+/** What each open file descriptor of a process points at (files, pipes; a TCP socket as `tcp -> <remote port>`). */
 export async function openFiles(pid: number): Promise<string[]> {
   const dir = `/proc/${pid}/fd`;
+  const peers = await tcpPeers(pid);
   const out: string[] = [];
-  for (const fd of await readdir(dir)) out.push(await readlink(`${dir}/${fd}`).catch(() => 'closed'));
+  for (const fd of await readdir(dir)) {
+    const target = await readlink(`${dir}/${fd}`).catch(() => 'closed');
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    const port = inode === undefined ? undefined : peers.get(inode);
+    out.push(port === undefined ? target : `tcp -> ${port}`);
+  }
   return out;
 }

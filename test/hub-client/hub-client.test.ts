@@ -52,6 +52,15 @@ describe('hub client', () => {
     }
   });
 
+  it('a 204 No Content answer is a success without a body (a status report is sent, not "not sent")', async () => {
+    const { url, server } = await serve((_req, res) => res.writeHead(204).end());
+    try {
+      assert.equal(await new HubClient({ hub: url, token: 'ski_x' }).post('/instances/self/status', { health: 'healthy' }), undefined);
+    } finally {
+      server.close();
+    }
+  });
+
   it('a hub that does not answer is HUB_UNREACHABLE after the retries', async () => {
     const { url, server } = await serve(() => undefined);
     server.close();

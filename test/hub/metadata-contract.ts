@@ -7,6 +7,8 @@ import { isSkiffError } from '../../src/util/errors.ts';
 
 export interface MadeDb {
   readonly db: MetadataDb;
+  /** Statements run so far (the driver's onQuery hook). */
+  queries(): number;
   cleanup(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal((await db.getUserByName('alice'))?.id, u.id);
       assert.equal((await db.getUser(u.id))?.role, 'admin');
       await assert.rejects(write((tx) => tx.createUser({ username: 'alice', passwordHash: 'x', role: 'viewer' })), (e) => isSkiffError(e, 'CONFLICT'));
+      await assert.rejects(write((tx) => tx.createUser({ username: 'Alice', passwordHash: 'x', role: 'admin' })), (e) => isSkiffError(e, 'CONFLICT'));
+      assert.equal((await db.getUserByName('ALICE'))?.id, u.id, 'names compare case-insensitively');
       assert.equal(await db.countUsers(), 1);
       assert.deepEqual((await db.listUsers()).map((x) => x.username), ['alice']);
     });
@@ -117,6 +121,23 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.deepEqual((await db.listCustomers()).map((c) => c.name), ['acme', 'globex']);
     });
 
+    it('lists customers with their entitlements in a fixed number of queries, however many there are', async () => {
+      const queriesFor = async (): Promise<number> => {
+        const before = made.queries();
+        const list = await db.listCustomers();
+        const n = made.queries() - before;
+        for (const c of list) assert.deepEqual(c, await db.getCustomer(c.id), `customer ${c.name} as listed`);
+        return n;
+      };
+      const few = await queriesFor();
+      await write(async (tx) => {
+        for (let i = 0; i < 5; i++)
+          await tx.createCustomer({ name: `many-${i}`, airgapped: false, entitlements: [{ app: 'netmon', channel: 'stable', expiresAt: i % 2 ? null : '2099-01-01' }] });
+      });
+      assert.equal(await queriesFor(), few, 'five more customers, no more queries');
+      assert.ok(few <= 2, `${few} queries list the customers`);
+    });
+
     it('lists instances per customer', async () => {
       const a = await db.getCustomerByName('acme');
       const b = await db.getCustomerByName('globex');
@@ -139,6 +160,29 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal(got?.health, 'healthy');
       assert.ok(got?.lastSeenAt);
       assert.equal(await db.reportInstance('00000000-0000-4000-8000-000000000000', { currentVersion: null, health: null }), false);
+    });
+
+    it("keeps a customer's values and an instance's overrides apart, and an instance's held-back reason", async () => {
+      const a = await db.getCustomerByName('acme');
+      assert.ok(a);
+      const [i] = await db.listInstances(a.id);
+      assert.ok(i);
+      const customer = { customerId: a.id, app: 'netmon', instanceId: null };
+      const own = { ...customer, instanceId: i.id };
+      await write((tx) => tx.setSiteValues(customer, [{ name: 'GREETING', value: 'hi', secret: false }, { name: 'TOKEN', value: 'v1:sealed', secret: true }]));
+      await write((tx) => tx.setSiteValues(own, [{ name: 'GREETING', value: 'hallo', secret: false }]));
+      await write((tx) => tx.setSiteValues(customer, [{ name: 'GREETING', value: 'bonjour', secret: false }]));
+      const shape = (list: Awaited<ReturnType<typeof db.listSiteValues>>) => list.map((v) => [v.instanceId, v.name, v.value, v.secret]);
+      assert.deepEqual(shape(await db.listSiteValues(a.id, 'netmon')), [[null, 'GREETING', 'bonjour', false], [null, 'TOKEN', 'v1:sealed', true], [i.id, 'GREETING', 'hallo', false]]);
+      assert.deepEqual(shape(await db.listSiteValues(a.id, 'netmon', '00000000-0000-4000-8000-000000000000')), [[null, 'GREETING', 'bonjour', false], [null, 'TOKEN', 'v1:sealed', true]]);
+      assert.equal(await write((tx) => tx.unsetSiteValues(own, ['GREETING', 'TOKEN'])), 1);
+      assert.deepEqual(shape(await db.listSiteValues(a.id, 'netmon', i.id)), [[null, 'GREETING', 'bonjour', false], [null, 'TOKEN', 'v1:sealed', true]]);
+      assert.deepEqual(await db.listSiteValues((await db.getCustomerByName('globex'))?.id ?? '', 'netmon'), []);
+      assert.equal((await db.getInstance(i.id))?.blockedReason, null);
+      assert.equal(await db.setInstanceBlocked(i.id, 'netmon@2.0.0 is held back'), true);
+      assert.equal((await db.getInstance(i.id))?.blockedReason, 'netmon@2.0.0 is held back');
+      await db.setInstanceBlocked(i.id, null);
+      assert.equal((await db.getInstance(i.id))?.blockedReason, null);
     });
 
     it('commits a mutation and its audit entry together or not at all', async () => {

@@ -5,7 +5,8 @@ import { metadataContract } from './metadata-contract.ts';
 
 metadataContract('postgres', async () => {
   const tmp = await tempDatabase();
-  const db = openPostgresMetadataDb(tmp.url);
+  let queries = 0;
+  const db = openPostgresMetadataDb(tmp.url, { onQuery: () => void queries++ });
   await db.migrate();
-  return { db, cleanup: async () => { await db.close(); await tmp.drop(); } };
+  return { db, queries: () => queries, cleanup: async () => { await db.close(); await tmp.drop(); } };
 });

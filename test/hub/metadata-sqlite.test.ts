@@ -7,7 +7,8 @@ import { metadataContract } from './metadata-contract.ts';
 
 metadataContract('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-hub-sqlite-'));
-  const db = openSqliteMetadataDb(join(dir, 'hub.db'));
+  let queries = 0;
+  const db = openSqliteMetadataDb(join(dir, 'hub.db'), { onQuery: () => void queries++ });
   await db.migrate();
-  return { db, cleanup: async () => { await db.close(); await rm(dir, { recursive: true, force: true }); } };
+  return { db, queries: () => queries, cleanup: async () => { await db.close(); await rm(dir, { recursive: true, force: true }); } };
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,24 +11,16 @@ import { initHub, STORE_DIR } from '../../src/hub/init.ts';
 import { startHubServer } from '../../src/hub/server.ts';
 import { sha256 } from '../../src/oci/digest.ts';
 import { hubInit, startHubProcess } from '../helpers/hub-process.ts';
-import { exchange } from '../helpers/raw-http.ts';
+import { exchange, startRequest } from '../helpers/raw-http.ts';
 
 const MB = 1024 * 1024;
 const HOUR = 60 * 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts a blob PUT of `blob` on a raw socket and sends its first `sent` bytes; the caller ends or drops it. */
+/** Starts a blob PUT of `blob` and sends its first `sent` bytes; the caller ends or drops it. */
 function partialPut(url: string, token: string, blob: Buffer, sent: number): { socket: Socket; response: Promise<string> } {
-  const u = new URL(url);
-  const socket = connect(Number(u.port), u.hostname);
-  socket.on('error', () => undefined);
-  const head = `PUT /api/v1/blobs/${sha256(blob)} HTTP/1.1\r\nhost: ${u.host}\r\nconnection: close\r\nauthorization: Bearer ${token}\r\ncontent-type: application/octet-stream\r\ncontent-length: ${blob.length}\r\n\r\n`;
-  socket.write(head);
-  socket.write(blob.subarray(0, sent));
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  const response = new Promise<string>((resolve) => socket.once('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
-  return { socket, response };
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': blob.length };
+  return startRequest(Number(new URL(url).port), { method: 'PUT', path: `/api/v1/blobs/${sha256(blob)}`, headers, body: blob }, sent);
 }
 
 /** The temp files of the store once `ready(files)` holds (polled, up to 10 s). */

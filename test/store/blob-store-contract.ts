@@ -44,6 +44,16 @@ export function blobStoreContract(name: string, make: () => Promise<{ store: Blo
       assert.deepEqual(a, b);
     });
 
+    it('checks the content even of a blob it already has: other bytes under its digest are refused, the blob stays', async () => {
+      const data = randomBytes(2048);
+      const d = sha256(data);
+      await store.put([data], { digest: d, size: data.length });
+      const other = randomBytes(2048);
+      await assert.rejects(store.put(Readable.from([other]), { digest: d, size: other.length }), (e) => isSkiffError(e, 'DIGEST_MISMATCH'));
+      await assert.rejects(store.put([data.subarray(1)], { digest: d, size: data.length }), (e) => isSkiffError(e, 'SIZE_MISMATCH'));
+      assert.ok((await buffer(await store.get(d))).equals(data));
+    });
+
     it('answers unknown blobs as absent, and deletes', async () => {
       const data = randomBytes(512);
       const d = sha256(data);

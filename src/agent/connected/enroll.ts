@@ -1,10 +1,11 @@
 // Enrollment: an enrollment token (its secret and the sha256 of the app's root.json v1) in, an instance identity out.
 // The agent makes its own ed25519 key; the hub's root chain is believed only if its first root hashes to the token's.
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { hostname, arch, platform } from 'node:os';
 import { HubClient } from '../../hub-client/index.ts';
 import { parseRoot, verifyRootChain, verifyRootSelfSigned, type RootMeta } from '../../trust/index.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { StateDir } from '../state.ts';
 import type { ConnectedDir, Identity } from './identity.ts';
 
@@ -38,6 +39,8 @@ export function trustedChain(roots: readonly string[], rootSha256: string, app: 
 export interface EnrollOptions {
   readonly hub: string;
   readonly token: string;
+  /** The hub's private CA (--hub-ca); SKIFF_HUB_CA otherwise. */
+  readonly hubCa?: string;
   readonly name?: string;
   readonly facts: Readonly<Record<string, string>>;
 }
@@ -49,7 +52,7 @@ export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions
   const { secret, rootSha256 } = parseEnrollToken(opts.token);
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   // The enrollment secret travels in the body: it is not a credential for any other route.
-  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: '' });
+  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: '', ...(opts.hubCa ? { ca: opts.hubCa } : {}) });
   const answer = await client.post<EnrollAnswer>('/enroll', {
     token: secret,
     rootSha256,
@@ -58,6 +61,8 @@ export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions
     facts: { hostname: hostname(), os: platform(), arch: arch(), ...opts.facts },
   });
   const root = trustedChain(answer.roots, rootSha256, answer.instance.app);
+  // Only an enrollment the hub granted and this agent verified makes the state directory: a failed one leaves nothing.
+  await mkdir(sd.dir, { recursive: true, mode: 0o700 });
   const trusted = await sd.readTrust();
   if (!trusted) await sd.updateTrust({ root });
   const id: Identity = {

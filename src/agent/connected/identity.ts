@@ -4,13 +4,13 @@
 //     identity.json   hub URL, app, instance id and name, the credential (mode 0600)
 //     instance.key    the instance's own ed25519 private key, PKCS8 PEM (mode 0600); it also signs air-gapped reports
 //     desired.json    the last desired-state answer accepted: its ETag and envelope (replay protection)
-//     failed.json     the release whose install failed (rolled back), so it is not retried until the hub says so
+//     failed.json     the release (and values) whose install failed (rolled back), so it is not retried until the hub says so
 //     downloads/      bundles being fetched, resumable (<app>-<version>.skiff.part)
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SkiffError } from '../../util/errors.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../../util/fs-atomic.ts';
+import type { HubConnection } from '../../hub-client/index.ts';
+import { SkiffError, writeFileAtomic, writeJsonAtomic } from '../../util/index.ts';
 
 const IdentitySchema = z.object({
   hub: z.string().url(),
@@ -22,7 +22,12 @@ const IdentitySchema = z.object({
 });
 export type Identity = z.infer<typeof IdentitySchema>;
 
-const FailedSchema = z.object({ version: z.string(), digest: z.string(), at: z.string(), reason: z.string() });
+/** How this instance calls its hub: its credential, and the hub's private CA when one was given (--hub-ca). */
+export function hubConnection(id: Identity, hubCa?: string): HubConnection {
+  return { hub: id.hub, token: id.credential, ...(hubCa ? { ca: hubCa } : {}) };
+}
+
+const FailedSchema = z.object({ version: z.string(), digest: z.string(), valuesDigest: z.string().nullable().optional(), at: z.string(), reason: z.string() });
 export type Failed = z.infer<typeof FailedSchema>;
 
 const DesiredFileSchema = z.object({ etag: z.string(), issued: z.string(), envelope: z.unknown() });

@@ -1,11 +1,11 @@
 // One poll of the instance's desired state: `If-None-Match` makes an unchanged answer a bodiless 304; a changed one is
 // verified (timestamp key, this instance, fresh, not older than the last accepted) before it is kept.
-import { HttpHeader } from '../../oci/constants.ts';
-import { hubError, send, type HubConnection } from '../../hub-client/index.ts';
+import { HttpHeader } from '../../oci/index.ts';
+import { hubError, send } from '../../hub-client/index.ts';
 import { verifyDesired, type DesiredSigned } from '../../fleet/index.ts';
 import type { RootMeta } from '../../trust/index.ts';
-import { SkiffError } from '../../util/errors.ts';
-import type { ConnectedDir, Identity } from './identity.ts';
+import { SkiffError } from '../../util/index.ts';
+import { hubConnection, type ConnectedDir, type Identity } from './identity.ts';
 
 export const DESIRED_PATH = '/api/v1/instances/self/desired';
 
@@ -16,8 +16,8 @@ export interface PollResult {
 }
 
 /** Polls once; refusals (bad signature, replay …) throw and leave the kept answer as it was. */
-export async function pollDesired(id: Identity, cd: ConnectedDir, root: RootMeta, now: Date, signal?: AbortSignal): Promise<PollResult> {
-  const conn: HubConnection = { hub: id.hub, token: id.credential };
+export async function pollDesired(id: Identity, cd: ConnectedDir, root: RootMeta, now: Date, signal?: AbortSignal, hubCa?: string): Promise<PollResult> {
+  const conn = hubConnection(id, hubCa);
   const kept = await cd.readDesired();
   const url = `${id.hub}${DESIRED_PATH}`;
   const res = await send(conn, 'GET', url, { headers: kept ? { [HttpHeader.ifNoneMatch]: kept.etag } : {}, signal, retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });

@@ -1,10 +1,11 @@
 // The status report an instance sends after every change and on a heartbeat: what it runs, what it should run, the
 // phase, each service's state and health, disk free, the agent version, the last error and recent history.
 import { statfs } from 'node:fs/promises';
+import type { Outage } from '../../fleet/index.ts';
 import { HubClient } from '../../hub-client/index.ts';
 import { AGENT_VERSION } from '../../release/index.ts';
 import { agentStatus } from '../status.ts';
-import type { Identity } from './identity.ts';
+import { hubConnection, type Identity } from './identity.ts';
 
 export interface StatusReport {
   readonly currentVersion: string | null;
@@ -16,6 +17,8 @@ export interface StatusReport {
   readonly agentVersion: string;
   readonly lastError: string | null;
   readonly history: readonly { at: string; event: string; from?: string; to?: string; detail?: string }[];
+  /** The last time the hub was out of reach, as this agent saw it. */
+  readonly lastOutage?: Outage | null;
 }
 
 /** Builds the report from the state dir and the engine; secrets never enter it (agentStatus redacts values, and they are not sent). */
@@ -37,6 +40,6 @@ export async function buildReport(stateDir: string, desiredVersion: string | nul
   };
 }
 
-export async function sendReport(id: Identity, report: StatusReport): Promise<void> {
-  await new HubClient({ hub: id.hub, token: id.credential }).post('/instances/self/status', report);
+export async function sendReport(id: Identity, report: StatusReport, hubCa?: string): Promise<void> {
+  await new HubClient(hubConnection(id, hubCa)).post('/instances/self/status', report);
 }

@@ -1,7 +1,7 @@
 // Who is calling: resolves a Bearer or Basic credential to a vendor user or a customer (also the /v2/ authenticate hook).
 import type { FastifyRequest } from 'fastify';
 import type { MetadataDb, Role } from '../db/types.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { GenerationCache } from '../generation.ts';
 import { roleScopes, type Scope } from './permissions.ts';
 import { hashToken, sameHash } from './secrets.ts';

@@ -1,5 +1,5 @@
 // The small SQL seam under the metadata store: SQLite and PostgreSQL each implement it, the queries are written once.
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -20,6 +20,11 @@ export interface SqlExec {
 export interface SqlDriver extends SqlExec {
   isUniqueViolation(e: unknown): boolean;
   close(): Promise<void>;
+}
+
+export interface DriverOptions {
+  /** Called with every statement before it runs (statement logs; tests count queries with it). */
+  readonly onQuery?: (sql: string) => void;
 }
 
 /** Advisory lock keys; each names one serialized writer. */

@@ -1,11 +1,12 @@
 // Opens the hub's metadata database: PostgreSQL when a postgres:// URL is given, else the SQLite file in the data dir.
 import { join } from 'node:path';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { openPostgresMetadataDb } from './postgres.ts';
 import { openSqliteMetadataDb } from './sqlite.ts';
 import type { MetadataDb } from './types.ts';
 
 export type * from './types.ts';
+export type { DriverOptions } from './driver.ts';
 export { ROLES } from './types.ts';
 export { openPostgresMetadataDb } from './postgres.ts';
 export { openSqliteMetadataDb } from './sqlite.ts';

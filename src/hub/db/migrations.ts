@@ -1,6 +1,7 @@
 // Numbered schema migrations, one dialect-neutral source; only the bytes type differs between SQLite and PostgreSQL.
 import type { Dialect } from './driver.ts';
 import { FLEET_MIGRATION } from './sql-fleet.ts';
+import { VALUES_MIGRATION } from './sql-values.ts';
 import { GENERATION_MIGRATION } from './sql-generation.ts';
 
 export interface Migration {
@@ -47,6 +48,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 2,
+    name: 'login attempts',
+    // Failed (and in-flight) logins of the throttle window, shared by every replica; rows older than the window are deleted.
+    statements: () => [
+      `CREATE TABLE login_attempts (id TEXT PRIMARY KEY, at TEXT NOT NULL, address TEXT NOT NULL, username TEXT NOT NULL)`,
+      `CREATE INDEX login_attempts_at ON login_attempts (at)`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'case-insensitive user names',
+    // "Admin" and "admin" were two users. The oldest of each such group keeps its name; the others get "-<id prefix>"
+    // appended (listed under the new name by `GET /users`), so no account is lost and logins are no longer ambiguous.
+    statements: () => [
+      `UPDATE users SET username = username || '-' || substr(id, 1, 8)
+        WHERE EXISTS (SELECT 1 FROM users o WHERE lower(o.username) = lower(users.username)
+          AND (o.created_at < users.created_at OR (o.created_at = users.created_at AND o.id < users.id)))`,
+      `CREATE UNIQUE INDEX users_username_lower ON users (lower(username))`,
+    ],
+  },
   FLEET_MIGRATION,
+  VALUES_MIGRATION,
   GENERATION_MIGRATION,
 ];

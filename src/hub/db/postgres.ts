@@ -1,6 +1,6 @@
 // PostgreSQL metadata backend (several hub replicas): a pg Pool behind the SQL seam; `?` placeholders become $n.
 import pg from 'pg';
-import { openTransaction, type SqlDriver, type SqlExec } from './driver.ts';
+import { openTransaction, type DriverOptions, type SqlDriver, type SqlExec } from './driver.ts';
 import { SqlMetadataDb } from './sql-store.ts';
 import type { MetadataDb } from './types.ts';
 
@@ -13,10 +13,14 @@ function bind(params: readonly unknown[]): unknown[] {
   return params.map((p) => (p === undefined ? null : p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
 }
 
-function queryOn(client: pg.Pool | pg.PoolClient) {
+function queryOn(client: pg.Pool | pg.PoolClient, opts: DriverOptions) {
+  const query = (sql: string, params: readonly unknown[]) => {
+    opts.onQuery?.(sql);
+    return client.query(numbered(sql), bind(params));
+  };
   return {
-    all: async <T>(sql: string, params: readonly unknown[]) => (await client.query(numbered(sql), bind(params))).rows as T[],
-    run: async (sql: string, params: readonly unknown[]) => (await client.query(numbered(sql), bind(params))).rowCount ?? 0,
+    all: async <T>(sql: string, params: readonly unknown[]) => (await query(sql, params)).rows as T[],
+    run: async (sql: string, params: readonly unknown[]) => (await query(sql, params)).rowCount ?? 0,
   };
 }
 
@@ -24,12 +28,14 @@ class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
   readonly #pool: pg.Pool;
   readonly #query: ReturnType<typeof queryOn>;
+  readonly #opts: DriverOptions;
 
-  constructor(url: string) {
+  constructor(url: string, opts: DriverOptions) {
+    this.#opts = opts;
     this.#pool = new pg.Pool({ connectionString: url, max: 10 });
     // An idle client losing its connection must not crash the hub; the next query reconnects.
     this.#pool.on('error', () => undefined);
-    this.#query = queryOn(this.#pool);
+    this.#query = queryOn(this.#pool, opts);
   }
 
   all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -45,7 +51,7 @@ class PostgresDriver implements SqlDriver {
     const takeLock = async (key: number): Promise<void> => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [key]);
     };
-    const tx = openTransaction('postgres', queryOn(client), takeLock);
+    const tx = openTransaction('postgres', queryOn(client, this.#opts), takeLock);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -75,6 +81,6 @@ class PostgresDriver implements SqlDriver {
 }
 
 /** Connects to PostgreSQL (postgres://…); call migrate() before use. */
-export function openPostgresMetadataDb(url: string): MetadataDb {
-  return new SqlMetadataDb(new PostgresDriver(url));
+export function openPostgresMetadataDb(url: string, opts: DriverOptions = {}): MetadataDb {
+  return new SqlMetadataDb(new PostgresDriver(url, opts));
 }

@@ -3,7 +3,7 @@
 import type { SqlExec } from './driver.ts';
 
 export const GENERATION_MIGRATION = {
-  version: 11,
+  version: 12,
   name: 'generation',
   statements: (): string[] => ['CREATE TABLE hub_generation (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)', 'INSERT INTO hub_generation (id, n) VALUES (1, 0)'],
 };

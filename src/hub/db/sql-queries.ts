@@ -1,18 +1,35 @@
 // The multi-table reads and writes of the SQL metadata store: customers with entitlements, channels, entitled releases.
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { SqlExec } from './driver.ts';
 import * as rows from './sql-rows.ts';
 import type * as T from './types.ts';
 
-export async function readCustomer(sql: SqlExec, id: string): Promise<T.CustomerRecord | undefined> {
-  const [r] = await sql.all<{ id: string; name: string; airgapped: number; created_at: string }>('SELECT * FROM customers WHERE id = ?', [id]);
+interface CustomerRow { id: string; name: string; airgapped: number; created_at: string }
+interface EntitlementRow { customer_id: string; app: string; channel: string; expires_at: string | null }
+
+const toCustomer = (r: CustomerRow, ents: readonly EntitlementRow[]): T.CustomerRecord => ({
+  id: r.id, name: r.name, airgapped: Number(r.airgapped) === 1, createdAt: r.created_at,
+  entitlements: ents.map((e) => ({ app: e.app, channel: e.channel, expiresAt: e.expires_at })),
+});
+
+/** One customer by id or by name, with its entitlements. */
+export async function readCustomer(sql: SqlExec, value: string, by: 'id' | 'name' = 'id'): Promise<T.CustomerRecord | undefined> {
+  const [r] = await sql.all<CustomerRow>(`SELECT * FROM customers WHERE ${by} = ?`, [value]);
   if (!r) return undefined;
-  const ents = await sql.all<{ app: string; channel: string; expires_at: string | null }>(
-    'SELECT app, channel, expires_at FROM entitlements WHERE customer_id = ? ORDER BY app', [id]);
-  return {
-    id: r.id, name: r.name, airgapped: Number(r.airgapped) === 1, createdAt: r.created_at,
-    entitlements: ents.map((e) => ({ app: e.app, channel: e.channel, expiresAt: e.expires_at })),
-  };
+  const ents = await sql.all<EntitlementRow>('SELECT customer_id, app, channel, expires_at FROM entitlements WHERE customer_id = ? ORDER BY app', [r.id]);
+  return toCustomer(r, ents);
+}
+
+/** Every customer with its entitlements in two queries, however many customers there are. */
+export async function listCustomerRecords(sql: SqlExec): Promise<T.CustomerRecord[]> {
+  const customers = await sql.all<CustomerRow>('SELECT * FROM customers ORDER BY name');
+  const byCustomer = new Map<string, EntitlementRow[]>();
+  for (const e of await sql.all<EntitlementRow>('SELECT customer_id, app, channel, expires_at FROM entitlements ORDER BY app')) {
+    const list = byCustomer.get(e.customer_id);
+    if (list) list.push(e);
+    else byCustomer.set(e.customer_id, [e]);
+  }
+  return customers.map((r) => toCustomer(r, byCustomer.get(r.id) ?? []));
 }
 
 /** Visible releases in the customer's unexpired entitled channels, optionally only one app@version. */

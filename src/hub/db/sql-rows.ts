@@ -1,6 +1,6 @@
 // Row shapes as both databases return them (snake_case columns) and their mapping to the MetadataDb records.
 import semver from 'semver';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { AuditEntry, InstanceRecord, ReleaseRecord, Role, RootRecord, TokenKind, TokenRecord, UserRecord } from './types.ts';
 
 export interface UserRow { id: string; username: string; password_hash: string; role: string; created_at: string }
@@ -16,7 +16,7 @@ export interface InstanceRow {
   id: string; customer_id: string; app: string; name: string; current_version: string | null; desired_version: string | null;
   health: string | null; last_seen_at: string | null; created_at: string;
   public_key?: string | null; facts?: string; revoked_at?: string | null; install_now?: number; pinned_version?: string | null;
-  windows?: string; report?: string | null;
+  windows?: string; report?: string | null; blocked_reason?: string | null;
 }
 export interface AuditRow {
   id: number; at: string; actor: string; action: string; target: string; address: string; details: string; prev_hash: string; hash: string;
@@ -45,7 +45,7 @@ export const toInstance = (r: InstanceRow): InstanceRecord => ({
   desiredVersion: r.desired_version, health: r.health, lastSeenAt: r.last_seen_at, createdAt: r.created_at,
   publicKey: r.public_key ?? null, facts: JSON.parse(r.facts ?? '{}') as Record<string, string>, revokedAt: r.revoked_at ?? null,
   installNow: Number(r.install_now ?? 0) === 1, pinnedVersion: r.pinned_version ?? null, windows: JSON.parse(r.windows ?? '[]') as unknown[],
-  report: r.report ? (JSON.parse(r.report) as Record<string, unknown>) : null,
+  report: r.report ? (JSON.parse(r.report) as Record<string, unknown>) : null, blockedReason: r.blocked_reason ?? null,
 });
 
 export const toAudit = (r: AuditRow): AuditEntry => ({

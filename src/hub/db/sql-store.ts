@@ -1,14 +1,15 @@
 // The MetadataDb written once in portable SQL over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
-import { appendAuditEntry } from './sql-audit.ts';
+import { admitLoginAttempt, appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { channelsOf, entitledReleases, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
+import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
 import { bumpGeneration, bumpGenerationIfVersionChanges, readGeneration } from './sql-generation.ts';
 import * as rows from './sql-rows.ts';
+import * as siteValues from './sql-values.ts';
 import type * as T from './types.ts';
 
 const now = (): string => new Date().toISOString();
@@ -80,6 +81,14 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return this.#sql.transaction((tx) => appendAuditEntry(tx, e, now()), LOCKS.audit);
   }
 
+  admitLoginAttempt(a: T.LoginAttempt, windowMs: number, admit: (recent: T.LoginCounts) => boolean): Promise<{ id?: string; recent: T.LoginCounts }> {
+    return this.#sql.transaction((tx) => admitLoginAttempt(tx, a, windowMs, admit), LOCKS.login);
+  }
+
+  async forgetLoginAttempt(id: string): Promise<void> {
+    await this.#sql.run('DELETE FROM login_attempts WHERE id = ?', [id]);
+  }
+
   async createUser(u: { username: string; passwordHash: string; role: T.Role }): Promise<T.UserRecord> {
     const rec: T.UserRecord = { id: randomUUID(), username: u.username, passwordHash: u.passwordHash, role: u.role, createdAt: now() };
     await this.#unique(
@@ -91,7 +100,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
 
   async getUserByName(username: string): Promise<T.UserRecord | undefined> {
-    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE username = ?', [username]);
+    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE lower(username) = lower(?)', [username]);
     return r && rows.toUser(r);
   }
 
@@ -234,19 +243,12 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return readCustomer(this.#sql, id);
   }
 
-  async getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
-    const [r] = await this.#sql.all<{ id: string }>('SELECT id FROM customers WHERE name = ?', [name]);
-    return r && readCustomer(this.#sql, r.id);
+  getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
+    return readCustomer(this.#sql, name, 'name');
   }
 
-  async listCustomers(): Promise<T.CustomerRecord[]> {
-    const ids = await this.#sql.all<{ id: string }>('SELECT id FROM customers ORDER BY name');
-    const out: T.CustomerRecord[] = [];
-    for (const { id } of ids) {
-      const c = await readCustomer(this.#sql, id);
-      if (c) out.push(c);
-    }
-    return out;
+  listCustomers(): Promise<T.CustomerRecord[]> {
+    return listCustomerRecords(this.#sql);
   }
 
   async setEntitlements(customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
@@ -268,7 +270,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     const rec: T.InstanceRecord = {
       id: randomUUID(), customerId: i.customerId, app: i.app, name: i.name,
       currentVersion: null, desiredVersion: null, health: null, lastSeenAt: null, createdAt: now(),
-      publicKey: i.publicKey ?? null, facts: i.facts ?? {}, revokedAt: null, installNow: false, pinnedVersion: null, windows: [], report: null,
+      publicKey: i.publicKey ?? null, facts: i.facts ?? {}, revokedAt: null, installNow: false, pinnedVersion: null, windows: [], report: null, blockedReason: null,
     };
     await this.#unique(
       (tx) => tx.run('INSERT INTO instances (id, customer_id, app, name, created_at, public_key, facts) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -313,6 +315,18 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
   addInstanceEvent(instanceId: string, e: T.InstanceEvent): Promise<void> {
     return fleet.addInstanceEvent(this.#tx.getStore() ?? this.#driver, instanceId, e);
+  }
+  listSiteValues(customerId: string, app: string, instanceId?: string): Promise<T.SiteValueRecord[]> {
+    return siteValues.listSiteValues(this.#sql, customerId, app, instanceId);
+  }
+  setSiteValues(scope: T.ValuesScope, values: readonly T.SiteValueInput[]): Promise<void> {
+    return siteValues.setSiteValues(this.#write, scope, values, now());
+  }
+  unsetSiteValues(scope: T.ValuesScope, names: readonly string[]): Promise<number> {
+    return siteValues.unsetSiteValues(this.#write, scope, names);
+  }
+  setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean> {
+    return siteValues.setInstanceBlocked(this.#tx.getStore() ?? this.#driver, instanceId, reason);
   }
 
   async listInstances(customerId: string): Promise<T.InstanceRecord[]> {

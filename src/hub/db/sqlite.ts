@@ -1,9 +1,25 @@
 // SQLite metadata backend (the embedded default): one file in WAL mode through better-sqlite3, behind the SQL seam.
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { openTransaction, type SqlDriver, type SqlExec } from './driver.ts';
+import { openTransaction, type DriverOptions, type SqlDriver, type SqlExec } from './driver.ts';
 import { SqlMetadataDb } from './sql-store.ts';
 import type { MetadataDb } from './types.ts';
+
+/** Owner-only: the file holds password hashes and token hashes. */
+const FILE_MODE = 0o600;
+
+/** Creates the database file owner-only before SQLite opens it (SQLite gives its -wal and -shm files the same mode), and tightens an older file. */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', FILE_MODE));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, FILE_MODE);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
 
 function bind(params: readonly unknown[]): unknown[] {
   return params.map((p) => (p === undefined ? null : p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
@@ -14,12 +30,15 @@ class SqliteDriver implements SqlDriver {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Statement>();
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #onQuery: DriverOptions['onQuery'];
   readonly #direct = {
     all: async <T>(sql: string, params: readonly unknown[]) => this.#prepare(sql).all(...bind(params)) as T[],
     run: async (sql: string, params: readonly unknown[]) => this.#prepare(sql).run(...bind(params)).changes,
   };
 
-  constructor(file: string) {
+  constructor(file: string, opts: DriverOptions) {
+    this.#onQuery = opts.onQuery;
+    if (file !== ':memory:') ownerOnly(file);
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('busy_timeout = 5000');
@@ -28,6 +47,7 @@ class SqliteDriver implements SqlDriver {
   }
 
   #prepare(sql: string): Statement {
+    this.#onQuery?.(sql);
     let s = this.#statements.get(sql);
     if (!s) {
       s = this.#db.prepare(sql);
@@ -79,7 +99,7 @@ class SqliteDriver implements SqlDriver {
   }
 }
 
-/** Opens (creating if needed) the SQLite metadata file; call migrate() before use. */
-export function openSqliteMetadataDb(file: string): MetadataDb {
-  return new SqlMetadataDb(new SqliteDriver(file));
+/** Opens (creating if needed, owner-only) the SQLite metadata file; call migrate() before use. */
+export function openSqliteMetadataDb(file: string, opts: DriverOptions = {}): MetadataDb {
+  return new SqlMetadataDb(new SqliteDriver(file, opts));
 }

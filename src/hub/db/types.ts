@@ -101,6 +101,27 @@ export interface InstanceRecord {
   readonly windows: readonly unknown[];
   /** The last status report, as sent. */
   readonly report: Readonly<Record<string, unknown>> | null;
+  /** Why the release this instance would get is held back (its values do not satisfy it); null when nothing is. */
+  readonly blockedReason: string | null;
+}
+
+/** Whose values: a customer's for an app, or (with instanceId) one instance's overrides. */
+export interface ValuesScope {
+  readonly customerId: string;
+  readonly app: string;
+  readonly instanceId: string | null;
+}
+
+export interface SiteValueInput {
+  readonly name: string;
+  /** The value; for a secret, the sealed value (never the clear text). */
+  readonly value: string;
+  readonly secret: boolean;
+}
+
+/** One stored setting of a site. */
+export interface SiteValueRecord extends ValuesScope, SiteValueInput {
+  readonly updatedAt: string;
 }
 
 /** An enrollment token: a customer's instances of one app may enroll with it, a number of times, until it expires. */
@@ -156,8 +177,23 @@ export interface AuditEntry {
   readonly hash: string;
 }
 
+/** What a login attempt is counted by. */
+export interface LoginAttempt {
+  readonly address: string;
+  readonly username: string;
+  readonly at: Date;
+}
+
+/** Attempts still counting (failed or in flight) within the window: everywhere, from this address, for this address and user. */
+export interface LoginCounts {
+  readonly total: number;
+  readonly address: number;
+  readonly user: number;
+}
+
 /** Every read; any caller may use these. */
 export interface MetadataReads {
+  /** User names compare case-insensitively. */
   getUserByName(username: string): Promise<UserRecord | undefined>;
   getUser(id: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
@@ -194,12 +230,15 @@ export interface MetadataReads {
   getSitePolicy(customerId: string, app: string): Promise<SitePolicy>;
   /** An app's online key for `role` (the timestamp key), encrypted at rest; undefined when none was given. */
   getAppKey(app: string, role: string): Promise<{ keyid: string; sealed: string } | undefined>;
+  /** A customer's values of an app at every level; with instanceId, the customer's and that instance's only. */
+  listSiteValues(customerId: string, app: string, instanceId?: string): Promise<SiteValueRecord[]>;
 
   listAudit(opts?: { afterId?: number; limit?: number }): Promise<AuditEntry[]>;
 }
 
 /** Every write. They exist only on the transaction `MetadataDb.mutate` hands out, so none commits without its audit entry. */
 export interface MetadataWrites {
+  /** CONFLICT when a user of that name exists, in any letter case. */
   createUser(u: { username: string; passwordHash: string; role: Role }): Promise<UserRecord>;
   createToken(t: Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt' | 'instanceId'> & { instanceId?: string }): Promise<TokenRecord>;
   /** Returns false when no such unrevoked token exists. */
@@ -231,6 +270,10 @@ export interface MetadataWrites {
   /** Takes one use of an unexpired enrollment token; undefined when it is unknown, used up or expired. */
   consumeEnrollToken(hash: string, now: Date): Promise<EnrollTokenRecord | undefined>;
   putAppKey(app: string, role: string, keyid: string, sealed: string): Promise<void>;
+  /** Sets (adds or replaces) values at one level. */
+  setSiteValues(scope: ValuesScope, values: readonly SiteValueInput[]): Promise<void>;
+  /** Removes values at one level; returns how many existed. */
+  unsetSiteValues(scope: ValuesScope, names: readonly string[]): Promise<number>;
 }
 
 /** What a mutation runs on: reads and writes in the one open transaction. */
@@ -264,4 +307,15 @@ export interface MetadataDb extends MetadataReads {
    * transaction. Caches of anything read from this database hold while it is unchanged (replicas included).
    */
   generation(): Promise<number>;
+  /** Records why the instance's next release is held back (null: nothing is); the hub's finding, without an audit entry. */
+  setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean>;
+
+  /**
+   * Login throttling, shared by every replica (bookkeeping, not audited). Atomically counts the attempts of the
+   * window and, when `admit(counts)` says so, records this one before any password is hashed. Returns the attempt's id
+   * when admitted.
+   */
+  admitLoginAttempt(a: LoginAttempt, windowMs: number, admit: (recent: LoginCounts) => boolean): Promise<{ id?: string; recent: LoginCounts }>;
+  /** A successful login does not count against anyone's budget. */
+  forgetLoginAttempt(id: string): Promise<void>;
 }

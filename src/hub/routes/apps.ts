@@ -1,7 +1,7 @@
 // Apps and their trusted root chain: create with a self-signed root.json, accept rotations only along the chain.
 import type { FastifyInstance } from 'fastify';
 import { parseRoot, verifyRootChain, verifyRootSelfSigned, checkRootExpiry, type RootMeta } from '../../trust/index.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import { NAME, ROOT_JSON, SECURITY, appParams } from '../schemas.ts';
 

@@ -1,9 +1,8 @@
 // Blob uploads for `skiff release push`: HEAD tells what the hub has, PUT streams one blob into the store (hash-checked).
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { HttpHeader } from '../../oci/constants.ts';
-import type { Digest } from '../../oci/digest.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { HttpHeader, type Digest } from '../../oci/index.ts';
+import { SkiffError } from '../../util/index.ts';
 import { audit, notFound, requireUser } from '../context.ts';
 import { SECURITY } from '../schemas.ts';
 
@@ -23,6 +22,8 @@ export async function blobRoutes(app: FastifyInstance): Promise<void> {
   const { blobs } = app.hub;
   // Blob bodies reach the handler as the raw request stream, so a layer is never buffered in memory.
   app.addContentTypeParser(OCTET_STREAM, (_req, payload, done) => done(null, payload));
+  // Any other type (or none) reaches the handler too, which names the one it accepts instead of asking for JSON.
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
   app.head<P>('/blobs/:digest', {
     schema: { tags: ['blobs'], summary: 'Whether the hub has a blob (Content-Length is its size)', security: SECURITY, params: digestParams },

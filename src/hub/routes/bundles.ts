@@ -3,10 +3,11 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseRange } from '../../oci/distribution/index.ts';
-import { byteWindow } from '../../util/byte-window.ts';
+import { byteWindow } from '../../util/index.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.ts';
-import { HttpHeader } from '../../oci/constants.ts';
+import { HttpHeader } from '../../oci/index.ts';
+import { blobReadBudget } from '../../store/index.ts';
 import { principalOf } from '../context.ts';
 import { storedReleaseOf } from '../release-verify.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
@@ -52,12 +53,17 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
     if (req.method === 'HEAD') return reply.send();
     const body = new PassThrough();
     const stop = new AbortController();
+    const lease = blobReadBudget.lease();
+    const done = () => {
+      stop.abort();
+      lease.release();
+    };
     // The client may have gone while the handler ran: then 'close' was emitted already.
-    if (reply.raw.destroyed) stop.abort();
-    else reply.raw.once('close', () => stop.abort());
+    if (reply.raw.destroyed) done();
+    else reply.raw.once('close', done);
     const out = range ? byteWindow(range.start, range.end) : body;
     if (range) pipeline(out, body).catch(() => undefined);
-    writeBundle(src, out, undefined, stop.signal).catch((e: unknown) => {
+    writeBundle({ ...src, chunkSize: lease.chunkSize }, out, undefined, stop.signal).catch((e: unknown) => {
       if (!stop.signal.aborted) req.log.error({ err: e }, 'bundle stream failed');
       body.destroy(e instanceof Error ? e : new Error(String(e)));
     });

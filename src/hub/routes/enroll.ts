@@ -2,8 +2,9 @@
 // agent's one-time enrollment, its signed desired state (ETag → 304) and its status reports.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpHeader } from '../../oci/constants.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { outageOf, type Outage } from '../../fleet/index.ts';
+import { HttpHeader } from '../../oci/index.ts';
+import { SkiffError } from '../../util/index.ts';
 import { hashToken, mintToken } from '../auth/secrets.ts';
 import type { InstancePrincipal } from '../auth/principal.ts';
 import { mutate, principalOf, requireUser } from '../context.ts';
@@ -25,6 +26,17 @@ const STATUS_REPORT = {
     lastError: { anyOf: [{ type: 'string', maxLength: 4096 }, { type: 'null' }] },
     services: { type: 'array', maxItems: 256 },
     history: { type: 'array', maxItems: 100 },
+    lastOutage: {
+      anyOf: [
+        {
+          type: 'object',
+          required: ['since', 'until', 'failedPolls'],
+          additionalProperties: false,
+          properties: { since: { type: 'string', format: 'date-time' }, until: { type: 'string', format: 'date-time' }, failedPolls: { type: 'integer', minimum: 1, maximum: 1_000_000_000 } },
+        },
+        { type: 'null' },
+      ],
+    },
   },
 } as const;
 
@@ -114,7 +126,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     return answer.body();
   });
 
-  app.post<{ Body: Record<string, unknown> & { currentVersion: string | null; health: string; lastError?: string | null } }>('/instances/self/status', {
+  app.post<{ Body: Record<string, unknown> & { currentVersion: string | null; health: string; lastError?: string | null; lastOutage?: Outage | null } }>('/instances/self/status', {
     bodyLimit: 256 * 1024,
     schema: { tags: ['instances'], summary: 'A status report from the instance (after every change and on a heartbeat)', security: SECURITY, body: STATUS_REPORT },
   }, async (req, reply) => {
@@ -130,6 +142,8 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     if (before?.installNow && report.currentVersion !== null && report.currentVersion === report.desiredVersion)
       await mutate(app, req, (tx) => tx.setInstancePolicy(p.instanceId, { installNow: false }), { action: 'instance.install-now.done', target: `instance:${p.instanceId}` });
     if (before?.health !== report.health) await db.addInstanceEvent(p.instanceId, { at, kind: 'health', detail: { from: before?.health ?? null, to: report.health } });
+    const gap = report.lastOutage;
+    if (gap && gap.until !== outageOf(before?.report)?.until) await db.addInstanceEvent(p.instanceId, { at, kind: 'offline', detail: { ...gap } });
     return reply.code(204).send();
   });
 }

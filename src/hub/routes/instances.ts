@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseWindows } from '../../fleet/index.ts';
 import { parseRoot, signingKeyFromPem } from '../../trust/index.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import type { InstanceRecord } from '../db/types.ts';
 import { timestampKeyContext } from '../desired.ts';
@@ -27,11 +27,8 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
 
   /** The instance if the caller may see it: vendor users with customer:read, or its own customer; else NOT_FOUND. */
   async function visibleInstance(req: FastifyRequest, id: string): Promise<{ inst: InstanceRecord; customer: string }> {
-    const p = principalOf(req);
-    const inst = await db.getInstance(id);
-    if (p.kind === 'user') requireUser(req, 'customer:read', `instance ${id}`);
-    if (!inst || (p.kind === 'customer' && inst.customerId !== p.customerId) || (p.kind === 'instance' && p.instanceId !== id)) throw notFound(`instance ${id}`);
-    return { inst, customer: (await db.getCustomer(inst.customerId))?.name ?? '' };
+    const { inst, customer } = await access.instance(principalOf(req), id);
+    return { inst, customer: customer.name };
   }
 
   app.get<{ Querystring: FleetQuery }>('/instances', {

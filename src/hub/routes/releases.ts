@@ -1,6 +1,6 @@
 // Releases per app: push (signature checked against the app's root chain, every blob present), list and show.
 import type { FastifyInstance } from 'fastify';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import type { ReleaseRecord } from '../db/types.ts';
 import { requireReleaseBlobs, verifyPushedRelease } from '../release-verify.ts';

@@ -1,8 +1,8 @@
-// Login (username + password → a session token, throttled per address and user), logout, and who-am-I.
+// Login (username + password → a session token, throttled before any hashing), logout, and who-am-I.
 import type { FastifyInstance } from 'fastify';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import { roleScopes } from '../auth/permissions.ts';
-import { hashPassword, mintToken, randomPassword, verifyPassword } from '../auth/secrets.ts';
+import { hashPassword, mintToken, randomPassword } from '../auth/secrets.ts';
 import { mutate, principalOf } from '../context.ts';
 import { EMPTY_BODY, SECURITY, USERNAME } from '../schemas.ts';
 
@@ -16,7 +16,7 @@ interface LoginBody {
 }
 
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { db, loginLimiter } = app.hub;
+  const { db, loginLimiter, verifyPassword } = app.hub;
 
   app.post<{ Body: LoginBody }>('/login', {
     schema: {
@@ -31,16 +31,13 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req) => {
     const { username, password } = req.body;
-    loginLimiter.check(req.ip, username);
+    const attempt = await loginLimiter.admit(db, req.ip, username);
     const user = await db.getUserByName(username);
     // Hash even for unknown users so that timing does not reveal which usernames exist.
     dummyHash ??= hashPassword(randomPassword());
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
-    if (!user || !ok) {
-      loginLimiter.fail(req.ip, username);
-      throw new SkiffError('UNAUTHORIZED', 'username or password is wrong');
-    }
-    loginLimiter.succeed(req.ip, username);
+    if (!user || !ok) throw new SkiffError('UNAUTHORIZED', 'username or password is wrong');
+    await attempt.succeeded();
     const { token, hash } = mintToken('skh_');
     const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000).toISOString();
     await db.mutate(

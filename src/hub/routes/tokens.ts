@@ -1,6 +1,6 @@
 // API tokens for CI (create with scopes within the caller's role, list own, revoke); secrets are shown once.
 import type { FastifyInstance } from 'fastify';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 import type { Scope } from '../auth/permissions.ts';
 import { mintToken } from '../auth/secrets.ts';
 import { mutate, notFound, requireUser } from '../context.ts';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { MediaType } from '../constants.ts';
 import { isDigest, type Digest } from '../digest.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { SkiffError } from '../../util/index.ts';
 
 const DescriptorSchema = z.object({
   mediaType: z.string(),

@@ -1,5 +1,7 @@
 // The OCI Distribution pull API (`/v2/`) as a Fastify plugin over a BlobStore; what a name serves is the resolver's call.
+import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { blobReadBudget, type GetOptions } from '../../store/index.ts';
 import { DistributionApiVersion, Header, HttpHeader, OciErrorCode } from '../constants.ts';
 import { isDigest, type Digest } from '../digest.ts';
 import { isRepositoryName, parseReference } from './names.ts';
@@ -18,6 +20,24 @@ export const distributionPlugin: FastifyPluginAsync<DistributionOptions> = async
   const authenticate = opts.authenticate ?? (async () => undefined);
   const challenge = opts.challenge ?? (() => DEFAULT_CHALLENGE);
   const contexts = new WeakMap<FastifyRequest, unknown>();
+  const readBudget = opts.readBudget ?? blobReadBudget;
+
+  /** A blob to send as the response body; its read chunk is leased from the budget until the response is done. */
+  async function openForReply(reply: FastifyReply, digest: Digest, range: Pick<GetOptions, 'start' | 'end'> = {}): Promise<Readable> {
+    const lease = readBudget.lease();
+    if (reply.raw.destroyed) lease.release();
+    else reply.raw.once('close', lease.release);
+    let stream: Readable;
+    try {
+      stream = await blobs.get(digest, { ...range, chunkSize: lease.chunkSize });
+    } catch (e) {
+      lease.release();
+      throw e;
+    }
+    // The client left while the blob was opened: no response will read, or close, this stream.
+    if (reply.raw.destroyed) stream.destroy();
+    return stream;
+  }
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header(Header.apiVersion, DistributionApiVersion);
@@ -78,7 +98,7 @@ export const distributionPlugin: FastifyPluginAsync<DistributionOptions> = async
     setContentHeaders(reply, resolved.digest, stat.size);
     if (notModified(req, resolved.digest)) return reply.code(304).send();
     if (req.method === 'HEAD') return reply.send();
-    return reply.send(await blobs.get(resolved.digest));
+    return reply.send(await openForReply(reply, resolved.digest));
   }
 
   async function serveBlob(req: FastifyRequest, reply: FastifyReply, name: string, ref: string, ctx: unknown): Promise<FastifyReply> {
@@ -98,12 +118,12 @@ export const distributionPlugin: FastifyPluginAsync<DistributionOptions> = async
     if (range === undefined) {
       setContentHeaders(reply, ref, stat.size);
       if (notModified(req, ref)) return reply.code(304).send();
-      return req.method === 'HEAD' ? reply.send() : reply.send(await blobs.get(ref));
+      return req.method === 'HEAD' ? reply.send() : reply.send(await openForReply(reply, ref));
     }
     setContentHeaders(reply, ref, range.end - range.start + 1);
     reply.header(HttpHeader.contentRange, `bytes ${range.start}-${range.end}/${stat.size}`);
     reply.code(206);
-    return req.method === 'HEAD' ? reply.send() : reply.send(await blobs.get(ref, { start: range.start, end: range.end }));
+    return req.method === 'HEAD' ? reply.send() : reply.send(await openForReply(reply, ref, { start: range.start, end: range.end }));
   }
 };
 

@@ -1,6 +1,6 @@
 // OCI error answers: the one table from error code to HTTP status, and the `{ "errors": [...] }` body.
 import { OciErrorCode } from '../constants.ts';
-import { isSkiffError, type SkiffErrorCode } from '../../util/errors.ts';
+import { isSkiffError, type SkiffErrorCode } from '../../util/index.ts';
 
 const STATUS: Readonly<Record<OciErrorCode, number>> = {
   [OciErrorCode.blobUnknown]: 404,

@@ -1,7 +1,7 @@
 // The seams of the /v2/ pull API: what a name serves (resolver) and who may ask (authenticate, challenge).
 import type { FastifyRequest } from 'fastify';
 import type { Digest } from '../digest.ts';
-import type { BlobStore } from '../../store/index.ts';
+import type { BlobStore, ReadBufferBudget } from '../../store/index.ts';
 
 export interface ResolvedManifest {
   readonly digest: Digest;
@@ -30,4 +30,6 @@ export interface DistributionOptions {
   readonly authenticate?: (req: FastifyRequest) => Promise<unknown>;
   /** The `WWW-Authenticate` value of a 401 (`Basic realm="…"` or `Bearer realm="…",service="…"`). Default: Basic realm="skiff". */
   readonly challenge?: (req: FastifyRequest) => string;
+  /** The read chunk of each download, held until its response is done. Default: the process's `blobReadBudget`. */
+  readonly readBudget?: ReadBufferBudget;
 }

@@ -2,14 +2,16 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HashingStream, isDigest, type Digest } from '../../oci/digest.ts';
-import { SkiffError } from '../../util/errors.ts';
-import { fsyncDir } from '../../util/fs-atomic.ts';
+import { HashingStream, isDigest, type Digest } from '../../oci/index.ts';
+import { SkiffError, fsyncDir } from '../../util/index.ts';
 import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
 import { StorePaths } from './paths.ts';
 import { markInFlight, sweepTempDir } from './temp-files.ts';
+
+/** The store's own dirs are owner-only: its blobs are the vendor's images and releases. */
+const DIR_MODE = 0o700;
 
 export class FsBlobStore implements BlobStore {
   readonly paths: StorePaths;
@@ -53,17 +55,12 @@ export class FsBlobStore implements BlobStore {
       await fh.close();
       options.signal.throwIfAborted();
     }
-    return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: 1 << 20 });
+    return createReadStream('', { fd: fh, start: options.start, end: options.end, signal: options.signal, highWaterMark: options.chunkSize ?? 1 << 20 });
   }
 
   async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
-    if (expected.digest && (await this.has(expected.digest))) {
-      // Already present: drain the source so the caller's stream completes, and verify nothing.
-      for await (const _ of source) void _;
-      const s = await this.stat(expected.digest);
-      if (s) return s;
-    }
-    await mkdir(this.paths.tmpDir, { recursive: true });
+    if (expected.digest && (await this.has(expected.digest))) return verifySource(source, expected, signal);
+    await mkdir(this.paths.tmpDir, { recursive: true, mode: DIR_MODE });
     const tmp = this.paths.tempFile(randomBytes(12).toString('hex'));
     const settled = markInFlight(tmp);
     const hasher = new HashingStream();
@@ -74,7 +71,7 @@ export class FsBlobStore implements BlobStore {
       const fh = await open(tmp, 'r+');
       await fh.sync();
       await fh.close();
-      await mkdir(this.paths.blobsDir, { recursive: true });
+      await mkdir(this.paths.blobsDir, { recursive: true, mode: DIR_MODE });
       await rename(tmp, this.paths.blob(digest));
       await fsyncDir(this.paths.blobsDir);
       return { digest, size: hasher.size };
@@ -106,6 +103,15 @@ export class FsBlobStore implements BlobStore {
       if (isDigest(d)) yield d;
     }
   }
+}
+
+/** For a blob the store has already: reads the source through, hashing, so other bytes sent under its digest are refused, not acknowledged. */
+export async function verifySource(source: BlobSource, expected: Expected, signal?: AbortSignal): Promise<BlobStat> {
+  const hasher = new HashingStream();
+  await pipeline(source, hasher, new Writable({ write: (_chunk, _enc, done) => done() }), { signal });
+  const digest = hasher.digest();
+  checkExpected(digest, hasher.size, expected);
+  return { digest, size: hasher.size };
 }
 
 export function checkExpected(digest: Digest, size: number, expected: Expected): void {

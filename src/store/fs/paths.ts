@@ -8,8 +8,8 @@
 //     trust/<app>/root.<n>.json                the app's root chain, from version 1
 //     diffids/<hex>                            uncompressed layer digest -> its compressed blob (a cache for release create)
 import { join } from 'node:path';
-import { digestHex, parseDigest, type Digest } from '../../oci/digest.ts';
-import { SkiffError } from '../../util/errors.ts';
+import { digestHex, parseDigest, type Digest } from '../../oci/index.ts';
+import { SkiffError } from '../../util/index.ts';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const VERSION_RE = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;

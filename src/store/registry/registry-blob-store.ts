@@ -1,10 +1,11 @@
 // A blob store kept in any OCI Distribution registry (the CNCF registry, Harbor, Zot): blobs live in one
 // repository of it; uploads stream through PATCH and commit with PUT ?digest=, after Skiff's own hash check.
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
-import { HashingStream, type Digest } from '../../oci/digest.ts';
-import { SkiffError } from '../../util/errors.ts';
-import { checkExpected } from '../fs/blob-store.ts';
+import { HashingStream, type Digest } from '../../oci/index.ts';
+import { SkiffError } from '../../util/index.ts';
+import { checkExpected, verifySource } from '../fs/blob-store.ts';
 import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
 
 export interface RegistryBlobStoreOptions {
@@ -72,19 +73,19 @@ export class RegistryBlobStore implements BlobStore {
   }
 
   async put(source: BlobSource, expected: Expected = {}, signal?: AbortSignal): Promise<BlobStat> {
-    if (expected.digest && (await this.has(expected.digest, signal))) {
-      for await (const _ of source) void _;
-      return { digest: expected.digest, size: (await this.stat(expected.digest, signal))?.size ?? 0 };
-    }
+    if (expected.digest && (await this.has(expected.digest, signal))) return verifySource(source, expected, signal);
     const start = await this.#call('POST', `${this.#base}/v2/${this.#repo}/blobs/uploads/`, { signal });
     await start.body.dump();
     if (start.statusCode !== 202) return this.#fail(start, 'starting an upload');
     let location = this.#absolute(String(start.headers.location));
     const hasher = new HashingStream();
-    const body = Readable.from(source).pipe(hasher);
-    const patch = await this.#call('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body, signal });
+    // pipeline, not pipe: a source that fails (a client hanging up) must end the PATCH as well, or it waits forever.
+    const fed = pipeline(source, hasher);
+    fed.catch(() => undefined);
+    const patch = await this.#call('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body: hasher, signal });
     await patch.body.dump();
     if (patch.statusCode !== 202) return this.#fail(patch, 'uploading');
+    await fed;
     location = this.#absolute(String(patch.headers.location));
     const digest = hasher.digest();
     try {
