@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { openMetadataDb, type MetadataDb } from '../../src/hub/db/index.ts';
-import { releaseDigest } from '../../src/release/index.ts';
 import { initTrust, serializeRoot } from '../../src/trust/index.ts';
+import { putPlaceholderRelease } from '../../test/helpers/checkin.ts';
 import { hubInit, startHubProcess, type HubProcess } from '../../test/helpers/hub-process.ts';
 import { tempDatabase } from '../../test/helpers/postgres.ts';
 
@@ -41,14 +41,13 @@ export async function startFleetHub(opts: { backend: Backend; app?: string; vers
   try {
     const { token: adminToken } = await hubInit(data);
     const trust = await initTrust(join(dir, 'trust'));
-    // The release's manifest is not read on the desired-state path: a placeholder stands in for a pushed release.
-    const manifest = Buffer.from(JSON.stringify({ app, version }));
     const openDb = () => openMetadataDb({ dataDir: data.data, ...(pg ? { database: pg.url } : {}) });
     const db = await openDb();
     try {
       await db.mutate(async (tx) => {
         await tx.createApp(app, { version: 1, bytes: Buffer.from(serializeRoot(trust.root)) });
-        await tx.putRelease({ app, version, digest: releaseDigest(manifest), manifest, signature: Buffer.from('{}'), visible: true });
+        // The desired-state path reads a release's version, digest and settings: one without images stands in for a pushed one.
+        await putPlaceholderRelease(tx, app, version);
         await tx.promote(app, 'stable', version, false);
       }, { actor: 'system', action: 'bench.seed', target: `app:${app}`, address: 'local' });
     } finally {

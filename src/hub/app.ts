@@ -18,6 +18,7 @@ import type { HubDeps } from './context.ts';
 import type { MetadataDb } from './db/types.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './errors.ts';
+import { answerUnchangedCheckins } from './checkin-fast-path.ts';
 import { FreshGeneration } from './generation.ts';
 import { MAX_PARAM_LENGTH } from './schemas.ts';
 import { appRoutes } from './routes/apps.ts';
@@ -119,6 +120,19 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     const current = (READS.has(req.method) ? generation.recent() : undefined) ?? (await generation.fresh());
     req.generation = current;
     req.principal = principals.cached(token, current) ?? (await principals.resolve(token, current));
+  });
+
+  answerUnchangedCheckins(app.server, `${API_PREFIX}/instances/self/desired`, (authorization) => {
+    const gen = closing ? undefined : generation.recent();
+    if (gen === undefined) return undefined;
+    let token: string | undefined;
+    try {
+      token = credentialOf(authorization);
+    } catch {
+      return undefined;
+    }
+    const p = token === undefined ? undefined : principals.cached(token, gen);
+    return p?.kind === 'instance' ? hub.desired.cached(p, gen)?.etag : undefined;
   });
 
   // Before the answer to a write leaves (its transaction committed), so that the caller's next request here sees it.
