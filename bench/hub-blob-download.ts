@@ -1,9 +1,8 @@
 // Figure: download of a 100 MB layer through the hub's /v2/ (a `skiff hub serve` process, customer token) against nginx
 // serving the same file; medians of BENCH_ROUNDS (≥ 3) GETs each, alternating. Prints one JSON result row.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +13,7 @@ import { sha256 } from '../src/oci/digest.ts';
 import { releaseBytes, releaseDigest, RELEASE_SCHEMA, type ReleaseManifest } from '../src/release/index.ts';
 import { FsBlobStore } from '../src/store/index.ts';
 import { hubInit, startHubProcess } from '../test/helpers/hub-process.ts';
-import { freePort } from '../test/helpers/ports.ts';
+import { startNginx } from './lib/nginx.ts';
 
 const SIZE = 100 * 1024 * 1024;
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -92,46 +91,6 @@ async function seedHub(data: string, layer: string): Promise<{ digest: string }>
   return { digest: layerStat.digest };
 }
 
-async function startNginx(dir: string, file: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  await mkdir(join(dir, 'www'), { recursive: true });
-  const conf = join(dir, 'nginx.conf');
-  await writeFile(
-    conf,
-    [
-      'user root;',
-      'worker_processes 1;',
-      'daemon off;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      `error_log ${join(dir, 'error.log')};`,
-      'events { worker_connections 64; }',
-      'http {',
-      '  access_log off; sendfile on; tcp_nopush on;',
-      `  client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/px; fastcgi_temp_path ${dir}/fc; uwsgi_temp_path ${dir}/uw; scgi_temp_path ${dir}/sc;`,
-      `  server { listen 127.0.0.1:${port}; location = /blob { alias ${file}; } }`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('nginx', ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = `http://127.0.0.1:${port}/blob`;
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
-    const up = await request(url, { method: 'HEAD' }).then((r) => r.statusCode === 200, () => false);
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-blob-'));
   const stops: (() => Promise<void>)[] = [];
@@ -149,18 +108,18 @@ async function main(): Promise<void> {
       body: JSON.stringify({ name: 'bench', entitlements: [{ app: APP, channel: 'stable' }] }),
     });
     const { token } = (await made.body.json()) as { token: string };
-    const nginx = await startNginx(dir, layer);
+    const nginx = await startNginx(dir, { '/blob': layer });
     stops.push(() => nginx.stop());
 
     const hubUrl = `${hub.url}/v2/${APP}/blob/blobs/${digest}`;
     const auth = { authorization: `Basic ${Buffer.from(`bench:${token}`).toString('base64')}` };
     await download(hubUrl, auth);
-    await download(nginx.url, {});
+    await download(`${nginx.origin}/blob`, {});
     const ours: number[] = [];
     const peer: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       ours.push(await download(hubUrl, auth));
-      peer.push(await download(nginx.url, {}));
+      peer.push(await download(`${nginx.origin}/blob`, {}));
     }
     const ratio = median(ours) / median(peer);
     const row = {

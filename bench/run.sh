@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prepare.sh
 
-# The peers and tools the figures use beyond the test set-up: GNU time (peak RSS), nginx (blob download).
+# The peers and tools the figures use beyond the test set-up: GNU time (peak RSS), nginx (blob download, check-ins),
+# wrk (check-ins).
 missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v nginx >/dev/null || missing+=(nginx-light)
+command -v wrk >/dev/null || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -58,7 +60,7 @@ for step in setup bundle-size release-create bundle-create verify-throughput dow
   node --import tsx "bench/$step.ts"
 done
 # The hub's figures print their result rows on stdout.
-for step in hub-blob-download hub-push; do
+for step in hub-blob-download hub-push hub-checkins; do
   echo "== $step"
   node --import tsx "bench/$step.ts" | grep '^{' >>"$BENCH_WORK/results.jsonl"
 done

@@ -105,6 +105,20 @@ export class HubAccess {
     return (await this.#db.releasesVisibleTo(p.customerId, this.#now())).filter((r) => r.app === app);
   }
 
+  /**
+   * What an instance's desired state is decided from, in one pass: the visible releases of its entitled channel (the
+   * same as releases() and channels() give it) with their required flags, and when the entitlement ends (null: never).
+   * Nothing when it has no live entitlement.
+   */
+  async instanceChannel(p: InstancePrincipal): Promise<{ releases: { release: ReleaseRecord; required: boolean }[]; endsAt: string | null }> {
+    const now = this.#now();
+    const ent = liveEntitlement(await this.#db.getCustomer(p.customerId), p.app, now);
+    if (!ent) return { releases: [], endsAt: null };
+    const [visible, channel] = await Promise.all([this.#db.releasesVisibleTo(p.customerId, now), this.#db.getChannel(p.app, ent.channel)]);
+    const required = new Set((channel?.releases ?? []).filter((e) => e.required).map((e) => e.version));
+    return { releases: visible.filter((r) => r.app === p.app).map((release) => ({ release, required: required.has(release.version) })), endsAt: ent.expiresAt };
+  }
+
   /** One release's metadata, or NOT_FOUND as for a missing one. */
   async release(p: Principal, app: string, version: string): Promise<ReleaseRecord> {
     const found = (await this.releases(p, app)).find((r) => r.version === version);

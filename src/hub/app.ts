@@ -13,11 +13,13 @@ import { valueRoutes } from './routes/values.ts';
 import { SiteValues } from './values.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { verifyPassword } from './auth/secrets.ts';
-import { makeAuthenticator } from './auth/principal.ts';
+import { credentialOf, PrincipalCache } from './auth/principal.ts';
 import type { HubDeps } from './context.ts';
 import type { MetadataDb } from './db/types.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './errors.ts';
+import { answerUnchangedCheckins } from './checkin-fast-path.ts';
+import { FreshGeneration } from './generation.ts';
 import { MAX_PARAM_LENGTH } from './schemas.ts';
 import { appRoutes } from './routes/apps.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -37,6 +39,8 @@ export interface BuildDeps {
   readonly loginLimiter?: LoginLimiter;
   /** The hub's key for secrets at rest (loadHubKey); default a fresh one per process. */
   readonly sealer?: Sealer;
+  /** DEFAULT_GENERATION_MAX_AGE_MS unless given; 0: every request reads the generation anew. */
+  readonly generationMaxAgeMs?: number;
   /** Poll interval and signing period of desired-state answers, and the clock. */
   readonly desired?: Partial<DesiredOptions>;
   /** Default: scrypt (auth/secrets.ts). */
@@ -50,6 +54,14 @@ export interface BuildDeps {
 export const DEFAULT_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [v2Routes];
 
 export const API_PREFIX = '/api/v1';
+
+/**
+ * How old a read-only request's view of changes made through another replica may be: a revoke, promotion or new
+ * version reported there reaches this replica's cached answers within it (through this replica, at once).
+ */
+export const DEFAULT_GENERATION_MAX_AGE_MS = 100;
+
+const READS = new Set(['GET', 'HEAD']);
 
 /** A client that stops sending or reading (a body shorter than its Content-Length, then silence) is hung up on after this. */
 export const IDLE_TIMEOUT_MS = 120_000;
@@ -73,6 +85,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
   const access = new HubAccess(deps.db);
+  const generation = new FreshGeneration(() => deps.db.generation(), { maxAgeMs: deps.generationMaxAgeMs ?? DEFAULT_GENERATION_MAX_AGE_MS });
+  const principals = new PrincipalCache(deps.db);
   // Without a given key (route tests) secrets are sealed under a key that lives as long as the process.
   const sealer = deps.sealer ?? new Sealer(randomBytes(32));
   const hub: HubDeps = {
@@ -81,12 +95,13 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     loginLimiter: deps.loginLimiter ?? new LoginLimiter(),
     access,
     sealer,
-    desired: new DesiredStates(deps.db, access, sealer, deps.desired),
+    desired: new DesiredStates(deps.db, access, sealer, deps.desired, generation),
     values: new SiteValues(deps.db, access, sealer),
     verifyPassword: deps.verifyPassword ?? verifyPassword,
   };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('generation', undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   let closing = false;
@@ -97,9 +112,33 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     if (closing) throw new SkiffError('UNAVAILABLE', 'this hub is shutting down; retry on another replica or after its restart');
   });
 
-  const authenticate = makeAuthenticator(deps.db);
+  // The generation is read only for a request with a credential; the principal and the caches behind the route hold for
+  // that generation. A read may take one read up to generationMaxAgeMs ago; a write takes one read after it arrived.
   app.addHook('onRequest', async (req) => {
-    req.principal = await authenticate(req.headers.authorization);
+    const token = credentialOf(req.headers.authorization);
+    if (token === undefined) return;
+    const current = (READS.has(req.method) ? generation.recent() : undefined) ?? (await generation.fresh());
+    req.generation = current;
+    req.principal = principals.cached(token, current) ?? (await principals.resolve(token, current));
+  });
+
+  answerUnchangedCheckins(app.server, `${API_PREFIX}/instances/self/desired`, (authorization) => {
+    const gen = closing ? undefined : generation.recent();
+    if (gen === undefined) return undefined;
+    let token: string | undefined;
+    try {
+      token = credentialOf(authorization);
+    } catch {
+      return undefined;
+    }
+    const p = token === undefined ? undefined : principals.cached(token, gen);
+    return p?.kind === 'instance' ? hub.desired.cached(p, gen)?.etag : undefined;
+  });
+
+  // Before the answer to a write leaves (its transaction committed), so that the caller's next request here sees it.
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    if (!READS.has(req.method)) generation.invalidate();
+    done(null, payload);
   });
 
   await app.register(swagger, {

@@ -32,6 +32,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | undefined;
+    /** The hub's generation read for this request (with its credential); caches answer for it. */
+    generation: number | undefined;
   }
 }
 

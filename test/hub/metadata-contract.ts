@@ -240,6 +240,32 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal(verifyAuditChain(all).ok, true);
     });
 
+    it('moves the generation on with every committed mutation and every new reported version, and only then', async () => {
+      const a = await db.getCustomerByName('acme');
+      const [i] = a ? await db.listInstances(a.id) : [];
+      assert.ok(i);
+      const g0 = await db.generation();
+      await write((tx) => tx.setInstancePolicy(i.id, { installNow: true }));
+      const g1 = await db.generation();
+      assert.ok(g1 > g0, 'a mutation moves it on');
+      await assert.rejects(write(async (tx) => {
+        await tx.setInstancePolicy(i.id, { installNow: false });
+        throw new Error('refused');
+      }), /refused/);
+      await db.appendAudit({ actor: 'alice', action: 'blob.put', target: 'blob', address: '127.0.0.1' });
+      assert.equal(await db.generation(), g1, 'neither a rolled-back mutation nor a bare audit entry does');
+      await db.reportInstance(i.id, { currentVersion: '1.0.0', health: 'unhealthy' });
+      await db.reportInstance(i.id, { currentVersion: '1.0.0', health: 'healthy', report: { beat: 2 } });
+      assert.equal(await db.generation(), g1, 'a report of the version already known does not');
+      await db.reportInstance(i.id, { currentVersion: '1.1.0', health: 'healthy' });
+      const g2 = await db.generation();
+      assert.ok(g2 > g1, 'a new version does');
+      await db.reportInstance(i.id, { currentVersion: null, health: 'unknown' });
+      assert.ok((await db.generation()) > g2, 'and so does none after one');
+      assert.equal((await db.getInstance(i.id))?.currentVersion, null);
+      await db.reportInstance(i.id, { currentVersion: '1.0.0', health: 'healthy' });
+    });
+
     it('chains audit entries, also under concurrent appends', async () => {
       const before = (await db.listAudit()).length;
       await Promise.all(Array.from({ length: 20 }, (_, n) => db.appendAudit({ actor: 'alice', action: 'test', target: `t${n}`, address: '127.0.0.1', details: { n } })));

@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { MetadataDb, Role } from '../db/types.ts';
 import { SkiffError } from '../../util/index.ts';
+import { GenerationCache } from '../generation.ts';
 import { roleScopes, type Scope } from './permissions.ts';
 import { hashToken, sameHash } from './secrets.ts';
 
@@ -49,30 +50,68 @@ export function credentialOf(authorization: string | undefined): string | undefi
   throw new SkiffError('UNAUTHORIZED', `Authorization scheme "${scheme.slice(0, 20)}" is not supported; send "Bearer <token>"`);
 }
 
+const TOKEN = /^sk[hci]_[A-Za-z0-9_-]{43}$/;
+const denied = (): SkiffError => new SkiffError('UNAUTHORIZED', 'token is unknown, revoked or expired; log in again or ask for a new token');
+
 /** Resolves a token to its principal; UNAUTHORIZED when unknown, revoked, expired or its owner is gone. */
 export async function resolveToken(db: MetadataDb, token: string, now: Date = new Date()): Promise<Principal> {
-  const denied = new SkiffError('UNAUTHORIZED', 'token is unknown, revoked or expired; log in again or ask for a new token');
-  if (!/^sk[hci]_[A-Za-z0-9_-]{43}$/.test(token)) throw denied;
-  const hash = hashToken(token);
+  if (!TOKEN.test(token)) throw denied();
+  return (await resolveHash(db, hashToken(token), now)).principal;
+}
+
+/** The principal of a token's hash, and until when the token is valid (ms since the epoch; Infinity when it does not expire). */
+async function resolveHash(db: MetadataDb, hash: string, now: Date): Promise<{ principal: Principal; expiresAtMs: number }> {
   const rec = await db.getTokenByHash(hash);
-  if (!rec || !sameHash(rec.hash, hash) || rec.revokedAt !== null) throw denied;
-  if (rec.expiresAt !== null && Date.parse(rec.expiresAt) <= now.getTime()) throw denied;
+  if (!rec || !sameHash(rec.hash, hash) || rec.revokedAt !== null) throw denied();
+  const expiresAtMs = rec.expiresAt === null ? Infinity : Date.parse(rec.expiresAt);
+  if (expiresAtMs <= now.getTime()) throw denied();
   if (rec.kind === 'customer') {
     const c = rec.customerId === null ? undefined : await db.getCustomer(rec.customerId);
-    if (!c) throw denied;
-    return { kind: 'customer', customerId: c.id, customerName: c.name, tokenId: rec.id };
+    if (!c) throw denied();
+    return { principal: { kind: 'customer', customerId: c.id, customerName: c.name, tokenId: rec.id }, expiresAtMs };
   }
   if (rec.kind === 'instance') {
     const i = rec.instanceId === null ? undefined : await db.getInstance(rec.instanceId);
     const c = i && i.revokedAt === null ? await db.getCustomer(i.customerId) : undefined;
-    if (!i || !c) throw denied;
-    return { kind: 'instance', instanceId: i.id, customerId: c.id, customerName: c.name, app: i.app, tokenId: rec.id };
+    if (!i || !c) throw denied();
+    return { principal: { kind: 'instance', instanceId: i.id, customerId: c.id, customerName: c.name, app: i.app, tokenId: rec.id }, expiresAtMs };
   }
   const u = rec.userId === null ? undefined : await db.getUser(rec.userId);
-  if (!u) throw denied;
+  if (!u) throw denied();
   const allowed = roleScopes(u.role);
   const scopes = rec.kind === 'api' ? allowed.filter((s) => rec.scopes.includes(s)) : allowed;
-  return { kind: 'user', userId: u.id, username: u.username, role: u.role, scopes: new Set(scopes), tokenId: rec.id };
+  return { principal: { kind: 'user', userId: u.id, username: u.username, role: u.role, scopes: new Set(scopes), tokenId: rec.id }, expiresAtMs };
+}
+
+/**
+ * resolveToken through a per-replica cache: a principal resolved under the hub's generation is reused while the
+ * generation is unchanged (a revoke, a deleted user or customer, a role change all move it on) and the token unexpired.
+ * Unknown tokens are not kept.
+ */
+export class PrincipalCache {
+  readonly #db: MetadataDb;
+  readonly #cache = new GenerationCache<{ principal: Principal; expiresAtMs: number }>();
+
+  constructor(db: MetadataDb) {
+    this.#db = db;
+  }
+
+  /** The principal resolved for this token under `generation`, if it is cached and the token unexpired (no I/O). */
+  cached(token: string, generation: number, now: Date = new Date()): Principal | undefined {
+    if (!TOKEN.test(token)) return undefined;
+    const hit = this.#cache.get(generation, hashToken(token));
+    return hit && now.getTime() < hit.expiresAtMs ? hit.principal : undefined;
+  }
+
+  async resolve(token: string, generation: number, now: Date = new Date()): Promise<Principal> {
+    const hit = this.cached(token, generation, now);
+    if (hit) return hit;
+    if (!TOKEN.test(token)) throw denied();
+    const hash = hashToken(token);
+    const resolved = await resolveHash(this.#db, hash, now);
+    this.#cache.set(generation, hash, resolved);
+    return resolved.principal;
+  }
 }
 
 /** The authenticate hook: a header in, a principal (or undefined when no credential was sent) out. */

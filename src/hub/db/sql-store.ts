@@ -7,6 +7,7 @@ import { admitLoginAttempt, appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
+import { bumpGeneration, bumpGenerationIfVersionChanges, readGeneration } from './sql-generation.ts';
 import * as rows from './sql-rows.ts';
 import * as siteValues from './sql-values.ts';
 import type * as T from './types.ts';
@@ -66,6 +67,8 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return this.#sql.transaction(
       (tx) =>
         this.#tx.run(tx, async () => {
+          // First, so that every writer takes the generation's row before any other (no lock-order deadlock with reports).
+          await bumpGeneration(tx);
           const result = await fn(this);
           await appendAuditEntry(tx, typeof audit === 'function' ? audit(result) : audit, now());
           return result;
@@ -336,11 +339,19 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
 
   async reportInstance(id: string, report: { currentVersion: string | null; health: string | null; report?: Record<string, unknown> }): Promise<boolean> {
-    const n = await (this.#tx.getStore() ?? this.#driver).run(
-      'UPDATE instances SET current_version = ?, health = ?, last_seen_at = ?, report = COALESCE(?, report) WHERE id = ?',
-      [report.currentVersion, report.health, now(), report.report ? JSON.stringify(report.report) : null, id],
-    );
+    const n = await (this.#tx.getStore() ?? this.#driver).transaction(async (tx) => {
+      // What an instance runs decides its desired state (required steps, never below it), so a new version is a change.
+      await bumpGenerationIfVersionChanges(tx, id, report.currentVersion);
+      return tx.run(
+        'UPDATE instances SET current_version = ?, health = ?, last_seen_at = ?, report = COALESCE(?, report) WHERE id = ?',
+        [report.currentVersion, report.health, now(), report.report ? JSON.stringify(report.report) : null, id],
+      );
+    });
     return n === 1;
+  }
+
+  generation(): Promise<number> {
+    return readGeneration(this.#sql);
   }
 
   async listAudit(opts: { afterId?: number; limit?: number } = {}): Promise<T.AuditEntry[]> {

@@ -302,6 +302,11 @@ export interface MetadataDb extends MetadataReads {
   reportInstance(id: string, report: { currentVersion: string | null; health: string | null; report?: Record<string, unknown> }): Promise<boolean>;
   /** Appends to an instance's history (also without an audit entry: the instance's own account). */
   addInstanceEvent(instanceId: string, e: InstanceEvent): Promise<void>;
+  /**
+   * The hub's generation: a counter that every mutate, and every report of a new current version, moves on in its own
+   * transaction. Caches of anything read from this database hold while it is unchanged (replicas included).
+   */
+  generation(): Promise<number>;
   /** Records why the instance's next release is held back (null: nothing is); the hub's finding, without an audit entry. */
   setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean>;
 

@@ -130,7 +130,8 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/instances/self/desired', { schema: { tags: ['instances'], summary: 'What this instance should run, signed by the app’s timestamp key; 304 when unchanged', security: SECURITY } }, async (req, reply) => {
-    const answer = await desired.answer(instanceOf(req));
+    const p = instanceOf(req);
+    const answer = desired.cached(p, req.generation) ?? (await desired.answer(p, req.generation));
     reply.header(HttpHeader.etag, answer.etag).header('cache-control', 'no-cache');
     const tags = req.headers[HttpHeader.ifNoneMatch];
     if (tags !== undefined && tags.split(',').some((t) => t.trim() === answer.etag)) return reply.code(304).send();
