@@ -13,6 +13,8 @@ export const Entry = {
   ociLayout: 'oci-layout',
   ociIndex: 'index.json',
   blobsDir: 'blobs/sha256/',
+  /** `docker save`'s index, last: `docker load -i BUNDLE` loads the images whose blobs the bundle carries. */
+  dockerManifest: 'manifest.json',
   blob: (d: Digest) => `blobs/sha256/${d.slice(7)}`,
 } as const;
 
@@ -59,6 +61,7 @@ export const BundleLimits = {
   indexBytes: MAX_MANIFEST_BYTES,
   ociLayoutBytes: 4 << 10,
   ociIndexBytes: MAX_MANIFEST_BYTES,
+  dockerManifestBytes: MAX_MANIFEST_BYTES,
   manifestBytes: MAX_MANIFEST_BYTES,
   /** Kept until the end of the read: the chain, release.json, release.sig and bundle.json. */
   retainedBytes: 16 << 20,
@@ -80,6 +83,8 @@ export function entryLimit(name: string): { readonly what: string; readonly limi
       return { what: 'oci-layout', limit: BundleLimits.ociLayoutBytes };
     case Entry.ociIndex:
       return { what: 'an OCI index', limit: BundleLimits.ociIndexBytes };
+    case Entry.dockerManifest:
+      return { what: "docker load's manifest.json", limit: BundleLimits.dockerManifestBytes };
     default:
       return undefined;
   }

@@ -129,6 +129,10 @@ class BundleRead {
       ) {
         this.#layoutSeen.add(name);
         parseJsonEntry(await this.#budget.read(entry, name, size, entryLimit(name)!), name);
+      } else if (name === Entry.dockerManifest && this.#index && !this.#layoutSeen.has(name)) {
+        // For `docker load` alone: read within its limit, never used (the signed release says what the images are).
+        this.#layoutSeen.add(name);
+        parseJsonEntry(await this.#budget.read(entry, name, size, entryLimit(name)!), name);
       } else if (blobMatch && this.#index)
         await this.#blobEntry(
           entry,

@@ -1,8 +1,9 @@
 // Writes a .skiff bundle: a deterministic POSIX tar laid out as an OCI image layout, streamed blob by blob.
 import type { Readable, Writable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { Annotation, MediaType, OciLayoutVersion } from '../oci/index.ts';
+import { Annotation, MediaType, OciLayoutVersion, parseImageManifest } from '../oci/index.ts';
 import type { BlobStore } from '../store/index.ts';
 import { releaseBlobs, type StoredRelease } from '../release/index.ts';
 import { BUNDLE_SCHEMA, Entry, FIXED_HEADER, type BundleIndex } from './format.ts';
@@ -54,6 +55,28 @@ function ociIndex(src: BundleSource): Buffer {
   return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }, null, 2));
 }
 
+/** A reference docker load can tag with (name:tag, no digest). */
+const TAGGED = /^[a-z0-9][a-z0-9._/-]*(:\d+\/[a-z0-9._/-]+)?:[\w][\w.-]{0,127}$/;
+
+/**
+ * `docker save`'s manifest.json for the images whose blobs are all in the bundle, so that `docker load -i BUNDLE` loads
+ * them with their references: above all the skiff-agent image a release can carry, for a first install at a site that
+ * has nothing but the bundle and Docker. Undefined when no image is whole (a delta).
+ */
+async function dockerLoadManifest(src: BundleSource, index: BundleIndex): Promise<Buffer | undefined> {
+  const included = new Set(index.blobs.filter((b) => b.included).map((b) => b.digest));
+  const m = src.release.manifest;
+  const images = [];
+  for (const service of Object.keys(m.images).sort()) {
+    const img = m.images[service]!;
+    if (!included.has(img.manifestDigest)) continue;
+    const manifest = parseImageManifest(await buffer(await src.blobs.get(img.manifestDigest)), `image manifest of ${service}`);
+    if (![manifest.config, ...manifest.layers].every((b) => included.has(b.digest))) continue;
+    images.push({ Config: Entry.blob(manifest.config.digest), RepoTags: TAGGED.test(img.ref) ? [img.ref] : [], Layers: manifest.layers.map((l) => Entry.blob(l.digest)) });
+  }
+  return images.length > 0 ? Buffer.from(JSON.stringify(images)) : undefined;
+}
+
 export interface WriteProgress {
   (bytesDone: number, bytesTotal: number): void;
 }
@@ -80,6 +103,8 @@ async function bundleEntries(src: BundleSource): Promise<{ index: BundleIndex; e
     { kind: 'dir', name: Entry.blobsDir },
     ...index.blobs.filter((b) => b.included).map((b): BundleEntry => ({ kind: 'blob', name: Entry.blob(b.digest), digest: b.digest, size: b.size })),
   ];
+  const dockerManifest = await dockerLoadManifest(src, index);
+  if (dockerManifest) entries.push(file(Entry.dockerManifest, dockerManifest));
   return { index, entries };
 }
 

@@ -133,6 +133,10 @@ export function releaseCommand(out: Output = process.stdout): Command {
     .requiredOption('--trust <dir>', 'trust dir holding the release signing keys')
     .requiredOption('--store <dir>', 'content store to write blobs and the release into')
     .option('--changelog <file>', 'a file whose text becomes the release changelog')
+    .option(
+      '--agent-image <ref>',
+      'also carry this skiff-agent image (npm run agent-image builds it): its full bundles load with docker load -i BUNDLE, so a first install needs only the bundle and Docker',
+    )
     .action(
       (opts: {
         compose: string;
@@ -141,6 +145,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
         trust: string;
         store: string;
         changelog?: string;
+        agentImage?: string;
       }) =>
         runAction(async () => {
           const changelog = await readChangelog(opts.changelog);
@@ -153,6 +158,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
             store: new FsBlobStore(opts.store),
             engine,
             ...(changelog === undefined ? {} : { changelog }),
+            ...(opts.agentImage ? { agentImage: opts.agentImage } : {}),
             onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
           });
           out.write(

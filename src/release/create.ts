@@ -6,7 +6,7 @@ import { loadTrustDir, serializeRoot } from '../trust/index.ts';
 import { FsBlobStore, checkAppName, checkVersion } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { importEngineImage, type ImageSource, type StoredImage } from './import-image.ts';
-import { RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
+import { AGENT_IMAGE, RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -19,6 +19,8 @@ export interface CreateReleaseOptions {
   readonly store: FsBlobStore;
   readonly engine: ImageSource;
   readonly changelog?: string;
+  /** A skiff-agent image to carry as image AGENT_IMAGE (no service runs it): full bundles load it with docker load. */
+  readonly agentImage?: string;
   readonly channelHints?: readonly string[];
   readonly onImage?: (service: string, ref: string) => void;
   readonly signal?: AbortSignal;
@@ -35,7 +37,13 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
 
   const byRef = new Map<string, Promise<StoredImage>>();
   const images: ReleaseManifest['images'] = {};
-  for (const [service, ref] of Object.entries(compose.imageRefs).sort(([a], [b]) => a.localeCompare(b))) {
+  const refs = Object.entries(compose.imageRefs);
+  if (opts.agentImage !== undefined) {
+    if (AGENT_IMAGE in compose.imageRefs)
+      throw new SkiffError('COMPOSE_INVALID', `services.${AGENT_IMAGE}: the name is reserved for the agent image that --agent-image carries; rename the service`);
+    refs.push([AGENT_IMAGE, opts.agentImage]);
+  }
+  for (const [service, ref] of refs.sort(([a], [b]) => a.localeCompare(b))) {
     if (ref.includes('${')) throw new SkiffError('COMPOSE_INVALID', `services.${service}.image "${ref}" uses a setting: a release pins its images, write the image name`);
     opts.onImage?.(service, ref);
     let p = byRef.get(ref);

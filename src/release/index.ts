@@ -2,6 +2,7 @@
 export { createRelease, AGENT_VERSION, type CreateReleaseOptions } from './create.ts';
 export { importEngineImage, type ImageSource, type StoredImage } from './import-image.ts';
 export {
+  AGENT_IMAGE,
   RELEASE_SCHEMA,
   ReleaseManifestSchema,
   parseReleaseManifest,

@@ -5,6 +5,8 @@ import { isDigest, sha256, type Digest } from '../oci/index.ts';
 import { SkiffError } from '../util/index.ts';
 
 export const RELEASE_SCHEMA = 'skiff.dev/release/v1';
+/** The image name under which a release carries the skiff-agent image (release create --agent-image); no service runs it. */
+export const AGENT_IMAGE = 'skiff-agent';
 
 const digest = z.string().refine(isDigest, 'not a sha256 digest') as unknown as z.ZodType<Digest>;
 

@@ -39,10 +39,11 @@ test('a full bundle is byte-identical when written twice, and laid out trust fir
     'blobs/sha256/',
   ]);
   const blobs = await releaseBlobs(fx.vendor.store, fx.v2.manifest);
-  assert.deepEqual(
-    names.slice(10),
-    blobs.map((x) => `blobs/sha256/${x.digest.slice(7)}`),
-  );
+  assert.deepEqual(names.slice(10), [
+    ...blobs.map((x) => `blobs/sha256/${x.digest.slice(7)}`),
+    // Last, for `docker load -i BUNDLE`: every image whose blobs are all here.
+    'manifest.json',
+  ]);
   assert.equal(a.index.omittedBytes, 0);
   assert.equal(
     a.index.includedBytes,
@@ -50,6 +51,15 @@ test('a full bundle is byte-identical when written twice, and laid out trust fir
   );
 
   const entries = tarEntries(bytesA);
+  const loadEntry = entries.find((e) => e.name === 'manifest.json');
+  assert.ok(loadEntry);
+  const load = JSON.parse(bytesA.subarray(loadEntry.data, loadEntry.data + loadEntry.size).toString('utf8')) as { Config: string; RepoTags: string[]; Layers: string[] }[];
+  assert.deepEqual(
+    load.map((l) => l.RepoTags),
+    Object.keys(fx.v2.manifest.images).sort().map((service) => [fx.v2.manifest.images[service]?.ref]),
+    'docker load tags each image with its reference',
+  );
+  for (const l of load) for (const p of [l.Config, ...l.Layers]) assert.ok(names.includes(p), `${p} is in the bundle`);
   const indexEntry = entries.find((e) => e.name === 'index.json');
   assert.ok(indexEntry);
   const oci = JSON.parse(

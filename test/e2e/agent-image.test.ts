@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AgentStatus } from '../../src/agent/index.ts';
 import { Label } from '../../src/oci/constants.ts';
+import { AGENT_IMAGE, createRelease } from '../../src/release/index.ts';
 import { cleanupApp, forgetImages, makeBundle, page, removeDir, tempDir } from '../helpers/agent.ts';
 import { uniqueName } from '../helpers/engine.ts';
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
@@ -41,6 +42,7 @@ let vendor: Vendor;
 let work: string;
 let image: string;
 let imageId: string;
+let carried: string | undefined;
 const volume = uniqueName('skiff-agent-state');
 const containers: string[] = [];
 
@@ -71,11 +73,12 @@ after(async () => {
   await vendor?.cleanup();
   await run('docker', ['volume', 'rm', '-f', volume]);
   if (image) await run('docker', ['image', 'rm', '-f', image]);
+  if (carried) await run('docker', ['image', 'rm', '-f', carried]);
   await removeDir(work);
 });
 
 /** `docker run --rm` of the agent image with the Docker socket, the state volume and the bundle dir mounted. */
-function agent(args: readonly string[], network = 'host'): Promise<Run> {
+function agent(args: readonly string[], network = 'host', from = image): Promise<Run> {
   const name = uniqueName('skiff-agent-run');
   containers.push(name);
   const mounts = [
@@ -88,7 +91,7 @@ function agent(args: readonly string[], network = 'host'): Promise<Run> {
   ];
   return run(
     'docker',
-    ['run', '--rm', '--name', name, `--network=${network}`, ...mounts, image, ...args],
+    ['run', '--rm', '--name', name, `--network=${network}`, ...mounts, from, ...args],
     300_000,
   );
 }
@@ -198,4 +201,38 @@ test('the image carries the agent only: the hub is one line saying so, without b
     "require('fs').accessSync('/opt/skiff/node_modules/better-sqlite3')",
   ]);
   assert.notEqual(ls.code, 0, 'better-sqlite3 is not in the image');
+});
+
+// Last: it removes the built image, so that only the bundle can bring the agent back.
+test('a release can carry the agent image: docker load of its full bundle loads it, and that agent upgrades the app from the same bundle', async () => {
+  // before() removed the app's images from the engine; any full bundle brings them back now (worker is unchanged in 1.1.0).
+  const back = await run('docker', ['load', '-i', path.join(work, 'in', 'x.skiff')]);
+  assert.equal(back.code, 0, back.stderr);
+  assert.match(back.stdout, new RegExp(`Loaded image: ${vendor.workerImage.replace(/[.]/g, '\\.')}`));
+  carried = `${uniqueName('skiff-agent-carried')}:${VERSION}`;
+  assert.equal((await run('docker', ['tag', image, carried])).code, 0);
+  const { release } = await createRelease({
+    composeFile: await vendor.composeFor('1.1.0'),
+    app: vendor.app,
+    version: '1.1.0',
+    trustDir: vendor.trustDir,
+    store: vendor.store,
+    engine: vendor.engine,
+    agentImage: carried,
+  });
+  assert.equal(release.manifest.images[AGENT_IMAGE]?.ref, carried, 'the signed release names the agent image');
+  const bundle = path.join(work, 'in', 'with-agent.skiff');
+  await makeBundle(vendor.store, vendor.app, '1.1.0', bundle);
+  const { [AGENT_IMAGE]: _agent, ...appImages } = release.manifest.images;
+  await forgetImages(vendor.engine, Object.values(appImages).map((i) => i.configDigest));
+  assert.equal((await run('docker', ['image', 'rm', '-f', carried, image])).code, 0);
+  assert.notEqual((await run('docker', ['image', 'inspect', carried])).code, 0, 'no agent image is left in the engine');
+
+  const loaded = await run('docker', ['load', '-i', bundle]);
+  assert.equal(loaded.code, 0, loaded.stderr);
+  assert.match(loaded.stdout, new RegExp(`Loaded image: ${carried.replace(/[.]/g, '\\.')}`));
+  const r = await agent(['agent', 'install', '/in/with-agent.skiff', '--state', '/state/app', '--trust', '/in/root.json', '--stop-timeout', '1', '--health-timeout', '20'], 'host', carried);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`${vendor.app}: 1\\.0\\.0 → 1\\.1\\.0 upgraded, healthy`));
+  assert.equal(await page(vendor.webPort), 'web 1.1.0');
 });
