@@ -1,6 +1,7 @@
 // `skiff values set|unset|list CUSTOMER[/INSTANCE] --app A`: per-site values at the hub, a customer's per app and an
 // instance's overrides. A secret is sent once and never printed: lists show it as set or not set.
 import { Command } from 'commander';
+import { text } from 'node:stream/consumers';
 import type { HubClient } from '../hub-client/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
@@ -110,7 +111,7 @@ export function valuesCommand(out: Output = process.stdout): Command {
     "per-site settings at the hub (a release's x-skiff.config): a customer's per app, an instance's over them",
   );
 
-  withHubOptions(values.command('set <site> <assignments...>'))
+  withHubOptions(values.command('set <site> [assignments...]'))
     .description(
       'set values (KEY=VALUE …) of CUSTOMER or CUSTOMER/INSTANCE, checked against the release each site runs or would get',
     )
@@ -119,10 +120,20 @@ export function valuesCommand(out: Output = process.stdout): Command {
       '--secret',
       'these values are secret: sealed at the hub, never shown, sent only to the instance (settings the release declares secret always are)',
     )
+    .option(
+      '--stdin <key>',
+      "read KEY's value from standard input (a final newline dropped): keeps a secret out of shell history and the process list",
+    )
     .option('--json', 'print JSON')
-    .action((site: string, assignments: string[], o: HubOpts & { secret?: boolean; json?: boolean }) =>
+    .action((site: string, assignments: string[], o: HubOpts & { secret?: boolean; stdin?: string; json?: boolean }) =>
       runAction(async () => {
         const set = parseAssignments(assignments);
+        if (o.stdin !== undefined) {
+          const [name] = Object.keys(parseAssignments([`${o.stdin}=`]));
+          if (name === undefined || name in set) throw new SkiffError('USAGE', `--stdin ${o.stdin.slice(0, 64)}: the setting is also given as an argument; give it once`);
+          set[name] = (await text(process.stdin)).replace(/\r?\n$/, '');
+        }
+        if (Object.keys(set).length === 0) throw new SkiffError('USAGE', 'no values given: pass KEY=VALUE arguments or --stdin KEY');
         const client = clientFrom(o);
         const a = await client.request<ValuesAnswer>('PATCH', await valuesPath(client, site, o.app), {
           set,

@@ -165,7 +165,8 @@ describe('per-site values', () => {
   });
 
   it('a secret is sealed, write-only and reaches only its instance', async () => {
-    const set = await skiff('values', 'set', 'acme', '--app', vendor.app, `API_TOKEN=${SECRET}`, '--secret');
+    // From standard input, as the README advises for secrets (not in shell history or the process list).
+    const set = await runCli(['values', 'set', 'acme', '--app', vendor.app, '--stdin', 'API_TOKEN', '--secret', '--hub', hub.url, '--token', token], {}, `${SECRET}\n`);
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /API_TOKEN \(secret\)/);
     await agent();
