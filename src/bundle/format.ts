@@ -26,7 +26,7 @@ const BundleBlob = z.object({
   digest: z.string().refine(isDigest),
   size: z.number().int().nonnegative(),
   mediaType: z.string(),
-  kind: z.enum(['manifest', 'config', 'layer']),
+  kind: z.enum(['manifest', 'config', 'layer', 'sbom']),
   included: z.boolean(),
 });
 

@@ -15,6 +15,7 @@ import {
 import { SkiffError } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
+import { releaseSbomCommand } from './release-sbom.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -57,6 +58,7 @@ function summary(r: StoredRelease): object {
       ...(c.description ? { description: c.description } : {}),
     })),
     changelog: m.changelog,
+    sbom: m.sbom,
   };
 }
 
@@ -78,6 +80,7 @@ function describe(r: StoredRelease): string {
     `created: ${m.createdAt}`,
     'services:',
     ...describeImages(r),
+    ...m.sbom.map((a) => `sbom: ${a.digest} (${a.mediaType}, ${formatBytes(a.size)})`),
   ];
   lines.push(m.configSchema.length === 0 ? 'config settings: none' : 'config settings:');
   for (const c of m.configSchema)
@@ -154,6 +157,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
             engine,
             ...(changelog === undefined ? {} : { changelog }),
             onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
+            onSbom: () => process.stderr.write('building the SBOM from the layers\n'),
           });
           out.write(
             `${r.manifest.app}@${r.manifest.version} ${created ? 'created' : 'already exists (identical)'}\n`,
@@ -228,5 +232,6 @@ export function releaseCommand(out: Output = process.stdout): Command {
     );
 
   release.addCommand(releasePushCommand(out));
+  release.addCommand(releaseSbomCommand(out));
   return release;
 }

@@ -1,10 +1,13 @@
-// Creates a signed release: validate the Compose file, read every image from the engine into the store,
-// write the canonical manifest and its signature. The same version with other content is refused.
+// Creates a signed release: validate the Compose file, read every image from the engine into the store, build the
+// SBOM from their layers (a blob the manifest references), write the canonical manifest and its signature.
+// The same version with other content is refused.
 import { readFile } from 'node:fs/promises';
 import { parseCompose } from '../compose/index.ts';
 import { loadTrustDir, serializeRoot } from '../trust/index.ts';
 import { FsBlobStore, checkAppName, checkVersion } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
+import { MediaType } from '../oci/index.ts';
+import { buildSbom } from '../sbom/index.ts';
 import { importEngineImage, type ImageSource, type StoredImage } from './import-image.ts';
 import { RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
@@ -21,6 +24,8 @@ export interface CreateReleaseOptions {
   readonly changelog?: string;
   readonly channelHints?: readonly string[];
   readonly onImage?: (service: string, ref: string) => void;
+  /** Called once the images are in the store, before their SBOM is built from their layers. */
+  readonly onSbom?: () => void;
   readonly signal?: AbortSignal;
 }
 
@@ -54,6 +59,10 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     };
   }
 
+  opts.onSbom?.();
+  const sbomBytes = await buildSbom(opts.store, { app: opts.app, version: opts.version, tool: { name: 'skiff', version: AGENT_VERSION } }, images, opts.signal);
+  const sbom = await opts.store.put([sbomBytes]);
+
   const manifest: ReleaseManifest = {
     schema: RELEASE_SCHEMA,
     app: opts.app,
@@ -66,7 +75,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     hooks: {},
     changelog: opts.changelog ?? '',
     minAgentVersion: AGENT_VERSION,
-    sbom: [],
+    sbom: [{ mediaType: MediaType.cyclonedxJson, digest: sbom.digest, size: sbom.size }],
   };
   const existing = await findRelease(opts.store, opts.app, opts.version);
   if (existing) {

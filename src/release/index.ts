@@ -10,7 +10,9 @@ export {
   releaseContent,
   type ReleaseManifest,
   type ReleaseImage,
+  type ReleaseArtifact,
 } from './manifest.ts';
+export { releaseSbom } from './sbom.ts';
 export {
   findRelease,
   getRelease,
