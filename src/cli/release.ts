@@ -16,6 +16,7 @@ import { SkiffError } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
 import { releaseSbomCommand } from './release-sbom.ts';
+import { releaseScanCommand } from './release-scan.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -233,5 +234,6 @@ export function releaseCommand(out: Output = process.stdout): Command {
 
   release.addCommand(releasePushCommand(out));
   release.addCommand(releaseSbomCommand(out));
+  release.addCommand(releaseScanCommand(out));
   return release;
 }

@@ -2,19 +2,16 @@
 // databases), stored as a blob the signed manifest names, reproducible, carried and verified in bundles, printed by the CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { stringify } from 'yaml';
 import { MediaType, sha256 } from '../../src/oci/index.ts';
 import { createRelease, releaseBytes, releaseDigest, releaseSbom, type StoredRelease } from '../../src/release/index.ts';
 import { sbomPackages } from '../../src/sbom/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
-import { buildBusyboxImage, buildLayeredImage } from '../helpers/engine.ts';
 import type { Vendor } from '../helpers/vendor.ts';
 import { entryAt, makeBundleFixture, verifyBundle, type BundleFixture } from '../bundle/fixture.ts';
-import { DPKG_STATUS, LIBC_COPYRIGHT, OS_RELEASE_DEBIAN, PYTHON_METADATA, npmTree } from './fixtures.ts';
+import { makePackageRelease, type PackageRelease } from './package-release.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/skiff.js', import.meta.url));
 
@@ -22,7 +19,7 @@ let vendor: Vendor;
 let fixture: BundleFixture;
 let release: StoredRelease;
 let compose: string;
-const tags: string[] = [];
+let pkg: PackageRelease | undefined;
 
 function skiff(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -35,31 +32,12 @@ function skiff(...args: string[]): Promise<{ code: number; stdout: string; stder
 before(async () => {
   fixture = await makeBundleFixture('sksbom');
   vendor = fixture.vendor;
-  const base = `skiff-test/${vendor.app}-pkgbase:1`;
-  const app = `skiff-test/${vendor.app}-pkgapp:1`;
-  await buildBusyboxImage(vendor.engine, base, {
-    files: {
-      '/etc/os-release': OS_RELEASE_DEBIAN,
-      '/var/lib/dpkg/status': DPKG_STATUS,
-      '/usr/share/doc/libc6/copyright': LIBC_COPYRIGHT,
-      '/usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA': PYTHON_METADATA,
-      ...npmTree('/srv/base'),
-    },
-  });
-  tags.push(base);
-  // The app image's layer replaces the dpkg database (zlib1g upgraded) and adds its own node_modules.
-  await buildLayeredImage(vendor.engine, app, base, {
-    '/var/lib/dpkg/status': DPKG_STATUS.replace(/1:1\.2\.13\.dfsg-1/g, '1:1.2.13.dfsg-1+deb12u1'),
-    ...npmTree('/srv/app', '4.21.2'),
-  });
-  tags.push(app);
-  compose = path.join(vendor.dir, 'sbom-compose.yaml');
-  await writeFile(compose, stringify({ services: { base: { image: base }, app: { image: app } } }));
-  ({ release } = await createRelease({ composeFile: compose, app: vendor.app, version: '3.0.0', trustDir: vendor.trustDir, store: vendor.store, engine: vendor.engine }));
+  pkg = await makePackageRelease(vendor, '3.0.0');
+  ({ release, compose } = pkg);
 });
 
 after(async () => {
-  for (const t of tags) await vendor?.engine.imageRemove(t, { force: true }).catch(() => undefined);
+  await pkg?.cleanup();
   await vendor?.cleanup();
 });
 
