@@ -17,6 +17,7 @@ import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
 import { releaseSbomCommand } from './release-sbom.ts';
 import { releaseScanCommand } from './release-scan.ts';
+import { releaseWaiveCommand } from './gates.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -235,5 +236,6 @@ export function releaseCommand(out: Output = process.stdout): Command {
   release.addCommand(releasePushCommand(out));
   release.addCommand(releaseSbomCommand(out));
   release.addCommand(releaseScanCommand(out));
+  release.addCommand(releaseWaiveCommand(out));
   return release;
 }

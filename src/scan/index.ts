@@ -5,3 +5,4 @@ export { SEVERITIES, isSeverityLevel, severityRank, severityOf, cvss3BaseScore, 
 export { compareDebian, comparePep440, compareGeneric, comparatorFor } from './versions.ts';
 export { SCAN_SCHEMA, ScanReportSchema, countBySeverity, toSarif, type ScanReport } from './report.ts';
 export { scanRelease } from './scan-release.ts';
+export { gateDecision, gateMessage, licenseFinding, type GateBlock, type GateInput, type GatePolicy } from './gate.ts';

@@ -33,6 +33,7 @@ export type SkiffErrorCode =
   | 'HEALTH_FAILED'
   | 'STATE_INVALID'
   | 'REQUIRED_RELEASE'
+  | 'POLICY_REFUSED'
   | 'HUB_UNREACHABLE'
   | 'INTERNAL';
 

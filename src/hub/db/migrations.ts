@@ -2,6 +2,7 @@
 import type { Dialect } from './driver.ts';
 import { FLEET_MIGRATION } from './sql-fleet.ts';
 import { VALUES_MIGRATION } from './sql-values.ts';
+import { GATES_MIGRATION } from './sql-gates.ts';
 
 export interface Migration {
   readonly version: number;
@@ -70,4 +71,5 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   FLEET_MIGRATION,
   VALUES_MIGRATION,
+  GATES_MIGRATION,
 ];
