@@ -15,7 +15,7 @@ import {
 import { SkiffError } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
-import { releaseSbomCommand } from './release-sbom.ts';
+import { releaseLicensesCommand, releaseSbomCommand } from './release-sbom.ts';
 import { releaseScanCommand } from './release-scan.ts';
 import { releaseWaiveCommand } from './gates.ts';
 
@@ -235,6 +235,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
 
   release.addCommand(releasePushCommand(out));
   release.addCommand(releaseSbomCommand(out));
+  release.addCommand(releaseLicensesCommand(out));
   release.addCommand(releaseScanCommand(out));
   release.addCommand(releaseWaiveCommand(out));
   return release;

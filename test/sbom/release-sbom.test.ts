@@ -117,3 +117,21 @@ test('the release signature covers the SBOM: a bundle whose release names anothe
   const { file } = await fixture.write('forged-sbom.skiff', forged);
   await assert.rejects(verifyBundle(file, vendor.rootJson), (e: unknown) => isSkiffError(e, 'SIGNATURE_INVALID'));
 });
+
+test('skiff release licenses groups the packages by stated license', async () => {
+  const ref = `${vendor.app}@3.0.0`;
+  const text = await skiff('release', 'licenses', ref, '--store', vendor.storeDir);
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(
+    text.stdout,
+    [
+      'MIT (3): debug@2.6.9, express@4.18.2, express@4.21.2',
+      '(none stated) (2): zlib1g@1:1.2.13.dfsg-1+deb12u1, zlib1g@1:1.2.13.dfsg-1',
+      'Apache Software License (1): requests@2.31.0',
+      'GPL-2+ (1): libc6@2.36-9+deb12u4',
+      'ISC (1): @acme/tool@1.0.0',
+      'LGPL-2.1+ (1): libc6@2.36-9+deb12u4',
+      '',
+    ].join('\n'),
+  );
+});
