@@ -37,6 +37,8 @@ export const BundleIndexSchema = z.object({
   releaseDigest: z.string().refine(isDigest),
   base: z.object({ version: z.string(), releaseDigest: z.string().refine(isDigest) }).optional(),
   blobs: z.array(BundleBlob),
+  /** Blobs are age files (`<digest>.age`) for these recipients; a hint like the rest of bundle.json. */
+  encryption: z.object({ scheme: z.literal('age'), recipients: z.array(z.string()) }).optional(),
   includedBytes: z.number().int().nonnegative(),
   omittedBytes: z.number().int().nonnegative(),
 });

@@ -24,6 +24,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<SkiffErrorCode, number>>> = {
   WRONG_APP: 400,
   BUNDLE_INVALID: 400,
   BUNDLE_TRUNCATED: 400,
+  DECRYPT_FAILED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

@@ -34,6 +34,7 @@ export type SkiffErrorCode =
   | 'STATE_INVALID'
   | 'REQUIRED_RELEASE'
   | 'POLICY_REFUSED'
+  | 'DECRYPT_FAILED'
   | 'HUB_UNREACHABLE'
   | 'INTERNAL';
 
