@@ -9,6 +9,7 @@ import {
   getRelease,
   listReleases,
   parseAppVersion,
+  readProvenance,
   type ReleaseDiff,
   type StoredRelease,
 } from '../release/index.ts';
@@ -18,6 +19,7 @@ import { releasePushCommand } from './release-push.ts';
 import { releaseLicensesCommand, releaseSbomCommand } from './release-sbom.ts';
 import { releaseScanCommand } from './release-scan.ts';
 import { releaseWaiveCommand } from './gates.ts';
+import { describeProvenance, provenanceOf, provenanceSummary, withProvenanceOptions, type ProvenanceFlags } from './provenance.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -127,8 +129,8 @@ export function releaseCommand(out: Output = process.stdout): Command {
     'create signed releases from a Compose file and local images; list, show and compare them',
   );
 
-  release
-    .command('create')
+  withProvenanceOptions(release
+    .command('create'))
     .description(
       'read every image of a Compose file from the local Docker Engine into the store and sign the release',
     )
@@ -146,7 +148,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
         trust: string;
         store: string;
         changelog?: string;
-      }) =>
+      } & ProvenanceFlags) =>
         runAction(async () => {
           const changelog = await readChangelog(opts.changelog);
           const engine = await DockerEngine.connect();
@@ -160,6 +162,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
             ...(changelog === undefined ? {} : { changelog }),
             onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
             onSbom: () => process.stderr.write('building the SBOM from the layers\n'),
+            ...(opts.provenance ? { provenance: provenanceOf(opts) } : {}),
           });
           out.write(
             `${r.manifest.app}@${r.manifest.version} ${created ? 'created' : 'already exists (identical)'}\n`,
@@ -207,8 +210,14 @@ export function releaseCommand(out: Output = process.stdout): Command {
     .action((ref: string, opts: { store: string; json?: boolean }) =>
       runAction(async () => {
         const { app, version } = parseAppVersion(ref);
-        const r = await getRelease(new FsBlobStore(opts.store), app, version);
-        out.write(opts.json ? `${JSON.stringify(summary(r), null, 2)}\n` : `${describe(r)}\n`);
+        const store = new FsBlobStore(opts.store);
+        const r = await getRelease(store, app, version);
+        const p = await readProvenance(store, r);
+        out.write(
+          opts.json
+            ? `${JSON.stringify({ ...summary(r), provenance: p ? provenanceSummary(p) : null }, null, 2)}\n`
+            : `${[describe(r), ...describeProvenance(p)].join('\n')}\n`,
+        );
       }),
     );
 

@@ -11,6 +11,8 @@ import { buildSbom } from '../sbom/index.ts';
 import { importEngineImage, type ImageSource, type StoredImage } from './import-image.ts';
 import { RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
+import { provenanceStatement, saveProvenance, signProvenance, type ProvenanceInput } from './provenance.ts';
+import { basename } from 'node:path';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -24,12 +26,15 @@ export interface CreateReleaseOptions {
   readonly changelog?: string;
   readonly channelHints?: readonly string[];
   readonly onImage?: (service: string, ref: string) => void;
+  /** Record signed build provenance (in-toto / SLSA) beside the release. */
+  readonly provenance?: Omit<ProvenanceInput, 'startedOn'>;
   /** Called once the images are in the store, before their SBOM is built from their layers. */
   readonly onSbom?: () => void;
   readonly signal?: AbortSignal;
 }
 
 export async function createRelease(opts: CreateReleaseOptions): Promise<{ release: StoredRelease; created: boolean }> {
+  const startedOn = new Date().toISOString();
   checkAppName(opts.app);
   checkVersion(opts.version);
   const text = await readFile(opts.composeFile, 'utf8').catch((e: unknown) => {
@@ -78,12 +83,20 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     sbom: [{ mediaType: MediaType.cyclonedxJson, digest: sbom.digest, size: sbom.size }],
   };
   const existing = await findRelease(opts.store, opts.app, opts.version);
+  let result: { release: StoredRelease; created: boolean };
   if (existing) {
-    if (releaseContent(existing.manifest) === releaseContent(manifest)) return { release: existing, created: false };
-    throw new SkiffError('RELEASE_EXISTS', `${opts.app}@${opts.version} already exists with different content: releases are immutable, use a new version`);
+    if (releaseContent(existing.manifest) !== releaseContent(manifest))
+      throw new SkiffError('RELEASE_EXISTS', `${opts.app}@${opts.version} already exists with different content: releases are immutable, use a new version`);
+    result = { release: existing, created: false };
+  } else {
+    const bytes = releaseBytes(manifest);
+    const sig = Buffer.from(JSON.stringify(trust.signRelease(bytes)));
+    const chain = trust.chain.map((r) => Buffer.from(serializeRoot(r)));
+    result = { release: await saveRelease(opts.store, bytes, sig, chain), created: true };
   }
-  const bytes = releaseBytes(manifest);
-  const sig = Buffer.from(JSON.stringify(trust.signRelease(bytes)));
-  const chain = trust.chain.map((r) => Buffer.from(serializeRoot(r)));
-  return { release: await saveRelease(opts.store, bytes, sig, chain), created: true };
+  if (opts.provenance) {
+    const statement = provenanceStatement(result.release, { path: basename(opts.composeFile), bytes: Buffer.from(text) }, { ...opts.provenance, startedOn }, new Date().toISOString());
+    await saveProvenance(opts.store, result.release, signProvenance(statement, (b) => trust.signRelease(b)));
+  }
+  return result;
 }
