@@ -70,6 +70,51 @@ async function unzipTo(file: string, dir: string): Promise<void> {
   }
 }
 
+/** Records read at once: they are small and many (tens of thousands in a real database). */
+const READ_BATCH = 64;
+
+/** Builds the index record by record, in file-name order (so the database digest is stable). */
+class OsvIndex {
+  readonly #index = new Map<string, OsvRecord[]>();
+  readonly #hash = createHash('sha256');
+  #records = 0;
+  readonly #source: string;
+  constructor(source: string) {
+    this.#source = source;
+  }
+
+  add(name: string, bytes: Buffer): void {
+    this.#hash.update(`${name}\0${bytes.length}\0`).update(bytes);
+    let parsed;
+    try {
+      parsed = OsvRecordSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+    } catch {
+      throw new SkiffError('INVALID_INPUT', `OSV database ${this.#source}: ${name} is not JSON`);
+    }
+    if (!parsed.success)
+      throw new SkiffError('INVALID_INPUT', `OSV database ${this.#source}: ${name}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'is not an OSV record'}`.trim());
+    this.#records++;
+    if (parsed.data.withdrawn) return;
+    const seen = new Set<string>();
+    for (const a of parsed.data.affected ?? []) {
+      if (!a.package) continue;
+      const k = key(a.package.ecosystem, a.package.name);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const list = this.#index.get(k) ?? [];
+      list.push(parsed.data);
+      this.#index.set(k, list);
+    }
+  }
+
+  database(): OsvDatabase {
+    if (this.#records === 0)
+      throw new SkiffError('INVALID_INPUT', `OSV database ${this.#source} holds no .json records: pass the zip osv.dev publishes (e.g. Debian/all.zip) or a directory of its records`);
+    const index = this.#index;
+    return { records: this.#records, digest: `sha256:${this.#hash.digest('hex')}`, lookup: (ecosystem, name) => index.get(key(ecosystem, name)) ?? [] };
+  }
+}
+
 /** Loads `--db`: a directory of OSV JSON files, or a .zip of them. A malformed record is an error naming the file. */
 export async function loadOsvDatabase(source: string): Promise<OsvDatabase> {
   const info = await stat(source).catch((e: unknown) => {
@@ -80,39 +125,17 @@ export async function loadOsvDatabase(source: string): Promise<OsvDatabase> {
   if (!info.isDirectory()) {
     temp = await mkdtemp(path.join(os.tmpdir(), 'skiff-osv-'));
     dir = temp;
-    await unzipTo(source, temp);
   }
   try {
-    const index = new Map<string, OsvRecord[]>();
-    const hash = createHash('sha256');
-    let records = 0;
-    for (const file of await jsonFiles(dir)) {
-      const bytes = await readFile(file);
-      const name = path.relative(dir, file);
-      hash.update(`${name}\0${bytes.length}\0`).update(bytes);
-      let parsed;
-      try {
-        parsed = OsvRecordSchema.safeParse(JSON.parse(bytes.toString('utf8')));
-      } catch {
-        throw new SkiffError('INVALID_INPUT', `OSV database ${source}: ${name} is not JSON`);
-      }
-      if (!parsed.success)
-        throw new SkiffError('INVALID_INPUT', `OSV database ${source}: ${name}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'is not an OSV record'}`.trim());
-      records++;
-      if (parsed.data.withdrawn) continue;
-      const seen = new Set<string>();
-      for (const a of parsed.data.affected ?? []) {
-        if (!a.package) continue;
-        const k = key(a.package.ecosystem, a.package.name);
-        if (seen.has(k)) continue;
-        seen.add(k);
-        const list = index.get(k) ?? [];
-        list.push(parsed.data);
-        index.set(k, list);
-      }
+    if (temp) await unzipTo(source, temp);
+    const index = new OsvIndex(source);
+    const files = await jsonFiles(dir);
+    for (let at = 0; at < files.length; at += READ_BATCH) {
+      const batch = files.slice(at, at + READ_BATCH);
+      const contents = await Promise.all(batch.map((f) => readFile(f)));
+      for (const [i, file] of batch.entries()) index.add(path.relative(dir, file), contents[i] ?? Buffer.alloc(0));
     }
-    if (records === 0) throw new SkiffError('INVALID_INPUT', `OSV database ${source} holds no .json records: pass the zip osv.dev publishes (e.g. Debian/all.zip) or a directory of its records`);
-    return { records, digest: `sha256:${hash.digest('hex')}`, lookup: (ecosystem, name) => index.get(key(ecosystem, name)) ?? [] };
+    return index.database();
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });
   }
