@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One release from CI, the steps both examples run: build the images, create the signed release, push it to the
-# hub (only the blobs the hub lacks), promote it into a channel.
+# One release from CI, the steps both examples run: build the images, create the signed release (with its SBOM and
+# signed build provenance: builder, CI run and commit from the CI's variables), push it to the hub (only the blobs
+# the hub lacks), promote it into a channel.
 #
 # Environment:
 #   SKIFF_HUB     hub URL, e.g. https://hub.example.com                      (required)
@@ -34,7 +35,7 @@ else
 fi
 
 echo "== create $app@$version"
-skiff release create --compose "$compose" --app "$app" --version "$version" --trust "$SKIFF_TRUST" --store "$store"
+skiff release create --compose "$compose" --app "$app" --version "$version" --trust "$SKIFF_TRUST" --store "$store" --provenance
 
 echo "== push $app@$version to $SKIFF_HUB"
 skiff release push --store "$store" "$app@$version"

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine } from '../engine/index.ts';
-import { readBundle, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
+import { readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
 import { findRelease, getRelease, saveRelease, releaseBytes, releaseDigest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError } from '../util/index.ts';
@@ -28,6 +28,8 @@ export interface InstallOptions extends AgentOptions {
   readonly values?: SiteValuesInput;
   /** The release digest the hub's signed desired state names: any other release in the bundle is refused. */
   readonly expectDigest?: string;
+  /** An age identity file, for a bundle encrypted to this site's key. */
+  readonly identityFile?: string;
 }
 
 export type InstallResult = { readonly app: string; readonly from?: string; readonly to: string; readonly outcome: 'installed' | 'upgraded' | 'reconfigured' | 'unchanged' };
@@ -90,6 +92,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     const bundleSize = (await stat(opts.bundle).catch(() => undefined))?.size;
     if (bundleSize === undefined) throw new SkiffError('NOT_FOUND', `bundle ${opts.bundle} does not exist`);
     const engineRoot = (await engine.info().catch(() => undefined))?.dockerRootDir;
+    const identities = opts.identityFile ? await readIdentityFile(opts.identityFile) : undefined;
 
     const stagingId = randomBytes(8).toString('hex');
     const sink = new StagingSink(sd.store, sd.staging(stagingId));
@@ -102,6 +105,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         verify: trustVerifier(trusted, outcome),
         sink,
         name: opts.bundle,
+        ...(identities ? { identities } : {}),
         onProgress: opts.onProgress,
         signal: opts.signal,
         beforeBlobs: async (release, index) => {

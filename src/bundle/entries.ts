@@ -9,6 +9,9 @@ import { BundleStart } from './recognize.ts';
 
 export type TarEntry = Extract extends AsyncIterable<infer E> ? E : never;
 
+/** A tar entry's data as byte chunks (tar-stream types them loosely). */
+export const entryBytes = (entry: TarEntry): AsyncIterable<Uint8Array> => entry as unknown as AsyncIterable<Uint8Array>;
+
 export const bundleInvalid = (msg: string): SkiffError =>
   new SkiffError('BUNDLE_INVALID', `bundle is invalid: ${msg}`);
 
@@ -126,7 +129,7 @@ export class EntryBudget {
 
   /** Reads `entry` into memory if its declared `size` is within `limit`; a `retained` one also counts against BundleLimits.retainedBytes. */
   async read(
-    entry: TarEntry,
+    entry: TarEntry | AsyncIterable<Uint8Array>,
     name: string,
     size: number,
     limit: { readonly what: string; readonly limit: number },

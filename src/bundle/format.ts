@@ -28,7 +28,7 @@ const BundleBlob = z.object({
   digest: z.string().refine(isDigest),
   size: z.number().int().nonnegative(),
   mediaType: z.string(),
-  kind: z.enum(['manifest', 'config', 'layer']),
+  kind: z.enum(['manifest', 'config', 'layer', 'sbom']),
   included: z.boolean(),
 });
 
@@ -39,6 +39,8 @@ export const BundleIndexSchema = z.object({
   releaseDigest: z.string().refine(isDigest),
   base: z.object({ version: z.string(), releaseDigest: z.string().refine(isDigest) }).optional(),
   blobs: z.array(BundleBlob),
+  /** Blobs are age files (`<digest>.age`) for these recipients; a hint like the rest of bundle.json. */
+  encryption: z.object({ scheme: z.literal('age'), recipients: z.array(z.string()) }).optional(),
   includedBytes: z.number().int().nonnegative(),
   omittedBytes: z.number().int().nonnegative(),
 });

@@ -8,6 +8,7 @@ import { SkiffError, isSkiffError } from '../util/index.ts';
 import { blobsDisagreement, bundleJsonMessage, indexDisagreement } from './bundle-json.ts';
 import {
   EntryBudget,
+  entryBytes,
   bundleInvalid as invalid,
   extractEntries,
   parseJsonEntry,
@@ -23,6 +24,7 @@ import {
   type BundleIndex,
 } from './format.ts';
 import type { BlobSink } from './sinks.ts';
+import { BlobDecrypter, ENCRYPTED_BLOB_ENTRY_RE } from './encryption.ts';
 import type { TrustVerifier } from './trust-verifier.ts';
 
 /** What must still arrive once every image manifest is known: from the signed manifests, never from bundle.json. */
@@ -61,6 +63,8 @@ export interface ReadOptions {
   readonly signal?: AbortSignal;
   /** What to call the source in errors, e.g. the file's path. */
   readonly name?: string;
+  /** age identities (AGE-SECRET-KEY-1…) that decrypt an encrypted bundle's blobs. */
+  readonly identities?: readonly string[];
 }
 
 export async function readBundle(source: Readable, opts: ReadOptions): Promise<BundleContents> {
@@ -102,9 +106,17 @@ class BundleRead {
   #reachable = new Map<Digest, ReleaseBlob>();
   readonly #received = new Set<Digest>();
   #receivedBytes = 0;
+  readonly #decrypter: BlobDecrypter | undefined;
 
   constructor(opts: ReadOptions) {
     this.#opts = opts;
+    this.#decrypter = opts.identities?.length ? new BlobDecrypter(opts.identities) : undefined;
+  }
+
+  /** An encrypted bundle read without a key: refused once the signature is checked, before anything is decrypted. */
+  #needsIdentity(recipients: readonly string[] | undefined): SkiffError {
+    const to = recipients?.length ? ` to ${recipients.join(', ')}` : '';
+    return new SkiffError('USAGE', `bundle ${this.#opts.name ?? ''} is encrypted${to}: pass --identity FILE holding the matching age secret key (AGE-SECRET-KEY-1…)`.replace('bundle  is', 'bundle is'));
   }
 
   async consume(entries: Extract): Promise<BundleContents> {
@@ -119,6 +131,7 @@ class BundleRead {
       if (type !== 'file')
         throw invalid(`entry ${name} is a ${type}; only files and directories are allowed`);
       const blobMatch = BLOB_ENTRY_RE.exec(name);
+      const sealedMatch = ENCRYPTED_BLOB_ENTRY_RE.exec(name);
       if (!this.#verified) await this.#trustEntry(entry, name, size);
       else if (name === Entry.index && !this.#index)
         await this.#indexEntry(entry, name, size, this.#verified);
@@ -135,13 +148,18 @@ class BundleRead {
         parseJsonEntry(await this.#budget.read(entry, name, size, entryLimit(name)!), name);
       } else if (blobMatch && this.#index)
         await this.#blobEntry(
-          entry,
+          entryBytes(entry),
           `sha256:${blobMatch[1]}` as Digest,
           size,
           this.#verified.release,
           this.#index,
         );
-      else throw invalid(`unexpected entry ${name}`);
+      else if (sealedMatch && this.#index) {
+        const digest = `sha256:${sealedMatch[1]}` as Digest;
+        if (!this.#decrypter) throw this.#needsIdentity(this.#index.encryption?.recipients);
+        const plain = await this.#decrypter.open(entryBytes(entry), size, digest);
+        await this.#blobEntry(plain.data, digest, plain.size, this.#verified.release, this.#index);
+      } else throw invalid(`unexpected entry ${name}`);
     }
     return this.#finish();
   }
@@ -180,12 +198,13 @@ class BundleRead {
       throw invalid(`${name}: ${parsed.error.issues[0]?.path.join('.') ?? ''} is malformed`);
     const why = indexDisagreement(parsed.data, v.release, releaseDigest(v.releaseBytes));
     if (why) throw invalid(bundleJsonMessage(why));
+    if (parsed.data.encryption && !this.#decrypter) throw this.#needsIdentity(parsed.data.encryption.recipients);
     this.#index = parsed.data;
     await this.#opts.beforeBlobs?.(v.release, parsed.data);
   }
 
   async #blobEntry(
-    entry: TarEntry,
+    entry: AsyncIterable<Uint8Array>,
     digest: Digest,
     size: number,
     release: ReleaseManifest,
@@ -213,7 +232,7 @@ class BundleRead {
         );
       if (blob.size !== size)
         throw invalid(`blob ${digest} is ${size} bytes, the signed manifests say ${blob.size}`);
-      await this.#opts.sink.write(digest, size, entry as unknown as AsyncIterable<Uint8Array>);
+      await this.#opts.sink.write(digest, size, entry);
     }
     this.#received.add(digest);
     this.#receivedBytes += size;

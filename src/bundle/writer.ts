@@ -7,6 +7,7 @@ import { Annotation, MediaType, OciLayoutVersion, parseImageManifest } from '../
 import type { BlobStore } from '../store/index.ts';
 import { releaseBlobs, type StoredRelease } from '../release/index.ts';
 import { BUNDLE_SCHEMA, Entry, FIXED_HEADER, type BundleIndex } from './format.ts';
+import { BlobEncrypter, ENCRYPTION_SCHEME, encryptedBlobEntry } from './encryption.ts';
 
 export interface BundleSource {
   readonly blobs: BlobStore;
@@ -17,6 +18,8 @@ export interface BundleSource {
   readonly base?: StoredRelease;
   /** Bytes per read of each blob (e.g. a ReadBufferBudget lease); the store's default when absent. */
   readonly chunkSize?: number;
+  /** Encrypt every blob to these age recipients (a customer's X25519 key); the bundle is then not reproducible. */
+  readonly recipients?: readonly string[];
 }
 
 /** The bundle's index, computed from the store before writing (so the hub can announce its size). */
@@ -33,6 +36,7 @@ export async function planBundle(src: BundleSource): Promise<BundleIndex> {
     releaseDigest: src.release.digest,
     ...(src.base ? { base: { version: src.base.manifest.version, releaseDigest: src.base.digest } } : {}),
     blobs: entries,
+    ...(src.recipients?.length ? { encryption: { scheme: ENCRYPTION_SCHEME, recipients: [...src.recipients] } } : {}),
     includedBytes: sum(true),
     omittedBytes: sum(false),
   };
@@ -84,11 +88,20 @@ export interface WriteProgress {
 type BundleEntry =
   | { readonly kind: 'dir'; readonly name: string }
   | { readonly kind: 'file'; readonly name: string; readonly data: Buffer }
-  | { readonly kind: 'blob'; readonly name: string; readonly digest: BundleIndex['blobs'][number]['digest']; readonly size: number };
+  | {
+      readonly kind: 'blob';
+      readonly name: string;
+      readonly digest: BundleIndex['blobs'][number]['digest'];
+      /** The blob's own size. */
+      readonly size: number;
+      /** The entry's size: the age file's when encrypted. */
+      readonly entrySize: number;
+    };
 
 /** Every entry of the bundle, in its fixed order; blobs by reference, so nothing large is held. */
-async function bundleEntries(src: BundleSource): Promise<{ index: BundleIndex; entries: BundleEntry[] }> {
+async function bundleEntries(src: BundleSource): Promise<{ index: BundleIndex; entries: BundleEntry[]; encrypter?: BlobEncrypter }> {
   const index = await planBundle(src);
+  const encrypter = src.recipients?.length ? await BlobEncrypter.create(src.recipients) : undefined;
   const file = (name: string, data: Uint8Array | string): BundleEntry => ({ kind: 'file', name, data: Buffer.from(data) });
   const entries: BundleEntry[] = [
     { kind: 'dir', name: 'skiff/' },
@@ -101,11 +114,18 @@ async function bundleEntries(src: BundleSource): Promise<{ index: BundleIndex; e
     file(Entry.ociIndex, ociIndex(src)),
     { kind: 'dir', name: 'blobs/' },
     { kind: 'dir', name: Entry.blobsDir },
-    ...index.blobs.filter((b) => b.included).map((b): BundleEntry => ({ kind: 'blob', name: Entry.blob(b.digest), digest: b.digest, size: b.size })),
+    ...index.blobs
+      .filter((b) => b.included)
+      .map((b): BundleEntry =>
+        encrypter
+          ? { kind: 'blob', name: encryptedBlobEntry(b.digest), digest: b.digest, size: b.size, entrySize: encrypter.ciphertextSize(b.size) }
+          : { kind: 'blob', name: Entry.blob(b.digest), digest: b.digest, size: b.size, entrySize: b.size },
+      ),
   ];
-  const dockerManifest = await dockerLoadManifest(src, index);
+  // Encrypted blobs are for the agent alone: docker load could not read them.
+  const dockerManifest = encrypter ? undefined : await dockerLoadManifest(src, index);
   if (dockerManifest) entries.push(file(Entry.dockerManifest, dockerManifest));
-  return { index, entries };
+  return { index, entries, ...(encrypter ? { encrypter } : {}) };
 }
 
 const TAR_BLOCK = 512;
@@ -114,7 +134,7 @@ const TAR_BLOCK = 512;
 export async function bundleSize(src: BundleSource): Promise<number> {
   const { entries } = await bundleEntries(src);
   const body = (n: number) => Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
-  const size = (e: BundleEntry) => (e.kind === 'dir' ? 0 : e.kind === 'file' ? e.data.length : e.size);
+  const size = (e: BundleEntry) => (e.kind === 'dir' ? 0 : e.kind === 'file' ? e.data.length : e.entrySize);
   return entries.reduce((total, e) => total + TAR_BLOCK + body(size(e)), 2 * TAR_BLOCK);
 }
 
@@ -153,7 +173,7 @@ async function addEntry(pack: Pack, header: EntryHeader, content?: Buffer | (() 
 
 /** Streams the bundle into `out`; blobs are read from the store one at a time, never held in memory. */
 export async function writeBundle(src: BundleSource, out: Writable, onProgress?: WriteProgress, signal?: AbortSignal): Promise<BundleIndex> {
-  const { index, entries } = await bundleEntries(src);
+  const { index, entries, encrypter } = await bundleEntries(src);
   signal?.throwIfAborted();
   const pack = tar.pack();
   const done = pipeline(pack, out, { signal });
@@ -163,7 +183,8 @@ export async function writeBundle(src: BundleSource, out: Writable, onProgress?:
       if (e.kind === 'dir') await addEntry(pack, { name: e.name, type: 'directory', mode: 0o755, ...FIXED_HEADER }, undefined, signal);
       else if (e.kind === 'file') await addEntry(pack, { name: e.name, mode: 0o644, ...FIXED_HEADER }, e.data, signal);
       else {
-        await addEntry(pack, { name: e.name, size: e.size, mode: 0o644, ...FIXED_HEADER }, () => src.blobs.get(e.digest, { signal, chunkSize: src.chunkSize }), signal);
+        const blob = () => src.blobs.get(e.digest, { signal, chunkSize: src.chunkSize });
+        await addEntry(pack, { name: e.name, size: e.entrySize, mode: 0o644, ...FIXED_HEADER }, encrypter ? async () => encrypter.encrypt(await blob()) : blob, signal);
         written += e.size;
         onProgress?.(written, index.includedBytes);
       }

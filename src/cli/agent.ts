@@ -39,13 +39,14 @@ export function agentCommand(): Command {
     .requiredOption('--state <dir>', "the agent's state directory (one per app)")
     .option('--trust <root.json>', "the vendor's root.json (required on the first install; pinned afterwards)")
     .option('--values <values.yaml>', 'site settings for the release (x-skiff.config); defaults to the installed ones. Given with the installed release, they are applied to it (health-gated, rolled back on failure)')
+    .option('--identity <file>', "this site's age identity file (AGE-SECRET-KEY-1…), for a bundle encrypted to it")
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .action((bundle: string, o: { state: string; trust?: string; values?: string; healthTimeout: number; stopTimeout: number }) =>
+    .action((bundle: string, o: { state: string; trust?: string; values?: string; identity?: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
         const bar = progressBar('verifying');
         try {
-          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log, onProgress: (d, t) => bar.update(d, t) });
+          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, identityFile: o.identity, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log, onProgress: (d, t) => bar.update(d, t) });
           bar.stop();
           process.stdout.write(
             r.outcome === 'unchanged'

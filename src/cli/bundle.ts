@@ -1,6 +1,6 @@
 // `skiff bundle`: export a release (full or delta) as one .skiff file, inspect one, verify one as an install would.
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,8 @@ import { HashingStream } from '../oci/index.ts';
 import { FsBlobStore } from '../store/index.ts';
 import { getRelease, loadChain, parseAppVersion, releaseDigest } from '../release/index.ts';
 import {
+  newIdentity,
+  readIdentityFile,
   VerifyOnlySink,
   inspectBundle,
   readBundle,
@@ -39,7 +41,7 @@ function blobLines(index: BundleIndex, included: boolean, note: string): string[
 }
 
 async function createBundleFile(
-  opts: { store: string; ref: string; from?: string; out: string },
+  opts: { store: string; ref: string; from?: string; out: string; recipients?: readonly string[] },
   out: Output,
 ): Promise<void> {
   const store = new FsBlobStore(opts.store);
@@ -71,7 +73,7 @@ async function createBundleFile(
     const written = pipeline(hasher, file);
     written.catch(() => undefined);
     const index = await writeBundle(
-      { blobs: store, release, chain, ...(base ? { base } : {}) },
+      { blobs: store, release, chain, ...(base ? { base } : {}), ...(opts.recipients?.length ? { recipients: opts.recipients } : {}) },
       hasher,
       (done, total) => bar.update(done, total),
     );
@@ -149,7 +151,7 @@ async function inspectBundleFile(file: string, rootFile: string | undefined, jso
   out.write(`${lines.join('\n')}\n`);
 }
 
-async function verifyBundleFile(file: string, rootFile: string, json: boolean, out: Output): Promise<void> {
+async function verifyBundleFile(file: string, rootFile: string, json: boolean, out: Output, identities?: readonly string[]): Promise<void> {
   const trusted = await readTrustedRoot(rootFile);
   const source = createReadStream(file, { highWaterMark: 1 << 20 });
   const opened = new Promise<void>((resolve, reject) =>
@@ -167,6 +169,7 @@ async function verifyBundleFile(file: string, rootFile: string, json: boolean, o
     sink: new VerifyOnlySink(),
     allowMissing: true,
     name: file,
+    ...(identities ? { identities } : {}),
     onProgress: (done, total) => bar.update(done, total),
   }).finally(() => bar.stop());
   // Every figure from what was checked: the verified release and the blobs hashed, never bundle.json's claims.
@@ -202,7 +205,8 @@ export function bundleCommand(out: Output = process.stdout): Command {
     .requiredOption('--store <dir>', 'content store holding the release')
     .option('--from <app@version>', 'base release the site already runs (delta bundle)')
     .requiredOption('-o, --output <file>', 'the .skiff file to write')
-    .action((ref: string, opts: { store: string; from?: string; output: string }) =>
+    .option('--recipient <age1…>', "encrypt every blob to this customer's age X25519 recipient (repeatable); the signed release stays readable", (v: string, prev: string[] = []) => [...prev, v])
+    .action((ref: string, opts: { store: string; from?: string; output: string; recipient?: string[] }) =>
       runAction(() =>
         createBundleFile(
           {
@@ -210,6 +214,7 @@ export function bundleCommand(out: Output = process.stdout): Command {
             ref,
             out: opts.output,
             ...(opts.from === undefined ? {} : { from: opts.from }),
+            ...(opts.recipient ? { recipients: opts.recipient } : {}),
           },
           out,
         ),
@@ -235,9 +240,24 @@ export function bundleCommand(out: Output = process.stdout): Command {
     )
     .argument('<file>', 'the .skiff file')
     .requiredOption('--trust <root.json>', "the vendor's root.json to trust")
+    .option('--identity <file>', 'age identity file (AGE-SECRET-KEY-1…) to decrypt an encrypted bundle')
     .option('--json', 'print JSON')
-    .action((file: string, opts: { trust: string; json?: boolean }) =>
-      runAction(() => verifyBundleFile(file, opts.trust, opts.json === true, out)),
+    .action((file: string, opts: { trust: string; identity?: string; json?: boolean }) =>
+      runAction(async () => verifyBundleFile(file, opts.trust, opts.json === true, out, opts.identity ? await readIdentityFile(opts.identity) : undefined)),
+    );
+
+  bundle
+    .command('keygen')
+    .description("make a customer's age X25519 key pair for encrypted bundles: the identity file stays at the site, the recipient goes to the vendor")
+    .requiredOption('-o, --output <file>', 'the identity file to write (mode 0600; refused if it exists)')
+    .action((opts: { output: string }) =>
+      runAction(async () => {
+        const { identity, recipient } = await newIdentity();
+        await writeFile(opts.output, `# public key: ${recipient}\n${identity}\n`, { mode: 0o600, flag: 'wx' }).catch((e: unknown) => {
+          throw new SkiffError('CONFLICT', `cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (an identity file is never overwritten)`);
+        });
+        out.write(`${recipient}\n`);
+      }),
     );
 
   bundle.addCommand(bundleFetchCommand(out));

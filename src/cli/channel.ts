@@ -3,6 +3,7 @@ import { parseAppVersion } from '../release/index.ts';
 import { Command } from 'commander';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
+import { channelPolicyCommand } from './gates.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -55,5 +56,6 @@ export function channelCommand(out: Output = process.stdout): Command {
       }),
     );
 
+  channel.addCommand(channelPolicyCommand(out));
   return channel;
 }

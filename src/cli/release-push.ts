@@ -6,6 +6,7 @@ import { FsBlobStore } from '../store/index.ts';
 import { withHubOptions } from './hub-options.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';
+import { uploadScanReport } from './gates.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -16,7 +17,8 @@ export function releasePushCommand(out: Output = process.stdout): Command {
     .description('upload a release from a store to the hub: only the blobs the hub lacks, then the signed release')
     .argument('<app@version>', 'the release, e.g. netmon@1.2.0')
     .requiredOption('--store <dir>', 'content store holding the release')
-    .action((ref: string, o: { hub?: string; token?: string; hubCa?: string; store: string }) =>
+    .option('--scan <file>', 'then upload this scan report of the release (skiff release scan --json), which channel gates check')
+    .action((ref: string, o: { hub?: string; token?: string; hubCa?: string; store: string; scan?: string }) =>
       runAction(async () => {
         const { app, version } = parseAppVersion(ref);
         const bar = progressBar(`push ${app}@${version}`);
@@ -24,6 +26,7 @@ export function releasePushCommand(out: Output = process.stdout): Command {
         out.write(`pushed ${r.app}@${r.version}${r.created ? '' : ' (the hub already had it)'}\n`);
         out.write(`blobs: ${r.sent.length} sent (${formatBytes(r.sentBytes)}), ${r.skipped.length} already on the hub\n`);
         out.write(`release digest: ${r.digest}\n`);
+        if (o.scan) out.write(await uploadScanReport(o, app, version, o.scan));
       }),
     );
 }

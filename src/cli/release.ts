@@ -9,12 +9,17 @@ import {
   getRelease,
   listReleases,
   parseAppVersion,
+  readProvenance,
   type ReleaseDiff,
   type StoredRelease,
 } from '../release/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
+import { releaseLicensesCommand, releaseSbomCommand } from './release-sbom.ts';
+import { releaseScanCommand } from './release-scan.ts';
+import { releaseWaiveCommand } from './gates.ts';
+import { describeProvenance, provenanceOf, provenanceSummary, withProvenanceOptions, type ProvenanceFlags } from './provenance.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -57,6 +62,7 @@ function summary(r: StoredRelease): object {
       ...(c.description ? { description: c.description } : {}),
     })),
     changelog: m.changelog,
+    sbom: m.sbom,
   };
 }
 
@@ -78,6 +84,7 @@ function describe(r: StoredRelease): string {
     `created: ${m.createdAt}`,
     'services:',
     ...describeImages(r),
+    ...m.sbom.map((a) => `sbom: ${a.digest} (${a.mediaType}, ${formatBytes(a.size)})`),
   ];
   lines.push(m.configSchema.length === 0 ? 'config settings: none' : 'config settings:');
   for (const c of m.configSchema)
@@ -122,8 +129,8 @@ export function releaseCommand(out: Output = process.stdout): Command {
     'create signed releases from a Compose file and local images; list, show and compare them',
   );
 
-  release
-    .command('create')
+  withProvenanceOptions(release
+    .command('create'))
     .description(
       'read every image of a Compose file from the local Docker Engine into the store and sign the release',
     )
@@ -146,7 +153,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
         store: string;
         changelog?: string;
         agentImage?: string;
-      }) =>
+      } & ProvenanceFlags) =>
         runAction(async () => {
           const changelog = await readChangelog(opts.changelog);
           const engine = await DockerEngine.connect();
@@ -160,6 +167,8 @@ export function releaseCommand(out: Output = process.stdout): Command {
             ...(changelog === undefined ? {} : { changelog }),
             ...(opts.agentImage ? { agentImage: opts.agentImage } : {}),
             onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
+            onSbom: () => process.stderr.write('building the SBOM from the layers\n'),
+            ...(opts.provenance ? { provenance: provenanceOf(opts) } : {}),
           });
           out.write(
             `${r.manifest.app}@${r.manifest.version} ${created ? 'created' : 'already exists (identical)'}\n`,
@@ -207,8 +216,14 @@ export function releaseCommand(out: Output = process.stdout): Command {
     .action((ref: string, opts: { store: string; json?: boolean }) =>
       runAction(async () => {
         const { app, version } = parseAppVersion(ref);
-        const r = await getRelease(new FsBlobStore(opts.store), app, version);
-        out.write(opts.json ? `${JSON.stringify(summary(r), null, 2)}\n` : `${describe(r)}\n`);
+        const store = new FsBlobStore(opts.store);
+        const r = await getRelease(store, app, version);
+        const p = await readProvenance(store, r);
+        out.write(
+          opts.json
+            ? `${JSON.stringify({ ...summary(r), provenance: p ? provenanceSummary(p) : null }, null, 2)}\n`
+            : `${[describe(r), ...describeProvenance(p)].join('\n')}\n`,
+        );
       }),
     );
 
@@ -234,5 +249,9 @@ export function releaseCommand(out: Output = process.stdout): Command {
     );
 
   release.addCommand(releasePushCommand(out));
+  release.addCommand(releaseSbomCommand(out));
+  release.addCommand(releaseLicensesCommand(out));
+  release.addCommand(releaseScanCommand(out));
+  release.addCommand(releaseWaiveCommand(out));
   return release;
 }

@@ -26,6 +26,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { channelRoutes } from './routes/channels.ts';
+import { gateRoutes } from './routes/gates.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -157,6 +158,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(tokenRoutes);
       await api.register(appRoutes);
       await api.register(channelRoutes);
+      await api.register(gateRoutes);
       await api.register(customerRoutes);
       await api.register(auditRoutes);
       await api.register(blobRoutes);

@@ -10,6 +10,8 @@ export const MediaType = {
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** A release's SBOM (CycloneDX 1.5 JSON), a blob the signed release manifest references. */
+  cyclonedxJson: 'application/vnd.cyclonedx+json',
 } as const;
 
 export const Annotation = {

@@ -1,13 +1,18 @@
-// Creates a signed release: validate the Compose file, read every image from the engine into the store,
-// write the canonical manifest and its signature. The same version with other content is refused.
+// Creates a signed release: validate the Compose file, read every image from the engine into the store, build the
+// SBOM from their layers (a blob the manifest references), write the canonical manifest and its signature.
+// The same version with other content is refused.
 import { readFile } from 'node:fs/promises';
 import { parseCompose } from '../compose/index.ts';
 import { loadTrustDir, serializeRoot } from '../trust/index.ts';
 import { FsBlobStore, checkAppName, checkVersion } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
+import { MediaType } from '../oci/index.ts';
+import { buildSbom } from '../sbom/index.ts';
 import { importEngineImage, type ImageSource, type StoredImage } from './import-image.ts';
 import { AGENT_IMAGE, RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
+import { provenanceStatement, saveProvenance, signProvenance, type ProvenanceInput } from './provenance.ts';
+import { basename } from 'node:path';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -23,10 +28,15 @@ export interface CreateReleaseOptions {
   readonly agentImage?: string;
   readonly channelHints?: readonly string[];
   readonly onImage?: (service: string, ref: string) => void;
+  /** Record signed build provenance (in-toto / SLSA) beside the release. */
+  readonly provenance?: Omit<ProvenanceInput, 'startedOn'>;
+  /** Called once the images are in the store, before their SBOM is built from their layers. */
+  readonly onSbom?: () => void;
   readonly signal?: AbortSignal;
 }
 
 export async function createRelease(opts: CreateReleaseOptions): Promise<{ release: StoredRelease; created: boolean }> {
+  const startedOn = new Date().toISOString();
   checkAppName(opts.app);
   checkVersion(opts.version);
   const text = await readFile(opts.composeFile, 'utf8').catch((e: unknown) => {
@@ -62,6 +72,10 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     };
   }
 
+  opts.onSbom?.();
+  const sbomBytes = await buildSbom(opts.store, { app: opts.app, version: opts.version, tool: { name: 'skiff', version: AGENT_VERSION } }, images, opts.signal);
+  const sbom = await opts.store.put([sbomBytes]);
+
   const manifest: ReleaseManifest = {
     schema: RELEASE_SCHEMA,
     app: opts.app,
@@ -74,15 +88,23 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     hooks: {},
     changelog: opts.changelog ?? '',
     minAgentVersion: AGENT_VERSION,
-    sbom: [],
+    sbom: [{ mediaType: MediaType.cyclonedxJson, digest: sbom.digest, size: sbom.size }],
   };
   const existing = await findRelease(opts.store, opts.app, opts.version);
+  let result: { release: StoredRelease; created: boolean };
   if (existing) {
-    if (releaseContent(existing.manifest) === releaseContent(manifest)) return { release: existing, created: false };
-    throw new SkiffError('RELEASE_EXISTS', `${opts.app}@${opts.version} already exists with different content: releases are immutable, use a new version`);
+    if (releaseContent(existing.manifest) !== releaseContent(manifest))
+      throw new SkiffError('RELEASE_EXISTS', `${opts.app}@${opts.version} already exists with different content: releases are immutable, use a new version`);
+    result = { release: existing, created: false };
+  } else {
+    const bytes = releaseBytes(manifest);
+    const sig = Buffer.from(JSON.stringify(trust.signRelease(bytes)));
+    const chain = trust.chain.map((r) => Buffer.from(serializeRoot(r)));
+    result = { release: await saveRelease(opts.store, bytes, sig, chain), created: true };
   }
-  const bytes = releaseBytes(manifest);
-  const sig = Buffer.from(JSON.stringify(trust.signRelease(bytes)));
-  const chain = trust.chain.map((r) => Buffer.from(serializeRoot(r)));
-  return { release: await saveRelease(opts.store, bytes, sig, chain), created: true };
+  if (opts.provenance) {
+    const statement = provenanceStatement(result.release, { path: basename(opts.composeFile), bytes: Buffer.from(text) }, { ...opts.provenance, startedOn }, new Date().toISOString());
+    await saveProvenance(opts.store, result.release, signProvenance(statement, (b) => trust.signRelease(b)));
+  }
+  return result;
 }

@@ -11,7 +11,10 @@ export {
   releaseContent,
   type ReleaseManifest,
   type ReleaseImage,
+  type ReleaseArtifact,
 } from './manifest.ts';
+export { releaseSbom } from './sbom.ts';
+export { readProvenance, pae, IN_TOTO_STATEMENT, SLSA_PROVENANCE, DSSE_PAYLOAD_TYPE, type ProvenanceInput, type VerifiedProvenance } from './provenance.ts';
 export {
   findRelease,
   getRelease,

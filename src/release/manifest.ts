@@ -28,6 +28,9 @@ const Setting = z.object({
   description: z.string().optional(),
 });
 
+/** A blob the release carries beside its images (the SBOM), referenced by digest so the release signature covers it. */
+const Artifact = z.object({ mediaType: z.string(), digest, size: z.number().int().nonnegative() });
+
 export const ReleaseManifestSchema = z.object({
   schema: z.literal(RELEASE_SCHEMA),
   app: z.string(),
@@ -40,11 +43,12 @@ export const ReleaseManifestSchema = z.object({
   hooks: z.record(z.string(), z.unknown()),
   changelog: z.string(),
   minAgentVersion: z.string(),
-  sbom: z.array(digest),
+  sbom: z.array(Artifact),
 });
 
 export type ReleaseManifest = z.infer<typeof ReleaseManifestSchema>;
 export type ReleaseImage = z.infer<typeof ImageEntry>;
+export type ReleaseArtifact = z.infer<typeof Artifact>;
 
 export function releaseBytes(manifest: ReleaseManifest): Buffer {
   return Buffer.from(canonicalJson(manifest), 'utf8');

@@ -33,6 +33,8 @@ export type SkiffErrorCode =
   | 'HEALTH_FAILED'
   | 'STATE_INVALID'
   | 'REQUIRED_RELEASE'
+  | 'POLICY_REFUSED'
+  | 'DECRYPT_FAILED'
   | 'HUB_UNREACHABLE'
   | 'INTERNAL';
 

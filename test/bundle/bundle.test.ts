@@ -97,7 +97,7 @@ test('a delta bundle omits every blob the base release has', async () => {
     delta.index.includedBytes,
     included.reduce((n, x) => n + x.size, 0),
   );
-  assert.equal(included.length, 3, "web's manifest, config and top layer");
+  assert.equal(included.length, 4, "web's manifest, config and top layer, and the release's own SBOM");
 
   const names = tarEntries(await readFile(delta.file)).map((e) => e.name);
   for (const x of omitted)

@@ -79,8 +79,12 @@ describe('CI examples', () => {
     BUILD: `touch ${join(work, `built-${version}`)}`,
   });
 
-  const released = async (version: string): Promise<void> => {
+  const released = async (version: string, builder: string): Promise<void> => {
     await stat(join(work, `built-${version}`));
+    const shown = await run(process.execPath, [join(REPO, 'bin', 'skiff.js'), 'release', 'show', `${vendor.app}@${version}`, '--store', vendor.storeDir, '--json']);
+    const provenance = (JSON.parse(shown.stdout) as { provenance: { verified: boolean; builder: string } | null }).provenance;
+    assert.equal(provenance?.verified, true, 'release.sh records signed provenance');
+    assert.equal(provenance?.builder, builder);
     const client = new HubClient({ hub: hub.url, token });
     const r = await client.get<{ digest: string }>(`/apps/${vendor.app}/releases/${version}`);
     assert.equal(r.digest, (await getRelease(new FsBlobStore(vendor.storeDir), vendor.app, version)).digest);
@@ -92,10 +96,10 @@ describe('CI examples', () => {
     const steps = jenkinsSteps(await readFile(join(CI, 'Jenkinsfile'), 'utf8'));
     assert.ok(steps.some((s) => s === 'examples/ci/release.sh'), `Jenkinsfile runs release.sh: ${JSON.stringify(steps)}`);
     const trust = join(work, 'jenkins-trust');
-    const out = await runSteps(steps, { ...(await common('1.0.0')), VERSION: '1.0.0', RELEASE_KEYS: join(work, 'keys.tar'), SKIFF_TRUST: trust, WORKSPACE: work });
+    const out = await runSteps(steps, { ...(await common('1.0.0')), VERSION: '1.0.0', RELEASE_KEYS: join(work, 'keys.tar'), SKIFF_TRUST: trust, WORKSPACE: work, JOB_URL: 'https://jenkins.example.com/job/netmon/', BUILD_URL: 'https://jenkins.example.com/job/netmon/1/' });
     assert.match(out, new RegExp(`pushed ${vendor.app}@1\\.0\\.0\\nblobs: \\d+ sent`));
     assert.match(out, /stable: 1\.0\.0\n/);
-    await released('1.0.0');
+    await released('1.0.0', 'https://jenkins.example.com/job/netmon/');
     await assert.rejects(stat(trust), 'the post step removed the keys');
   });
 
@@ -103,12 +107,13 @@ describe('CI examples', () => {
     const steps = workflowSteps(await readFile(join(CI, 'github-actions.yml'), 'utf8'));
     assert.ok(steps.includes('examples/ci/release.sh'), `workflow runs release.sh: ${JSON.stringify(steps)}`);
     const keys = (await readFile(join(work, 'keys.tar'))).toString('base64');
-    const out = await runSteps(steps, { ...(await common('1.1.0')), VERSION: 'v1.1.0', RELEASE_KEYS: keys, SKIFF_TRUST: join(work, 'gha-trust') });
+    const gha = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/netmon', GITHUB_RUN_ID: '9', GITHUB_WORKFLOW_REF: 'acme/netmon/.github/workflows/release.yml@refs/tags/v1.1.0' };
+    const out = await runSteps(steps, { ...(await common('1.1.0')), VERSION: 'v1.1.0', RELEASE_KEYS: keys, SKIFF_TRUST: join(work, 'gha-trust'), ...gha });
     const m = /blobs: (\d+) sent \(.+\), (\d+) already on the hub/.exec(out);
     assert.ok(m, out);
     assert.ok(Number(m[2]) > 0, 'the shared base layer and worker image were not sent again');
     assert.match(out, /stable: 1\.0\.0, 1\.1\.0\n/);
-    await released('1.1.0');
+    await released('1.1.0', 'https://github.com/acme/netmon/.github/workflows/release.yml@refs/tags/v1.1.0');
   });
 
   it('release.sh names a missing setting in one line', async () => {

@@ -97,6 +97,25 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.equal(await write((tx) => tx.demote('netmon', 'beta', '1.9.0')), false);
     });
 
+    it('keeps channel gates, the newest scan report per release and one waiver per finding', async () => {
+      assert.equal(await db.getChannelPolicy('netmon', 'stable'), undefined);
+      await write((tx) => tx.setChannelPolicy({ app: 'netmon', channel: 'stable', failOn: 'high', refusedLicenses: ['GPL-3.0-only'] }));
+      await write((tx) => tx.setChannelPolicy({ app: 'netmon', channel: 'stable', failOn: 'critical', refusedLicenses: ['AGPL-3.0-only', 'GPL-3.0-only'] }));
+      const p = await db.getChannelPolicy('netmon', 'stable');
+      assert.deepEqual([p?.failOn, p?.refusedLicenses], ['critical', ['AGPL-3.0-only', 'GPL-3.0-only']]);
+      await write((tx) => tx.putReleaseScan({ app: 'netmon', version: '1.2.0', releaseDigest: digest('b'), reportDigest: digest('1'), report: '{"n":1}' }));
+      await write((tx) => tx.putReleaseScan({ app: 'netmon', version: '1.2.0', releaseDigest: digest('b'), reportDigest: digest('2'), report: '{"n":2}' }));
+      const scan = await db.getReleaseScan('netmon', '1.2.0');
+      assert.deepEqual([scan?.reportDigest, scan?.report, scan?.releaseDigest], [digest('2'), '{"n":2}', digest('b')]);
+      assert.equal(await db.getReleaseScan('netmon', '1.9.0'), undefined);
+      const waiver = { app: 'netmon', version: '1.2.0', finding: 'DSA-1-1', reason: 'r1', expiresAt: '2030-01-01T00:00:00.000Z', createdBy: 'user:alice' };
+      await write((tx) => tx.putWaiver(waiver));
+      await write((tx) => tx.putWaiver({ ...waiver, reason: 'r2' }));
+      await write((tx) => tx.putWaiver({ ...waiver, finding: 'license:MIT' }));
+      assert.deepEqual((await db.listWaivers('netmon', '1.2.0')).map((w) => [w.finding, w.reason]), [['DSA-1-1', 'r2'], ['license:MIT', 'r1']]);
+      assert.deepEqual(await db.listWaivers('netmon', '1.9.0'), []);
+    });
+
     it('keeps customers apart: entitlements decide visible releases', async () => {
       await write((tx) => tx.promote('netmon', 'beta', '1.9.0', false));
       const a = await write((tx) => tx.createCustomer({ name: 'acme', airgapped: false, entitlements: [{ app: 'netmon', channel: 'stable', expiresAt: null }] }));

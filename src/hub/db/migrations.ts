@@ -3,6 +3,7 @@ import type { Dialect } from './driver.ts';
 import { FLEET_MIGRATION } from './sql-fleet.ts';
 import { VALUES_MIGRATION } from './sql-values.ts';
 import { GENERATION_MIGRATION } from './sql-generation.ts';
+import { GATES_MIGRATION } from './sql-gates.ts';
 
 export interface Migration {
   readonly version: number;
@@ -72,4 +73,5 @@ export const MIGRATIONS: readonly Migration[] = [
   FLEET_MIGRATION,
   VALUES_MIGRATION,
   GENERATION_MIGRATION,
+  GATES_MIGRATION,
 ];

@@ -10,6 +10,7 @@ import * as fleet from './sql-fleet.ts';
 import { bumpGeneration, bumpGenerationIfVersionChanges, readGeneration } from './sql-generation.ts';
 import * as rows from './sql-rows.ts';
 import * as siteValues from './sql-values.ts';
+import * as gates from './sql-gates.ts';
 import type * as T from './types.ts';
 
 const now = (): string => new Date().toISOString();
@@ -324,6 +325,24 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
   unsetSiteValues(scope: T.ValuesScope, names: readonly string[]): Promise<number> {
     return siteValues.unsetSiteValues(this.#write, scope, names);
+  }
+  getChannelPolicy(app: string, channel: string): Promise<T.ChannelPolicy | undefined> {
+    return gates.getChannelPolicy(this.#sql, app, channel);
+  }
+  setChannelPolicy(p: Omit<T.ChannelPolicy, 'updatedAt'>): Promise<void> {
+    return gates.setChannelPolicy(this.#write, p, now());
+  }
+  getReleaseScan(app: string, version: string): Promise<T.ReleaseScanRecord | undefined> {
+    return gates.getReleaseScan(this.#sql, app, version);
+  }
+  putReleaseScan(s: Omit<T.ReleaseScanRecord, 'uploadedAt'>): Promise<void> {
+    return gates.putReleaseScan(this.#write, s, now());
+  }
+  listWaivers(app: string, version: string): Promise<T.WaiverRecord[]> {
+    return gates.listWaivers(this.#sql, app, version);
+  }
+  putWaiver(w: Omit<T.WaiverRecord, 'createdAt'>): Promise<void> {
+    return gates.putWaiver(this.#write, w, now());
   }
   setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean> {
     return siteValues.setInstanceBlocked(this.#tx.getStore() ?? this.#driver, instanceId, reason);

@@ -191,6 +191,39 @@ export interface LoginCounts {
   readonly user: number;
 }
 
+/** A channel's promotion gate; a channel without one (or with neither rule set) admits any visible release. */
+export interface ChannelPolicy {
+  readonly app: string;
+  readonly channel: string;
+  /** Scan findings at or above this severity (low, medium, high, critical) refuse a release; null: no scan needed. */
+  readonly failOn: string | null;
+  /** Licenses (names or SPDX ids) a release's SBOM may not carry. */
+  readonly refusedLicenses: readonly string[];
+  readonly updatedAt: string;
+}
+
+/** The scan report a vendor uploaded for a release: its JSON, its sha256, and the release digest it names. */
+export interface ReleaseScanRecord {
+  readonly app: string;
+  readonly version: string;
+  readonly releaseDigest: string;
+  readonly reportDigest: string;
+  readonly report: string;
+  readonly uploadedAt: string;
+}
+
+/** A finding (an advisory id, or `license:<name>`) a release may pass a gate with, until it expires. */
+export interface WaiverRecord {
+  readonly app: string;
+  readonly version: string;
+  readonly finding: string;
+  readonly reason: string;
+  readonly expiresAt: string;
+  /** The actor who waived it (as in the audit log). */
+  readonly createdBy: string;
+  readonly createdAt: string;
+}
+
 /** Every read; any caller may use these. */
 export interface MetadataReads {
   /** User names compare case-insensitively. */
@@ -233,6 +266,10 @@ export interface MetadataReads {
   /** A customer's values of an app at every level; with instanceId, the customer's and that instance's only. */
   listSiteValues(customerId: string, app: string, instanceId?: string): Promise<SiteValueRecord[]>;
 
+  getChannelPolicy(app: string, channel: string): Promise<ChannelPolicy | undefined>;
+  getReleaseScan(app: string, version: string): Promise<ReleaseScanRecord | undefined>;
+  listWaivers(app: string, version: string): Promise<WaiverRecord[]>;
+
   listAudit(opts?: { afterId?: number; limit?: number }): Promise<AuditEntry[]>;
 }
 
@@ -274,6 +311,12 @@ export interface MetadataWrites {
   setSiteValues(scope: ValuesScope, values: readonly SiteValueInput[]): Promise<void>;
   /** Removes values at one level; returns how many existed. */
   unsetSiteValues(scope: ValuesScope, names: readonly string[]): Promise<number>;
+  /** Sets (replaces) a channel's gate. */
+  setChannelPolicy(p: Omit<ChannelPolicy, 'updatedAt'>): Promise<void>;
+  /** Stores a release's scan report, replacing an older one. */
+  putReleaseScan(s: Omit<ReleaseScanRecord, 'uploadedAt'>): Promise<void>;
+  /** Adds a waiver, replacing one for the same finding. */
+  putWaiver(w: Omit<WaiverRecord, 'createdAt'>): Promise<void>;
 }
 
 /** What a mutation runs on: reads and writes in the one open transaction. */

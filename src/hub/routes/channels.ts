@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import type { MetadataDb } from '../db/types.ts';
+import { checkPromotionGate } from '../gate-check.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
 
 const channelParams = { type: 'object', required: ['app', 'channel'], additionalProperties: false, properties: { app: NAME, channel: NAME } } as const;
@@ -18,7 +19,7 @@ async function writableApp(db: MetadataDb, req: FastifyRequest, app: string): Pr
 }
 
 export async function channelRoutes(app: FastifyInstance): Promise<void> {
-  const { db, access } = app.hub;
+  const { db, blobs, access } = app.hub;
   type P = { app: string; channel: string };
   type E = P & { version: string };
 
@@ -42,7 +43,7 @@ export async function channelRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: P; Body: { version: string; required?: boolean } }>('/apps/:app/channels/:channel/releases', {
     schema: {
       tags: ['channels'],
-      summary: 'Promote a release into a channel (creating the channel)',
+      summary: "Promote a release into a channel (creating the channel); the channel's gate may refuse it (409 POLICY_REFUSED)",
       security: SECURITY,
       params: channelParams,
       body: { type: 'object', required: ['version'], additionalProperties: false, properties: { version: VERSION, required: { type: 'boolean' } } },
@@ -51,7 +52,10 @@ export async function channelRoutes(app: FastifyInstance): Promise<void> {
     const { app: name, channel } = req.params;
     await writableApp(db, req, name);
     const required = req.body.required ?? false;
-    await mutate(app, req, (tx) => tx.promote(name, channel, req.body.version, required), {
+    await mutate(app, req, async (tx) => {
+      await checkPromotionGate(tx, blobs, name, channel, req.body.version);
+      await tx.promote(name, channel, req.body.version, required);
+    }, {
       action: 'channel.promote', target: `app:${name}/channel:${channel}`, details: { version: req.body.version, required },
     });
     return reply.status(201).send(await db.getChannel(name, channel));

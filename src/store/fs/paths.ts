@@ -5,6 +5,7 @@
 //     tmp/<pid>-<random>                       in-flight writes of process <pid>, renamed into blobs/ on commit
 //     releases/<app>/<version>/release.json    canonical release manifest bytes
 //     releases/<app>/<version>/release.sig     its signature envelope
+//     releases/<app>/<version>/provenance.json its signed in-toto provenance (optional)
 //     trust/<app>/root.<n>.json                the app's root chain, from version 1
 //     diffids/<hex>                            uncompressed layer digest -> its compressed blob (a cache for release create)
 import { join } from 'node:path';
@@ -61,6 +62,9 @@ export class StorePaths {
   }
   releaseSig(app: string, version: string): string {
     return join(this.releaseDir(app, version), 'release.sig');
+  }
+  releaseProvenance(app: string, version: string): string {
+    return join(this.releaseDir(app, version), 'provenance.json');
   }
   diffIdEntry(diffId: Digest): string {
     return join(this.root, 'diffids', digestHex(parseDigest(diffId)));

@@ -1,0 +1,25 @@
+// The promotion gate at the hub: loads a channel's policy, the release's uploaded scan report (only one naming this
+// release's digest counts), its SBOM from the blob store and its waivers, and refuses with POLICY_REFUSED.
+import { releaseSbom } from '../release/index.ts';
+import { sbomPackages } from '../sbom/index.ts';
+import { ScanReportSchema, gateDecision, gateMessage, isSeverityLevel, type GatePolicy, type ScanReport } from '../scan/index.ts';
+import type { BlobStore } from '../store/index.ts';
+import { SkiffError } from '../util/index.ts';
+import type { MetadataReads } from './db/types.ts';
+import { storedReleaseOf } from './release-verify.ts';
+
+/** Throws POLICY_REFUSED when channel `channel` of `app` may not take `version`; a missing release is left to promote. */
+export async function checkPromotionGate(db: MetadataReads, blobs: BlobStore, app: string, channel: string, version: string, now = new Date()): Promise<void> {
+  const stored = await db.getChannelPolicy(app, channel);
+  const policy: GatePolicy = { failOn: stored?.failOn && isSeverityLevel(stored.failOn) ? stored.failOn : null, refusedLicenses: stored?.refusedLicenses ?? [] };
+  if (!policy.failOn && policy.refusedLicenses.length === 0) return;
+  const rec = await db.getRelease(app, version);
+  if (!rec?.visible) return;
+  const release = storedReleaseOf(rec);
+  const scan = await db.getReleaseScan(app, version);
+  let report: ScanReport | undefined;
+  if (scan && scan.releaseDigest === release.digest) report = ScanReportSchema.parse(JSON.parse(scan.report));
+  const packages = policy.refusedLicenses.length > 0 && release.manifest.sbom.length > 0 ? sbomPackages(await releaseSbom(blobs, release), `the SBOM of ${app}@${version}`) : undefined;
+  const { blocks } = gateDecision({ policy, report, packages, waivers: await db.listWaivers(app, version), now });
+  if (blocks.length > 0) throw new SkiffError('POLICY_REFUSED', gateMessage(app, version, channel, policy, blocks));
+}
