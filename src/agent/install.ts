@@ -7,9 +7,9 @@ import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine } from '../engine/index.ts';
 import { readBundle, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
-import { findRelease, getRelease, saveRelease, releaseBytes, releaseDigest } from '../release/index.ts';
+import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage } from '../util/index.ts';
 import { projectOf } from './deploy.ts';
 import { checkDisk, checkPorts } from './preflight.ts';
 import { StateDir, type AgentState, type Installed, type Journal } from './state.ts';
@@ -42,8 +42,9 @@ export interface SiteValuesInput {
 async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: DockerEngine, machine: Machine) => Promise<T>): Promise<T> {
   const sd = new StateDir(opts.stateDir);
   const unlock = await sd.lock();
+  let engine: DockerEngine | undefined;
   try {
-    const engine = await DockerEngine.connect({ signal: opts.signal });
+    engine = await DockerEngine.connect({ signal: opts.signal });
     const machine = new Machine(sd, engine, { healthTimeoutMs: opts.healthTimeoutMs ?? 120_000, ...opts });
     const pending = await sd.readJournal();
     if (pending) {
@@ -54,6 +55,7 @@ async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: Docke
     await clearStaging(sd);
     return await fn(sd, engine, machine);
   } finally {
+    await engine?.close();
     await unlock();
   }
 }
@@ -89,7 +91,10 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     const given = opts.values?.values ?? (opts.valuesFile ? parseValuesYaml(await readFile(opts.valuesFile, 'utf8'), opts.valuesFile) : undefined);
     const bundleSize = (await stat(opts.bundle).catch(() => undefined))?.size;
     if (bundleSize === undefined) throw new SkiffError('NOT_FOUND', `bundle ${opts.bundle} does not exist`);
-    const engineRoot = (await engine.info().catch(() => undefined))?.dockerRootDir;
+    const engineRoot = await engine.info(opts.signal).then(
+      (i) => i.dockerRootDir,
+      (e: unknown) => new Error(errorMessage(e)),
+    );
 
     const stagingId = randomBytes(8).toString('hex');
     const sink = new StagingSink(sd.store, sd.staging(stagingId));
@@ -105,6 +110,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         onProgress: opts.onProgress,
         signal: opts.signal,
         beforeBlobs: async (release, index) => {
+          checkAgentVersion(release);
           if (state && state.app !== release.app)
             throw new SkiffError('WRONG_APP', `bundle is for ${release.app}, this agent runs ${state.app}: use the ${state.app} bundle`);
           if (opts.expectDigest !== undefined && releaseDigest(releaseBytes(release)) !== opts.expectDigest)
@@ -133,7 +139,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
           await sd.writeJournal(journal);
         },
         // Sized from the signed manifests once they are all read, never from bundle.json's claims.
-        beforeLayers: (incoming) => checkDisk(sd.dir, engineRoot, incoming.bytes),
+        beforeLayers: (incoming) => checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, warn: (line) => opts.log?.(line) }),
       });
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);
@@ -151,6 +157,14 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     await machine.run(journal);
     return { app: journal.app, ...(current ? { from: current.version } : {}), to: journal.to.version, outcome: current ? ('upgraded' as const) : ('installed' as const) };
   });
+}
+
+/** A release that needs a newer agent is refused before anything changes (it may use what this agent cannot do). */
+function checkAgentVersion(release: ReleaseManifest): void {
+  const min = semver.valid(release.minAgentVersion);
+  if (min === null) throw new SkiffError('RELEASE_INVALID', `${release.app}@${release.version} names minAgentVersion "${release.minAgentVersion}", which is not a version: ask the vendor for a corrected release`);
+  if (semver.lt(AGENT_VERSION, min))
+    throw new SkiffError('PREFLIGHT_FAILED', `preflight agent version: ${release.app}@${release.version} needs skiff agent ${min} or newer, this agent is ${AGENT_VERSION}: upgrade the agent first`);
 }
 
 const unchangedResult = (app: string, version: string): InstallResult => ({ app, from: version, to: version, outcome: 'unchanged' });

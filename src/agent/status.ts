@@ -39,8 +39,9 @@ export async function agentStatus(stateDir: string): Promise<AgentStatus> {
   const services: ServiceStatus[] = [];
   let engineNote = 'ok';
   if (state) {
+    let engine: DockerEngine | undefined;
     try {
-      const engine = await DockerEngine.connect();
+      engine = await DockerEngine.connect();
       for (const c of await ownedContainers(engine, state.app)) {
         const i = await engine.containerInspect(c.id);
         services.push({
@@ -53,6 +54,8 @@ export async function agentStatus(stateDir: string): Promise<AgentStatus> {
       }
     } catch (e) {
       engineNote = errorMessage(e);
+    } finally {
+      await engine?.close();
     }
   }
   return {

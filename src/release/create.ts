@@ -20,6 +20,8 @@ export interface CreateReleaseOptions {
   readonly engine: ImageSource;
   readonly changelog?: string;
   readonly channelHints?: readonly string[];
+  /** The oldest agent that may install the release (it uses something older agents cannot do); default this one. */
+  readonly minAgentVersion?: string;
   readonly onImage?: (service: string, ref: string) => void;
   readonly signal?: AbortSignal;
 }
@@ -27,6 +29,7 @@ export interface CreateReleaseOptions {
 export async function createRelease(opts: CreateReleaseOptions): Promise<{ release: StoredRelease; created: boolean }> {
   checkAppName(opts.app);
   checkVersion(opts.version);
+  if (opts.minAgentVersion !== undefined) checkVersion(opts.minAgentVersion);
   const text = await readFile(opts.composeFile, 'utf8').catch((e: unknown) => {
     throw new SkiffError('NOT_FOUND', `cannot read the Compose file ${opts.composeFile}: ${(e as Error).message}`);
   });
@@ -65,7 +68,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     configSchema: compose.config.map((c) => ({ ...c })),
     hooks: {},
     changelog: opts.changelog ?? '',
-    minAgentVersion: AGENT_VERSION,
+    minAgentVersion: opts.minAgentVersion ?? AGENT_VERSION,
     sbom: [],
   };
   const existing = await findRelease(opts.store, opts.app, opts.version);
