@@ -39,7 +39,7 @@ export interface SiteValuesInput {
 }
 
 /** Opens the state dir under its lock, finishes any interrupted operation, and runs `fn`. */
-async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: DockerEngine, machine: Machine) => Promise<T>): Promise<T> {
+export async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: DockerEngine, machine: Machine) => Promise<T>): Promise<T> {
   const sd = new StateDir(opts.stateDir);
   const unlock = await sd.lock();
   let engine: DockerEngine | undefined;
@@ -101,6 +101,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     const outcome: TrustOutcome = {};
     let journal: Journal | undefined;
     let unchanged = false;
+    let snapshotBytes = 0;
     const current = state?.current;
     try {
       const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: 256 << 10 }), {
@@ -132,14 +133,16 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
             throw new SkiffError('BASE_MISSING', `this delta bundle needs ${release.app}@${index.base.version} installed first: install that release, or use a full bundle`);
           const values = resolveValues(release.configSchema, given ?? current?.values ?? {});
           const project = projectOf({ release, values });
-          const currentProject = current ? projectOf({ release: (await findRelease(sd.store, release.app, current.version))!.manifest, values: current.values }) : undefined;
+          const currentRelease = current ? (await findRelease(sd.store, release.app, current.version))!.manifest : undefined;
+          const currentProject = current && currentRelease ? projectOf({ release: currentRelease, values: current.values }) : undefined;
           await checkPorts(project, currentProject);
+          if (current && currentRelease) snapshotBytes = (await machine.plannedSnapshot({ release: currentRelease, values: current.values }, { release, values })).reduce((n, v) => n + v.bytes, 0);
           const to: Installed = { version: release.version, digest: '', values, ...secretsOf(opts.values), installedAt: new Date().toISOString() };
           journal = { op: 'install', app: release.app, phase: 'fetching', ...(current ? { from: current } : {}), to, stagingId, startedAt: to.installedAt, updatedAt: to.installedAt };
           await sd.writeJournal(journal);
         },
         // Sized from the signed manifests once they are all read, never from bundle.json's claims.
-        beforeLayers: (incoming) => checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, warn: (line) => opts.log?.(line) }),
+        beforeLayers: (incoming) => checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, reservedBytes: snapshotBytes, warn: (line) => opts.log?.(line) }),
       });
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);

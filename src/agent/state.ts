@@ -15,7 +15,7 @@ import { acquireLock } from './lock.ts';
 import { parseRoot, type RootMeta } from '../trust/index.ts';
 import { writeJsonAtomic, SkiffError, errorMessage } from '../util/index.ts';
 
-export const PHASES = ['fetching', 'verified', 'staged', 'switching', 'health-checking', 'committed', 'rolling-back', 'rolled-back'] as const;
+export const PHASES = ['fetching', 'verified', 'staged', 'snapshot', 'pre-hooks', 'switching', 'health-checking', 'post-hooks', 'committed', 'rolling-back', 'rolled-back'] as const;
 export type Phase = (typeof PHASES)[number];
 
 const InstalledSchema = z.object({
@@ -56,6 +56,10 @@ const JournalSchema = z.object({
   startedAt: z.string(),
   updatedAt: z.string(),
   reason: z.string().optional(),
+  /** The volumes copied before the switch (restored on the way back) and the services stopped for the copy. */
+  snapshot: z.object({ id: z.string(), volumes: z.array(z.string()), stopped: z.array(z.string()) }).optional(),
+  /** Each service's last swap step toward `to` (kept, created, stopped, renamed, started, removed). */
+  switched: z.record(z.string(), z.string()).optional(),
 });
 export type Journal = z.infer<typeof JournalSchema>;
 
@@ -172,7 +176,10 @@ async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | unde
   return parsed.data;
 }
 
-/** Test-only: SKIFF_TEST_KILL_AT=<phase> kills the agent right after that phase is journaled. */
-function testKillPoint(phase: Phase): void {
-  if (process.env.SKIFF_TEST_KILL_AT === phase) process.kill(process.pid, 'SIGKILL');
+/**
+ * Test-only: SKIFF_TEST_KILL_AT=<step> kills the agent right after that step: a phase once it is journaled, or a
+ * finer step (`swap:<service>:<step>`, `snapshot:<volume>`, `restore:<volume>`, `hook:<name>:started`).
+ */
+export function testKillPoint(step: string): void {
+  if (process.env.SKIFF_TEST_KILL_AT === step) process.kill(process.pid, 'SIGKILL');
 }
