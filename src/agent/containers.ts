@@ -1,9 +1,11 @@
 // Turns a normalised Compose service into the Engine API's container body, with Compose's own naming
 // (project = app, `<app>_<network>`, `<app>_<volume>`, `<app>-<service>-1`) and Skiff's ownership labels.
+import { createHash } from 'node:crypto';
 import type { ComposeProject, ServiceSpec } from '../compose/index.ts';
 import type { ContainerCreateBody, MountSpec, PortBinding as EnginePortBinding } from '../engine/index.ts';
 import { Label } from '../oci/index.ts';
 import type { ReleaseManifest } from '../release/index.ts';
+import { canonicalJson } from '../trust/index.ts';
 import { SkiffError } from '../util/index.ts';
 
 export const containerName = (app: string, service: string): string => `${app}-${service}-1`;
@@ -26,7 +28,19 @@ export function ownershipLabels(app: string, releaseVersion: string, service: st
   };
 }
 
+/** The container body with its config hash label: what an unchanged service keeps running across releases. */
 export function containerBody(app: string, release: ReleaseManifest, project: ComposeProject, svc: ServiceSpec): ContainerCreateBody {
+  const body = bareBody(app, release, project, svc);
+  return { ...body, Labels: { ...body.Labels, [Label.configHash]: configHash(body, extraNetworks(app, svc)) } };
+}
+
+/** Compose's idea: everything the engine is told about a service (image by id, command, environment with values, mounts, ports, networks, labels…) except the release that told it. */
+export function configHash(body: ContainerCreateBody, networks: readonly string[]): string {
+  const { [Label.release]: _release, [Label.configHash]: _hash, ...labels } = body.Labels ?? {};
+  return createHash('sha256').update(canonicalJson({ ...body, Labels: labels, extraNetworks: [...networks] })).digest('hex');
+}
+
+function bareBody(app: string, release: ReleaseManifest, project: ComposeProject, svc: ServiceSpec): ContainerCreateBody {
   const image = release.images[svc.name];
   if (!image) throw new SkiffError('RELEASE_INVALID', `release ${release.app}@${release.version} has no image for service ${svc.name}`);
   const exposed: Record<string, Record<string, never>> = {};

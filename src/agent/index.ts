@@ -1,5 +1,7 @@
 // The agent: installs and upgrades an app on the local Docker Engine, health-gated, with rollback and resume.
 export { install, reconfigure, rollback, resume, type InstallOptions, type InstallResult, type AgentOptions, type SiteValuesInput } from './install.ts';
+export { agentSnapshots, restoreSnapshot } from './snapshot-commands.ts';
+export { DEFAULT_SNAPSHOTS, listSnapshots, type SnapshotMeta, type SnapshotSettings } from './snapshots.ts';
 export { agentStatus, type AgentStatus, type ServiceStatus } from './status.ts';
 export { StateDir, PHASES, type Phase } from './state.ts';
 export { LoopbackRegistry } from './loopback-registry.ts';

@@ -7,9 +7,9 @@ import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine } from '../engine/index.ts';
 import { readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
-import { findRelease, getRelease, saveRelease, releaseBytes, releaseDigest } from '../release/index.ts';
+import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage } from '../util/index.ts';
 import { projectOf } from './deploy.ts';
 import { checkDisk, checkPorts } from './preflight.ts';
 import { StateDir, type AgentState, type Installed, type Journal } from './state.ts';
@@ -41,11 +41,12 @@ export interface SiteValuesInput {
 }
 
 /** Opens the state dir under its lock, finishes any interrupted operation, and runs `fn`. */
-async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: DockerEngine, machine: Machine) => Promise<T>): Promise<T> {
+export async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: DockerEngine, machine: Machine) => Promise<T>): Promise<T> {
   const sd = new StateDir(opts.stateDir);
   const unlock = await sd.lock();
+  let engine: DockerEngine | undefined;
   try {
-    const engine = await DockerEngine.connect({ signal: opts.signal });
+    engine = await DockerEngine.connect({ signal: opts.signal });
     const machine = new Machine(sd, engine, { healthTimeoutMs: opts.healthTimeoutMs ?? 120_000, ...opts });
     const pending = await sd.readJournal();
     if (pending) {
@@ -56,6 +57,7 @@ async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: Docke
     await clearStaging(sd);
     return await fn(sd, engine, machine);
   } finally {
+    await engine?.close();
     await unlock();
   }
 }
@@ -91,7 +93,10 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     const given = opts.values?.values ?? (opts.valuesFile ? parseValuesYaml(await readFile(opts.valuesFile, 'utf8'), opts.valuesFile) : undefined);
     const bundleSize = (await stat(opts.bundle).catch(() => undefined))?.size;
     if (bundleSize === undefined) throw new SkiffError('NOT_FOUND', `bundle ${opts.bundle} does not exist`);
-    const engineRoot = (await engine.info().catch(() => undefined))?.dockerRootDir;
+    const engineRoot = await engine.info(opts.signal).then(
+      (i) => i.dockerRootDir,
+      (e: unknown) => new Error(errorMessage(e)),
+    );
     const identities = opts.identityFile ? await readIdentityFile(opts.identityFile) : undefined;
 
     const stagingId = randomBytes(8).toString('hex');
@@ -99,6 +104,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     const outcome: TrustOutcome = {};
     let journal: Journal | undefined;
     let unchanged = false;
+    let snapshotBytes = 0;
     const current = state?.current;
     try {
       const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: 256 << 10 }), {
@@ -109,6 +115,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         onProgress: opts.onProgress,
         signal: opts.signal,
         beforeBlobs: async (release, index) => {
+          checkAgentVersion(release);
           if (state && state.app !== release.app)
             throw new SkiffError('WRONG_APP', `bundle is for ${release.app}, this agent runs ${state.app}: use the ${state.app} bundle`);
           if (opts.expectDigest !== undefined && releaseDigest(releaseBytes(release)) !== opts.expectDigest)
@@ -130,14 +137,16 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
             throw new SkiffError('BASE_MISSING', `this delta bundle needs ${release.app}@${index.base.version} installed first: install that release, or use a full bundle`);
           const values = resolveValues(release.configSchema, given ?? current?.values ?? {});
           const project = projectOf({ release, values });
-          const currentProject = current ? projectOf({ release: (await findRelease(sd.store, release.app, current.version))!.manifest, values: current.values }) : undefined;
+          const currentRelease = current ? (await findRelease(sd.store, release.app, current.version))!.manifest : undefined;
+          const currentProject = current && currentRelease ? projectOf({ release: currentRelease, values: current.values }) : undefined;
           await checkPorts(project, currentProject);
+          if (current && currentRelease) snapshotBytes = (await machine.plannedSnapshot({ release: currentRelease, values: current.values }, { release, values })).reduce((n, v) => n + v.bytes, 0);
           const to: Installed = { version: release.version, digest: '', values, ...secretsOf(opts.values), installedAt: new Date().toISOString() };
           journal = { op: 'install', app: release.app, phase: 'fetching', ...(current ? { from: current } : {}), to, stagingId, startedAt: to.installedAt, updatedAt: to.installedAt };
           await sd.writeJournal(journal);
         },
         // Sized from the signed manifests once they are all read, never from bundle.json's claims.
-        beforeLayers: (incoming) => checkDisk(sd.dir, engineRoot, incoming.bytes),
+        beforeLayers: (incoming) => checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, reservedBytes: snapshotBytes, warn: (line) => opts.log?.(line) }),
       });
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);
@@ -155,6 +164,14 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     await machine.run(journal);
     return { app: journal.app, ...(current ? { from: current.version } : {}), to: journal.to.version, outcome: current ? ('upgraded' as const) : ('installed' as const) };
   });
+}
+
+/** A release that needs a newer agent is refused before anything changes (it may use what this agent cannot do). */
+function checkAgentVersion(release: ReleaseManifest): void {
+  const min = semver.valid(release.minAgentVersion);
+  if (min === null) throw new SkiffError('RELEASE_INVALID', `${release.app}@${release.version} names minAgentVersion "${release.minAgentVersion}", which is not a version: ask the vendor for a corrected release`);
+  if (semver.lt(AGENT_VERSION, min))
+    throw new SkiffError('PREFLIGHT_FAILED', `preflight agent version: ${release.app}@${release.version} needs skiff agent ${min} or newer, this agent is ${AGENT_VERSION}: upgrade the agent first`);
 }
 
 const unchangedResult = (app: string, version: string): InstallResult => ({ app, from: version, to: version, outcome: 'unchanged' });

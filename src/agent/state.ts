@@ -6,15 +6,16 @@
 //     state.json        app, current and previous release, values, history
 //     trust.json        the newest root verified, highest version installed, last verification time
 //     journal.json      the operation in flight and its phase (absent when idle)
-//     lock              pid of the agent holding the directory
-import { access, mkdir, open, readFile, rm } from 'node:fs/promises';
+//     lock              boot id and pid of the agent holding the directory (see lock.ts)
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FsBlobStore } from '../store/index.ts';
+import { acquireLock } from './lock.ts';
 import { parseRoot, type RootMeta } from '../trust/index.ts';
 import { writeJsonAtomic, SkiffError, errorMessage } from '../util/index.ts';
 
-export const PHASES = ['fetching', 'verified', 'staged', 'switching', 'health-checking', 'committed', 'rolling-back', 'rolled-back'] as const;
+export const PHASES = ['fetching', 'verified', 'staged', 'snapshot', 'pre-hooks', 'switching', 'health-checking', 'post-hooks', 'committed', 'rolling-back', 'rolled-back'] as const;
 export type Phase = (typeof PHASES)[number];
 
 const InstalledSchema = z.object({
@@ -55,6 +56,10 @@ const JournalSchema = z.object({
   startedAt: z.string(),
   updatedAt: z.string(),
   reason: z.string().optional(),
+  /** The volumes copied before the switch (restored on the way back) and the services stopped for the copy. */
+  snapshot: z.object({ id: z.string(), volumes: z.array(z.string()), stopped: z.array(z.string()) }).optional(),
+  /** Each service's last swap step toward `to` (kept, created, stopped, renamed, started, removed). */
+  switched: z.record(z.string(), z.string()).optional(),
 });
 export type Journal = z.infer<typeof JournalSchema>;
 
@@ -114,31 +119,17 @@ export class StateDir {
   }
 
   /**
-   * One agent at a time per state directory; a lock left by a dead process is taken over. Releasing the lock of a
+   * One agent at a time per state directory; a lock left by a dead process is taken over (lock.ts). Releasing the lock of a
    * directory this call created, while nothing was recorded in it, removes the directory: a refused first command
    * leaves nothing behind.
    */
   async lock(): Promise<() => Promise<void>> {
     const created = await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const path = join(this.dir, 'lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fh = await open(path, 'wx', 0o600);
-        await fh.writeFile(String(process.pid));
-        await fh.close();
-        return async () => {
-          if (created !== undefined && !(await this.#recordsAnything())) await rm(created, { recursive: true, force: true });
-          else await rm(path, { force: true });
-        };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const pid = Number(await readFile(path, 'utf8').catch(() => ''));
-        if (pid && pid !== process.pid && isAlive(pid))
-          throw new SkiffError('CONFLICT', `another agent (pid ${pid}) is working on ${this.dir}: wait for it to finish`);
-        await rm(path, { force: true });
-      }
-    }
-    throw new SkiffError('CONFLICT', `cannot lock ${this.dir}`);
+    const release = await acquireLock(join(this.dir, 'lock'), this.dir);
+    return async () => {
+      if (created !== undefined && !(await this.#recordsAnything())) await rm(created, { recursive: true, force: true });
+      else await release();
+    };
   }
 
   async #recordsAnything(): Promise<boolean> {
@@ -149,15 +140,6 @@ export class StateDir {
 
 /** The files that make a state directory worth keeping (the store alone is only a cache of verified blobs). */
 const RECORDS = ['state.json', 'journal.json', 'trust.json'] as const;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** What each file holds and what an operator can safely do when it cannot be read. */
 const REPAIR: Readonly<Record<string, string>> = {
@@ -194,7 +176,10 @@ async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | unde
   return parsed.data;
 }
 
-/** Test-only: SKIFF_TEST_KILL_AT=<phase> kills the agent right after that phase is journaled. */
-function testKillPoint(phase: Phase): void {
-  if (process.env.SKIFF_TEST_KILL_AT === phase) process.kill(process.pid, 'SIGKILL');
+/**
+ * Test-only: SKIFF_TEST_KILL_AT=<step> kills the agent right after that step: a phase once it is journaled, or a
+ * finer step (`swap:<service>:<step>`, `snapshot:<volume>`, `restore:<volume>`, `hook:<name>:started`).
+ */
+export function testKillPoint(step: string): void {
+  if (process.env.SKIFF_TEST_KILL_AT === step) process.kill(process.pid, 'SIGKILL');
 }

@@ -4,7 +4,7 @@ import { DockerEngine } from '../engine/index.ts';
 import { Label } from '../oci/index.ts';
 import { findRelease } from '../release/index.ts';
 import { errorMessage } from '../util/index.ts';
-import { ownedContainers } from './deploy.ts';
+import { ownedContainers, specHashes } from './deploy.ts';
 import { secretNames } from './secrets.ts';
 import { StateDir, type HistoryEntry, type Installed } from './state.ts';
 
@@ -39,20 +39,26 @@ export async function agentStatus(stateDir: string): Promise<AgentStatus> {
   const services: ServiceStatus[] = [];
   let engineNote = 'ok';
   if (state) {
+    let engine: DockerEngine | undefined;
     try {
-      const engine = await DockerEngine.connect();
-      for (const c of await ownedContainers(engine, state.app)) {
+      engine = await DockerEngine.connect();
+      const current = state.current && (await findRelease(sd.store, state.app, state.current.version).catch(() => undefined));
+      const runs = current && state.current ? specHashes({ release: current.manifest, values: state.current.values }) : new Map<string, string>();
+      for (const c of (await ownedContainers(engine, state.app)).filter((x) => x.labels[Label.hook] === undefined)) {
         const i = await engine.containerInspect(c.id);
         services.push({
           service: c.labels[Label.service] ?? '?',
           container: c.names[0] ?? c.id.slice(0, 12),
-          release: c.labels[Label.release] ?? '?',
+          // A service kept across upgrades was created by an older release but runs the current one's spec.
+          release: state.current && runs.get(c.labels[Label.service] ?? '') === c.labels[Label.configHash] ? state.current.version : (c.labels[Label.release] ?? '?'),
           state: i?.state.status ?? c.state,
           health: i?.state.health?.status ?? 'none',
         });
       }
     } catch (e) {
       engineNote = errorMessage(e);
+    } finally {
+      await engine?.close();
     }
   }
   return {

@@ -1,6 +1,6 @@
 // `skiff agent`: install, upgrade, roll back and report an app on this host's Docker Engine.
 import { Command, InvalidArgumentError } from 'commander';
-import { agentStatus, install, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
+import { DEFAULT_SNAPSHOTS, agentSnapshots, agentStatus, install, restoreSnapshot, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { progressBar } from './progress.ts';
 import { printJson, runAction } from './run.ts';
@@ -13,6 +13,10 @@ function seconds(v: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
 }
+
+type SnapshotFlags = { snapshotBudget: number; keepSnapshots: number };
+const SNAPSHOT_BUDGET_MB = DEFAULT_SNAPSHOTS.budgetBytes / 2 ** 20;
+const snapshotSettings = (o: SnapshotFlags) => ({ budgetBytes: Math.floor(o.snapshotBudget * 2 ** 20), keep: Math.max(1, Math.floor(o.keepSnapshots)) });
 
 function printStatus(s: AgentStatus): void {
   if (!s.app) {
@@ -31,7 +35,8 @@ function printStatus(s: AgentStatus): void {
 }
 
 export function agentCommand(): Command {
-  const cmd = new Command('agent').description('install, upgrade and roll back an app on this host, health-gated');
+  // Positional options: `snapshots --state` and `snapshots restore --state` are each their own command's option.
+  const cmd = new Command('agent').description('install, upgrade and roll back an app on this host, health-gated').enablePositionalOptions();
   cmd
     .command('install')
     .description('verify a .skiff bundle and install or upgrade to it; rolls back by itself if the new release is not healthy')
@@ -42,11 +47,13 @@ export function agentCommand(): Command {
     .option('--identity <file>', "this site's age identity file (AGE-SECRET-KEY-1…), for a bundle encrypted to it")
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .action((bundle: string, o: { state: string; trust?: string; values?: string; identity?: string; healthTimeout: number; stopTimeout: number }) =>
+    .option('--snapshot-budget <MB>', 'disk the kept volume snapshots may use together', seconds, SNAPSHOT_BUDGET_MB)
+    .option('--keep-snapshots <n>', 'how many volume snapshots to keep', seconds, DEFAULT_SNAPSHOTS.keep)
+    .action((bundle: string, o: { state: string; trust?: string; values?: string; identity?: string; healthTimeout: number; stopTimeout: number } & SnapshotFlags) =>
       runAction(async () => {
         const bar = progressBar('verifying');
         try {
-          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, identityFile: o.identity, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log, onProgress: (d, t) => bar.update(d, t) });
+          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, identityFile: o.identity, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, snapshots: snapshotSettings(o), log, onProgress: (d, t) => bar.update(d, t) });
           bar.stop();
           process.stdout.write(
             r.outcome === 'unchanged'
@@ -96,6 +103,35 @@ export function agentCommand(): Command {
         else printStatus(s);
       }),
     );
+  const snapshots = cmd
+    .command('snapshots')
+    .description('the volume snapshots kept with the releases (taken before each upgrade that may change them)')
+    .enablePositionalOptions()
+    // Not a required option: commander would then ask for it before `restore` too.
+    .option('--state <dir>', "the agent's state directory")
+    .option('--json', 'machine-readable output')
+    .action((o: { state?: string; json?: boolean }) =>
+      runAction(async () => {
+        if (o.state === undefined) throw new SkiffError('USAGE', "required option '--state <dir>' not specified (see skiff agent snapshots --help)");
+        const list = await agentSnapshots(o.state);
+        if (o.json) return printJson(list);
+        if (list.length === 0) process.stdout.write('no snapshots\n');
+        for (const s of list) process.stdout.write(`${s.id.padEnd(32)} data of ${s.release.padEnd(10)} before ${s.before.padEnd(10)} ${s.createdAt}  ${s.volumes.map((v) => `${v.name} ${Math.ceil(v.bytes / 1e6)} MB`).join(', ')}\n`);
+      }),
+    );
+  snapshots
+    .command('restore')
+    .description('put a snapshot back by hand: the services that use its volumes stop, the volumes are restored, the services start again')
+    .argument('<id>', 'the snapshot, as skiff agent snapshots lists it')
+    .requiredOption('--state <dir>', "the agent's state directory")
+    .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
+    .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
+    .action((id: string, o: { state: string; healthTimeout: number; stopTimeout: number }) =>
+      runAction(async () => {
+        const s = await restoreSnapshot({ stateDir: o.state, id, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
+        process.stdout.write(`restored ${s.volumes.map((v) => v.name).join(', ')} from ${s.id} (data of ${s.release}), healthy\n`);
+      }),
+    );
   cmd
     .command('run')
     .description('the connected agent: enroll once, then follow the hub (poll, download, install inside maintenance windows, report); one process can run several apps, one --state each')
@@ -108,7 +144,9 @@ export function agentCommand(): Command {
     .option('--bandwidth <bytes-per-second>', 'limit download speed', seconds)
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .action((o: { state: string[]; hub?: string; enrollToken?: string; hubCa?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
+    .option('--snapshot-budget <MB>', 'disk the kept volume snapshots may use together', seconds, SNAPSHOT_BUDGET_MB)
+    .option('--keep-snapshots <n>', 'how many volume snapshots to keep', seconds, DEFAULT_SNAPSHOTS.keep)
+    .action((o: SnapshotFlags & { state: string[]; hub?: string; enrollToken?: string; hubCa?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
         if (o.enrollToken && o.state.length > 1) throw new SkiffError('USAGE', 'an enrollment token enrolls one instance: give one --state with --enroll-token, then run them together');
         const stop = new AbortController();
@@ -127,6 +165,7 @@ export function agentCommand(): Command {
               ...(o.bandwidth ? { bytesPerSecond: o.bandwidth } : {}),
               healthTimeoutMs: o.healthTimeout * 1000,
               stopTimeoutSec: o.stopTimeout,
+              snapshots: snapshotSettings(o),
             }),
           ),
         );

@@ -9,6 +9,8 @@ export type {
   ConfigType,
   DependencyCondition,
   HealthCheck,
+  HookName,
+  HookSpec,
   HostPort,
   ParsedCompose,
   PortBinding,

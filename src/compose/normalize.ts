@@ -2,6 +2,8 @@
 import { SkiffError } from '../util/index.ts';
 import { secretValues, settingsOf } from './config.ts';
 import { toServiceSpec } from './convert.ts';
+import { parseDuration } from './duration.ts';
+import { splitShellWords } from './shell-words.ts';
 import { interpolate, mapStrings } from './interpolate.ts';
 import { formatPath, SyntaxIssue, type Issue } from './issues.ts';
 import { crossReferenceIssues } from './references.ts';
@@ -22,7 +24,14 @@ function toProject(file: ComposeFile, config: ComposeProject['config']): Compose
   const networks = Object.keys(file.networks ?? {});
   const usesDefault = Object.values(services).some((s) => s.networks.includes('default'));
   if (usesDefault && !networks.includes('default')) networks.push('default');
-  return { services, volumes: Object.keys(file.volumes ?? {}), networks, config };
+  const ext = file['x-skiff'];
+  const snapshot = Object.fromEntries(Object.entries(ext?.volumes ?? {}).flatMap(([name, v]) => (v.snapshot === undefined ? [] : [[name, v.snapshot]])));
+  const hooks = (['pre-upgrade', 'post-upgrade'] as const).flatMap((name) => {
+    const h = ext?.hooks?.[name];
+    if (h === undefined) return [];
+    return [{ name, service: h.service, command: typeof h.command === 'string' ? splitShellWords(h.command) : h.command, ...(h.timeout === undefined ? {} : { timeoutNs: parseDuration(h.timeout) }) }];
+  });
+  return { services, volumes: Object.keys(file.volumes ?? {}), networks, config, snapshot, hooks };
 }
 
 /**

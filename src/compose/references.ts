@@ -52,6 +52,12 @@ export function crossReferenceIssues(file: ComposeFile): Issue[] {
       }
     });
   }
+  for (const name of Object.keys(file['x-skiff']?.volumes ?? {})) {
+    if (!volumes.has(name)) issues.push({ path: ['x-skiff', 'volumes', name], message: `names volume "${name}", which is not declared under top-level volumes` });
+  }
+  for (const [hook, spec] of Object.entries(file['x-skiff']?.hooks ?? {})) {
+    if (spec !== undefined && !services.has(spec.service)) issues.push({ path: ['x-skiff', 'hooks', hook, 'service'], message: `names service "${spec.service}", which this file does not define` });
+  }
   const graph = new Map(Object.entries(file.services).map(([name, s]) => [name, dependencyNames(s).filter((d) => services.has(d))]));
   const result = dependencyOrder(graph);
   if ('cycle' in result) {

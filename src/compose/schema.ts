@@ -161,6 +161,9 @@ export const settingSchema = closed({
 const NAMED = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const objectName = z.string().regex(NAMED, { error: 'is not a valid name: use letters, digits, ".", "_" and "-"' });
 
+/** A one-off container of a service's image (its volumes, networks and environment) running `command`. */
+const hookSchema = closed({ service: serviceName, command: words, timeout: duration.optional() });
+
 export const composeSchema = closed({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: 'must be a lowercase project name' }).optional(),
   services: z.record(serviceName, serviceSchema).refine((services) => Object.keys(services).length > 0, {
@@ -170,6 +173,9 @@ export const composeSchema = closed({
   networks: z.record(objectName, z.union([z.null(), closed({ driver: z.literal('bridge', { error: 'must be bridge, the only driver Skiff supports' }).optional() })])).nullable().optional(),
   'x-skiff': closed({
     config: z.record(z.string().regex(SETTING_NAME, { error: 'is not a valid setting name: use letters, digits and "_"' }), settingSchema).optional(),
+    /** Volumes to copy before an upgrade switches (restored when it rolls back); `snapshot: false` opts one out. */
+    volumes: z.record(objectName, closed({ snapshot: z.boolean().optional() })).optional(),
+    hooks: closed({ 'pre-upgrade': hookSchema.optional(), 'post-upgrade': hookSchema.optional() }).optional(),
   }).optional(),
 });
 

@@ -58,8 +58,20 @@ export interface ConfigSetting {
   readonly description?: string;
 }
 
+export type HookName = 'pre-upgrade' | 'post-upgrade';
+
+export interface HookSpec {
+  readonly name: HookName;
+  readonly service: string;
+  readonly command: readonly string[];
+  readonly timeoutNs?: number;
+}
+
 export interface ComposeProject {
   readonly services: Readonly<Record<string, ServiceSpec>>;
+  /** x-skiff.volumes: the volumes marked (true) or opted out (false) of snapshots. */
+  readonly snapshot: Readonly<Record<string, boolean>>;
+  readonly hooks: readonly HookSpec[];
   /** Declared top-level named volumes. */
   readonly volumes: readonly string[];
   /** Declared networks, plus 'default' when a service has none and no network_mode. */

@@ -268,6 +268,12 @@ export function decodeVolumeList(data: unknown): VolumeSummary[] {
   return (d.Volumes ?? []).map(decodeVolume);
 }
 
+export function decodeVolumeSizes(data: unknown): Map<string, number> {
+  const item = z.object({ Name: z.string(), UsageData: z.object({ Size: z.number() }).nullish() });
+  const d = parse(z.object({ Volumes: z.array(item).nullish() }), data, 'GET /system/df');
+  return new Map((d.Volumes ?? []).map((v) => [v.Name, Math.max(0, v.UsageData?.Size ?? 0)]));
+}
+
 export const idSchema = z.object({ Id: z.string() });
 
 export function decodeId(data: unknown, what: string): string {

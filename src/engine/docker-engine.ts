@@ -12,6 +12,7 @@ import {
   decodeVersion,
   decodeVolume,
   decodeVolumeList,
+  decodeVolumeSizes,
   decodeWait,
 } from './decode.ts';
 import { splitImageRef } from './image-ref.ts';
@@ -217,6 +218,23 @@ export class DockerEngine {
     return demuxLogs(Buffer.concat(chunks)).combined;
   }
 
+  /** A tar of `path` in a container's filesystem, its mounted volumes included; works on a container never started. */
+  async containerArchive(id: string, path: string, signal?: AbortSignal): Promise<Readable> {
+    const res = await this.#t.call(`/containers/${pathSegment(id)}/archive`, { query: { path }, signal });
+    return res.body;
+  }
+
+  /** Extracts a tar into `path` of a container (into its volumes too), keeping the owners the tar names. */
+  async containerPutArchive(id: string, path: string, tar: Readable | Buffer, signal?: AbortSignal): Promise<void> {
+    await this.#t.empty(`/containers/${pathSegment(id)}/archive`, {
+      method: 'PUT',
+      query: { path, copyUIDGID: true },
+      headers: { 'content-type': 'application/x-tar' },
+      body: tar,
+      signal,
+    });
+  }
+
   // networks
 
   async networkConnect(network: string, containerId: string, aliases: string[], signal?: AbortSignal): Promise<void> {
@@ -254,6 +272,11 @@ export class DockerEngine {
   async volumeInspect(name: string, signal?: AbortSignal): Promise<VolumeSummary | undefined> {
     const data = await this.#t.json(`/volumes/${pathSegment(name)}`, { signal, notFoundOk: true });
     return data === undefined ? undefined : decodeVolume(data);
+  }
+
+  /** Bytes each local volume holds, by name (the engine walks them: seconds on large volumes). */
+  async volumeSizes(signal?: AbortSignal): Promise<Map<string, number>> {
+    return decodeVolumeSizes(await this.#t.json('/system/df', { query: { type: 'volume' }, signal }));
   }
 
   /** Removes a volume; a missing one is fine, one in use is ENGINE_ERROR. */

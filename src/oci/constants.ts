@@ -37,6 +37,10 @@ export const Label = {
   app: 'skiff.app',
   release: 'skiff.release',
   service: 'skiff.service',
+  /** sha256 of the container's spec without its release: equal means the service need not restart. */
+  configHash: 'skiff.config-hash',
+  /** On a hook's one-off container: which hook it runs. */
+  hook: 'skiff.hook',
   composeProject: 'com.docker.compose.project',
   composeService: 'com.docker.compose.service',
 } as const;

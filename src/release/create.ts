@@ -27,6 +27,8 @@ export interface CreateReleaseOptions {
   /** A skiff-agent image to carry as image AGENT_IMAGE (no service runs it): full bundles load it with docker load. */
   readonly agentImage?: string;
   readonly channelHints?: readonly string[];
+  /** The oldest agent that may install the release (it uses something older agents cannot do); default this one. */
+  readonly minAgentVersion?: string;
   readonly onImage?: (service: string, ref: string) => void;
   /** Record signed build provenance (in-toto / SLSA) beside the release. */
   readonly provenance?: Omit<ProvenanceInput, 'startedOn'>;
@@ -39,6 +41,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
   const startedOn = new Date().toISOString();
   checkAppName(opts.app);
   checkVersion(opts.version);
+  if (opts.minAgentVersion !== undefined) checkVersion(opts.minAgentVersion);
   const text = await readFile(opts.composeFile, 'utf8').catch((e: unknown) => {
     throw new SkiffError('NOT_FOUND', `cannot read the Compose file ${opts.composeFile}: ${(e as Error).message}`);
   });
@@ -87,7 +90,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     configSchema: compose.config.map((c) => ({ ...c })),
     hooks: {},
     changelog: opts.changelog ?? '',
-    minAgentVersion: AGENT_VERSION,
+    minAgentVersion: opts.minAgentVersion ?? AGENT_VERSION,
     sbom: [{ mediaType: MediaType.cyclonedxJson, digest: sbom.digest, size: sbom.size }],
   };
   const existing = await findRelease(opts.store, opts.app, opts.version);

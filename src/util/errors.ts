@@ -31,6 +31,7 @@ export type SkiffErrorCode =
   | 'ENGINE_ERROR'
   | 'PREFLIGHT_FAILED'
   | 'HEALTH_FAILED'
+  | 'HOOK_FAILED'
   | 'STATE_INVALID'
   | 'REQUIRED_RELEASE'
   | 'POLICY_REFUSED'

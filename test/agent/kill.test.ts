@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PHASES, agentStatus, install, resume, type Phase } from '../../src/agent/index.ts';
+import { PHASES, agentStatus, install, resume, rollback, type Phase } from '../../src/agent/index.ts';
 import { Label } from '../../src/oci/constants.ts';
 import type { StoredRelease } from '../../src/release/index.ts';
 import { FAST, FAST_FLAGS, cleanupApp, dockerExec, forgetImages, makeBundle, page, removeDir, runCli, tempDir } from '../helpers/agent.ts';
@@ -83,9 +83,11 @@ async function assertOn(version: string): Promise<void> {
 }
 
 const UPGRADE: readonly Phase[] = ['fetching', 'verified', 'staged', 'switching', 'health-checking', 'committed'];
+/** Killed at in test/agent/data-safe.test.ts, with a release that has a snapshot volume and hooks. */
+const DATA_SAFE: readonly Phase[] = ['snapshot', 'pre-hooks', 'post-hooks'];
 
-test('the install path journals every phase this file kills at', () => {
-  assert.deepEqual([...UPGRADE, 'rolling-back', 'rolled-back'].sort(), [...PHASES].sort());
+test('the install path journals every phase this file (or data-safe.test.ts) kills at', () => {
+  assert.deepEqual([...UPGRADE, ...DATA_SAFE, 'rolling-back', 'rolled-back'].sort(), [...PHASES].sort());
 });
 
 // Ordered so that every case but the last two starts on 1.0.0, where the one before it left the agent.
@@ -98,15 +100,30 @@ for (const phase of ['fetching', 'verified', 'staged'] as const) {
   });
 }
 
-for (const phase of ['switching', 'health-checking'] as const) {
-  test(`killed at ${phase} during 1.0.0 → 2.0.0: resume rolls back to 1.0.0`, async () => {
-    await installKilledAt('2.0.0', phase);
-    await resumeConvergesOn('1.0.0', phase === 'health-checking' ? 'cli' : 'library');
-    const s = await agentStatus(stateDir);
-    assert.equal(s.history.at(-1)?.event, 'rolled-back');
-    assert.equal(s.previous, undefined, 'nothing ran before 1.0.0');
-  });
-}
+test('killed at switching during 1.0.0 → 2.0.0: resume rolls back to 1.0.0', async () => {
+  await installKilledAt('2.0.0', 'switching');
+  await resumeConvergesOn('1.0.0');
+  const s = await agentStatus(stateDir);
+  assert.equal(s.history.at(-1)?.event, 'rolled-back');
+  assert.equal(s.previous, undefined, 'nothing ran before 1.0.0');
+});
+
+test('killed at health-checking during 1.0.0 → 3.0.0 (unhealthy): resume checks health again and rolls back to 1.0.0', async () => {
+  await installKilledAt('3.0.0', 'health-checking');
+  await resumeConvergesOn('1.0.0', 'cli');
+  const s = await agentStatus(stateDir);
+  assert.equal(s.history.at(-1)?.event, 'rolled-back');
+  assert.match(s.history.at(-1)?.detail ?? '', /service web failed/);
+});
+
+test('killed at health-checking during 1.0.0 → 2.0.0 (healthy): resume checks health and completes 2.0.0, not a rollback', async () => {
+  await installKilledAt('2.0.0', 'health-checking');
+  await resumeConvergesOn('2.0.0');
+  assert.equal((await agentStatus(stateDir)).history.at(-1)?.event, 'upgraded');
+  // Back to 1.0.0, where the next cases start.
+  await rollback({ stateDir, ...FAST });
+  await assertOn('1.0.0');
+});
 
 for (const phase of ['rolling-back', 'rolled-back'] as const) {
   test(`killed at ${phase} while a failing 3.0.0 rolls back: resume ends on 1.0.0`, async () => {
@@ -136,9 +153,9 @@ test('an operator rollback killed at committed is finished by the next command, 
 });
 
 /** `agent install` of the installed 1.0.0 with other values, killed at `phase`. */
-async function reconfigureKilledAt(phase: Phase): Promise<void> {
+async function reconfigureKilledAt(phase: Phase, greeting = 'salut'): Promise<void> {
   const values = path.join(work, 'greeting.yaml');
-  await writeFile(values, 'GREETING: salut\n');
+  await writeFile(values, `GREETING: ${greeting}\n`);
   const r = await runCli(['agent', 'install', files.get('1.0.0')!, '--state', stateDir, '--values', values, ...FAST_FLAGS], { SKIFF_TEST_KILL_AT: phase });
   assert.equal(r.signal, 'SIGKILL', `the agent died by SIGKILL at ${phase} (exit ${r.code}: ${r.stderr})`);
   const s = await agentStatus(stateDir);
@@ -147,13 +164,20 @@ async function reconfigureKilledAt(phase: Phase): Promise<void> {
 
 const greeting = async (): Promise<string> => dockerExec(`${vendor.app}-web-1`, 'printf %s "$GREETING"');
 
-test('new values killed at health-checking: resume returns to the old values', async () => {
-  await reconfigureKilledAt('health-checking');
+test('new values killed at switching: resume returns to the old values', async () => {
+  await reconfigureKilledAt('switching');
   await resumeConvergesOn('1.0.0');
   assert.equal(await greeting(), 'hello');
   const s = await agentStatus(stateDir);
   assert.equal(s.current?.values['GREETING'], 'hello');
   assert.deepEqual([s.history.at(-1)?.event, s.history.at(-1)?.from, s.history.at(-1)?.to], ['rolled-back', '1.0.0', '1.0.0']);
+});
+
+test('new values killed at health-checking: resume checks health and, healthy, completes them', async () => {
+  await reconfigureKilledAt('health-checking', 'bonjour');
+  await resumeConvergesOn('1.0.0');
+  assert.equal(await greeting(), 'bonjour');
+  assert.equal((await agentStatus(stateDir)).history.at(-1)?.event, 'reconfigured');
 });
 
 test('new values killed at committed: resume completes them, recorded once', async () => {

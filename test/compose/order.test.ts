@@ -55,6 +55,8 @@ test('a cycle in a project is a COMPOSE_INVALID error naming it', () => {
     volumes: [],
     networks: ['default'],
     config: [],
+    snapshot: {},
+    hooks: [],
   };
   assert.throws(
     () => startOrder(cyclic),

@@ -17,6 +17,7 @@ export interface VersionOptions {
   /** `ok`: web's healthcheck fetches its page; `fail`: it always fails (for rollback tests). Default `ok`. */
   readonly health?: 'ok' | 'fail';
   readonly changelog?: string;
+  readonly minAgentVersion?: string;
   /** Last word on the Compose document before it is written (add a service, change a key…). */
   readonly edit?: (doc: ComposeDoc) => void;
 }
@@ -143,6 +144,7 @@ export async function makeVendor(prefix = 'skv'): Promise<Vendor> {
       store,
       engine,
       changelog: opts.changelog ?? `Version ${version}.\n`,
+      ...(opts.minAgentVersion ? { minAgentVersion: opts.minAgentVersion } : {}),
     });
 
   return {

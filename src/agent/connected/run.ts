@@ -10,6 +10,7 @@ import { nextOpening, windowOpen, type DesiredSigned, type Outage } from '../../
 import { backoffDelay, fetchBundle } from '../../hub-client/index.ts';
 import { errorMessage, isSkiffError, SkiffError } from '../../util/index.ts';
 import { install, reconfigure } from '../install.ts';
+import type { SnapshotSettings } from '../snapshots.ts';
 import { StateDir } from '../state.ts';
 import { enroll } from './enroll.ts';
 import { ConnectedDir, hubConnection, type Identity } from './identity.ts';
@@ -33,6 +34,7 @@ export interface ConnectedOptions {
   readonly bytesPerSecond?: number;
   readonly healthTimeoutMs?: number;
   readonly stopTimeoutSec?: number;
+  readonly snapshots?: SnapshotSettings;
   /** Heartbeat report interval; default 5 minutes. */
   readonly reportEveryMs?: number;
 }
@@ -156,6 +158,7 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
     log,
     healthTimeoutMs: opts.healthTimeoutMs ?? 120_000,
     ...(opts.stopTimeoutSec ? { stopTimeoutSec: opts.stopTimeoutSec } : {}),
+    ...(opts.snapshots ? { snapshots: opts.snapshots } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
   try {

@@ -1,0 +1,137 @@
+// The agent's small guarantees: its lock (boot id + pid, one taker of a stale lock), a disk preflight that fails
+// closed, the engine connection closed when a command ends, and a release that needs a newer agent refused first.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { install, resume } from '../../src/agent/index.ts';
+import { bootId } from '../../src/agent/lock.ts';
+import { checkDisk } from '../../src/agent/preflight.ts';
+import { StateDir } from '../../src/agent/state.ts';
+import { AGENT_VERSION } from '../../src/release/index.ts';
+import { isSkiffError } from '../../src/util/errors.ts';
+import { FAST, cleanupApp, makeBundle, removeDir, snapshot, tempDir } from '../helpers/agent.ts';
+import { makeVendor, type Vendor } from '../helpers/vendor.ts';
+
+let work: string;
+let vendor: Vendor;
+
+before(async () => {
+  work = await tempDir('skiff-precision');
+  vendor = await makeVendor('skpre');
+});
+
+after(async () => {
+  if (vendor) await cleanupApp(vendor.engine, vendor.app);
+  await vendor?.cleanup();
+  await removeDir(work);
+});
+
+const lockFile = (dir: string): string => path.join(dir, 'lock');
+
+test('a lock held by a live process on this boot is respected, naming its pid', async () => {
+  const dir = path.join(work, 'live');
+  await mkdir(dir);
+  await writeFile(lockFile(dir), `${bootId()} ${process.ppid}\n`);
+  await assert.rejects(new StateDir(dir).lock(), (e: unknown) => isSkiffError(e, 'CONFLICT') && e.message.includes(`pid ${process.ppid}`));
+  assert.equal(await readFile(lockFile(dir), 'utf8'), `${bootId()} ${process.ppid}\n`, 'the holder keeps its lock');
+});
+
+test('a lock from another boot is stale even when its pid is alive now, and is taken over', async () => {
+  const dir = path.join(work, 'other-boot');
+  await mkdir(dir);
+  await writeFile(lockFile(dir), `00000000-0000-0000-0000-000000000000 ${process.ppid}\n`);
+  const unlock = await new StateDir(dir).lock();
+  assert.equal(await readFile(lockFile(dir), 'utf8'), `${bootId()} ${process.pid}\n`);
+  await unlock();
+});
+
+const TAKER = `
+import { StateDir } from './src/agent/state.ts';
+const until = Number(process.argv[2]);
+while (Date.now() < until) {}
+try { const unlock = await new StateDir(process.argv[1]).lock(); console.log('locked'); await new Promise((r) => setTimeout(r, 1500)); await unlock(); }
+catch (e) { console.log(e.code); }
+`;
+
+function taker(dir: string, at: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', TAKER, dir, String(at)], { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out.trim()));
+  });
+}
+
+test('agents that find the same stale lock at once: exactly one takes it', async () => {
+  for (let round = 0; round < 3; round++) {
+    const dir = path.join(work, `race-${round}`);
+    await mkdir(dir);
+    await writeFile(lockFile(dir), `${bootId()} 2147483646\n`);
+    const at = Date.now() + 4000;
+    const outcomes = await Promise.all(Array.from({ length: 4 }, () => taker(dir, at)));
+    assert.equal(outcomes.filter((o) => o === 'locked').length, 1, `round ${round}: ${outcomes.join(', ')}`);
+    assert.deepEqual(outcomes.filter((o) => o !== 'locked'), ['CONFLICT', 'CONFLICT', 'CONFLICT']);
+  }
+});
+
+test('the disk preflight fails closed when it cannot measure, and says so when the engine data root is out of sight', async () => {
+  const missing = path.join(work, 'no-such-dir');
+  await assert.rejects(checkDisk({ stateDir: missing, engineRoot: work, incomingBytes: 1 }), (e: unknown) => isSkiffError(e, 'PREFLIGHT_FAILED') && e.message.includes(`cannot measure the free space of ${missing}`));
+  await assert.rejects(checkDisk({ stateDir: work, engineRoot: new Error('connection reset'), incomingBytes: 1 }), (e: unknown) => isSkiffError(e, 'PREFLIGHT_FAILED') && e.message.includes('did not say where it keeps images (connection reset)'));
+  const warned: string[] = [];
+  await checkDisk({ stateDir: work, engineRoot: missing, incomingBytes: 1, warn: (l) => warned.push(l) });
+  assert.equal(warned.length, 1);
+  assert.match(warned[0]!, /could not check the free space of the Docker data root .*not checked/);
+});
+
+/** A unix socket in front of the engine's that counts the connections open through it. */
+async function countingSocket(file: string): Promise<{ server: Server; open: () => number }> {
+  const live = new Set<Socket>();
+  const server = createServer((client) => {
+    live.add(client);
+    const upstream = connect('/var/run/docker.sock');
+    client.pipe(upstream).pipe(client);
+    const done = (): void => {
+      live.delete(client);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', done).on('error', done);
+    upstream.on('close', done).on('error', done);
+  });
+  await new Promise<void>((resolve) => server.listen(file, resolve));
+  return { server, open: () => live.size };
+}
+
+test('an agent command closes its engine connection when it ends', async () => {
+  const sock = path.join(work, 'engine.sock');
+  const { server, open } = await countingSocket(sock);
+  const saved = process.env['DOCKER_HOST'];
+  process.env['DOCKER_HOST'] = `unix://${sock}`;
+  try {
+    await resume({ stateDir: path.join(work, 'closing'), ...FAST });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(open(), 0, 'no connection to the engine is left open');
+  } finally {
+    if (saved === undefined) delete process.env['DOCKER_HOST'];
+    else process.env['DOCKER_HOST'] = saved;
+    server.close();
+  }
+});
+
+test('a release that needs a newer agent is refused before anything changes, naming both versions', async () => {
+  await vendor.createVersion('1.0.0', { minAgentVersion: '99.1.0' });
+  const bundle = (await makeBundle(vendor.store, vendor.app, '1.0.0', path.join(work, 'new-agent.skiff'))).file;
+  const stateDir = path.join(work, 'too-old');
+  const before = await snapshot(vendor.engine, vendor.app, stateDir);
+  await assert.rejects(
+    install({ stateDir, bundle, trustFile: vendor.rootJson, ...FAST }),
+    (e: unknown) => isSkiffError(e, 'PREFLIGHT_FAILED') && e.message.includes('needs skiff agent 99.1.0 or newer') && e.message.includes(`this agent is ${AGENT_VERSION}`),
+  );
+  assert.deepEqual(await snapshot(vendor.engine, vendor.app, stateDir), before);
+  await assert.rejects(access(stateDir), 'the refused first install left no state directory');
+});
