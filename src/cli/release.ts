@@ -167,7 +167,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
             ...(changelog === undefined ? {} : { changelog }),
             ...(opts.agentImage ? { agentImage: opts.agentImage } : {}),
             onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
-            onSbom: () => process.stderr.write('building the SBOM from the layers\n'),
+            onSbom: () => process.stderr.write('reading the layers for the SBOM\n'),
             ...(opts.provenance ? { provenance: provenanceOf(opts) } : {}),
           });
           out.write(
