@@ -3,7 +3,7 @@
 // stop + start), then the health gate.
 import { randomBytes } from 'node:crypto';
 import { normalizeCompose, startOrder, type ComposeProject } from '../compose/index.ts';
-import { waitHealthy, type DockerEngine, type ContainerSummary } from '../engine/index.ts';
+import { waitHealthy, type AgentEngine, type ContainerSummary } from '../engine/index.ts';
 import { Label } from '../oci/index.ts';
 import type { ReleaseManifest } from '../release/index.ts';
 import { containerBody, containerName, extraNetworks, healthBudgetMs, networkName, volumeName } from './containers.ts';
@@ -31,11 +31,11 @@ export function specHashes(d: Deployment): Map<string, string> {
   return new Map(Object.values(project.services).map((svc) => [svc.name, containerBody(d.release.app, d.release, project, svc).Labels?.[Label.configHash] ?? '']));
 }
 
-export async function ownedContainers(engine: DockerEngine, app: string): Promise<ContainerSummary[]> {
+export async function ownedContainers(engine: AgentEngine, app: string): Promise<ContainerSummary[]> {
   return engine.containerList({ label: [`${Label.app}=${app}`] });
 }
 
-async function ensureInfra(engine: DockerEngine, app: string, project: ComposeProject): Promise<void> {
+async function ensureInfra(engine: AgentEngine, app: string, project: ComposeProject): Promise<void> {
   const labels = (kind: string, name: string) => ({ [Label.composeProject]: app, [`com.docker.compose.${kind}`]: name, [Label.app]: app });
   const networks = new Set((await engine.networkList()).map((n) => n.name));
   for (const n of project.networks) {
@@ -46,7 +46,7 @@ async function ensureInfra(engine: DockerEngine, app: string, project: ComposePr
   }
 }
 
-async function removeContainer(engine: DockerEngine, id: string, stopTimeoutSec: number): Promise<void> {
+async function removeContainer(engine: AgentEngine, id: string, stopTimeoutSec: number): Promise<void> {
   await engine.containerStop(id, stopTimeoutSec);
   await engine.containerRemove(id, { force: true });
 }
@@ -66,7 +66,7 @@ const isHookContainer = (c: ContainerSummary): boolean => c.labels[Label.hook] !
  * stop + start. Leftovers of an interrupted swap (`-next-`, `-old-`) and hook containers are removed first.
  * Returns each service's container id, or the dependency that did not become healthy.
  */
-export async function switchServices(engine: DockerEngine, d: Deployment, opts: SwitchOptions): Promise<{ ok: true; ids: Map<string, string> } | Extract<DeployResult, { ok: false }>> {
+export async function switchServices(engine: AgentEngine, d: Deployment, opts: SwitchOptions): Promise<{ ok: true; ids: Map<string, string> } | Extract<DeployResult, { ok: false }>> {
   const app = d.release.app;
   const project = projectOf(d);
   await ensureInfra(engine, app, project);
@@ -122,7 +122,7 @@ export async function switchServices(engine: DockerEngine, d: Deployment, opts: 
 }
 
 /** The health gate: every service healthy (or running, without a healthcheck) within its budget. */
-export async function waitServicesHealthy(engine: DockerEngine, d: Deployment, ids: ReadonlyMap<string, string>, opts: DeployOptions): Promise<DeployResult> {
+export async function waitServicesHealthy(engine: AgentEngine, d: Deployment, ids: ReadonlyMap<string, string>, opts: DeployOptions): Promise<DeployResult> {
   const project = projectOf(d);
   for (const name of startOrder(project)) {
     const id = ids.get(name) ?? containerName(d.release.app, name);
@@ -132,13 +132,13 @@ export async function waitServicesHealthy(engine: DockerEngine, d: Deployment, i
   return { ok: true };
 }
 
-export async function deploy(engine: DockerEngine, d: Deployment, opts: SwitchOptions): Promise<DeployResult> {
+export async function deploy(engine: AgentEngine, d: Deployment, opts: SwitchOptions): Promise<DeployResult> {
   const switched = await switchServices(engine, d, opts);
   if (!switched.ok) return switched;
   return waitServicesHealthy(engine, d, switched.ids, opts);
 }
 
 /** Stops and removes every container the agent owns for `app` (a first install that did not come up). */
-export async function undeploy(engine: DockerEngine, app: string, stopTimeoutSec = 10): Promise<void> {
+export async function undeploy(engine: AgentEngine, app: string, stopTimeoutSec = 10): Promise<void> {
   for (const c of await ownedContainers(engine, app)) await removeContainer(engine, c.id, stopTimeoutSec);
 }

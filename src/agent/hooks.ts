@@ -3,7 +3,7 @@
 // non-zero or hangs; the reason quotes its last output lines.
 import { randomBytes } from 'node:crypto';
 import type { ComposeProject, HookSpec } from '../compose/index.ts';
-import type { DockerEngine } from '../engine/index.ts';
+import type { AgentEngine } from '../engine/index.ts';
 import { Label } from '../oci/index.ts';
 import type { ReleaseManifest } from '../release/index.ts';
 import { errorMessage } from '../util/index.ts';
@@ -15,14 +15,14 @@ const LAST_LINES = 5;
 export type HookResult = { ok: true } | { ok: false; reason: string };
 
 /** The last lines a container wrote, on one line (`a | b | c`), or a note that it wrote none. */
-async function lastLines(engine: DockerEngine, id: string): Promise<string> {
+async function lastLines(engine: AgentEngine, id: string): Promise<string> {
   const text = await engine.containerLogs(id, { tail: LAST_LINES }).catch((e: unknown) => `(its output could not be read: ${errorMessage(e)})`);
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines.length === 0 ? 'it wrote no output' : `its last output: ${lines.join(' | ').slice(0, 600)}`;
 }
 
 export async function runHook(
-  engine: DockerEngine,
+  engine: AgentEngine,
   release: ReleaseManifest,
   project: ComposeProject,
   hook: HookSpec,

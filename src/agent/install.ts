@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
-import { DockerEngine } from '../engine/index.ts';
+import { DockerEngine, type AgentEngine } from '../engine/index.ts';
 import { readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
@@ -18,6 +18,8 @@ import { Machine, type RunOptions } from './upgrade.ts';
 export interface AgentOptions extends Partial<RunOptions> {
   readonly stateDir: string;
   readonly onProgress?: (done: number, total: number) => void;
+  /** How to reach the engine; default: connect to the local Docker Engine (tests put faults in front of it). */
+  readonly engine?: () => Promise<AgentEngine>;
 }
 
 export interface InstallOptions extends AgentOptions {
@@ -41,12 +43,12 @@ export interface SiteValuesInput {
 }
 
 /** Opens the state dir under its lock, finishes any interrupted operation, and runs `fn`. */
-export async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: DockerEngine, machine: Machine) => Promise<T>): Promise<T> {
+export async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine: AgentEngine, machine: Machine) => Promise<T>): Promise<T> {
   const sd = new StateDir(opts.stateDir);
   const unlock = await sd.lock();
-  let engine: DockerEngine | undefined;
+  let engine: AgentEngine | undefined;
   try {
-    engine = await DockerEngine.connect({ signal: opts.signal });
+    engine = await (opts.engine ?? (() => DockerEngine.connect({ signal: opts.signal })))();
     const machine = new Machine(sd, engine, { healthTimeoutMs: opts.healthTimeoutMs ?? 120_000, ...opts });
     const pending = await sd.readJournal();
     if (pending) {

@@ -1,10 +1,10 @@
 // Keeps the images and blobs of the releases the agent may return to (current and previous), removes the rest.
-import type { DockerEngine } from '../engine/index.ts';
+import type { AgentEngine } from '../engine/index.ts';
 import { releaseBlobs, findRelease, listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { imageRepo } from './containers.ts';
 
-export async function prune(engine: DockerEngine, store: FsBlobStore, app: string, keepVersions: readonly string[]): Promise<{ images: number; blobs: number }> {
+export async function prune(engine: AgentEngine, store: FsBlobStore, app: string, keepVersions: readonly string[]): Promise<{ images: number; blobs: number }> {
   let images = 0;
   const kept = new Set<string>();
   for (const v of keepVersions) {

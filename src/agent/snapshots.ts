@@ -4,13 +4,14 @@
 //
 //   <state>/snapshots/<id>/snapshot.json    what was copied, of which release, when
 //   <state>/snapshots/<id>/<volume>.tar      one volume's files, complete (written as .partial, then renamed)
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { ComposeProject } from '../compose/index.ts';
-import type { DockerEngine } from '../engine/index.ts';
+import type { AgentEngine } from '../engine/index.ts';
 import { Label } from '../oci/index.ts';
 import { SkiffError, writeJsonAtomic } from '../util/index.ts';
 import { volumeName } from './containers.ts';
@@ -67,7 +68,7 @@ export function planSnapshots(from: ComposeProject, to: ComposeProject, changed:
 }
 
 /** Sizes the planned volumes; a marked one over the budget is an error naming it and the setting, a default one is dropped. */
-export async function sizePlan(engine: DockerEngine, app: string, plan: readonly PlannedVolume[], settings: SnapshotSettings, warn: (line: string) => void): Promise<{ name: string; bytes: number }[]> {
+export async function sizePlan(engine: AgentEngine, app: string, plan: readonly PlannedVolume[], settings: SnapshotSettings, warn: (line: string) => void): Promise<{ name: string; bytes: number }[]> {
   if (plan.length === 0) return [];
   const sizes = await engine.volumeSizes();
   const sized: { name: string; bytes: number }[] = [];
@@ -88,7 +89,7 @@ const snapshotsDir = (stateDir: string): string => join(stateDir, 'snapshots');
 const tarOf = (stateDir: string, id: string, volume: string): string => join(snapshotsDir(stateDir), id, `${volume}.tar`);
 
 /** A container that is never started, mounting `volume` for the engine's archive API. */
-async function holder(engine: DockerEngine, app: string, image: string, volume: string, readOnly: boolean): Promise<string> {
+async function holder(engine: AgentEngine, app: string, image: string, volume: string, readOnly: boolean): Promise<string> {
   return engine.containerCreate(`${app}-snapshot-${Math.random().toString(16).slice(2, 8)}`, {
     Image: image,
     Entrypoint: [`${MOUNT}-holder`],
@@ -98,7 +99,7 @@ async function holder(engine: DockerEngine, app: string, image: string, volume: 
 }
 
 /** Copies each volume to `<id>/<volume>.tar`; `image` is any image present in the engine (it is never run). */
-export async function takeSnapshot(engine: DockerEngine, stateDir: string, meta: Omit<SnapshotMeta, 'volumes'>, volumes: readonly string[], image: string, onVolume: (volume: string) => Promise<void>): Promise<SnapshotMeta> {
+export async function takeSnapshot(engine: AgentEngine, stateDir: string, meta: Omit<SnapshotMeta, 'volumes'>, volumes: readonly string[], image: string, onVolume: (volume: string) => Promise<void>): Promise<SnapshotMeta> {
   const dir = join(snapshotsDir(stateDir), meta.id);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const done: SnapshotMeta['volumes'] = [];
@@ -133,7 +134,7 @@ export async function completeVolumes(stateDir: string, id: string, volumes: rea
  * Puts each volume back as the snapshot holds it: the app's containers that mount it are removed (the release being
  * restored recreates them), the volume is recreated empty and the copy extracted into it.
  */
-export async function restoreVolumes(engine: DockerEngine, stateDir: string, app: string, id: string, volumes: readonly string[], image: string, onVolume: (volume: string) => Promise<void>): Promise<void> {
+export async function restoreVolumes(engine: AgentEngine, stateDir: string, app: string, id: string, volumes: readonly string[], image: string, onVolume: (volume: string) => Promise<void>): Promise<void> {
   for (const v of volumes) {
     const name = volumeName(app, v);
     const previous = await engine.volumeInspect(name);
@@ -181,8 +182,9 @@ export async function pruneSnapshots(stateDir: string, settings: SnapshotSetting
   }
 }
 
+/** `<release>-<UTC time>-<random>`: sorts by time, and two upgrades in the same second never share one. */
 export function snapshotId(release: string, at: Date): string {
-  return `${release}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `${release}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
 }
 
 function mb(n: number): string {

@@ -1,6 +1,6 @@
 // Stages a release's images in the engine before anything stops: serve the verified store on 127.0.0.1 and
 // let the engine pull by digest (it skips layers it has), then tag each image so it is kept for rollback.
-import type { DockerEngine } from '../engine/index.ts';
+import type { AgentEngine } from '../engine/index.ts';
 import type { ReleaseManifest } from '../release/index.ts';
 import type { BlobStore } from '../store/index.ts';
 import { SkiffError, isSkiffError } from '../util/index.ts';
@@ -9,7 +9,7 @@ import { LoopbackRegistry, type LoopbackImage } from './loopback-registry.ts';
 
 const imageId = (configDigest: string): string => `sha256:${configDigest.slice(7)}`;
 
-export async function stageImages(engine: DockerEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal): Promise<void> {
+export async function stageImages(engine: AgentEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal): Promise<void> {
   const missing = new Map<string, LoopbackImage & { configDigest: string }>();
   for (const [service, img] of Object.entries(release.images)) {
     if (!(await engine.imageInspect(imageId(img.configDigest), signal)))
@@ -46,7 +46,7 @@ function unreachableRegistry(e: unknown, port: number): SkiffError | undefined {
 }
 
 /** Tags the release's images (those `only` selects) as `skiff/<app>/<service>:<version>`. */
-async function tagAll(engine: DockerEngine, release: ReleaseManifest, signal?: AbortSignal, only: (configDigest: string) => boolean = () => true): Promise<void> {
+async function tagAll(engine: AgentEngine, release: ReleaseManifest, signal?: AbortSignal, only: (configDigest: string) => boolean = () => true): Promise<void> {
   for (const [service, img] of Object.entries(release.images))
     if (only(img.configDigest)) await engine.imageTag(imageId(img.configDigest), imageRepo(release.app, service), release.version, signal);
 }

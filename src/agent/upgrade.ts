@@ -4,9 +4,9 @@
 import { rm } from 'node:fs/promises';
 import semver from 'semver';
 import type { HookName } from '../compose/index.ts';
-import type { DockerEngine } from '../engine/index.ts';
+import type { AgentEngine } from '../engine/index.ts';
 import { findRelease, getRelease, type ReleaseManifest } from '../release/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, isSkiffError } from '../util/index.ts';
 import { containerName } from './containers.ts';
 import { deploy, projectOf, specHashes, switchServices, undeploy, waitServicesHealthy, type Deployment } from './deploy.ts';
 import { runHook } from './hooks.ts';
@@ -33,10 +33,10 @@ const anyImage = (release: ReleaseManifest): string => `sha256:${Object.values(r
 
 export class Machine {
   readonly #sd: StateDir;
-  readonly #engine: DockerEngine;
+  readonly #engine: AgentEngine;
   readonly #opts: RunOptions;
 
-  constructor(sd: StateDir, engine: DockerEngine, opts: RunOptions) {
+  constructor(sd: StateDir, engine: AgentEngine, opts: RunOptions) {
     this.#sd = sd;
     this.#engine = engine;
     this.#opts = opts;
@@ -75,15 +75,38 @@ export class Machine {
     const to = await this.#deployment(app, j.to);
     const from = j.from ? await this.#deployment(app, j.from) : undefined;
     this.#opts.log?.(`staging images of ${app}@${j.to.version}`);
-    await stageImages(this.#engine, this.#sd.store, to.release, this.#opts.signal);
-    j = await this.#phase(j, 'staged');
-    const failure = await this.#forward(j, to, from);
+    let failure: Failure | undefined;
+    try {
+      await stageImages(this.#engine, this.#sd.store, to.release, this.#opts.signal);
+      j = await this.#phase(j, 'staged');
+      failure = await this.#forward(j, to, from);
+    } catch (e) {
+      await this.#recover(e);
+    }
     if (failure === undefined) return;
     const reason = (await this.#redactor(j))(failure.hook ? failure.reason : `service ${failure.what} failed: ${failure.reason}`);
     await this.#revert(await this.#sd.readJournal() ?? j, reason);
     const code = failure.hook ? 'HOOK_FAILED' : 'HEALTH_FAILED';
     if (j.op === 'reconfigure') throw new SkiffError(code, `${app}@${j.to.version} with the new values: ${reason}; back on the previous values`);
     throw new SkiffError(code, `${app}@${j.to.version} ${reason}; ${j.from ? `rolled back to ${j.from.version}` : 'removed it (nothing was installed before)'}`);
+  }
+
+  /**
+   * An engine call (or the disk) failed midway: goes back at once, as resume would, so the site does not wait for the
+   * next command in between; then reports the failure, and where the site is.
+   */
+  async #recover(e: unknown): Promise<never> {
+    const j = await this.#sd.readJournal();
+    if (!j) throw e;
+    const what = errorMessage(e);
+    let where: string;
+    try {
+      // Failed while waiting for health (or in the post-upgrade hook): not healthy, so back; committed: finish the commit.
+      where = await this.resume(j.phase === 'health-checking' || j.phase === 'post-hooks' ? { ...j, phase: 'rolling-back', reason: what } : j.phase === 'committed' ? j : { ...j, reason: what });
+    } catch (again) {
+      throw new SkiffError(isSkiffError(e) ? e.code : 'ENGINE_ERROR', `${j.app}@${j.to.version}: ${what}; going back failed too (${errorMessage(again)}): run skiff agent resume once the engine answers`, { cause: e });
+    }
+    throw new SkiffError(isSkiffError(e) ? e.code : 'ENGINE_ERROR', `${j.app}@${j.to.version}: ${what}; ${where}`, { cause: e });
   }
 
   /** snapshot → pre-hooks → switching → health-checking → post-hooks → committed; the first failure, if any. */

@@ -220,19 +220,13 @@ export class DockerEngine {
 
   /** A tar of `path` in a container's filesystem, its mounted volumes included; works on a container never started. */
   async containerArchive(id: string, path: string, signal?: AbortSignal): Promise<Readable> {
-    const res = await this.#t.call(`/containers/${pathSegment(id)}/archive`, { query: { path }, signal });
-    return res.body;
+    return this.#t.bulk('GET', `/containers/${pathSegment(id)}/archive`, { path }, { signal });
   }
 
   /** Extracts a tar into `path` of a container (into its volumes too), keeping the owners the tar names. */
-  async containerPutArchive(id: string, path: string, tar: Readable | Buffer, signal?: AbortSignal): Promise<void> {
-    await this.#t.empty(`/containers/${pathSegment(id)}/archive`, {
-      method: 'PUT',
-      query: { path, copyUIDGID: true },
-      headers: { 'content-type': 'application/x-tar' },
-      body: tar,
-      signal,
-    });
+  async containerPutArchive(id: string, path: string, tar: Readable, signal?: AbortSignal): Promise<void> {
+    const res = await this.#t.bulk('PUT', `/containers/${pathSegment(id)}/archive`, { path, copyUIDGID: true }, { body: tar, headers: { 'content-type': 'application/x-tar' }, signal });
+    res.resume();
   }
 
   // networks

@@ -1,5 +1,6 @@
 // The Docker Engine API: one thin client (images, containers, networks, volumes) and health gating.
 export { DockerEngine, type ConnectOptions } from './docker-engine.ts';
+export { AGENT_ENGINE_CALLS, type AgentEngine, type AgentEngineCall } from './agent-engine.ts';
 export { waitHealthy, type ContainerInspector, type HealthResult, type WaitHealthyOptions } from './health.ts';
 export {
   EngineApiError,

@@ -1,5 +1,7 @@
 // HTTP to the Docker Engine over its unix socket (or tcp): version negotiation, requests, error mapping.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Agent, request } from 'undici';
 import { SkiffError } from '../util/index.ts';
 
@@ -194,6 +196,37 @@ export class EngineTransport {
     } catch (e) {
       throw new SkiffError('ENGINE_ERROR', `Docker Engine answered ${path} with invalid JSON`, { cause: e });
     }
+  }
+
+  /**
+   * A request whose large body (a volume's tar, either way) is streamed through node:http's native parser, not undici:
+   * through undici it costs several times the CPU, and these copies happen while the app's writers are stopped.
+   */
+  async bulk(method: 'GET' | 'PUT', path: string, query: Query, opts: { body?: Readable; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    const prefix = this.#version === '' ? '' : `/v${this.#version}`;
+    const { origin, socketPath } = this.#endpoint;
+    const url = new URL(`${origin}${prefix}${path}${queryString(query)}`);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const fail = (e: Error): void => reject(errorCode(e) !== undefined ? this.unavailable(e) : new SkiffError('ENGINE_ERROR', `Docker Engine request ${method} ${path} failed: ${oneLine(e.message)}`, { cause: e }));
+      const target = socketPath === undefined ? { host: url.hostname, port: url.port } : { socketPath };
+      const req = httpRequest({ ...target, method, path: `${url.pathname}${url.search}`, headers: opts.headers, signal: opts.signal, agent: false }, resolve);
+      req.on('error', fail);
+      if (opts.body) pipeline(opts.body, req).catch(fail);
+      else req.end();
+    });
+    if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) return res;
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(Buffer.from(c as Buffer));
+    const text = Buffer.concat(chunks).toString('utf8');
+    let message = text;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { message?: unknown }).message === 'string') message = (parsed as { message: string }).message;
+    } catch {
+      // a plain-text answer is its own message
+    }
+    const line = oneLine(message) || `HTTP ${res.statusCode}`;
+    throw new SkiffError('ENGINE_ERROR', `Docker Engine: ${line}`, { cause: new EngineApiError(res.statusCode ?? 0, line) });
   }
 
   /** A call whose answer is discarded. */
