@@ -77,6 +77,8 @@ export async function switchServices(engine: AgentEngine, d: Deployment, opts: S
   for (const c of before.filter(isHookContainer)) await engine.containerRemove(c.id, { force: true });
   before = before.filter((c) => !isHookContainer(c));
   const ids = new Map<string, string>();
+  /** Services whose container this deploy creates anew. */
+  const replaced = new Set<string>();
 
   for (const name of order) {
     const svc = project.services[name]!;
@@ -92,11 +94,15 @@ export async function switchServices(engine: AgentEngine, d: Deployment, opts: S
     const current = mine.find((c) => c.names.includes(final));
     const body = containerBody(app, d.release, project, svc);
     if (current && current.labels[Label.configHash] === body.Labels?.[Label.configHash]) {
-      if (current.state !== 'running') await engine.containerStart(current.id);
-      await step(name, current.state === 'running' ? 'kept' : 'restarted');
+      // Compose's depends_on.<service>.restart: a dependency that was recreated restarts this one in place.
+      const follows = Object.entries(svc.dependsOn).some(([dep, d]) => d.restart === true && replaced.has(dep));
+      if (follows && current.state === 'running') await engine.containerStop(current.id, stopSec);
+      if (follows || current.state !== 'running') await engine.containerStart(current.id);
+      await step(name, follows || current.state !== 'running' ? 'restarted' : 'kept');
       ids.set(name, current.id);
       continue;
     }
+    replaced.add(name);
     const suffix = randomBytes(3).toString('hex');
     const id = await engine.containerCreate(`${final}-next-${suffix}`, body);
     for (const n of extraNetworks(app, svc)) await engine.networkConnect(n, id, [name]);

@@ -43,12 +43,12 @@ function healthCheck(spec: NonNullable<ServiceFile['healthcheck']>): HealthCheck
   });
 }
 
-function dependsOn(service: ServiceFile): Record<string, { condition: DependencyCondition }> {
+function dependsOn(service: ServiceFile): Record<string, { condition: DependencyCondition; restart?: boolean }> {
   const spec = service.depends_on;
   if (spec === undefined || Array.isArray(spec)) {
     return Object.fromEntries(dependencyNames(service).map((name) => [name, { condition: 'service_started' as const }]));
   }
-  return Object.fromEntries(Object.entries(spec).map(([name, d]) => [name, { condition: d.condition ?? 'service_started' }]));
+  return Object.fromEntries(Object.entries(spec).map(([name, d]) => [name, { condition: d.condition ?? 'service_started', ...(d.restart ? { restart: true } : {}) }]));
 }
 
 export function toServiceSpec(name: string, s: ServiceFile): ServiceSpec {

@@ -124,8 +124,8 @@ export const serviceSchema = closed({
     start_interval: duration.optional(),
     disable: z.boolean().optional(),
   }).optional(),
-  depends_on: z.union([z.array(serviceName), z.record(z.string(), closed({ condition: z.enum(CONDITIONS).optional() }))], {
-    error: 'must be a list of services or a mapping service: { condition }',
+  depends_on: z.union([z.array(serviceName), z.record(z.string(), closed({ condition: z.enum(CONDITIONS).optional(), restart: z.boolean().optional() }))], {
+    error: 'must be a list of services or a mapping service: { condition, restart }',
   }).optional(),
   restart: z.string().regex(RESTART, {
     error: 'must be no, always, unless-stopped, on-failure or on-failure:N',

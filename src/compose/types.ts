@@ -38,7 +38,8 @@ export interface ServiceSpec {
   readonly networks: readonly string[];
   readonly networkMode?: string;
   readonly healthcheck?: HealthCheck;
-  readonly dependsOn: Readonly<Record<string, { readonly condition: DependencyCondition }>>;
+  /** `restart`: recreating the dependency restarts this service too, even when its own spec is unchanged. */
+  readonly dependsOn: Readonly<Record<string, { readonly condition: DependencyCondition; readonly restart?: boolean }>>;
   readonly restart?: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly user?: string;

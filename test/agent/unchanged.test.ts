@@ -21,6 +21,14 @@ before(async () => {
     ['1.0.0', {}],
     ['2.0.0', {}],
     ['3.0.0', { webPage: 'web 2.0.0', edit: (doc: { services: Record<string, Record<string, unknown>> }) => void (doc.services['worker']!['environment'] = { LEVEL: 'debug' }) }],
+    // 4.0.0 changes the worker's environment only, and web asks to restart with it (Compose's depends_on.<service>.restart).
+    ['4.0.0', {
+      webPage: 'web 2.0.0',
+      edit: (doc: { services: Record<string, Record<string, unknown>> }) => {
+        doc.services['worker']!['environment'] = { LEVEL: 'info' };
+        doc.services['web']!['depends_on'] = { worker: { condition: 'service_started', restart: true } };
+      },
+    }],
   ] as const) {
     await vendor.createVersion(version, opts);
     bundles.set(version, (await makeBundle(vendor.store, vendor.app, version, path.join(work, `${version}.skiff`))).file);
@@ -65,4 +73,15 @@ test('new values restart only the services that use them', async () => {
   await install({ stateDir, bundle: bundles.get('3.0.0')!, values: { values: { GREETING: 'salut' } }, ...FAST });
   assert.deepEqual(await running('worker'), worker, 'the worker does not use GREETING');
   assert.notEqual((await running('web')).id, web.id);
+});
+
+test('depends_on with restart: true restarts the unchanged dependent in place when its dependency is recreated', async () => {
+  const web = await running('web');
+  const worker = await running('worker');
+  await install({ stateDir, bundle: bundles.get('4.0.0')!, ...FAST });
+  assert.notEqual((await running('worker')).id, worker.id, 'the changed worker was replaced');
+  const after = await running('web');
+  assert.equal(after.id, web.id, 'web’s spec is unchanged: same container');
+  assert.notEqual(after.startedAt, web.startedAt, 'but it was restarted, as its depends_on asks');
+  assert.equal(await page(vendor.webPort), 'web 2.0.0');
 });
