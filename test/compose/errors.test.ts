@@ -42,7 +42,7 @@ test('unsupported nested keys: long port, long volume, healthcheck, depends_on, 
     ['    ports:\n      - target: 80\n        mode: host\n', 'line 6: services.web.ports[0].mode'],
     ['    volumes:\n      - type: volume\n        source: d\n        target: /d\n        volume: { nocopy: true }\n', 'line 8: services.web.volumes[0].volume'],
     ['    healthcheck:\n      test: ["NONE"]\n      foo: 1\n', 'line 6: services.web.healthcheck.foo'],
-    ['    depends_on:\n      db: { condition: service_started, restart: true }\n', 'line 5: services.web.depends_on.db.restart'],
+    ['    depends_on:\n      db: { condition: service_started, required: false }\n', 'line 5: services.web.depends_on.db.required'],
     ['    networks:\n      front:\n        aliases: [www]\n', 'line 6: services.web.networks.front.aliases'],
     ['    logging:\n      driver: local\n      mode: non-blocking\n', 'line 6: services.web.logging.mode'],
   ];
