@@ -1,14 +1,19 @@
 // The package-database files of an image's final filesystem, read from its layers in order: each layer's whiteouts
 // (a file deleted, a directory made opaque) hide what the layers below put there, so a deleted package is not listed.
+// An ELF file with Go build info stands in the map as that build-info blob (not the whole binary).
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { MediaType, type Digest } from '../oci/index.ts';
 import type { BlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
+import { ELF_MAGIC, findGoBuildInfo } from './go-buildinfo.ts';
 
 /** A package-database file is far smaller than this (Debian's status: ~1 MB for 500 packages); larger ones are skipped. */
 const MAX_FILE_BYTES = 16 << 20;
+
+/** Binaries are read whole to find Go build info; a larger file (none real is) is skipped. */
+const MAX_BINARY_BYTES = 256 << 20;
 
 /** Large reads and inflate chunks: zlib's 16 KiB default makes gunzip of a layer twice as slow. */
 const CHUNK = 1 << 20;
@@ -47,6 +52,25 @@ interface LayerChanges {
   readonly written: Set<string>;
 }
 
+/** Reads a tar entry of `size` bytes to its end; holds its bytes (in one buffer, no second copy) only when it is an ELF file. */
+async function goBuildInfo(entry: AsyncIterable<unknown>, size: number): Promise<Buffer | undefined> {
+  let head = Buffer.alloc(0);
+  let file: Buffer | undefined;
+  let at = 0;
+  for await (const c of entry) {
+    const chunk = c as Buffer;
+    if (file) at += chunk.copy(file, at);
+    else if (head.length < ELF_MAGIC.length) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length >= ELF_MAGIC.length && head.subarray(0, ELF_MAGIC.length).equals(ELF_MAGIC)) {
+        file = Buffer.allocUnsafe(size);
+        at = head.copy(file);
+      }
+    }
+  }
+  return file && at === size ? findGoBuildInfo(file) : undefined;
+}
+
 async function readLayer(store: BlobStore, layer: LayerRef, signal?: AbortSignal): Promise<LayerChanges> {
   const changes: LayerChanges = { files: new Map(), deleted: [], opaque: [], written: new Set() };
   const raw = await store.get(layer.digest, { signal, chunkSize: CHUNK });
@@ -76,6 +100,11 @@ async function readLayer(store: BlobStore, layer: LayerRef, signal?: AbortSignal
         const parts: Buffer[] = [];
         for await (const c of entry) parts.push(c as Buffer);
         changes.files.set(path, Buffer.concat(parts));
+        continue;
+      }
+      if (type === 'file' && size > ELF_MAGIC.length && size <= MAX_BINARY_BYTES) {
+        const info = await goBuildInfo(entry, size);
+        if (info) changes.files.set(path, info);
         continue;
       }
     }
