@@ -1,8 +1,10 @@
 // Go binaries in a layer: their build info (Go 1.18+ inline format) lists the main module, deps (replacements applied)
 // and the stdlib as pkg:golang components, which `release scan` matches against OSV's Go ecosystem. The `go` toolchain
-// is not installed here, so the binary is made by hand: an ELF header, filler, and the build-info blob as Go lays it out.
+// is not installed here, so the module-mode binary is made by hand: an ELF header, filler, and the build-info blob as Go
+// lays it out; the docker CLI (a real Go binary, built without modules) checks the format against the real thing.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -61,11 +63,12 @@ function goBinary(goVersion = 'go1.22.3'): Buffer {
   return Buffer.concat([elf, filler, info, Buffer.alloc(4096)]);
 }
 
-async function layer(files: Record<string, Buffer>): Promise<LayerRef> {
+async function layer(files: Record<string, Buffer>, gzip = true): Promise<LayerRef> {
   const entries = new Map<string, TarEntry>();
   for (const [p, content] of Object.entries(files)) entries.set(p, { type: 'file', mode: 0o755, content });
-  const stat = await store.put([gzipSync(await makeTar(entries))]);
-  return { digest: stat.digest, mediaType: MediaType.ociLayerGzip };
+  const tar = await makeTar(entries);
+  const stat = await store.put([gzip ? gzipSync(tar) : tar]);
+  return { digest: stat.digest, mediaType: gzip ? MediaType.ociLayerGzip : MediaType.ociLayerTar };
 }
 
 test('a Go binary lists its deps (replacement applied), not the local-build main module, and the stdlib', async () => {
@@ -110,4 +113,15 @@ test('Go modules in the SBOM are scanned against OSV Go advisories by semver', a
     'GO-2 github.com/google/uuid@v1.6.0 fixed 1.10.0',
     'GO-3 stdlib@1.21.4 fixed 1.21.5',
   ]);
+});
+
+test('a real Go binary in a layer: the docker CLI lists the stdlib at the Go version it reports', async () => {
+  const docker = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();
+  const goVersion = execFileSync('docker', ['version', '--format', '{{.Client.GoVersion}}'], { encoding: 'utf8' }).trim();
+  const l = await layer({ 'usr/local/bin/docker': await readFile(docker) }, false);
+  const catalog = catalogImage(await imageCatalogFiles(store, [l]));
+  assert.deepEqual(
+    catalog.packages.map((p) => purlOf(p, catalog.distro)),
+    [`pkg:golang/stdlib@${goVersion.replace(/^go/, '')}`],
+  );
 });
