@@ -13,34 +13,90 @@ const MAX_STRING_BYTES = 4 << 20;
 
 export const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');
 
-/** A uvarint-prefixed string at `at`: its bytes and where it ends; undefined when it runs past the buffer. */
-function readString(buf: Buffer, at: number): { bytes: Buffer; end: number } | undefined {
+/** A uvarint-prefixed string at `at`: its bytes and where it ends; 'short' when the buffer ends first, 'bad' when too long. */
+function readString(buf: Buffer, at: number): { bytes: Buffer; end: number } | 'short' | 'bad' {
   let length = 0;
   let shift = 0;
-  for (let i = at; i < buf.length && shift < 35; i++, shift += 7) {
+  for (let i = at; i < buf.length; i++, shift += 7) {
+    if (shift >= 35) return 'bad';
     const b = buf[i] ?? 0;
     length += (b & 0x7f) * 2 ** shift;
     if (b < 0x80) {
       const start = i + 1;
-      if (length > MAX_STRING_BYTES || start + length > buf.length) return undefined;
-      return { bytes: buf.subarray(start, start + length), end: start + length };
+      if (length > MAX_STRING_BYTES) return 'bad';
+      return start + length > buf.length ? 'short' : { bytes: buf.subarray(start, start + length), end: start + length };
     }
   }
-  return undefined;
+  return 'short';
+}
+
+/** The build-info blob starting at `buf[0]` (file offset `offset`), as the Go linker writes it: 16-aligned, pointer size 4 or 8, the inline flag, zero padding. */
+function decodeAt(buf: Buffer, offset: number): Buffer | 'short' | 'bad' {
+  if (offset % 16 !== 0) return 'bad';
+  if (buf.length < HEADER_BYTES) return 'short';
+  if ((buf[14] !== 4 && buf[14] !== 8) || ((buf[15] ?? 0) & FLAG_INLINE_STRINGS) === 0 || buf.subarray(16, HEADER_BYTES).some((b) => b !== 0)) return 'bad';
+  const version = readString(buf, HEADER_BYTES);
+  if (typeof version === 'string') return version;
+  const mod = readString(buf, version.end);
+  return typeof mod === 'string' ? mod : buf.subarray(0, mod.end);
 }
 
 /**
- * The build-info blob of a binary (header and both strings, copied out), or undefined when it has none in the
- * inline format. Older Go (< 1.18) keeps pointers instead; such binaries are not listed.
+ * Finds the build info in a file fed chunk by chunk, holding only a few bytes, or from the magic on until the blob is
+ * whole. Older Go (< 1.18) keeps pointers instead of inline strings; such binaries have none found.
  */
-export function findGoBuildInfo(file: Buffer): Buffer | undefined {
-  for (let at = file.indexOf(GO_BUILDINFO_MAGIC); at >= 0; at = file.indexOf(GO_BUILDINFO_MAGIC, at + 1)) {
-    if (at + HEADER_BYTES > file.length || ((file[at + 15] ?? 0) & FLAG_INLINE_STRINGS) === 0) continue;
-    const version = readString(file, at + HEADER_BYTES);
-    const mod = version && readString(file, version.end);
-    if (mod) return Buffer.from(file.subarray(at, mod.end));
+export class GoBuildInfoScanner {
+  #window: Buffer = Buffer.alloc(0);
+  /** The file offset of `#window[0]`. */
+  #offset = 0;
+  #found: Buffer | undefined;
+
+  push(chunk: Buffer): void {
+    if (this.#found) return;
+    const magic = GO_BUILDINFO_MAGIC;
+    // Only a short tail is kept between chunks (no candidate): the chunk itself is searched unless a magic straddles the edge.
+    if (this.#window.length < magic.length && chunk.length >= magic.length - 1 && !Buffer.concat([this.#window, chunk.subarray(0, magic.length - 1)]).includes(magic)) {
+      this.#offset += this.#window.length;
+      this.#window = chunk;
+    } else this.#window = Buffer.concat([this.#window, chunk]);
+    for (;;) {
+      const i = this.#window.indexOf(GO_BUILDINFO_MAGIC);
+      if (i < 0) {
+        // Keep what could be the start of a magic split across chunks (copied: not the whole chunk).
+        const keep = Math.min(this.#window.length, GO_BUILDINFO_MAGIC.length - 1);
+        this.#offset += this.#window.length - keep;
+        this.#window = Buffer.from(this.#window.subarray(this.#window.length - keep));
+        return;
+      }
+      const candidate = this.#window.subarray(i);
+      const r = decodeAt(candidate, this.#offset + i);
+      if (r === 'short' && candidate.length <= HEADER_BYTES + 2 * (MAX_STRING_BYTES + 8)) {
+        this.#offset += i;
+        this.#window = candidate;
+        return;
+      }
+      if (r === 'short' || r === 'bad') {
+        this.#offset += i + 1;
+        this.#window = candidate.subarray(1);
+        continue;
+      }
+      this.#found = Buffer.from(r);
+      this.#window = Buffer.alloc(0);
+      return;
+    }
   }
-  return undefined;
+
+  /** The build-info blob (header and both strings), once found. */
+  get found(): Buffer | undefined {
+    return this.#found;
+  }
+}
+
+/** The build-info blob of a whole file, or undefined when it has none in the inline format. */
+export function findGoBuildInfo(file: Buffer): Buffer | undefined {
+  const scanner = new GoBuildInfoScanner();
+  scanner.push(file);
+  return scanner.found;
 }
 
 export const isGoBuildInfo = (bytes: Buffer): boolean => bytes.subarray(0, GO_BUILDINFO_MAGIC.length).equals(GO_BUILDINFO_MAGIC);
@@ -53,8 +109,8 @@ interface GoModule {
 /** The modules of a build-info blob (from findGoBuildInfo) found at `path`: the main module, its deps and the stdlib. */
 export function goPackages(path: string, blob: Buffer): CatalogPackage[] {
   const version = readString(blob, HEADER_BYTES);
-  const mod = version && readString(blob, version.end);
-  if (!version || !mod) return [];
+  const mod = typeof version === 'string' ? version : readString(blob, version.end);
+  if (typeof version === 'string' || typeof mod === 'string') return [];
   let info = mod.bytes.toString('utf8');
   // runtime/debug's own check: the module info is framed by sentinels, the text before the end one ends in a newline.
   if (info.length >= 2 * MODINFO_SENTINEL_BYTES + 1 && mod.bytes[mod.bytes.length - MODINFO_SENTINEL_BYTES - 1] === 0x0a)

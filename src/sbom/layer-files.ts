@@ -7,13 +7,10 @@ import tar from 'tar-stream';
 import { MediaType, type Digest } from '../oci/index.ts';
 import type { BlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
-import { ELF_MAGIC, findGoBuildInfo } from './go-buildinfo.ts';
+import { ELF_MAGIC, GoBuildInfoScanner } from './go-buildinfo.ts';
 
 /** A package-database file is far smaller than this (Debian's status: ~1 MB for 500 packages); larger ones are skipped. */
 const MAX_FILE_BYTES = 16 << 20;
-
-/** Binaries are read whole to find Go build info; a larger file (none real is) is skipped. */
-const MAX_BINARY_BYTES = 256 << 20;
 
 /** Large reads and inflate chunks: zlib's 16 KiB default makes gunzip of a layer twice as slow. */
 const CHUNK = 1 << 20;
@@ -52,23 +49,25 @@ interface LayerChanges {
   readonly written: Set<string>;
 }
 
-/** Reads a tar entry of `size` bytes to its end; holds its bytes (in one buffer, no second copy) only when it is an ELF file. */
-async function goBuildInfo(entry: AsyncIterable<unknown>, size: number): Promise<Buffer | undefined> {
-  let head = Buffer.alloc(0);
-  let file: Buffer | undefined;
-  let at = 0;
-  for await (const c of entry) {
-    const chunk = c as Buffer;
-    if (file) at += chunk.copy(file, at);
-    else if (head.length < ELF_MAGIC.length) {
-      head = Buffer.concat([head, chunk]);
-      if (head.length >= ELF_MAGIC.length && head.subarray(0, ELF_MAGIC.length).equals(ELF_MAGIC)) {
-        file = Buffer.allocUnsafe(size);
-        at = head.copy(file);
+/** Reads a tar entry to its end; an ELF file is scanned for Go build info as it streams (never held whole). */
+function goBuildInfo(entry: NodeJS.EventEmitter): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    let head = Buffer.alloc(0);
+    let scanner: GoBuildInfoScanner | undefined;
+    // 'data' handlers, not for-await: most files are not ELF and flow through as cheaply as with resume().
+    entry.on('data', (chunk: Buffer) => {
+      if (scanner) scanner.push(chunk);
+      else if (head.length < ELF_MAGIC.length) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length >= ELF_MAGIC.length && head.subarray(0, ELF_MAGIC.length).equals(ELF_MAGIC)) {
+          scanner = new GoBuildInfoScanner();
+          scanner.push(head);
+        }
       }
-    }
-  }
-  return file && at === size ? findGoBuildInfo(file) : undefined;
+    });
+    entry.once('end', () => resolve(scanner?.found));
+    entry.once('error', reject);
+  });
 }
 
 async function readLayer(store: BlobStore, layer: LayerRef, signal?: AbortSignal): Promise<LayerChanges> {
@@ -102,8 +101,8 @@ async function readLayer(store: BlobStore, layer: LayerRef, signal?: AbortSignal
         changes.files.set(path, Buffer.concat(parts));
         continue;
       }
-      if (type === 'file' && size > ELF_MAGIC.length && size <= MAX_BINARY_BYTES) {
-        const info = await goBuildInfo(entry, size);
+      if (type === 'file' && size > ELF_MAGIC.length) {
+        const info = await goBuildInfo(entry);
         if (info) changes.files.set(path, info);
         continue;
       }

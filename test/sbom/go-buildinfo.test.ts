@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { MediaType } from '../../src/oci/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
+import { GoBuildInfoScanner, findGoBuildInfo } from '../../src/sbom/go-buildinfo.ts';
 import { catalogImage, cyclonedxDocument, imageCatalogFiles, purlOf, sbomPackages, type LayerRef } from '../../src/sbom/index.ts';
 import { loadOsvDatabase, scanPackages } from '../../src/scan/index.ts';
 import { makeTar, type TarEntry } from '../helpers/engine.ts';
@@ -91,6 +92,24 @@ test('a Go binary lists its deps (replacement applied), not the local-build main
   // A later layer that deletes the binary hides its modules.
   const upper = await layer({ 'usr/local/bin/.wh.agentd': Buffer.alloc(0) });
   assert.deepEqual(catalogImage(await imageCatalogFiles(store, [l, upper])).packages, []);
+});
+
+test('the build info is found across any chunking, and a stray magic (as in a binary that reads build info) is passed over', () => {
+  const bin = goBinary();
+  const whole = findGoBuildInfo(bin);
+  assert.ok(whole);
+  // The magic as a string constant in rodata: unaligned, or aligned but not followed by a header as the linker writes it.
+  const decoys = Buffer.concat([Buffer.from('\xff Go buildinf:\x08\x02\x05hello', 'latin1'), Buffer.alloc(2), Buffer.from('\xff Go buildinf:\x08\x02\x01\x07\x05hello', 'latin1')]);
+  const withDecoys = Buffer.from(bin);
+  decoys.copy(withDecoys, 1024 + 3);
+  decoys.copy(withDecoys, 4096);
+  for (const file of [bin, withDecoys])
+    for (const size of [7, 13, 14, 15, 64 << 10]) {
+      const scanner = new GoBuildInfoScanner();
+      for (let at = 0; at < file.length; at += size) scanner.push(file.subarray(at, at + size));
+      assert.deepEqual(scanner.found, whole, `chunks of ${size}`);
+    }
+  assert.equal(findGoBuildInfo(Buffer.concat([Buffer.alloc(16), decoys])), undefined);
 });
 
 test('Go modules in the SBOM are scanned against OSV Go advisories by semver', async () => {
