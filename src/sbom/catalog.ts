@@ -1,8 +1,9 @@
 // The packages an image holds, read from its package databases: Debian's dpkg status (and distroless status.d),
-// Alpine's apk db, node_modules/**/package.json and Python's dist-info / egg-info metadata.
+// Alpine's apk db, node_modules/**/package.json, Python's dist-info / egg-info metadata and Go binaries' build info.
 import { posix } from 'node:path';
+import { goPackages, isGoBuildInfo } from './go-buildinfo.ts';
 
-export type PackageType = 'deb' | 'apk' | 'npm' | 'pypi';
+export type PackageType = 'deb' | 'apk' | 'npm' | 'pypi' | 'golang';
 
 export interface CatalogPackage {
   readonly type: PackageType;
@@ -10,7 +11,7 @@ export interface CatalogPackage {
   readonly version: string;
   /** License names or SPDX expressions as the package states them; empty when it states none. */
   readonly licenses: readonly string[];
-  /** Where the package was found in the image (the database file, or its package.json / METADATA). */
+  /** Where the package was found in the image (the database file, its package.json / METADATA, or the Go binary). */
   readonly path: string;
   readonly arch?: string;
   /** Debian: the source package (what security trackers and OSV name); Alpine: the origin. */
@@ -161,7 +162,8 @@ export function catalogImage(files: ReadonlyMap<string, Buffer>): ImageCatalog {
   const packages: CatalogPackage[] = [];
   for (const [path, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const text = () => bytes.toString('utf8');
-    if (path === 'var/lib/dpkg/status') packages.push(...dpkgPackages(path, text(), files, true));
+    if (isGoBuildInfo(bytes)) packages.push(...goPackages(path, bytes));
+    else if (path === 'var/lib/dpkg/status') packages.push(...dpkgPackages(path, text(), files, true));
     else if (path.startsWith('var/lib/dpkg/status.d/')) {
       if (!path.endsWith('.md5sums')) packages.push(...dpkgPackages(path, text(), files, false));
     } else if (path === 'lib/apk/db/installed') packages.push(...apkPackages(path, text()));

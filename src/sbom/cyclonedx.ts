@@ -37,6 +37,8 @@ export function osvEcosystem(p: CatalogPackage, distro: Distro | undefined): str
       return 'npm';
     case 'pypi':
       return 'PyPI';
+    case 'golang':
+      return 'Go';
     case 'apk': {
       const mm = /^(\d+\.\d+)/.exec(distro?.versionId ?? '')?.[1];
       return mm ? `Alpine:v${mm}` : 'Alpine';
@@ -62,6 +64,8 @@ export function purlOf(p: CatalogPackage, distro: Distro | undefined): string {
       const [scope, name] = p.name.startsWith('@') ? p.name.split('/') : [undefined, p.name];
       return `pkg:npm/${scope ? `${enc(scope)}/` : ''}${enc(name ?? '')}@${enc(p.version)}`;
     }
+    case 'golang':
+      return `pkg:golang/${p.name.split('/').map(enc).join('/')}@${enc(p.version)}`;
     case 'pypi':
       return `pkg:pypi/${enc(p.name.toLowerCase().replace(/[-_.]+/g, '-'))}@${enc(p.version)}`;
     case 'apk':

@@ -1,11 +1,13 @@
 // The package-database files of an image's final filesystem, read from its layers in order: each layer's whiteouts
 // (a file deleted, a directory made opaque) hide what the layers below put there, so a deleted package is not listed.
+// An ELF file with Go build info stands in the map as that build-info blob (not the whole binary).
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { MediaType, type Digest } from '../oci/index.ts';
 import type { BlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
+import { ELF_MAGIC, GoBuildInfoScanner } from './go-buildinfo.ts';
 
 /** A package-database file is far smaller than this (Debian's status: ~1 MB for 500 packages); larger ones are skipped. */
 const MAX_FILE_BYTES = 16 << 20;
@@ -47,6 +49,27 @@ interface LayerChanges {
   readonly written: Set<string>;
 }
 
+/** Reads a tar entry to its end; an ELF file is scanned for Go build info as it streams (never held whole). */
+function goBuildInfo(entry: NodeJS.EventEmitter): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    let head = Buffer.alloc(0);
+    let scanner: GoBuildInfoScanner | undefined;
+    // 'data' handlers, not for-await: most files are not ELF and flow through as cheaply as with resume().
+    entry.on('data', (chunk: Buffer) => {
+      if (scanner) scanner.push(chunk);
+      else if (head.length < ELF_MAGIC.length) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length >= ELF_MAGIC.length && head.subarray(0, ELF_MAGIC.length).equals(ELF_MAGIC)) {
+          scanner = new GoBuildInfoScanner();
+          scanner.push(head);
+        }
+      }
+    });
+    entry.once('end', () => resolve(scanner?.found));
+    entry.once('error', reject);
+  });
+}
+
 async function readLayer(store: BlobStore, layer: LayerRef, signal?: AbortSignal): Promise<LayerChanges> {
   const changes: LayerChanges = { files: new Map(), deleted: [], opaque: [], written: new Set() };
   const raw = await store.get(layer.digest, { signal, chunkSize: CHUNK });
@@ -76,6 +99,11 @@ async function readLayer(store: BlobStore, layer: LayerRef, signal?: AbortSignal
         const parts: Buffer[] = [];
         for await (const c of entry) parts.push(c as Buffer);
         changes.files.set(path, Buffer.concat(parts));
+        continue;
+      }
+      if (type === 'file' && size > ELF_MAGIC.length) {
+        const info = await goBuildInfo(entry);
+        if (info) changes.files.set(path, info);
         continue;
       }
     }

@@ -107,7 +107,8 @@ function compareSemver(a: string, b: string): number {
 export function comparatorFor(ecosystem: string): (a: string, b: string) => number {
   const base = ecosystem.split(':')[0] ?? '';
   if (base === 'Debian' || base === 'Ubuntu') return compareDebian;
-  if (base === 'npm') return compareSemver;
+  // Go module versions are semver with a leading v (v1.2.3), which loose semver parsing accepts; OSV writes them without.
+  if (base === 'npm' || base === 'Go') return compareSemver;
   if (base === 'PyPI') return comparePep440;
   return compareGeneric;
 }
