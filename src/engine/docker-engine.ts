@@ -1,5 +1,6 @@
 // The one thin Docker Engine API client: negotiated version, images, containers, networks, volumes.
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SkiffError, isSkiffError } from '../util/index.ts';
 import {
   decodeContainerInspect,
@@ -268,9 +269,22 @@ export class DockerEngine {
     return data === undefined ? undefined : decodeVolume(data);
   }
 
-  /** Bytes each local volume holds, by name (the engine walks them: seconds on large volumes). */
+  /**
+   * Bytes each local volume holds, by name (the engine walks them: seconds on large volumes). The engine runs one disk
+   * usage walk at a time and refuses another meanwhile (Docker 20.10: a 500 saying so) (a second agent, a `docker system df`): that one is waited
+   * for, up to a minute.
+   */
   async volumeSizes(signal?: AbortSignal): Promise<Map<string, number>> {
-    return decodeVolumeSizes(await this.#t.json('/system/df', { query: { type: 'volume' }, signal }));
+    const deadline = Date.now() + 60_000;
+    for (let wait = 200; ; wait = Math.min(wait * 2, 2_000)) {
+      try {
+        return decodeVolumeSizes(await this.#t.json('/system/df', { query: { type: 'volume' }, signal }));
+      } catch (e) {
+        const busy = isSkiffError(e, 'ENGINE_ERROR') && e.cause instanceof EngineApiError && /disk usage operation is already running/.test(e.cause.message);
+        if (!busy || Date.now() + wait > deadline) throw e;
+        await sleep(wait, undefined, { signal });
+      }
+    }
   }
 
   /** Removes a volume; a missing one is fine, one in use is ENGINE_ERROR. */
