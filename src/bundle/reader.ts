@@ -136,14 +136,11 @@ class BundleRead {
       else if (name === Entry.index && !this.#index)
         await this.#indexEntry(entry, name, size, this.#verified);
       else if (
-        (name === Entry.ociLayout || name === Entry.ociIndex) &&
+        // Layout files for other tools (docker load's manifest.json too): read within their limits, never trusted.
+        (name === Entry.ociLayout || name === Entry.ociIndex || name === Entry.dockerManifest) &&
         this.#index &&
         !this.#layoutSeen.has(name)
       ) {
-        this.#layoutSeen.add(name);
-        parseJsonEntry(await this.#budget.read(entry, name, size, entryLimit(name)!), name);
-      } else if (name === Entry.dockerManifest && this.#index && !this.#layoutSeen.has(name)) {
-        // For `docker load` alone: read within its limit, never used (the signed release says what the images are).
         this.#layoutSeen.add(name);
         parseJsonEntry(await this.#budget.read(entry, name, size, entryLimit(name)!), name);
       } else if (blobMatch && this.#index)

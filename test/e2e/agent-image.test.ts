@@ -77,6 +77,10 @@ after(async () => {
   await removeDir(work);
 });
 
+/** `skiff agent install` of a bundle in the mounted dir, with the test's short timeouts. */
+const installArgs = (bundle: string, state: string): string[] =>
+  ['agent', 'install', bundle, '--state', state, '--trust', '/in/root.json', '--stop-timeout', '1', '--health-timeout', '20'];
+
 /** `docker run --rm` of the agent image with the Docker socket, the state volume and the bundle dir mounted. */
 function agent(args: readonly string[], network = 'host', from = image): Promise<Run> {
   const name = uniqueName('skiff-agent-run');
@@ -126,19 +130,7 @@ test('the image runs Node 24, is small, and building it again changes nothing', 
 
 test('without the host network the engine cannot pull from the agent: one line says to run it with --network host, nothing is installed', async () => {
   const r = await agent(
-    [
-      'agent',
-      'install',
-      '/in/x.skiff',
-      '--state',
-      '/state/refused',
-      '--trust',
-      '/in/root.json',
-      '--stop-timeout',
-      '1',
-      '--health-timeout',
-      '20',
-    ],
+    installArgs('/in/x.skiff', '/state/refused'),
     'none',
   );
   assert.equal(r.code, 1, r.stdout);
@@ -152,19 +144,7 @@ test('without the host network the engine cannot pull from the agent: one line s
 });
 
 test('the agent from the image installs the app through the mounted socket, and status from the image shows it running', async () => {
-  const r = await agent([
-    'agent',
-    'install',
-    '/in/x.skiff',
-    '--state',
-    '/state/app',
-    '--trust',
-    '/in/root.json',
-    '--stop-timeout',
-    '1',
-    '--health-timeout',
-    '20',
-  ]);
+  const r = await agent(installArgs('/in/x.skiff', '/state/app'));
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`${vendor.app}: 1\\.0\\.0 installed, healthy`));
   assert.equal(await page(vendor.webPort), 'web 1.0.0');
@@ -231,7 +211,7 @@ test('a release can carry the agent image: docker load of its full bundle loads 
   const loaded = await run('docker', ['load', '-i', bundle]);
   assert.equal(loaded.code, 0, loaded.stderr);
   assert.match(loaded.stdout, new RegExp(`Loaded image: ${carried.replace(/[.]/g, '\\.')}`));
-  const r = await agent(['agent', 'install', '/in/with-agent.skiff', '--state', '/state/app', '--trust', '/in/root.json', '--stop-timeout', '1', '--health-timeout', '20'], 'host', carried);
+  const r = await agent(installArgs('/in/with-agent.skiff', '/state/app'), 'host', carried);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`${vendor.app}: 1\\.0\\.0 → 1\\.1\\.0 upgraded, healthy`));
   assert.equal(await page(vendor.webPort), 'web 1.1.0');
