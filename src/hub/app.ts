@@ -90,14 +90,15 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   const principals = new PrincipalCache(deps.db);
   // Without a given key (route tests) secrets are sealed under a key that lives as long as the process.
   const sealer = deps.sealer ?? new Sealer(randomBytes(32));
+  const values = new SiteValues(deps.db, access, sealer);
   const hub: HubDeps = {
     db: deps.db,
     blobs: deps.blobs,
     loginLimiter: deps.loginLimiter ?? new LoginLimiter(),
     access,
     sealer,
-    desired: new DesiredStates(deps.db, access, sealer, deps.desired, generation),
-    values: new SiteValues(deps.db, access, sealer),
+    desired: new DesiredStates(deps.db, access, sealer, values, deps.desired, generation),
+    values,
     verifyPassword: deps.verifyPassword ?? verifyPassword,
   };
   app.decorate('hub', hub);

@@ -12,7 +12,7 @@ import type { InstancePrincipal } from './auth/principal.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { MetadataDb } from './db/types.ts';
 import { FreshGeneration, GenerationCache } from './generation.ts';
-import { SiteValues } from './values.ts';
+import type { SiteValues } from './values.ts';
 
 export interface DesiredOptions {
   /** How often agents poll (the answer tells them). */
@@ -45,13 +45,13 @@ export class DesiredStates {
   readonly #answers = new GenerationCache<{ answer: Answer; validUntilMs: number }>(CACHE_LIMIT);
   readonly #generation: FreshGeneration;
 
-  constructor(db: MetadataDb, access: HubAccess, sealer: Sealer, opts: Partial<DesiredOptions> = {}, generation = new FreshGeneration(() => db.generation())) {
+  constructor(db: MetadataDb, access: HubAccess, sealer: Sealer, values: SiteValues, opts: Partial<DesiredOptions> = {}, generation = new FreshGeneration(() => db.generation())) {
     this.#db = db;
     this.#access = access;
     this.#sealer = sealer;
+    this.#values = values;
     this.#opts = { ...DEFAULT_DESIRED, ...opts };
     this.#generation = generation;
-    this.#values = new SiteValues(db, access, sealer);
   }
 
   /**
