@@ -2,9 +2,9 @@
 // stale only when its holder is gone: another boot, or no such process on this one. Taking over a stale lock is
 // itself exclusive — a marker file named after the dead holder — so two agents that find the same stale lock never
 // both take it.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { open, readFile, rm } from 'node:fs/promises';
+import { link, open, readFile, rm } from 'node:fs/promises';
 import { SkiffError } from '../util/index.ts';
 
 const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
@@ -53,19 +53,27 @@ const readHolder = async (path: string): Promise<{ text: string; holder: Holder 
   return text === undefined ? undefined : { text, holder: parseHolder(text) };
 };
 
+/**
+ * Creates `path` holding `content`, or returns false when it exists. The content is written to a private file first
+ * and hard-linked into place, so nobody ever reads the lock half written (an empty lock would look stale).
+ */
 async function createExclusive(path: string, content: string): Promise<boolean> {
+  const draft = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(draft, 'wx', 0o600);
   try {
-    const fh = await open(path, 'wx', 0o600);
-    try {
-      await fh.writeFile(content);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(draft, path);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
+  } finally {
+    await rm(draft, { force: true });
   }
 }
 
