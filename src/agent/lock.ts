@@ -1,7 +1,7 @@
-// One agent per state directory: a lock file created with O_EXCL that names its holder (boot id and pid). A lock is
-// stale only when its holder is gone: another boot, or no such process on this one. Taking over a stale lock is
-// itself exclusive — a marker file named after the dead holder — so two agents that find the same stale lock never
-// both take it.
+// One agent per state directory: a lock file, created exclusively (a hard link fails when the name exists), that names
+// its holder (boot id and pid). A lock is stale only when its holder is gone: another boot, or no such process on this
+// one. Taking over a stale lock is itself exclusive — a marker file named after the dead holder — so two agents that
+// find the same stale lock never both take it.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, open, readFile, rm } from 'node:fs/promises';
