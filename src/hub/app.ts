@@ -126,14 +126,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
 
   answerUnchangedCheckins(app.server, `${API_PREFIX}/instances/self/desired`, (authorization) => {
     const gen = closing ? undefined : generation.recent();
-    if (gen === undefined) return undefined;
-    let token: string | undefined;
-    try {
-      token = credentialOf(authorization);
-    } catch {
-      return undefined;
-    }
-    const p = token === undefined ? undefined : principals.cached(token, gen);
+    const p = gen === undefined ? undefined : principals.cachedForHeader(authorization, gen);
     return p?.kind === 'instance' ? hub.desired.cached(p, gen)?.etag : undefined;
   });
 

@@ -22,7 +22,7 @@ export function answerUnchangedCheckins(server: Server, path: string, cachedEtag
     if (req.method !== 'GET' || req.url !== path || tags === undefined || auth === undefined) return framework(req, res);
     const etag = cachedEtag(auth);
     if (etag === undefined || !tags.split(',').some((t) => t.trim() === etag)) return framework(req, res);
-    res.writeHead(304, { etag, 'cache-control': 'no-cache' });
+    res.writeHead(304, ['etag', etag, 'cache-control', 'no-cache']);
     res.end();
   });
 }

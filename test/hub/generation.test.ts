@@ -65,9 +65,28 @@ describe('FreshGeneration.recent', () => {
     assert.equal(gen.recent(), 1);
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(gen.recent(), undefined, 'too old');
-    assert.equal(await gen.fresh(), 2);
+    assert.equal(await gen.fresh(), 3, 'not the read-ahead that recent() started before this call');
     gen.invalidate();
     assert.equal(gen.recent(), undefined, 'a write through this replica came after it');
+  });
+
+  it('reads ahead once half maxAgeMs has passed, so steady traffic never finds it expired', async () => {
+    const reads = manualReads();
+    const gen = new FreshGeneration(() => reads.read(), { maxAgeMs: 100 });
+    const first = gen.fresh();
+    reads.answer(1);
+    assert.equal(await first, 1);
+    await tick();
+    assert.equal(gen.recent(), 1, 'young: no read ahead');
+    assert.equal(reads.started, 1);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(gen.recent(), 1, 'past half the bound it still serves its read…');
+    assert.equal(reads.started, 2, '…and has started the next one');
+    assert.equal(gen.recent(), 1);
+    assert.equal(reads.started, 2, 'one read ahead at a time');
+    reads.answer(2);
+    await tick();
+    assert.equal(gen.recent(), 2);
   });
 
   it('does not keep a read that was in flight when a local write happened', async () => {

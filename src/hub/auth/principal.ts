@@ -91,6 +91,7 @@ async function resolveHash(db: MetadataDb, hash: string, now: Date): Promise<{ p
 export class PrincipalCache {
   readonly #db: MetadataDb;
   readonly #cache = new GenerationCache<{ principal: Principal; expiresAtMs: number }>();
+  readonly #byHeader = new GenerationCache<{ principal: Principal; expiresAtMs: number }>();
 
   constructor(db: MetadataDb) {
     this.#db = db;
@@ -101,6 +102,27 @@ export class PrincipalCache {
     if (!TOKEN.test(token)) return undefined;
     const hit = this.#cache.get(generation, hashToken(token));
     return hit && now.getTime() < hit.expiresAtMs ? hit.principal : undefined;
+  }
+
+  /**
+   * cached() for a whole Authorization header, remembered byte for byte, so that the common poll costs neither the
+   * header's parse nor the token's hash (undefined for a malformed header: the slow path answers it).
+   */
+  cachedForHeader(authorization: string, generation: number, nowMs: number = Date.now()): Principal | undefined {
+    let hit = this.#byHeader.get(generation, authorization);
+    if (!hit) {
+      let token: string | undefined;
+      try {
+        token = credentialOf(authorization);
+      } catch {
+        return undefined;
+      }
+      if (token === undefined || !TOKEN.test(token)) return undefined;
+      hit = this.#cache.get(generation, hashToken(token));
+      if (!hit) return undefined;
+      this.#byHeader.set(generation, authorization, hit);
+    }
+    return nowMs < hit.expiresAtMs ? hit.principal : undefined;
   }
 
   async resolve(token: string, generation: number, now: Date = new Date()): Promise<Principal> {
