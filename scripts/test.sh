@@ -7,5 +7,6 @@ bash scripts/prepare.sh
 bash scripts/start-postgres.sh >/dev/null
 npx eslint .
 npx tsc --noEmit
+npx tsc --noEmit -p web
 shopt -s globstar
 node --import tsx --test --test-concurrency=2 --test-timeout=600000 test/**/*.test.ts

@@ -13,7 +13,9 @@ import { valueRoutes } from './routes/values.ts';
 import { SiteValues } from './values.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { verifyPassword } from './auth/secrets.ts';
-import { credentialOf, PrincipalCache } from './auth/principal.ts';
+import { PrincipalCache } from './auth/principal.ts';
+import { requestCredential } from './auth/session-cookie.ts';
+import cookie from '@fastify/cookie';
 import type { HubDeps } from './context.ts';
 import type { MetadataDb } from './db/types.ts';
 import { SkiffError } from '../util/index.ts';
@@ -101,6 +103,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     values,
     verifyPassword: deps.verifyPassword ?? verifyPassword,
   };
+  await app.register(cookie);
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
   app.decorateRequest('generation', undefined);
@@ -117,7 +120,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   // The generation is read only for a request with a credential; the principal and the caches behind the route hold for
   // that generation. A read may take one read up to generationMaxAgeMs ago; a write takes one read after it arrived.
   app.addHook('onRequest', async (req) => {
-    const token = credentialOf(req.headers.authorization);
+    const token = requestCredential(req);
     if (token === undefined) return;
     const current = (READS.has(req.method) ? generation.recent() : undefined) ?? (await generation.fresh());
     req.generation = current;

@@ -5,7 +5,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { sha256 } from '../oci/index.ts';
 import { FsBlobStore, RegistryBlobStore, type BlobStore } from '../store/index.ts';
 import { errorMessage, SkiffError } from '../util/index.ts';
-import { build, type BuildDeps } from './app.ts';
+import { build, DEFAULT_PLUGINS, type BuildDeps } from './app.ts';
+import { consoleRoutes, defaultConsoleDir } from './web-console.ts';
 import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';
 import { installLastResort } from './last-resort.ts';
@@ -27,6 +28,8 @@ export interface ServeOptions {
   readonly tempSweep?: { readonly everyMs: number; readonly olderThanMs: number };
   /** Close a connection idle (no byte sent or received) for this long; default 2 minutes. */
   readonly idleTimeoutMs?: number;
+  /** The built web console to serve at `/`; default dist/web when built; false: none. */
+  readonly webDir?: string | false;
 }
 
 const DEFAULT_TEMP_SWEEP = { everyMs: 10 * 60_000, olderThanMs: 60 * 60_000 };
@@ -104,7 +107,9 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
     const sealer = await loadHubKey(opts.dataDir);
-    const app = await build({ db, blobs, sealer, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
+    const web = opts.webDir === undefined ? defaultConsoleDir() : opts.webDir || undefined;
+    const plugins = [...(opts.plugins ?? DEFAULT_PLUGINS), ...(web ? [consoleRoutes(web)] : [])];
+    const app = await build({ db, blobs, sealer, plugins, fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     await app.listen({ host, port }).catch(async (e: unknown) => {

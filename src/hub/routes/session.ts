@@ -4,6 +4,8 @@ import { SkiffError } from '../../util/index.ts';
 import { roleScopes } from '../auth/permissions.ts';
 import { hashPassword, mintToken, randomPassword } from '../auth/secrets.ts';
 import { mutate, principalOf } from '../context.ts';
+import { resolveToken, type Principal } from '../auth/principal.ts';
+import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts';
 import { EMPTY_BODY, SECURITY, USERNAME } from '../schemas.ts';
 
 export const SESSION_HOURS = 12;
@@ -13,6 +15,8 @@ let dummyHash: Promise<string> | undefined;
 interface LoginBody {
   username: string;
   password: string;
+  /** The web console's login: the token goes into an HttpOnly cookie instead of the body. */
+  cookie?: boolean;
 }
 
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
@@ -26,11 +30,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         type: 'object',
         required: ['username', 'password'],
         additionalProperties: false,
-        properties: { username: USERNAME, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+        properties: { username: USERNAME, password: { type: 'string', minLength: 1, maxLength: 1024 }, cookie: { type: 'boolean' } },
       },
     },
-  }, async (req) => {
-    const { username, password } = req.body;
+  }, async (req, reply) => {
+    const { username, password, cookie } = req.body;
     const attempt = await loginLimiter.admit(db, req.ip, username);
     const user = await db.getUserByName(username);
     // Hash even for unknown users so that timing does not reveal which usernames exist.
@@ -44,19 +48,49 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       (tx) => tx.createToken({ kind: 'session', hash, name: 'session', userId: user.id, customerId: null, scopes: [], expiresAt }),
       { actor: `user:${user.username}`, action: 'login', target: `user:${user.username}`, address: req.ip },
     );
-    return { token, expiresAt, username: user.username, role: user.role };
+    if (!cookie) return { token, expiresAt, username: user.username, role: user.role };
+    setSessionCookie(req, reply, token, expiresAt);
+    return { expiresAt, username: user.username, role: user.role };
   });
 
-  app.post('/logout', { schema: { tags: ['session'], summary: 'Revoke the token used for this call', security: SECURITY, body: EMPTY_BODY } }, async (req) => {
+  // The customer portal's login: a customer token (the portal's user pastes it once) becomes the session cookie.
+  app.post<{ Body: { token: string } }>('/login/customer', {
+    schema: {
+      tags: ['session'],
+      summary: 'Exchange a customer token for the web portal\'s session cookie',
+      body: { type: 'object', required: ['token'], additionalProperties: false, properties: { token: { type: 'string', minLength: 1, maxLength: 256 } } },
+    },
+  }, async (req, reply) => {
+    const attempt = await loginLimiter.admit(db, req.ip, 'customer-token');
+    const principal = await resolveToken(db, req.body.token).catch(() => undefined);
+    if (principal?.kind !== 'customer') throw new SkiffError('UNAUTHORIZED', 'this is not a valid customer token; ask your vendor for one');
+    await attempt.succeeded();
+    const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000).toISOString();
+    setSessionCookie(req, reply, req.body.token, expiresAt);
+    return { kind: 'customer', customer: principal.customerName, expiresAt };
+  });
+
+  app.post('/logout', { schema: { tags: ['session'], summary: 'Revoke the token used for this call', security: SECURITY, body: EMPTY_BODY } }, async (req, reply) => {
     const p = principalOf(req);
+    clearSessionCookie(req, reply);
+    // A customer's token outlives the portal's session: signing out of the portal forgets it there, and revokes nothing.
+    if (p.kind === 'customer') return { revoked: null };
     await mutate(app, req, (tx) => tx.revokeToken(p.tokenId), { action: 'logout', target: `token:${p.tokenId}` });
     return { revoked: p.tokenId };
   });
 
+  // The console asks this first: anonymous is an answer here, not a 401 (which a browser reports as an error).
+  app.get('/session', { schema: { tags: ['session'], summary: 'The caller, or {"kind":"anonymous"} without a credential' } }, async (req) =>
+    req.principal ? whoami(req.principal) : { kind: 'anonymous' },
+  );
+
   app.get('/whoami', { schema: { tags: ['session'], summary: 'The caller', security: SECURITY } }, async (req) => {
-    const p = principalOf(req);
-    if (p.kind === 'customer') return { kind: 'customer', customer: p.customerName };
-    if (p.kind === 'instance') return { kind: 'instance', customer: p.customerName, instance: p.instanceId, app: p.app };
-    return { kind: 'user', username: p.username, role: p.role, scopes: [...p.scopes], roleScopes: roleScopes(p.role) };
+    return whoami(principalOf(req));
   });
+}
+
+function whoami(p: Principal) {
+  if (p.kind === 'customer') return { kind: 'customer', customer: p.customerName };
+  if (p.kind === 'instance') return { kind: 'instance', customer: p.customerName, instance: p.instanceId, app: p.app };
+  return { kind: 'user', username: p.username, role: p.role, scopes: [...p.scopes], roleScopes: roleScopes(p.role) };
 }

@@ -1,0 +1,65 @@
+// Customers: their entitlements and instances; enrollment tokens for a new site.
+import { useCallback, useState } from 'react';
+import { api, ApiError, type Customer, type Instance } from '../api.ts';
+import { usePolled } from '../poll.ts';
+import { InstanceTable } from './fleet.tsx';
+
+function EnrollToken({ customer }: { customer: Customer }) {
+  const [app, setApp] = useState(customer.entitlements[0]?.app ?? '');
+  const [result, setResult] = useState('');
+  const make = async () => {
+    try {
+      const r = await api.post<{ token: string }>(`/customers/${encodeURIComponent(customer.name)}/enroll-tokens`, { app, uses: 1, expiresInSeconds: 86_400 });
+      setResult(r.token);
+    } catch (e) {
+      setResult(e instanceof ApiError ? e.message : 'the hub cannot be reached');
+    }
+  };
+  return (
+    <div className="promote">
+      <label>
+        App{' '}
+        <select value={app} onChange={(e) => setApp(e.target.value)}>
+          {customer.entitlements.map((e) => (
+            <option key={e.app}>{e.app}</option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={() => void make()} disabled={!app}>
+        New enrollment token (1 use, 24 h)
+      </button>
+      {result && <output className="token">{result}</output>}
+    </div>
+  );
+}
+
+export function Customers({ canWrite }: { canWrite: boolean }) {
+  const load = useCallback(async () => {
+    const [{ customers }, { instances }] = await Promise.all([api.get<{ customers: Customer[] }>('/customers'), api.get<{ instances: Instance[] }>('/instances')]);
+    return { customers, instances };
+  }, []);
+  const { data, error } = usePolled(load, 10_000);
+  return (
+    <section>
+      <h1>Customers</h1>
+      {error && <p role="alert" className="error">{error}</p>}
+      {!data && !error && <p>Loading…</p>}
+      {data?.customers.map((c) => {
+        const mine = data.instances.filter((i) => i.customer === c.name);
+        return (
+          <article key={c.id} className="card">
+            <h2>
+              {c.name} <span className="tag">{c.airgapped ? 'air-gapped' : 'connected'}</span>
+            </h2>
+            <p>
+              Entitled to:{' '}
+              {c.entitlements.map((e) => `${e.app} (${e.channel}${e.expiresAt ? `, until ${new Date(e.expiresAt).toLocaleDateString()}` : ''})`).join(', ') || 'nothing'}
+            </p>
+            <InstanceTable instances={mine} showCustomer={false} />
+            {canWrite && c.entitlements.length > 0 && <EnrollToken customer={c} />}
+          </article>
+        );
+      })}
+    </section>
+  );
+}

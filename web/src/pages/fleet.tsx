@@ -1,0 +1,93 @@
+// The fleet: every instance with its version, health and last check-in; a filter; the version distribution at a glance.
+import { useCallback, useMemo, useState } from 'react';
+import { ago, api, type Instance } from '../api.ts';
+import { usePolled } from '../poll.ts';
+
+export function VersionChart({ instances }: { instances: Instance[] }) {
+  const counts = new Map<string, number>();
+  for (const i of instances) counts.set(i.currentVersion ?? 'none', (counts.get(i.currentVersion ?? 'none') ?? 0) + 1);
+  const rows = [...counts].sort((a, b) => b[1] - a[1]);
+  const max = Math.max(1, ...rows.map((r) => r[1]));
+  return (
+    <figure className="chart" aria-label="Instances per version">
+      <figcaption>Instances per version</figcaption>
+      <svg viewBox={`0 0 300 ${rows.length * 22}`} role="img" aria-label={rows.map(([v, n]) => `${v}: ${n}`).join(', ')}>
+        {rows.map(([version, n], k) => (
+          <g key={version} transform={`translate(0 ${k * 22})`}>
+            <text x="0" y="15" className="label">
+              {version}
+            </text>
+            <rect x="90" y="3" height="16" width={(180 * n) / max} className="bar" />
+            <text x={96 + (180 * n) / max} y="15" className="label">
+              {n}
+            </text>
+          </g>
+        ))}
+      </svg>
+    </figure>
+  );
+}
+
+export function InstanceTable({ instances, showCustomer }: { instances: Instance[]; showCustomer: boolean }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Instance</th>
+            {showCustomer && <th scope="col">Customer</th>}
+            <th scope="col">App</th>
+            <th scope="col">Version</th>
+            <th scope="col">Health</th>
+            <th scope="col">Last seen</th>
+            <th scope="col">Last error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {instances.map((i) => (
+            <tr key={i.id}>
+              <td>{i.name}</td>
+              {showCustomer && <td>{i.customer}</td>}
+              <td>{i.app}</td>
+              <td>
+                {i.currentVersion ?? '—'}
+                {i.desiredVersion && i.desiredVersion !== i.currentVersion ? ` → ${i.desiredVersion}` : ''}
+              </td>
+              <td>
+                <span className={`health ${i.revokedAt ? 'revoked' : (i.health ?? 'unknown')}`}>{i.revokedAt ? 'revoked' : (i.health ?? 'unknown')}</span>
+              </td>
+              <td title={i.lastSeenAt ?? ''}>{ago(i.lastSeenAt)}</td>
+              <td className="error-cell">{i.lastError ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {instances.length === 0 && <p>No instances match.</p>}
+    </div>
+  );
+}
+
+export function Fleet() {
+  const load = useCallback(() => api.get<{ instances: Instance[] }>('/instances').then((r) => r.instances), []);
+  const { data, error } = usePolled(load);
+  const [filter, setFilter] = useState('');
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    return (data ?? []).filter((i) => !f || [i.name, i.customer, i.app, i.currentVersion ?? '', i.health ?? ''].some((v) => v.toLowerCase().includes(f)));
+  }, [data, filter]);
+  const unhealthy = (data ?? []).filter((i) => i.health === 'unhealthy').length;
+  return (
+    <section>
+      <h1>Fleet</h1>
+      {error && <p role="alert" className="error">{error}</p>}
+      <p className="summary">
+        {data ? `${data.length} instances, ${unhealthy} unhealthy` : 'Loading…'}
+      </p>
+      {data && <VersionChart instances={data} />}
+      <label className="filter">
+        Filter <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="name, customer, version, health" />
+      </label>
+      <InstanceTable instances={shown} showCustomer />
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+// The frame around every page: navigation for what the caller's role may see, the hash route, sign-out.
+import { useEffect, useState } from 'react';
+import { api, type Me, type Scope } from './api.ts';
+import { Apps } from './pages/apps.tsx';
+import { Audit } from './pages/audit.tsx';
+import { Customers } from './pages/customers.tsx';
+import { Fleet } from './pages/fleet.tsx';
+import { Portal } from './pages/portal.tsx';
+
+interface Page {
+  path: string;
+  title: string;
+  scope: Scope;
+  render: (me: Extract<Me, { kind: 'user' }>) => React.ReactNode;
+}
+
+const PAGES: Page[] = [
+  { path: 'fleet', title: 'Fleet', scope: 'customer:read', render: () => <Fleet /> },
+  { path: 'apps', title: 'Apps & releases', scope: 'read', render: (me) => <Apps canPromote={me.scopes.includes('channel:write')} /> },
+  { path: 'customers', title: 'Customers', scope: 'customer:read', render: (me) => <Customers canWrite={me.scopes.includes('customer:write')} /> },
+  { path: 'audit', title: 'Audit log', scope: 'audit:read', render: () => <Audit /> },
+];
+
+function useHash(): string {
+  const [hash, setHash] = useState(() => location.hash.replace(/^#\/?/, ''));
+  useEffect(() => {
+    const on = () => setHash(location.hash.replace(/^#\/?/, ''));
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+export function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
+  const hash = useHash();
+  const logout = () => void api.post('/logout').finally(onLogout);
+  const pages = me.kind === 'user' ? PAGES.filter((p) => me.scopes.includes(p.scope)) : [];
+  const page = pages.find((p) => p.path === hash.split('/')[0]) ?? pages[0];
+  return (
+    <div className="shell">
+      <header>
+        <strong className="brand">Skiff</strong>
+        <nav aria-label="Main">
+          {pages.map((p) => (
+            <a key={p.path} href={`#/${p.path}`} aria-current={p === page ? 'page' : undefined}>
+              {p.title}
+            </a>
+          ))}
+        </nav>
+        <span className="who">{me.kind === 'user' ? `${me.username} (${me.role})` : me.customer}</span>
+        <button type="button" onClick={logout}>
+          Sign out
+        </button>
+      </header>
+      <main>{me.kind === 'customer' ? <Portal customer={me.customer} /> : page ? page.render(me) : <p>Your role has no pages here.</p>}</main>
+    </div>
+  );
+}
