@@ -60,7 +60,7 @@ for step in setup bundle-size release-create sbom scan bundle-create verify-thro
   node --import tsx "bench/$step.ts"
 done
 # The hub's figures print their result rows on stdout.
-for step in hub-blob-download hub-push hub-checkins; do
+for step in hub-blob-download hub-push hub-checkins rollout; do
   echo "== $step"
   node --import tsx "bench/$step.ts" | grep '^{' >>"$BENCH_WORK/results.jsonl"
 done

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { openMetadataDb, type MetadataDb } from '../../src/hub/db/index.ts';
 import { initTrust, serializeRoot } from '../../src/trust/index.ts';
 import { putPlaceholderRelease } from '../../test/helpers/checkin.ts';
-import { hubInit, startHubProcess, type HubProcess } from '../../test/helpers/hub-process.ts';
+import { hubInit, startHubProcess, type HubDataOptions, type HubProcess } from '../../test/helpers/hub-process.ts';
 import { tempDatabase } from '../../test/helpers/postgres.ts';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -19,6 +19,8 @@ export interface FleetHub {
   readonly app: string;
   readonly customer: string;
   readonly adminToken: string;
+  /** Where its data lives (another replica may share it). */
+  readonly data: HubDataOptions;
   /** Calls the hub's REST API as the admin; throws on an unexpected status. */
   api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown, status?: number): Promise<T>;
   /** The hub's metadata database, opened anew (close it after use). */
@@ -28,7 +30,7 @@ export interface FleetHub {
   stop(): Promise<void>;
 }
 
-export async function startFleetHub(opts: { backend: Backend; app?: string; version?: string }): Promise<FleetHub> {
+export async function startFleetHub(opts: { backend: Backend; app?: string; version?: string; env?: Readonly<Record<string, string>> }): Promise<FleetHub> {
   const app = opts.app ?? 'fleetbench';
   const version = opts.version ?? '1.0.0';
   const dir = await mkdtemp(join(tmpdir(), 'skiff-fleet-bench-'));
@@ -53,7 +55,7 @@ export async function startFleetHub(opts: { backend: Backend; app?: string; vers
     } finally {
       await db.close();
     }
-    const hub = await startHubProcess(data);
+    const hub = await startHubProcess({ ...data, ...(opts.env ? { env: opts.env } : {}) });
     stops.push(() => hub.stop());
     const api = async <T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown, status?: number): Promise<T> => {
       const res = await request(`${hub.url}/api/v1${path}`, {
@@ -70,6 +72,7 @@ export async function startFleetHub(opts: { backend: Backend; app?: string; vers
     await api('POST', '/customers', { name: customer, entitlements: [{ app, channel: 'stable' }] });
     return {
       hub,
+      data,
       backend: opts.backend,
       app,
       customer,

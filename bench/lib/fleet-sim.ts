@@ -1,8 +1,8 @@
 // A fleet simulator: N lightweight agents in one process speaking the real connected protocol over HTTP — enrollment
 // with their own ed25519 keys, the signed desired state polled with If-None-Match (verified by the agent's own
 // verifyDesired for a share of them), status reports — with bounded concurrency and no Docker. An agent "installs" a
-// new desired release at once and reports it, so rollouts can be simulated too. Large fleets can be seeded into the
-// hub's database after a first part enrolled through the API (seed()).
+// new desired release at once, committing or failing as FleetSim.script says (sim-script.ts), and reports it. Large
+// fleets can be seeded into the hub's database after a first part enrolled through the API (seed()).
 import { generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -11,10 +11,11 @@ import { verifyDesired, type DesiredSigned } from '../../src/fleet/index.ts';
 import { mintToken } from '../../src/hub/auth/secrets.ts';
 import type { MetadataDb } from '../../src/hub/index.ts';
 import type { RootMeta } from '../../src/trust/index.ts';
+import { applyDesired, type OutcomeScript, type SiteState } from './sim-script.ts';
 
 const API = '/api/v1';
 
-export interface SimAgent {
+export interface SimAgent extends SiteState {
   readonly index: number;
   readonly id: string;
   readonly name: string;
@@ -25,7 +26,6 @@ export interface SimAgent {
   /** The `issued` of the last answer taken, for the replay check. */
   issued: string | null;
   desired: DesiredSigned | null;
-  current: string | null;
   lastReportMs: number;
 }
 
@@ -103,6 +103,8 @@ export class FleetSim {
   readonly root: RootMeta;
   readonly app: string;
   stats: SimStats = newStats();
+  /** Whether each try of each agent commits or fails (default: all commit). */
+  script: OutcomeScript = () => 'commit';
   readonly #pool: Pool;
   readonly #concurrency: number;
   readonly #now: () => Date;
@@ -141,7 +143,7 @@ export class FleetSim {
           roots = answer.roots;
           app = answer.instance.app;
         } else if (answer.roots.length !== roots.length || answer.roots.some((r, k) => r !== roots?.[k])) throw new Error(`enrolling ${name}: the hub sent another root chain`);
-        agents[i] = { index: i, id: answer.instance.id, name, credential: answer.credential, verifies: i % every === 0, etag: null, issued: null, desired: null, current: null, lastReportMs: 0 };
+        agents[i] = { index: i, id: answer.instance.id, name, credential: answer.credential, verifies: i % every === 0, etag: null, issued: null, desired: null, current: null, failed: null, usedInstallNow: false, lastReportMs: 0 };
       });
     } catch (e) {
       await pool.close();
@@ -176,7 +178,7 @@ export class FleetSim {
       }, { actor: 'system', action: 'bench.seed-fleet', target: `customer:${c.name}/app:${this.app}`, address: 'local', details: { from, count: n } });
       for (const m of made) {
         const index = this.#agents.length;
-        this.#agents.push({ index, ...m, verifies: index % this.#verifyEvery === 0, etag: null, issued: null, desired: null, current: null, lastReportMs: 0 });
+        this.#agents.push({ index, ...m, verifies: index % this.#verifyEvery === 0, etag: null, issued: null, desired: null, current: null, failed: null, usedInstallNow: false, lastReportMs: 0 });
       }
     }
   }
@@ -204,9 +206,8 @@ export class FleetSim {
       agent.desired = desired;
       this.stats.changed++;
       const target = desired.release?.version ?? null;
-      if (target !== null && target !== agent.current) {
-        agent.current = target;
-        this.stats.upgrades++;
+      if (applyDesired(agent, target, desired.installNow, () => this.script(agent.index, target ?? ''), this.#now())) {
+        if (agent.current === target) this.stats.upgrades++;
         await this.report(agent);
       }
       return 'changed';
@@ -241,6 +242,7 @@ export class FleetSim {
       agentVersion: 'fleet-sim',
       lastError: null,
       history: [],
+      failedRelease: agent.failed,
     };
     agent.lastReportMs = performance.now();
     try {

@@ -1,6 +1,7 @@
 // What an instance should run, decided from its channel, the pins, the required releases and its windows (pure).
 import semver from 'semver';
 import type { DesiredSigned } from './desired.ts';
+import { underRollout, type RolloutView } from './rollout-desired.ts';
 import type { ValuesVerdict } from './values.ts';
 import type { MaintenanceWindow } from './windows.ts';
 
@@ -24,14 +25,18 @@ export interface SiteInputs {
   readonly pollSeconds: number;
   /** The site's values checked against a release (none: the hub holds no opinion on values). */
   readonly values?: (release: ChannelRelease) => ValuesVerdict;
+  /** The rollout that holds this instance (src/fleet/rollout-desired.ts); pins win over it. */
+  readonly rollout?: RolloutView | null;
 }
 
 /**
  * The release to run: the instance's pin, else the customer's, else the channel's newest; never below what runs;
  * and a required release above what runs comes first (the site steps through it).
  */
-export function chooseRelease(s: Pick<SiteInputs, 'channel' | 'current' | 'instancePin' | 'sitePin'>): ChannelRelease | null {
-  const sorted = [...s.channel].sort((a, b) => semver.compare(a.version, b.version));
+export function chooseRelease(s: Pick<SiteInputs, 'channel' | 'current' | 'instancePin' | 'sitePin' | 'rollout'>): ChannelRelease | null {
+  const ruled = s.rollout && s.instancePin === null && s.sitePin === null ? underRollout(s.rollout, s.channel, s.current) : undefined;
+  if (ruled?.release) return ruled.release;
+  const sorted = [...(ruled?.channel ?? s.channel)].sort((a, b) => semver.compare(a.version, b.version));
   const pin = s.instancePin ?? s.sitePin;
   let target = pin === null ? sorted.at(-1) : sorted.find((r) => r.version === pin);
   if (!target) return null;

@@ -35,6 +35,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { v2Routes } from './routes/v2.ts';
+import { rolloutRoutes } from './routes/rollouts.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -164,6 +165,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(enrollRoutes);
       await api.register(instanceRoutes);
       await api.register(valueRoutes);
+      await api.register(rolloutRoutes);
     },
     { prefix: API_PREFIX },
   );

@@ -10,6 +10,7 @@ import { consoleRoutes, defaultConsoleDir } from './web-console.ts';
 import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';
 import { installLastResort } from './last-resort.ts';
+import { RolloutLoop, type RolloutLoopOptions } from './rollout-loop.ts';
 import { secureDataDir, STORE_DIR } from './init.ts';
 
 export interface ServeOptions {
@@ -30,6 +31,21 @@ export interface ServeOptions {
   readonly idleTimeoutMs?: number;
   /** The built web console to serve at `/`; default dist/web when built; false: none. */
   readonly webDir?: string | false;
+  /** The rollout scheduler's tick and lease (default: rolloutLoopFromEnv); false: this replica never schedules. */
+  readonly rollouts?: Partial<RolloutLoopOptions> | false;
+}
+
+/** SKIFF_ROLLOUT_TICK_MS and SKIFF_ROLLOUT_LEASE_MS, when set (tests and benches shorten them). */
+export function rolloutLoopFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<RolloutLoopOptions> {
+  const ms = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined) return undefined;
+    if (!/^\d{1,9}$/.test(v) || Number(v) < 10) throw new SkiffError('USAGE', `${name}="${v}" is not a number of milliseconds (at least 10)`);
+    return Number(v);
+  };
+  const tickMs = ms('SKIFF_ROLLOUT_TICK_MS');
+  const leaseMs = ms('SKIFF_ROLLOUT_LEASE_MS');
+  return { ...(tickMs === undefined ? {} : { tickMs }), ...(leaseMs === undefined ? {} : { leaseMs }) };
 }
 
 const DEFAULT_TEMP_SWEEP = { everyMs: 10 * 60_000, olderThanMs: 60 * 60_000 };
@@ -118,6 +134,8 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       await app.close();
       throw new SkiffError('USAGE', `cannot listen on ${opts.listen}: ${(e as Error).message}; choose another --listen address`, { cause: e });
     });
+    const rollouts = opts.rollouts === false ? undefined : new RolloutLoop(db, { ...(opts.rollouts ?? rolloutLoopFromEnv()), log: (m) => app.log.info(m) });
+    rollouts?.start();
     const address = app.server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
     const shown = host.includes(':') ? `[${host}]` : host;
@@ -126,6 +144,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       app,
       async close() {
         stopSweeping();
+        await rollouts?.stop();
         await app.close();
         removeLastResort();
         await db.close();

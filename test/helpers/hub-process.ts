@@ -21,6 +21,8 @@ export interface HubProcessOptions extends HubDataOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Listen on this port of 127.0.0.1 (a hub restarted on the same URL); one the OS picks when absent. */
   readonly port?: number;
+  /** Extra environment variables (e.g. SKIFF_ROLLOUT_TICK_MS). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface HubProcess {
@@ -28,6 +30,8 @@ export interface HubProcess {
   readonly pid: number;
   /** The last lines it printed (for failure messages). */
   output(): string;
+  /** SIGKILL: the replica dies mid-work (crash tests); resolves when it has exited. */
+  kill(): Promise<void>;
   /** SIGTERM, then SIGKILL after 10 s; resolves when it has exited. */
   stop(): Promise<void>;
 }
@@ -46,7 +50,7 @@ export async function hubInit(opts: HubDataOptions): Promise<{ token: string; pa
 /** Starts `skiff hub serve --listen 127.0.0.1:<port, or 0>` and waits for its "listening on" line. */
 export async function startHubProcess(opts: HubProcessOptions): Promise<HubProcess> {
   const args = [SKIFF, 'hub', 'serve', ...dataArgs(opts), '--listen', `127.0.0.1:${opts.port ?? 0}`, ...(opts.blobRegistry ? ['--blob-registry', opts.blobRegistry] : []), ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : [])];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
   let output = '';
   const log = opts.logFile === undefined ? undefined : createWriteStream(opts.logFile, { flags: 'a' });
   const keep = (c: Buffer): void => {
@@ -78,6 +82,11 @@ export async function startHubProcess(opts: HubProcessOptions): Promise<HubProce
     url,
     pid: child.pid ?? -1,
     output: () => output,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

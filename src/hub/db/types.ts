@@ -1,4 +1,5 @@
 // The hub's metadata seam: one async interface over SQLite and PostgreSQL, used by every route.
+import type { SqlRollouts } from './sql-rollouts.ts';
 export type Role = 'admin' | 'release-manager' | 'support' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'release-manager', 'support', 'viewer'];
 
@@ -350,6 +351,8 @@ export interface MetadataDb extends MetadataReads {
    * transaction. Caches of anything read from this database hold while it is unchanged (replicas included).
    */
   generation(): Promise<number>;
+  /** Rollouts, their groups and instances, and the scheduler's lease; writes only inside mutate. */
+  readonly rollouts: SqlRollouts;
   /** Records why the instance's next release is held back (null: nothing is); the hub's finding, without an audit entry. */
   setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean>;
 

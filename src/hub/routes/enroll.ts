@@ -146,6 +146,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     const before = await db.getInstance(p.instanceId);
     const report = req.body;
     await db.reportInstance(p.instanceId, { currentVersion: report.currentVersion, health: report.health, report });
+    await db.rollouts.noteReport(p.instanceId, p.app, report.currentVersion, report.failedRelease ?? null);
     const at = new Date().toISOString();
     if (before?.currentVersion !== report.currentVersion)
       await db.addInstanceEvent(p.instanceId, { at, kind: 'version', detail: { from: before?.currentVersion ?? null, to: report.currentVersion } });

@@ -1,0 +1,77 @@
+// Bench row: a staged rollout to N simulated instances (4 groups of 25%, success threshold 100%, zero soak) against a
+// real `skiff hub serve` on SQLite — the time from "rollout started" to "all N committed", and the hub process's CPU
+// (user + system, from /proc/<pid>/stat, as process.cpuUsage would count it inside the hub) per instance upgrade.
+// The agents poll in rounds, back to back (each round: every agent not yet upgraded polls once).
+//
+//   ROLLOUT_N=1000 node --import tsx bench/rollout.ts      (ROLLOUT_N=10000 for the large fleet)
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { startFleetHub } from './lib/fleet-hub.ts';
+import { FleetSim } from './lib/fleet-sim.ts';
+import type { ResultRow } from './lib/run.ts';
+import { putPlaceholderRelease } from '../test/helpers/checkin.ts';
+
+const TICK_MS = 250;
+/** Agents enrolled through the API (the rest are seeded into the database, as enrollment writes them). */
+const ENROLLED = 50;
+
+/** CPU seconds (user + system) a process has used so far. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function main(): Promise<void> {
+  const n = Number(process.env.ROLLOUT_N ?? 1000);
+  if (!Number.isInteger(n) || n < 4) throw new Error(`ROLLOUT_N=${process.env.ROLLOUT_N} is not a whole number ≥ 4`);
+  const fh = await startFleetHub({ backend: 'sqlite', app: 'rollbench', env: { SKIFF_ROLLOUT_TICK_MS: String(TICK_MS) } });
+  try {
+    const sim = await FleetSim.enroll({ hub: fh.hub.url, enrollToken: await fh.enrollToken(ENROLLED), count: Math.min(n, ENROLLED), concurrency: 16, verifyShare: 0.01 });
+    try {
+      const db = await fh.openDb();
+      try {
+        if (n > ENROLLED) await sim.seed({ db, customer: fh.customer, count: n - ENROLLED });
+        await db.mutate((tx) => putPlaceholderRelease(tx, fh.app, '2.0.0'), { actor: 'bench', action: 'bench.release', target: '2.0.0', address: 'local' });
+      } finally {
+        await db.close();
+      }
+      await sim.pollAll();
+      await fh.api('POST', `/apps/${fh.app}/channels/stable/releases`, { version: '2.0.0', required: false });
+      const polls0 = sim.stats.polls;
+      const cpu0 = await cpuSeconds(fh.hub.pid);
+      const t0 = performance.now();
+      const r = await fh.api<{ id: string }>('POST', '/rollouts', { app: fh.app, version: '2.0.0', groups: [{ percent: 25 }, { percent: 25 }, { percent: 25 }, { percent: 25 }] }, 201);
+      let rounds = 0;
+      for (let left = sim.agents; left.length > 0 && rounds < 10_000; rounds++) {
+        await Promise.all(left.map((a) => sim.poll(a)));
+        left = left.filter((a) => a.current !== '2.0.0');
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = (await cpuSeconds(fh.hub.pid)) - cpu0;
+      const state = (await fh.api<{ state: string }>('GET', `/rollouts/${r.id}`)).state;
+      const summary = {
+        instances: n, groups: 4, soakSeconds: 0, schedulerTickMs: TICK_MS, rounds, rolloutState: state,
+        secondsToAllCommitted: +seconds.toFixed(2), hubCpuSeconds: +cpu.toFixed(2), hubCpuMsPerUpgrade: +((cpu * 1000) / n).toFixed(3),
+        polls: sim.stats.polls - polls0, errors: sim.stats.errors, errorSamples: sim.stats.errorSamples,
+      };
+      // stdout: the RESULTS.md row (bench/run.sh collects it); stderr: the details.
+      const row: ResultRow = {
+        figure: `rollout to ${n.toLocaleString('en')} simulated instances, 4 groups of 25%, zero soak, SQLite: from started to all committed; hub CPU per upgrade`,
+        skiff: `${summary.secondsToAllCommitted} s; ${summary.hubCpuMsPerUpgrade} ms CPU`, peer: '—', ratio: '—', target: '—', met: '—', samples: JSON.stringify(summary),
+      };
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+      process.stderr.write(`${JSON.stringify(summary)}\n`);
+      if (sim.stats.errors > 0 || sim.agents.some((a) => a.current !== '2.0.0')) process.exitCode = 1;
+    } finally {
+      await sim.close();
+    }
+  } finally {
+    await fh.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`rollout bench: ${(e as Error).message}\n`);
+  process.exitCode = 2;
+});

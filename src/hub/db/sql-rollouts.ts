@@ -1,0 +1,227 @@
+// Rollouts in portable SQL: the rollout (release, target, plan, state), its groups (when each started and met its
+// success threshold, whether its gate was passed), each instance's group and outcome, and the scheduler's lease.
+// Group starts and state changes are conditional UPDATEs, so a step applied twice (two replicas) changes nothing twice.
+import type { GroupProgress, RetryCandidate, RolloutPlan, RolloutState, RolloutView } from '../../fleet/index.ts';
+import type { SqlExec } from './driver.ts';
+import { acquireLease, holdsLease, releaseLease } from './sql-lease.ts';
+
+/** The lease of the one replica that runs the rollout scheduler. */
+const SCHEDULER_LEASE = 'rollout-scheduler';
+
+export const ROLLOUTS_MIGRATION = {
+  version: 15,
+  name: 'rollouts',
+  statements: (): string[] => [
+    `CREATE TABLE rollouts (id TEXT PRIMARY KEY, app TEXT NOT NULL REFERENCES apps(name), version TEXT NOT NULL, digest TEXT NOT NULL,
+      target TEXT NOT NULL, plan TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, created_by TEXT NOT NULL, created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL)`,
+    `CREATE TABLE rollout_groups (rollout_id TEXT NOT NULL REFERENCES rollouts(id), grp INTEGER NOT NULL, started_at TEXT,
+      succeeded_at TEXT, approved INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (rollout_id, grp))`,
+    `CREATE TABLE rollout_instances (rollout_id TEXT NOT NULL REFERENCES rollouts(id), instance_id TEXT NOT NULL REFERENCES instances(id),
+      grp INTEGER NOT NULL, state TEXT NOT NULL, retries_used INTEGER NOT NULL DEFAULT 0, failed_at TEXT, reason TEXT,
+      PRIMARY KEY (rollout_id, instance_id))`,
+    'CREATE INDEX rollouts_app ON rollouts (app, created_at)',
+    'CREATE INDEX rollout_instances_instance ON rollout_instances (instance_id)',
+    'CREATE INDEX rollout_instances_group ON rollout_instances (rollout_id, grp, state)',
+    'CREATE TABLE hub_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)',
+    "INSERT INTO hub_leases (name, holder, expires_at) VALUES ('rollout-scheduler', '', 0)",
+  ],
+};
+
+/** Which instances a rollout reaches: those of its app whose channel holds the release, narrowed by these. */
+export interface RolloutTarget {
+  readonly channel: string | null;
+  /** Customer ids; empty: every entitled customer. */
+  readonly customers: readonly string[];
+}
+
+export interface RolloutRecord {
+  readonly id: string;
+  readonly app: string;
+  readonly version: string;
+  readonly digest: string;
+  readonly target: RolloutTarget;
+  readonly plan: RolloutPlan;
+  readonly state: RolloutState;
+  /** Why it is paused (or was cancelled). */
+  readonly reason: string | null;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type InstanceOutcome = 'pending' | 'committed' | 'failed';
+
+export interface RolloutMember {
+  readonly instanceId: string;
+  readonly group: number;
+  readonly state: InstanceOutcome;
+}
+
+interface RolloutRow { id: string; app: string; version: string; digest: string; target: string; plan: string; state: string; reason: string | null; created_by: string; created_at: string; updated_at: string }
+const toRollout = (r: RolloutRow): RolloutRecord => ({
+  id: r.id, app: r.app, version: r.version, digest: r.digest, target: JSON.parse(r.target) as RolloutTarget, plan: JSON.parse(r.plan) as RolloutPlan,
+  state: r.state as RolloutState, reason: r.reason, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const ROWS_PER_INSERT = 400;
+
+/** Rollout storage; reads run on the current transaction or the driver, writes only inside mutate() (audited). */
+export class SqlRollouts {
+  readonly #sql: () => SqlExec;
+  readonly #write: () => SqlExec;
+
+  constructor(sql: () => SqlExec, write: () => SqlExec) {
+    this.#sql = sql;
+    this.#write = write;
+  }
+
+  async get(id: string): Promise<RolloutRecord | undefined> {
+    const [r] = await this.#sql().all<RolloutRow>('SELECT * FROM rollouts WHERE id = ?', [id]);
+    return r && toRollout(r);
+  }
+
+  /** Newest first. */
+  async list(f: { app?: string; states?: readonly RolloutState[]; limit?: number } = {}): Promise<RolloutRecord[]> {
+    const states = f.states ?? [];
+    const rows = await this.#sql().all<RolloutRow>(
+      `SELECT * FROM rollouts WHERE (CAST(? AS TEXT) IS NULL OR app = ?)${states.length ? ` AND state IN (${states.map(() => '?').join(', ')})` : ''}
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+      [f.app ?? null, f.app ?? null, ...states, f.limit ?? 100],
+    );
+    return rows.map(toRollout);
+  }
+
+  /** Each group's size and outcomes; `failed` counts only instances with no retry left under `retries`. */
+  async progress(id: string, retries: number): Promise<GroupProgress[]> {
+    const sql = this.#sql();
+    const groups = await sql.all<{ grp: number; started_at: string | null; succeeded_at: string | null; approved: number }>(
+      'SELECT grp, started_at, succeeded_at, approved FROM rollout_groups WHERE rollout_id = ? ORDER BY grp', [id]);
+    const counts = await sql.all<{ grp: number; state: string; retries_used: number; n: number | string }>(
+      'SELECT grp, state, retries_used, COUNT(*) AS n FROM rollout_instances WHERE rollout_id = ? GROUP BY grp, state, retries_used', [id]);
+    return groups.map((g) => {
+      const of = (pred: (c: (typeof counts)[number]) => boolean): number => counts.filter((c) => Number(c.grp) === Number(g.grp) && pred(c)).reduce((s, c) => s + Number(c.n), 0);
+      return {
+        group: Number(g.grp), size: of(() => true), committed: of((c) => c.state === 'committed'), failed: of((c) => c.state === 'failed' && Number(c.retries_used) >= retries),
+        startedAt: g.started_at, succeededAt: g.succeeded_at, approved: Number(g.approved) === 1,
+      };
+    });
+  }
+
+  /** Failed instances with a retry left (at most `limit`, oldest failure first). */
+  async retryCandidates(id: string, retries: number, limit = 1000): Promise<RetryCandidate[]> {
+    const rows = await this.#sql().all<{ instance_id: string; retries_used: number; failed_at: string }>(
+      "SELECT instance_id, retries_used, failed_at FROM rollout_instances WHERE rollout_id = ? AND state = 'failed' AND retries_used < ? ORDER BY failed_at LIMIT ?", [id, retries, limit]);
+    return rows.map((r) => ({ instanceId: r.instance_id, retriesUsed: Number(r.retries_used), failedAt: r.failed_at }));
+  }
+
+  async members(id: string, f: { state?: InstanceOutcome; limit?: number } = {}): Promise<RolloutMember[]> {
+    const rows = await this.#sql().all<{ instance_id: string; grp: number; state: string }>(
+      'SELECT instance_id, grp, state FROM rollout_instances WHERE rollout_id = ? AND (CAST(? AS TEXT) IS NULL OR state = ?) ORDER BY grp, instance_id LIMIT ?',
+      [id, f.state ?? null, f.state ?? null, f.limit ?? 100_000]);
+    return rows.map((r) => ({ instanceId: r.instance_id, group: Number(r.grp), state: r.state as InstanceOutcome }));
+  }
+
+  /**
+   * The newest rollout of the app and this instance's place in it, as the desired state needs it: in a started group
+   * it is told the release; in a waiting group (or not yet placed, while the rollout runs or is paused) it is held;
+   * a finished rollout, or a cancelled one that never placed it, changes nothing.
+   */
+  async viewFor(instanceId: string, app: string, customerId: string): Promise<RolloutView | null> {
+    const [r] = await this.#sql().all<{ version: string; digest: string; state: string; target: string; grp: number | null; started_at: string | null }>(
+      `SELECT r.version, r.digest, r.state, r.target, ri.grp, g.started_at FROM rollouts r
+       LEFT JOIN rollout_instances ri ON ri.rollout_id = r.id AND ri.instance_id = ?
+       LEFT JOIN rollout_groups g ON g.rollout_id = r.id AND g.grp = ri.grp
+       WHERE r.app = ? ORDER BY r.created_at DESC, r.id DESC LIMIT 1`, [instanceId, app]);
+    if (!r || r.state === 'finished') return null;
+    const release = { version: r.version, digest: r.digest, required: false };
+    if (r.grp !== null) return { release, started: r.started_at !== null };
+    const target = JSON.parse(r.target) as RolloutTarget;
+    const reaches = target.customers.length === 0 || target.customers.includes(customerId);
+    return r.state !== 'cancelled' && reaches ? { release, started: false } : null;
+  }
+
+  /** Instances of the app enrolled at or after `since` that the rollout has not placed yet (late enrollers). */
+  async unplaced(r: Pick<RolloutRecord, 'id' | 'app'>, since: string, limit = 10_000): Promise<{ id: string; customerId: string; currentVersion: string | null }[]> {
+    const rows = await this.#sql().all<{ id: string; customer_id: string; current_version: string | null }>(
+      `SELECT i.id, i.customer_id, i.current_version FROM instances i WHERE i.app = ? AND i.revoked_at IS NULL AND i.created_at >= ?
+       AND NOT EXISTS (SELECT 1 FROM rollout_instances ri WHERE ri.rollout_id = ? AND ri.instance_id = i.id) ORDER BY i.created_at LIMIT ?`, [r.app, since, r.id, limit]);
+    return rows.map((x) => ({ id: x.id, customerId: x.customer_id, currentVersion: x.current_version }));
+  }
+
+  async create(r: Omit<RolloutRecord, 'updatedAt'>, groupCount: number, members: readonly RolloutMember[]): Promise<void> {
+    const w = this.#write();
+    await w.run('INSERT INTO rollouts (id, app, version, digest, target, plan, state, reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      r.id, r.app, r.version, r.digest, JSON.stringify(r.target), JSON.stringify(r.plan), r.state, r.reason, r.createdBy, r.createdAt, r.createdAt]);
+    for (let g = 1; g <= groupCount; g++) await w.run('INSERT INTO rollout_groups (rollout_id, grp) VALUES (?, ?)', [r.id, g]);
+    await this.place(r.id, members);
+  }
+
+  /** Adds instances to groups (creation, late enrollers). */
+  async place(id: string, members: readonly RolloutMember[]): Promise<void> {
+    const w = this.#write();
+    for (let at = 0; at < members.length; at += ROWS_PER_INSERT) {
+      const part = members.slice(at, at + ROWS_PER_INSERT);
+      await w.run(`INSERT INTO rollout_instances (rollout_id, instance_id, grp, state) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}`, part.flatMap((m) => [id, m.instanceId, m.group, m.state]));
+    }
+  }
+
+  /** Moves the rollout to `state` when it is in one of `from`; false when it was not (nothing changed). */
+  async transition(id: string, from: readonly RolloutState[], state: RolloutState, reason: string | null, at: string): Promise<boolean> {
+    const n = await this.#write().run(`UPDATE rollouts SET state = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`, [state, reason, at, id, ...from]);
+    return n === 1;
+  }
+
+  /** Starts a group once: false when it had started already. */
+  async startGroup(id: string, group: number, at: string): Promise<boolean> {
+    return (await this.#write().run('UPDATE rollout_groups SET started_at = ? WHERE rollout_id = ? AND grp = ? AND started_at IS NULL', [at, id, group])) === 1;
+  }
+
+  async groupSucceeded(id: string, group: number, at: string): Promise<boolean> {
+    return (await this.#write().run('UPDATE rollout_groups SET succeeded_at = ? WHERE rollout_id = ? AND grp = ? AND succeeded_at IS NULL', [at, id, group])) === 1;
+  }
+
+  /** A person resumed the rollout: the gates of every group that met its threshold are passed. */
+  async approveGates(id: string): Promise<void> {
+    await this.#write().run('UPDATE rollout_groups SET approved = 1 WHERE rollout_id = ? AND succeeded_at IS NOT NULL', [id]);
+  }
+
+  /** Failed instances (all, or those given) are tried again; returns those that were failed. `spend`: a retry of the policy. */
+  async retry(id: string, instanceIds: readonly string[] | 'all-failed', spend: boolean): Promise<string[]> {
+    const w = this.#write();
+    const failed = (await w.all<{ instance_id: string }>("SELECT instance_id FROM rollout_instances WHERE rollout_id = ? AND state = 'failed' ORDER BY instance_id", [id]))
+      .map((r) => r.instance_id).filter((x) => instanceIds === 'all-failed' || instanceIds.includes(x));
+    for (const instanceId of failed)
+      await w.run(`UPDATE rollout_instances SET state = 'pending'${spend ? ', retries_used = retries_used + 1' : ''} WHERE rollout_id = ? AND instance_id = ?`, [id, instanceId]);
+    return failed;
+  }
+
+  /**
+   * An instance's report, as the rollouts see it (its own account: bookkeeping, no audit entry, no generation move,
+   * as nothing it is told depends on it): running the release commits it; a new failure of the release (a
+   * failedRelease with a time not seen before) fails it, in a started group only.
+   */
+  async noteReport(instanceId: string, app: string, currentVersion: string | null, failed: { version: string; at: string; reason: string } | null): Promise<void> {
+    const sql = this.#sql();
+    const ofRelease = 'rollout_id IN (SELECT id FROM rollouts WHERE app = ? AND version = ?)';
+    if (currentVersion !== null) await sql.run(`UPDATE rollout_instances SET state = 'committed' WHERE instance_id = ? AND state <> 'committed' AND ${ofRelease}`, [instanceId, app, currentVersion]);
+    if (failed && failed.version !== currentVersion)
+      await sql.run(
+        `UPDATE rollout_instances SET state = 'failed', failed_at = ?, reason = ? WHERE instance_id = ? AND state = 'pending' AND (failed_at IS NULL OR failed_at <> ?) AND ${ofRelease}
+         AND EXISTS (SELECT 1 FROM rollout_groups g WHERE g.rollout_id = rollout_instances.rollout_id AND g.grp = rollout_instances.grp AND g.started_at IS NOT NULL)`,
+        [failed.at, failed.reason.slice(0, 500), instanceId, failed.at, app, failed.version]);
+  }
+
+  /** Takes or renews the scheduler's lease (one conditional UPDATE); false while another replica holds it. */
+  acquireLease(holder: string, nowMs: number, ttlMs: number): Promise<boolean> {
+    return acquireLease(this.#sql(), SCHEDULER_LEASE, holder, nowMs, ttlMs);
+  }
+
+  holdsLease(holder: string, nowMs: number): Promise<boolean> {
+    return holdsLease(this.#sql(), SCHEDULER_LEASE, holder, nowMs);
+  }
+
+  releaseLease(holder: string): Promise<void> {
+    return releaseLease(this.#sql(), SCHEDULER_LEASE, holder);
+  }
+}

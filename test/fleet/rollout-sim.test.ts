@@ -1,0 +1,157 @@
+// A staged rollout to 200 simulated instances speaking the real protocol to a real hub process (SQLite), each
+// committing or failing by script: groups start exactly when their success threshold is met, a failing group pauses
+// the rollout at exactly its error threshold, retry + resume after the fix finishes it, a late enroller joins the last
+// group, nobody jumps ahead through the channel, and cancel stops scheduling.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFleetHub, type FleetHub } from '../../bench/lib/fleet-hub.ts';
+import { FleetSim, type SimAgent } from '../../bench/lib/fleet-sim.ts';
+import { putPlaceholderRelease } from '../helpers/checkin.ts';
+
+interface GroupView { group: number; size: number; committed: number; failed: number; startedAt: string | null }
+interface AuditEntry { id: number; action: string; target: string; details: { applied?: { kind: string; group?: number }[] } }
+interface RolloutView { id: string; state: string; reason: string | null; groups: GroupView[] }
+
+const TICK_MS = 100;
+/** Past one tick, and past the hub's bounded staleness of read-only answers (100 ms). */
+const SETTLE_MS = 5 * TICK_MS;
+
+describe('staged rollout with the fleet simulator', { timeout: 300_000 }, () => {
+  let fh: FleetHub;
+  let sim: FleetSim;
+  const groupOf = new Map<string, number>();
+
+  const rollout = (id: string) => fh.api<RolloutView>('GET', `/rollouts/${id}`);
+  const until = async (id: string, what: string, ok: (r: RolloutView) => boolean): Promise<RolloutView> => {
+    for (let i = 0; i < 100; i++) {
+      const r = await rollout(id);
+      if (ok(r)) return r;
+      await sleep(TICK_MS);
+    }
+    throw new Error(`rollout ${id}: ${what} did not happen: ${JSON.stringify(await rollout(id))}`);
+  };
+  const inGroup = (g: number): SimAgent[] => sim.agents.filter((a) => groupOf.get(a.id) === g);
+  const pollEach = async (agents: readonly SimAgent[]): Promise<void> => {
+    for (const a of agents) await sim.poll(a);
+  };
+  const addRelease = async (version: string): Promise<void> => {
+    const db = await fh.openDb();
+    try {
+      await db.mutate((tx) => putPlaceholderRelease(tx, fh.app, version), { actor: 'test', action: 'test.release', target: version, address: 'local' });
+    } finally {
+      await db.close();
+    }
+    await fh.api('POST', `/apps/${fh.app}/channels/stable/releases`, { version, required: false });
+  };
+  const placeGroups = async (id: string): Promise<void> => {
+    const db = await fh.openDb();
+    try {
+      for (const m of await db.rollouts.members(id)) groupOf.set(m.instanceId, m.group);
+    } finally {
+      await db.close();
+    }
+  };
+
+  before(async () => {
+    fh = await startFleetHub({ backend: 'sqlite', app: 'rollsim', env: { SKIFF_ROLLOUT_TICK_MS: String(TICK_MS) } });
+    sim = await FleetSim.enroll({ hub: fh.hub.url, enrollToken: await fh.enrollToken(250), count: 200, concurrency: 8, verifyShare: 0.05 });
+    await sim.pollAll();
+    assert.ok(sim.agents.every((a) => a.current === '1.0.0'));
+  });
+
+  after(async () => {
+    await sim?.close();
+    await fh?.stop();
+  });
+
+  it('runs 4 groups: thresholds met exactly, pauses at the error threshold, resumes after the fix and finishes', async () => {
+    await addRelease('2.0.0');
+    const created = await fh.api<RolloutView>('POST', '/rollouts', {
+      app: fh.app, version: '2.0.0', groups: [{ percent: 25 }, { percent: 25 }, { percent: 25 }, { percent: 25 }], successThreshold: 0.5, errorThreshold: 0.1,
+    }, 201);
+    assert.deepEqual(created.groups.map((g) => g.size), [50, 50, 50, 50]);
+    await placeGroups(created.id);
+    await until(created.id, 'group 1 starts', (r) => r.groups[0]?.startedAt !== null);
+    await sleep(SETTLE_MS);
+
+    // A waiting group keeps what it runs: it does not reach 2.0.0 through the channel.
+    await pollEach(inGroup(4).slice(0, 5));
+    assert.ok(inGroup(4).every((a) => a.current === '1.0.0' && a.desired?.release?.version === '1.0.0'));
+
+    // 24 of 50 commits: below the success threshold (25); the 25th starts group 2.
+    await pollEach(inGroup(1).slice(0, 24));
+    await sleep(SETTLE_MS);
+    assert.equal((await rollout(created.id)).groups[1]?.startedAt, null, 'group 2 waits at 24 of 50');
+    await pollEach(inGroup(1).slice(24, 25));
+    await until(created.id, 'group 2 starts at 25 of 50', (r) => r.groups[1]?.startedAt !== null);
+
+    // A late enroller joins the last group (and, like it, waits).
+    const late = await FleetSim.enroll({ hub: fh.hub.url, enrollToken: await fh.enrollToken(1), count: 1, namePrefix: 'late' });
+    const [lateAgent] = late.agents;
+    await until(created.id, 'the late enroller joins group 4', (r) => r.groups[3]?.size === 51);
+    await sleep(SETTLE_MS);
+    await late.poll(lateAgent!);
+    assert.equal(lateAgent!.desired?.release?.version, '1.0.0');
+
+    await pollEach([...inGroup(1), ...inGroup(2)]);
+    await until(created.id, 'group 3 starts', (r) => r.groups[2]?.startedAt !== null);
+    await sleep(SETTLE_MS);
+
+    // Group 3 fails: 5 failures are tolerated (10% of 50), the 6th pauses the rollout.
+    sim.script = (index) => (groupOf.get(sim.agents[index]!.id) === 3 ? 'fail' : 'commit');
+    const g3 = inGroup(3);
+    await pollEach(g3.slice(0, 5));
+    await sleep(SETTLE_MS);
+    assert.equal((await rollout(created.id)).state, 'running', '5 failures are within the threshold');
+    await pollEach(g3.slice(5, 6));
+    const paused = await until(created.id, 'the rollout pauses', (r) => r.state === 'paused');
+    assert.match(paused.reason ?? '', /^group 3: 6 of 50 instances failed, over the error threshold of 10% \(5 tolerated\)/);
+    await sleep(SETTLE_MS);
+    assert.equal(paused.groups[3]?.startedAt, null, 'group 4 never started');
+
+    // The fix: the same release now installs; retry the failed ones, resume, and everyone gets there.
+    sim.script = () => 'commit';
+    const { retried } = await fh.api<{ retried: string[] }>('POST', `/rollouts/${created.id}/retry`, {});
+    assert.equal(retried.length, 6);
+    await fh.api('POST', `/rollouts/${created.id}/resume`, {});
+    await sleep(SETTLE_MS);
+    await pollEach(g3);
+    assert.ok(g3.every((a) => a.current === '2.0.0'), 'the retried instances installed on "install now"');
+    await until(created.id, 'group 4 starts', (r) => r.groups[3]?.startedAt !== null);
+    await sleep(SETTLE_MS);
+    await pollEach([...sim.agents, lateAgent!].filter((a) => a.current !== '2.0.0').map((a) => a));
+    await late.poll(lateAgent!);
+    const done = await until(created.id, 'the rollout finishes', (r) => r.state === 'finished');
+    assert.deepEqual(done.groups.map((g) => g.failed), [0, 0, 0, 0]);
+    assert.ok(sim.agents.every((a) => a.current === '2.0.0') && lateAgent!.current === '2.0.0');
+    await late.close();
+
+    // Every group started once, by the scheduler, in order.
+    const audit: AuditEntry[] = [];
+    for (let page: AuditEntry[] = []; audit.length === 0 || page.length === 1000; audit.push(...page))
+      page = (await fh.api<{ entries: AuditEntry[] }>('GET', `/audit?limit=1000&after=${audit.at(-1)?.id ?? 0}`)).entries;
+    const starts = audit.filter((e) => e.target === `rollout:${created.id}`).flatMap((e) => e.details.applied ?? []).filter((a) => a.kind === 'start-group');
+    assert.deepEqual(starts.map((a) => a.group), [1, 2, 3, 4]);
+  });
+
+  it('cancel stops scheduling: groups not started keep what they run', async () => {
+    await addRelease('3.0.0');
+    const r = await fh.api<RolloutView>('POST', '/rollouts', { app: fh.app, version: '3.0.0', groups: [{ count: 20 }, { percent: 100 }] }, 201);
+    await placeGroups(r.id);
+    await until(r.id, 'group 1 starts', (x) => x.groups[0]?.startedAt !== null);
+    await fh.api('POST', `/rollouts/${r.id}/cancel`, { reason: 'a customer reported a regression' });
+    await sleep(SETTLE_MS);
+    const g1 = sim.agents.filter((a) => groupOf.get(a.id) === 1);
+    const g2 = sim.agents.filter((a) => groupOf.get(a.id) === 2);
+    await pollEach([...g1, ...g2]);
+    await sleep(SETTLE_MS);
+    const after = await rollout(r.id);
+    assert.equal(after.state, 'cancelled');
+    assert.equal(after.groups[1]?.startedAt, null, 'group 2 never starts');
+    assert.ok(g1.every((a) => a.current === '3.0.0'), 'the started group finishes its upgrade');
+    assert.ok(g2.every((a) => a.current === '2.0.0'), 'the rest stays where it is');
+    const again = await fh.api<{ error: { code: string } }>('POST', `/rollouts/${r.id}/resume`, {}, 409);
+    assert.equal(again.error.code, 'CONFLICT');
+  });
+});
