@@ -33,6 +33,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { v2Routes } from './routes/v2.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -168,6 +169,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(enrollRoutes);
       await api.register(instanceRoutes);
       await api.register(valueRoutes);
+      await api.register(webhookRoutes);
     },
     { prefix: API_PREFIX },
   );

@@ -9,6 +9,7 @@ import { build, type BuildDeps } from './app.ts';
 import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';
 import { installLastResort } from './last-resort.ts';
+import { NotifyWorker, type NotifyOptions } from './notify/index.ts';
 import { secureDataDir, STORE_DIR } from './init.ts';
 
 export interface ServeOptions {
@@ -27,6 +28,8 @@ export interface ServeOptions {
   readonly tempSweep?: { readonly everyMs: number; readonly olderThanMs: number };
   /** Close a connection idle (no byte sent or received) for this long; default 2 minutes. */
   readonly idleTimeoutMs?: number;
+  /** The notification worker's settings (SMTP, retries, timeouts, when an instance counts as silent). */
+  readonly notify?: Partial<NotifyOptions>;
 }
 
 const DEFAULT_TEMP_SWEEP = { everyMs: 10 * 60_000, olderThanMs: 60 * 60_000 };
@@ -107,6 +110,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
     const app = await build({ db, blobs, sealer, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
+    const notifier = new NotifyWorker(db, sealer, opts.notify, (msg) => app.log.warn(msg));
     await app.listen({ host, port }).catch(async (e: unknown) => {
       stopSweeping();
       removeLastResort();
@@ -114,6 +118,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       throw new SkiffError('USAGE', `cannot listen on ${opts.listen}: ${(e as Error).message}; choose another --listen address`, { cause: e });
     });
     const address = app.server.address();
+    notifier.start();
     const bound = typeof address === 'object' && address ? address.port : port;
     const shown = host.includes(':') ? `[${host}]` : host;
     return {
@@ -122,6 +127,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       async close() {
         stopSweeping();
         await app.close();
+        await notifier.stop();
         removeLastResort();
         await db.close();
       },
