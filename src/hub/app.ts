@@ -34,6 +34,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { v2Routes } from './routes/v2.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { policyRoutes } from './routes/policies.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -170,6 +171,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(instanceRoutes);
       await api.register(valueRoutes);
       await api.register(webhookRoutes);
+      await api.register(policyRoutes);
     },
     { prefix: API_PREFIX },
   );
