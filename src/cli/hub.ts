@@ -1,6 +1,6 @@
 // `skiff hub init|serve|audit verify`: create a hub's data dir and first admin, run the hub, check its audit chain.
 import { Command } from 'commander';
-import { verifyHubAudit, initHub, startHubServer } from '../hub/index.ts';
+import { verifyHubAudit, initHub, startHubServer, notifyOptionsFrom, type NotifyFlags } from '../hub/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { runAction } from './run.ts';
 
@@ -46,7 +46,12 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--blob-registry <url>', 'keep blobs in this OCI registry instead of the data directory')
     .option('--tls-cert <file>', 'PEM certificate (with --tls-key) to serve HTTPS')
     .option('--tls-key <file>', 'PEM private key')
-    .action((o: DataOpts & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string }) =>
+    .option('--smtp <url>', 'send notification e-mail through this SMTP server (smtp://host:port, smtps://user:pass@host:465)')
+    .option('--mail-from <address>', 'the sender of notification e-mail', 'skiff-hub@localhost')
+    .option('--silent-after <minutes>', 'an instance not seen for this long fires instance.silent once (0: never)', '15')
+    .option('--notify-retry <ms>', 'delay before the first retry of a failed delivery; doubles each time', '10000')
+    .option('--notify-timeout <ms>', 'how long one webhook call or e-mail may take', '10000')
+    .action((o: DataOpts & NotifyFlags & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string }) =>
       runAction(async () => {
         const running = await startHubServer({
           dataDir: o.data,
@@ -57,6 +62,7 @@ export function hubCommand(out: Output = process.stdout): Command {
           tlsKey: o.tlsKey,
           logger: true,
           lastResort: true,
+          notify: notifyOptionsFrom({ ...o, mailFrom: o.smtp === undefined ? undefined : o.mailFrom }),
         });
         out.write(`skiff hub listening on ${running.url}\n`);
         await new Promise<void>((resolve) => {

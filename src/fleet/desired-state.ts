@@ -27,6 +27,8 @@ export interface SiteInputs {
   readonly values?: (release: ChannelRelease) => ValuesVerdict;
   /** The rollout that holds this instance (src/fleet/rollout-desired.ts); pins win over it. */
   readonly rollout?: RolloutView | null;
+  /** The customer approves each upgrade first: a release it has not approved (nor one above it) is held back. */
+  readonly approval?: { readonly required: boolean; readonly approved: readonly string[]; readonly customer: string };
 }
 
 /**
@@ -60,6 +62,12 @@ export function decideDesired(s: SiteInputs): { readonly desired: DesiredUnsigne
   let release = chooseRelease(s);
   let verdict = release && s.values?.(release);
   let blockedReason: string | null = null;
+  const approval = s.approval;
+  if (release && approval?.required && release.version !== s.current && !approval.approved.some((v) => semver.valid(v) && semver.gte(v, release!.version))) {
+    blockedReason = `${s.app}@${release.version} awaits the approval of customer "${approval.customer}" (POST /api/v1/apps/${s.app}/approvals with its token, or skiff customer approve)`;
+    release = s.channel.find((r) => r.version === s.current) ?? null;
+    verdict = release && s.values?.(release);
+  }
   if (release && verdict && !verdict.ok) {
     blockedReason = `${s.app}@${release.version} is held back: ${verdict.reason} (at the hub: skiff values set)`;
     release = s.channel.find((r) => r.version === s.current) ?? null;

@@ -36,6 +36,8 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { v2Routes } from './routes/v2.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { policyRoutes } from './routes/policies.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -166,6 +168,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(instanceRoutes);
       await api.register(valueRoutes);
       await api.register(rolloutRoutes);
+      await api.register(webhookRoutes);
+      await api.register(policyRoutes);
     },
     { prefix: API_PREFIX },
   );

@@ -21,3 +21,4 @@ export { audit, mutate, requireUser, principalOf, notFound, type AuditAction, ty
 export { HubAccess, skippedRequired } from './access.ts';
 export { verifyAuditChain, auditHash, type AuditVerdict } from './audit/chain.ts';
 export { verifyHubAudit } from './audit/verify-data.ts';
+export { notifyOptionsFrom, type NotifyFlags } from './notify/settings.ts';

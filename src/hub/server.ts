@@ -11,6 +11,7 @@ import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';
 import { installLastResort } from './last-resort.ts';
 import { RolloutLoop, type RolloutLoopOptions } from './rollout-loop.ts';
+import { NotifyWorker, type NotifyOptions } from './notify/index.ts';
 import { secureDataDir, STORE_DIR } from './init.ts';
 
 export interface ServeOptions {
@@ -33,6 +34,8 @@ export interface ServeOptions {
   readonly webDir?: string | false;
   /** The rollout scheduler's tick and lease (default: rolloutLoopFromEnv); false: this replica never schedules. */
   readonly rollouts?: Partial<RolloutLoopOptions> | false;
+  /** The notification worker's settings (SMTP, retries, timeouts, when an instance counts as silent). */
+  readonly notify?: Partial<NotifyOptions>;
 }
 
 /** SKIFF_ROLLOUT_TICK_MS and SKIFF_ROLLOUT_LEASE_MS, when set (tests and benches shorten them). */
@@ -128,6 +131,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
     const app = await build({ db, blobs, sealer, plugins, fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
+    const notifier = new NotifyWorker(db, sealer, opts.notify, (msg) => app.log.warn(msg));
     await app.listen({ host, port }).catch(async (e: unknown) => {
       stopSweeping();
       removeLastResort();
@@ -137,6 +141,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
     const rollouts = opts.rollouts === false ? undefined : new RolloutLoop(db, { ...(opts.rollouts ?? rolloutLoopFromEnv()), log: (m) => app.log.info(m) });
     rollouts?.start();
     const address = app.server.address();
+    notifier.start();
     const bound = typeof address === 'object' && address ? address.port : port;
     const shown = host.includes(':') ? `[${host}]` : host;
     return {
@@ -146,6 +151,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
         stopSweeping();
         await rollouts?.stop();
         await app.close();
+        await notifier.stop();
         removeLastResort();
         await db.close();
       },

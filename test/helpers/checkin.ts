@@ -54,10 +54,10 @@ export async function reportVersion(hub: string, credential: string, currentVers
 }
 
 /** Records a release of `app` (visible, without images or settings) in a mutation. */
-export async function putPlaceholderRelease(tx: MetadataTx, app: string, version: string): Promise<void> {
+export async function putPlaceholderRelease(tx: MetadataTx, app: string, version: string, changelog = ''): Promise<void> {
   const manifest = releaseBytes({
     schema: RELEASE_SCHEMA, app, version, createdAt: '2026-01-01T00:00:00.000Z', channelHints: [], images: {}, compose: {},
-    configSchema: [], hooks: {}, changelog: '', minAgentVersion: '0.0.0', sbom: [],
+    configSchema: [], hooks: {}, changelog, minAgentVersion: '0.0.0', sbom: [],
   });
   await tx.putRelease({ app, version, digest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`, manifest, signature: Buffer.from('{}'), visible: true });
 }

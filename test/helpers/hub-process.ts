@@ -23,6 +23,8 @@ export interface HubProcessOptions extends HubDataOptions {
   readonly port?: number;
   /** Extra environment variables (e.g. SKIFF_ROLLOUT_TICK_MS). */
   readonly env?: Readonly<Record<string, string>>;
+  /** More `hub serve` flags (e.g. --notify-retry 200). */
+  readonly args?: readonly string[];
 }
 
 export interface HubProcess {
@@ -49,7 +51,7 @@ export async function hubInit(opts: HubDataOptions): Promise<{ token: string; pa
 
 /** Starts `skiff hub serve --listen 127.0.0.1:<port, or 0>` and waits for its "listening on" line. */
 export async function startHubProcess(opts: HubProcessOptions): Promise<HubProcess> {
-  const args = [SKIFF, 'hub', 'serve', ...dataArgs(opts), '--listen', `127.0.0.1:${opts.port ?? 0}`, ...(opts.blobRegistry ? ['--blob-registry', opts.blobRegistry] : []), ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : [])];
+  const args = [SKIFF, 'hub', 'serve', ...dataArgs(opts), '--listen', `127.0.0.1:${opts.port ?? 0}`, ...(opts.blobRegistry ? ['--blob-registry', opts.blobRegistry] : []), ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : []), ...(opts.args ?? [])];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
   let output = '';
   const log = opts.logFile === undefined ? undefined : createWriteStream(opts.logFile, { flags: 'a' });

@@ -5,6 +5,7 @@ import { VALUES_MIGRATION } from './sql-values.ts';
 import { GENERATION_MIGRATION } from './sql-generation.ts';
 import { GATES_MIGRATION } from './sql-gates.ts';
 import { ROLLOUTS_MIGRATION } from './sql-rollouts.ts';
+import { NOTIFY_MIGRATION } from './sql-notify.ts';
 
 export interface Migration {
   readonly version: number;
@@ -76,4 +77,5 @@ export const MIGRATIONS: readonly Migration[] = [
   GENERATION_MIGRATION,
   GATES_MIGRATION,
   ROLLOUTS_MIGRATION,
+  NOTIFY_MIGRATION,
 ];

@@ -12,6 +12,7 @@ import * as rows from './sql-rows.ts';
 import * as siteValues from './sql-values.ts';
 import * as gates from './sql-gates.ts';
 import { SqlRollouts } from './sql-rollouts.ts';
+import { SqlNotifyStore } from './sql-notify.ts';
 import type * as T from './types.ts';
 
 const now = (): string => new Date().toISOString();
@@ -21,6 +22,8 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   /** The transaction the current async call chain runs in: every call made from within `mutate` joins it. */
   readonly #tx = new AsyncLocalStorage<SqlExec>();
   readonly rollouts = new SqlRollouts(() => this.#sql, () => this.#write);
+
+  readonly notify: T.NotifyStore = new SqlNotifyStore(() => this.#sql, () => this.#write);
 
   constructor(driver: SqlDriver) {
     this.#driver = driver;

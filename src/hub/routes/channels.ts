@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import type { MetadataDb } from '../db/types.ts';
 import { checkPromotionGate } from '../gate-check.ts';
+import { emitReleasePublished } from '../notify/index.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
 
 const channelParams = { type: 'object', required: ['app', 'channel'], additionalProperties: false, properties: { app: NAME, channel: NAME } } as const;
@@ -55,6 +56,7 @@ export async function channelRoutes(app: FastifyInstance): Promise<void> {
     await mutate(app, req, async (tx) => {
       await checkPromotionGate(tx, blobs, name, channel, req.body.version);
       await tx.promote(name, channel, req.body.version, required);
+      await emitReleasePublished(tx, { app: name, channel, version: req.body.version, required });
     }, {
       action: 'channel.promote', target: `app:${name}/channel:${channel}`, details: { version: req.body.version, required },
     });

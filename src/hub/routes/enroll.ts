@@ -9,6 +9,7 @@ import { hashToken, mintToken } from '../auth/secrets.ts';
 import type { InstancePrincipal } from '../auth/principal.ts';
 import { mutate, principalOf, requireUser } from '../context.ts';
 import { instanceView } from '../instance-view.ts';
+import { emitInstanceFailed } from '../notify/index.ts';
 import { NAME, SECURITY } from '../schemas.ts';
 
 const MAX_EXPIRY_SECONDS = 30 * 86_400;
@@ -162,6 +163,10 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
         target: `instance:${p.instanceId}`,
         ...(failedAgain ? { details: { version: report.failedRelease?.version, reason: report.failedRelease?.reason } } : {}),
       });
+    const failed = report.failedRelease;
+    const failedBefore = before?.report?.failedRelease as { version?: string; at?: string } | null | undefined;
+    if (before && failed && (failed.version !== failedBefore?.version || failed.at !== failedBefore?.at))
+      await emitInstanceFailed(db, { ...before, customer: p.customerName }, failed);
     if (before?.health !== report.health) await db.addInstanceEvent(p.instanceId, { at, kind: 'health', detail: { from: before?.health ?? null, to: report.health } });
     const gap = report.lastOutage;
     if (gap && gap.until !== outageOf(before?.report)?.until) await db.addInstanceEvent(p.instanceId, { at, kind: 'offline', detail: { ...gap } });
