@@ -46,7 +46,9 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--blob-registry <url>', 'keep blobs in this OCI registry instead of the data directory')
     .option('--tls-cert <file>', 'PEM certificate (with --tls-key) to serve HTTPS')
     .option('--tls-key <file>', 'PEM private key')
-    .action((o: DataOpts & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string }) =>
+    .option('--syslog <url>', "forward every log line from the agents to the vendor's log system: tcp://host:port or tls://host:port (RFC 5424)")
+    .option('--syslog-ca <file>', 'PEM CA certificate that signed the syslog server (with --syslog tls://…)')
+    .action((o: DataOpts & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string; syslog?: string; syslogCa?: string }) =>
       runAction(async () => {
         const running = await startHubServer({
           dataDir: o.data,
@@ -55,6 +57,8 @@ export function hubCommand(out: Output = process.stdout): Command {
           blobRegistry: o.blobRegistry,
           tlsCert: o.tlsCert,
           tlsKey: o.tlsKey,
+          syslog: o.syslog,
+          syslogCa: o.syslogCa,
           logger: true,
           lastResort: true,
         });

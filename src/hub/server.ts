@@ -10,6 +10,7 @@ import { loadHubKey } from './auth/sealing.ts';
 import { openMetadataDb } from './db/index.ts';
 import { installLastResort } from './last-resort.ts';
 import { secureDataDir, STORE_DIR } from './init.ts';
+import { SyslogForwarder } from './logs/syslog.ts';
 
 export interface ServeOptions {
   readonly dataDir: string;
@@ -27,6 +28,9 @@ export interface ServeOptions {
   readonly tempSweep?: { readonly everyMs: number; readonly olderThanMs: number };
   /** Close a connection idle (no byte sent or received) for this long; default 2 minutes. */
   readonly idleTimeoutMs?: number;
+  /** Forward every stored log line to this syslog target (tcp://host:port or tls://host:port), TLS checked against syslogCa (a PEM file). */
+  readonly syslog?: string;
+  readonly syslogCa?: string;
 }
 
 const DEFAULT_TEMP_SWEEP = { everyMs: 10 * 60_000, olderThanMs: 60 * 60_000 };
@@ -94,6 +98,18 @@ async function sweepTempFiles(blobs: BlobStore, every: { everyMs: number; olderT
   return () => clearInterval(timer);
 }
 
+/** The syslog forwarder of --syslog, its CA read from --syslog-ca; USAGE naming the flag when either is wrong. */
+async function openSyslog(opts: ServeOptions): Promise<SyslogForwarder | undefined> {
+  if (opts.syslog === undefined) {
+    if (opts.syslogCa !== undefined) throw new SkiffError('USAGE', '--syslog-ca needs --syslog tls://host:port');
+    return undefined;
+  }
+  const ca = opts.syslogCa === undefined ? undefined : await readFile(opts.syslogCa).catch((e: unknown) => {
+    throw new SkiffError('USAGE', `--syslog-ca ${opts.syslogCa} cannot be read: ${(e as Error).message}`, { cause: e });
+  });
+  return new SyslogForwarder({ url: opts.syslog, ...(ca ? { ca } : {}) });
+}
+
 export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const { host, port } = parseListen(opts.listen);
   const https = await readTls(opts);
@@ -104,7 +120,8 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
     const sealer = await loadHubKey(opts.dataDir);
-    const app = await build({ db, blobs, sealer, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
+    const forwarder = await openSyslog(opts);
+    const app = await build({ db, blobs, sealer, plugins: opts.plugins, ...(forwarder ? { logs: { sink: forwarder.sink } } : {}), fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     await app.listen({ host, port }).catch(async (e: unknown) => {
@@ -122,6 +139,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       async close() {
         stopSweeping();
         await app.close();
+        await forwarder?.close();
         removeLastResort();
         await db.close();
       },

@@ -12,6 +12,7 @@ import * as rows from './sql-rows.ts';
 import * as siteValues from './sql-values.ts';
 import * as gates from './sql-gates.ts';
 import type * as T from './types.ts';
+import { SqlLogStore } from './sql-logs.ts';
 
 const now = (): string => new Date().toISOString();
 
@@ -20,8 +21,11 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   /** The transaction the current async call chain runs in: every call made from within `mutate` joins it. */
   readonly #tx = new AsyncLocalStorage<SqlExec>();
 
+  readonly logs: SqlLogStore;
+
   constructor(driver: SqlDriver) {
     this.#driver = driver;
+    this.logs = new SqlLogStore(driver);
   }
 
   get #sql(): SqlExec {
