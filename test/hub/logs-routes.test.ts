@@ -70,6 +70,8 @@ describe('log routes', () => {
     assert.equal(foreign.status, 404);
     assert.equal((await hub.call('GET', '/api/v1/logs', instances.acme?.credential)).status, 404);
     assert.equal((await hub.call('GET', '/api/v1/logs?since=yesterday', hub.admin.token)).status, 400);
+    assert.equal((await hub.call('GET', '/api/v1/logs?limit=0', hub.admin.token)).status, 400);
+    assert.deepEqual(((await hub.call('GET', '/api/v1/logs?limit=1', customers.acme?.token)).json.lines as { message: string }[]).map((l) => l.message), ['db ready']);
   });
 
   it('sets a customer’s retention (vendor users with customer:write only)', async () => {

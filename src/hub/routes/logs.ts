@@ -9,7 +9,7 @@ import { DATE, NAME, SECURITY, UUID } from '../schemas.ts';
 /** Lines per batch and characters per line an agent may send; the agent's own limits are below these. */
 export const MAX_BATCH_LINES = 2000;
 export const MAX_LINE_CHARS = 16 * 1024;
-const MAX_SEARCH_LINES = 5000;
+const MAX_SEARCH_LINES = 9999;
 
 const LEVEL = { type: 'string', enum: LOG_LEVELS } as const;
 const LINE = {
@@ -32,7 +32,7 @@ const BATCH = {
   properties: { stream: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' }, lines: { type: 'array', items: LINE } },
 } as const;
 
-type SearchQuery = { instance?: string; service?: string; level?: LogLevel; since?: string; until?: string; q?: string; limit?: number };
+type SearchQuery = { instance?: string; service?: string; level?: LogLevel; since?: string; until?: string; q?: string; limit?: string };
 
 export async function logRoutes(app: FastifyInstance): Promise<void> {
   const { db, access } = app.hub;
@@ -72,7 +72,7 @@ export async function logRoutes(app: FastifyInstance): Promise<void> {
         additionalProperties: false,
         properties: {
           instance: UUID, service: { type: 'string', maxLength: 128 }, level: LEVEL, since: DATE, until: DATE,
-          q: { type: 'string', minLength: 1, maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_LINES },
+          q: { type: 'string', minLength: 1, maxLength: 256 }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: `at most ${MAX_SEARCH_LINES}` },
         },
       },
     },
@@ -90,7 +90,7 @@ export async function logRoutes(app: FastifyInstance): Promise<void> {
       ...(q.since !== undefined ? { since: q.since } : {}),
       ...(q.until !== undefined ? { until: q.until } : {}),
       ...(q.q !== undefined ? { text: q.q } : {}),
-      limit: q.limit ?? 1000,
+      limit: Math.min(Number(q.limit ?? 1000), MAX_SEARCH_LINES),
     });
     return { lines };
   });
