@@ -51,7 +51,9 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--silent-after <minutes>', 'an instance not seen for this long fires instance.silent once (0: never)', '15')
     .option('--notify-retry <ms>', 'delay before the first retry of a failed delivery; doubles each time', '10000')
     .option('--notify-timeout <ms>', 'how long one webhook call or e-mail may take', '10000')
-    .action((o: DataOpts & NotifyFlags & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string }) =>
+    .option('--syslog <url>', "forward every log line from the agents to the vendor's log system: tcp://host:port or tls://host:port (RFC 5424)")
+    .option('--syslog-ca <file>', 'PEM CA certificate that signed the syslog server (with --syslog tls://…)')
+    .action((o: DataOpts & NotifyFlags & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string; syslog?: string; syslogCa?: string }) =>
       runAction(async () => {
         const running = await startHubServer({
           dataDir: o.data,
@@ -60,6 +62,8 @@ export function hubCommand(out: Output = process.stdout): Command {
           blobRegistry: o.blobRegistry,
           tlsCert: o.tlsCert,
           tlsKey: o.tlsKey,
+          syslog: o.syslog,
+          syslogCa: o.syslogCa,
           logger: true,
           lastResort: true,
           notify: notifyOptionsFrom({ ...o, mailFrom: o.smtp === undefined ? undefined : o.mailFrom }),

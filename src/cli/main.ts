@@ -17,6 +17,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   fleet: async () => (await import('./instance.ts')).fleetCommand(),
   values: async () => (await import('./values.ts')).valuesCommand(),
   rollout: async () => (await import('./rollout.ts')).rolloutCommand(),
+  logs: async () => (await import('./logs.ts')).logsCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

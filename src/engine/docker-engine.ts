@@ -219,6 +219,11 @@ export class DockerEngine {
     return demuxLogs(Buffer.concat(chunks)).combined;
   }
 
+  /** A container's stdout and stderr from `since` (seconds.nanos), each line prefixed by its engine timestamp; followed while it runs. */
+  async containerLogStream(id: string, opts: { since?: string; follow?: boolean } = {}, signal?: AbortSignal): Promise<Readable> {
+    return this.#t.bulk('GET', `/containers/${pathSegment(id)}/logs`, { stdout: true, stderr: true, timestamps: true, follow: opts.follow ?? true, since: opts.since ?? '0' }, signal ? { signal } : {});
+  }
+
   /** A tar of `path` in a container's filesystem, its mounted volumes included; works on a container never started. */
   async containerArchive(id: string, path: string, signal?: AbortSignal): Promise<Readable> {
     return this.#t.bulk('GET', `/containers/${pathSegment(id)}/archive`, { path }, { signal });

@@ -11,5 +11,5 @@ export {
   negotiateApiVersion,
 } from './transport.ts';
 export { splitImageRef, type SplitRef } from './image-ref.ts';
-export { demuxLogs, type LogFrames } from './log-demux.ts';
+export { demuxLogs, LogFrameSplitter, type LogFrames } from './log-demux.ts';
 export type * from './types.ts';

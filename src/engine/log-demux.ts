@@ -33,3 +33,33 @@ export function demuxLogs(buf: Buffer): LogFrames {
   }
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), combined: Buffer.concat(all).toString('utf8') };
 }
+
+/**
+ * The same split for a stream that arrives in chunks cut anywhere (a followed log): feed it chunks, get each frame's
+ * stream and bytes. A stream that does not start with a frame header (a TTY container's) is passed through as stdout.
+ */
+export class LogFrameSplitter {
+  #pending: Buffer = Buffer.alloc(0);
+  #raw: boolean | undefined;
+
+  push(chunk: Buffer): { stream: 'stdout' | 'stderr'; data: Buffer }[] {
+    if (this.#raw === undefined) {
+      this.#pending = Buffer.concat([this.#pending, chunk]);
+      if (this.#pending.length < 8) return [];
+      this.#raw = !isMultiplexed(this.#pending);
+      chunk = this.#pending;
+      this.#pending = Buffer.alloc(0);
+    }
+    if (this.#raw) return [{ stream: 'stdout', data: chunk }];
+    let buf = this.#pending.length ? Buffer.concat([this.#pending, chunk]) : chunk;
+    const out: { stream: 'stdout' | 'stderr'; data: Buffer }[] = [];
+    while (buf.length >= 8) {
+      const size = buf.readUInt32BE(4);
+      if (buf.length < 8 + size) break;
+      out.push({ stream: buf[0] === 2 ? 'stderr' : 'stdout', data: buf.subarray(8, 8 + size) });
+      buf = buf.subarray(8 + size);
+    }
+    this.#pending = Buffer.from(buf);
+    return out;
+  }
+}

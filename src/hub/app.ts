@@ -10,6 +10,9 @@ import { DesiredStates, type DesiredOptions } from './desired.ts';
 import { enrollRoutes } from './routes/enroll.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { valueRoutes } from './routes/values.ts';
+import { logRoutes } from './routes/logs.ts';
+import { DEFAULT_RETENTION_EVERY_MS, startLogRetention } from './logs/retention.ts';
+import type { LogSink } from './logs/sink.ts';
 import { SiteValues } from './values.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { verifyPassword } from './auth/secrets.ts';
@@ -55,6 +58,8 @@ export interface BuildDeps {
   readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer }; http?: ServerOptions };
   /** Route plugins registered after the core ones; default DEFAULT_PLUGINS (the /v2/ pull API). */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+  /** Where stored log lines also go (syslog), and how often old lines are forgotten (default hourly; 0: never). */
+  readonly logs?: { readonly sink?: LogSink; readonly retentionEveryMs?: number };
 }
 
 export const DEFAULT_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [v2Routes];
@@ -105,6 +110,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     desired: new DesiredStates(deps.db, access, sealer, values, deps.desired, generation),
     values,
     verifyPassword: deps.verifyPassword ?? verifyPassword,
+    ...(deps.logs?.sink ? { logSink: deps.logs.sink } : {}),
   };
   await app.register(cookie);
   app.decorate('hub', hub);
@@ -170,9 +176,15 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(rolloutRoutes);
       await api.register(webhookRoutes);
       await api.register(policyRoutes);
+      await api.register(logRoutes);
     },
     { prefix: API_PREFIX },
   );
   for (const plugin of deps.plugins ?? DEFAULT_PLUGINS) await app.register(plugin);
+  const retentionEveryMs = deps.logs?.retentionEveryMs ?? DEFAULT_RETENTION_EVERY_MS;
+  if (retentionEveryMs > 0) {
+    const stop = startLogRetention(deps.db.logs, retentionEveryMs, app.log);
+    app.addHook('onClose', async () => stop());
+  }
   return app;
 }

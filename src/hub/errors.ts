@@ -36,6 +36,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<SkiffErrorCode, number>>> = {
   REQUIRED_RELEASE: 409,
   POLICY_REFUSED: 409,
   RATE_LIMITED: 429,
+  TOO_LARGE: 413,
   ENGINE_UNAVAILABLE: 503,
   UNAVAILABLE: 503,
 };

@@ -13,6 +13,7 @@ import { installLastResort } from './last-resort.ts';
 import { RolloutLoop, type RolloutLoopOptions } from './rollout-loop.ts';
 import { NotifyWorker, type NotifyOptions } from './notify/index.ts';
 import { secureDataDir, STORE_DIR } from './init.ts';
+import { SyslogForwarder } from './logs/syslog.ts';
 
 export interface ServeOptions {
   readonly dataDir: string;
@@ -30,6 +31,9 @@ export interface ServeOptions {
   readonly tempSweep?: { readonly everyMs: number; readonly olderThanMs: number };
   /** Close a connection idle (no byte sent or received) for this long; default 2 minutes. */
   readonly idleTimeoutMs?: number;
+  /** Forward every stored log line to this syslog target (tcp://host:port or tls://host:port), TLS checked against syslogCa (a PEM file). */
+  readonly syslog?: string;
+  readonly syslogCa?: string;
   /** The built web console to serve at `/`; default dist/web when built; false: none. */
   readonly webDir?: string | false;
   /** The rollout scheduler's tick and lease (default: rolloutLoopFromEnv); false: this replica never schedules. */
@@ -116,6 +120,18 @@ async function sweepTempFiles(blobs: BlobStore, every: { everyMs: number; olderT
   return () => clearInterval(timer);
 }
 
+/** The syslog forwarder of --syslog, its CA read from --syslog-ca; USAGE naming the flag when either is wrong. */
+async function openSyslog(opts: ServeOptions): Promise<SyslogForwarder | undefined> {
+  if (opts.syslog === undefined) {
+    if (opts.syslogCa !== undefined) throw new SkiffError('USAGE', '--syslog-ca needs --syslog tls://host:port');
+    return undefined;
+  }
+  const ca = opts.syslogCa === undefined ? undefined : await readFile(opts.syslogCa).catch((e: unknown) => {
+    throw new SkiffError('USAGE', `--syslog-ca ${opts.syslogCa} cannot be read: ${(e as Error).message}`, { cause: e });
+  });
+  return new SyslogForwarder({ url: opts.syslog, ...(ca ? { ca } : {}) });
+}
+
 export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const { host, port } = parseListen(opts.listen);
   const https = await readTls(opts);
@@ -126,9 +142,10 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
     const sealer = await loadHubKey(opts.dataDir);
+    const forwarder = await openSyslog(opts);
     const web = opts.webDir === undefined ? defaultConsoleDir() : opts.webDir || undefined;
     const plugins = [...(opts.plugins ?? DEFAULT_PLUGINS), ...(web ? [consoleRoutes(web)] : [])];
-    const app = await build({ db, blobs, sealer, plugins, fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
+    const app = await build({ db, blobs, sealer, plugins, ...(forwarder ? { logs: { sink: forwarder.sink } } : {}), fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     const notifier = new NotifyWorker(db, sealer, opts.notify, (msg) => app.log.warn(msg));
@@ -152,6 +169,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
         await rollouts?.stop();
         await app.close();
         await notifier.stop();
+        await forwarder?.close();
         removeLastResort();
         await db.close();
       },

@@ -37,6 +37,7 @@ export type SkiffErrorCode =
   | 'POLICY_REFUSED'
   | 'DECRYPT_FAILED'
   | 'HUB_UNREACHABLE'
+  | 'TOO_LARGE'
   | 'INTERNAL';
 
 export class SkiffError extends Error {

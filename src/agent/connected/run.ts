@@ -17,6 +17,8 @@ import { ConnectedDir, hubConnection, type Identity } from './identity.ts';
 import { pollDesired } from './poll.ts';
 import { buildReport, sendReport } from './report.ts';
 import { fetchValues, hasValues } from './values.ts';
+import { startLogAgent } from './logs/index.ts';
+import { DockerEngine } from '../../engine/index.ts';
 
 export interface ConnectedOptions {
   readonly stateDir: string;
@@ -37,6 +39,8 @@ export interface ConnectedOptions {
   readonly snapshots?: SnapshotSettings;
   /** Heartbeat report interval; default 5 minutes. */
   readonly reportEveryMs?: number;
+  /** Collect and ship the containers' logs (default: yes, except with `once`). */
+  readonly logs?: boolean;
 }
 
 const BACKOFF = { attempts: Infinity, baseDelayMs: 1_000, maxDelayMs: 300_000 };
@@ -184,10 +188,28 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
 export async function runConnected(opts: ConnectedOptions): Promise<void> {
   const id = await connect(opts);
   const memo: CycleMemo = { lastError: null, lastReport: 0, failures: 0 };
-  for (;;) {
-    const wait = await cycle(id, opts, memo);
-    if (opts.once || opts.signal?.aborted) return;
-    await sleepFor(wait, undefined, { signal: opts.signal }).catch(() => undefined);
-    if (opts.signal?.aborted) return;
+  const logs = (opts.logs ?? !opts.once) ? await startLogs(id, opts) : undefined;
+  try {
+    for (;;) {
+      const wait = await cycle(id, opts, memo);
+      if (opts.once || opts.signal?.aborted) return;
+      await sleepFor(wait, undefined, { signal: opts.signal }).catch(() => undefined);
+      if (opts.signal?.aborted) return;
+    }
+  } finally {
+    await logs?.stop();
+  }
+}
+
+/** Log collection beside the loop; an engine out of reach now is not a reason not to run (the loop reports it). */
+async function startLogs(id: Identity, opts: ConnectedOptions): Promise<{ stop(): Promise<void> } | undefined> {
+  const log = opts.log ?? (() => undefined);
+  try {
+    const engine = await DockerEngine.connect();
+    const agent = await startLogAgent({ stateDir: opts.stateDir, app: id.app, instanceId: id.instanceId, conn: hubConnection(id, opts.hubCa), engine, log });
+    return { stop: async () => (await agent.stop(), await engine.close()) };
+  } catch (e) {
+    log(`log collection not started: ${errorMessage(e)}`);
+    return undefined;
   }
 }

@@ -6,6 +6,7 @@ import { GENERATION_MIGRATION } from './sql-generation.ts';
 import { GATES_MIGRATION } from './sql-gates.ts';
 import { ROLLOUTS_MIGRATION } from './sql-rollouts.ts';
 import { NOTIFY_MIGRATION } from './sql-notify.ts';
+import { LOGS_MIGRATION } from './sql-logs.ts';
 
 export interface Migration {
   readonly version: number;
@@ -78,4 +79,5 @@ export const MIGRATIONS: readonly Migration[] = [
   GATES_MIGRATION,
   ROLLOUTS_MIGRATION,
   NOTIFY_MIGRATION,
+  LOGS_MIGRATION,
 ];

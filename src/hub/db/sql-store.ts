@@ -14,6 +14,7 @@ import * as gates from './sql-gates.ts';
 import { SqlRollouts } from './sql-rollouts.ts';
 import { SqlNotifyStore } from './sql-notify.ts';
 import type * as T from './types.ts';
+import { SqlLogStore } from './sql-logs.ts';
 
 const now = (): string => new Date().toISOString();
 
@@ -25,8 +26,11 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
 
   readonly notify: T.NotifyStore = new SqlNotifyStore(() => this.#sql, () => this.#write);
 
+  readonly logs: SqlLogStore;
+
   constructor(driver: SqlDriver) {
     this.#driver = driver;
+    this.logs = new SqlLogStore(driver);
   }
 
   get #sql(): SqlExec {

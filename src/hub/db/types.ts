@@ -1,5 +1,6 @@
 // The hub's metadata seam: one async interface over SQLite and PostgreSQL, used by every route.
 import type { SqlRollouts } from './sql-rollouts.ts';
+import type { LogStore } from './sql-logs.ts';
 export type Role = 'admin' | 'release-manager' | 'support' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'release-manager', 'support', 'viewer'];
 
@@ -330,6 +331,8 @@ export interface MetadataTx extends MetadataReads, MetadataWrites {}
 export type AuditOf<R> = AuditInput | ((result: R) => AuditInput);
 
 export interface MetadataDb extends MetadataReads {
+  /** The agents' log lines (not audited: an agent's own output, not a change of the metadata). */
+  readonly logs: LogStore;
   /** Applies pending numbered migrations; safe to call on every start and from several replicas. */
   migrate(): Promise<number[]>;
   close(): Promise<void>;
