@@ -33,6 +33,8 @@ import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { v2Routes } from './routes/v2.ts';
+import { HubMetrics } from './metrics/hub-metrics.ts';
+import { installMetrics } from './metrics/metrics-route.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -100,6 +102,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     desired: new DesiredStates(deps.db, access, sealer, values, deps.desired, generation),
     values,
     verifyPassword: deps.verifyPassword ?? verifyPassword,
+    metrics: new HubMetrics(deps.db),
   };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
@@ -124,7 +127,9 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     req.principal = principals.cached(token, current) ?? (await principals.resolve(token, current));
   });
 
-  answerUnchangedCheckins(app.server, `${API_PREFIX}/instances/self/desired`, (authorization) => {
+  const desiredPath = `${API_PREFIX}/instances/self/desired`;
+  installMetrics(app, hub.metrics, desiredPath);
+  answerUnchangedCheckins(app.server, desiredPath, hub.metrics.fastCheckin, (authorization) => {
     const gen = closing ? undefined : generation.recent();
     if (gen === undefined) return undefined;
     let token: string | undefined;

@@ -10,6 +10,7 @@ import { notFound, requireScope, type HubAccess } from './access.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { DesiredStates } from './desired.ts';
 import type { SiteValues } from './values.ts';
+import type { HubMetrics } from './metrics/hub-metrics.ts';
 
 export interface HubDeps {
   readonly db: MetadataDb;
@@ -24,6 +25,8 @@ export interface HubDeps {
   readonly values: SiteValues;
   /** The password check (scrypt); a seam so tests can count how often a login hashes. */
   readonly verifyPassword: (password: string, stored: string) => Promise<boolean>;
+  /** The hub's Prometheus metrics (GET /metrics); paths that count something increment its counters. */
+  readonly metrics: HubMetrics;
 }
 
 declare module 'fastify' {

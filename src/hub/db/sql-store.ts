@@ -11,6 +11,7 @@ import { bumpGeneration, bumpGenerationIfVersionChanges, readGeneration } from '
 import * as rows from './sql-rows.ts';
 import * as siteValues from './sql-values.ts';
 import * as gates from './sql-gates.ts';
+import { observeStore } from './sql-observe.ts';
 import type * as T from './types.ts';
 
 const now = (): string => new Date().toISOString();
@@ -19,6 +20,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   readonly #driver: SqlDriver;
   /** The transaction the current async call chain runs in: every call made from within `mutate` joins it. */
   readonly #tx = new AsyncLocalStorage<SqlExec>();
+  readonly observe: T.ObservabilityStore = observeStore(() => this.#tx.getStore() ?? this.#driver);
 
   constructor(driver: SqlDriver) {
     this.#driver = driver;
