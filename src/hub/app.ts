@@ -35,6 +35,8 @@ import { userRoutes } from './routes/users.ts';
 import { v2Routes } from './routes/v2.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
 import { installMetrics } from './metrics/metrics-route.ts';
+import { AlertEvaluator, type AlertOptions } from './alerts/evaluator.ts';
+import { alertRoutes } from './routes/alerts.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -52,6 +54,8 @@ export interface BuildDeps {
   readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer }; http?: ServerOptions };
   /** Route plugins registered after the core ones; default DEFAULT_PLUGINS (the /v2/ pull API). */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+  /** The hub's own alert evaluation (interval, silence threshold); its transitions go to hub.alerts.onTransition listeners. */
+  readonly alerts?: AlertOptions;
 }
 
 export const DEFAULT_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [v2Routes];
@@ -103,6 +107,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     values,
     verifyPassword: deps.verifyPassword ?? verifyPassword,
     metrics: new HubMetrics(deps.db),
+    alerts: new AlertEvaluator(deps.db, deps.alerts),
   };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
@@ -112,7 +117,9 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    await hub.alerts.stop();
   });
+  app.addHook('onReady', async () => hub.alerts.start((m) => app.log.warn(m)));
   app.addHook('onRequest', async () => {
     if (closing) throw new SkiffError('UNAVAILABLE', 'this hub is shutting down; retry on another replica or after its restart');
   });
@@ -173,6 +180,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(enrollRoutes);
       await api.register(instanceRoutes);
       await api.register(valueRoutes);
+      await api.register(alertRoutes);
     },
     { prefix: API_PREFIX },
   );
