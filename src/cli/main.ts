@@ -17,6 +17,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   fleet: async () => (await import('./instance.ts')).fleetCommand(),
   values: async () => (await import('./values.ts')).valuesCommand(),
   alerts: async () => (await import('./alerts.ts')).alertsCommand(),
+  report: async () => (await import('./report.ts')).reportCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

@@ -4,3 +4,4 @@ export { DesiredSignedSchema, signDesired, verifyDesired, type DesiredSigned, ty
 export { chooseRelease, decideDesired, desiredOf, type ChannelRelease, type DesiredUnsigned, type SiteInputs } from './desired-state.ts';
 export { checkNewValues, checkSiteValues, mergeValues, valuesDigest, type ValuesVerdict } from './values.ts';
 export { outageOf, type Outage } from './outage.ts';
+export { adoptionReport, adoptionCsv, type AdoptionInputs, type AdoptionReport } from './adoption.ts';

@@ -37,6 +37,7 @@ import { HubMetrics } from './metrics/hub-metrics.ts';
 import { installMetrics } from './metrics/metrics-route.ts';
 import { AlertEvaluator, type AlertOptions } from './alerts/evaluator.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { reportRoutes } from './routes/reports.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -181,6 +182,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(instanceRoutes);
       await api.register(valueRoutes);
       await api.register(alertRoutes);
+      await api.register(reportRoutes);
     },
     { prefix: API_PREFIX },
   );
