@@ -18,6 +18,8 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   values: async () => (await import('./values.ts')).valuesCommand(),
   rollout: async () => (await import('./rollout.ts')).rolloutCommand(),
   logs: async () => (await import('./logs.ts')).logsCommand(),
+  alerts: async () => (await import('./alerts.ts')).alertsCommand(),
+  report: async () => (await import('./report.ts')).reportCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

@@ -7,3 +7,4 @@ export { outageOf, type Outage } from './outage.ts';
 export { RolloutPlanSchema, GroupSpecSchema, orderKey, orderInstances, groupSizes, assignGroups, successCount, toleratedFailures, retryDelayMs, type RolloutPlan, type GroupSpec } from './rollout-plan.ts';
 export { scheduleRollout, errorPause, ROLLOUT_STATES, type RolloutState, type GroupProgress, type RetryCandidate, type SchedulerInput, type RolloutAction } from './rollout-scheduler.ts';
 export { underRollout, type RolloutView } from './rollout-desired.ts';
+export { adoptionReport, adoptionCsv, type AdoptionInputs, type AdoptionReport } from './adoption.ts';

@@ -41,6 +41,11 @@ import { v2Routes } from './routes/v2.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { policyRoutes } from './routes/policies.ts';
+import { HubMetrics } from './metrics/hub-metrics.ts';
+import { installMetrics } from './metrics/metrics-route.ts';
+import { AlertEvaluator, type AlertOptions } from './alerts/evaluator.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { reportRoutes } from './routes/reports.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -60,6 +65,8 @@ export interface BuildDeps {
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
   /** Where stored log lines also go (syslog), and how often old lines are forgotten (default hourly; 0: never). */
   readonly logs?: { readonly sink?: LogSink; readonly retentionEveryMs?: number };
+  /** The hub's own alert evaluation (interval, silence threshold); its transitions go to hub.alerts.onTransition listeners. */
+  readonly alerts?: AlertOptions;
 }
 
 export const DEFAULT_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [v2Routes];
@@ -111,6 +118,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     values,
     verifyPassword: deps.verifyPassword ?? verifyPassword,
     ...(deps.logs?.sink ? { logSink: deps.logs.sink } : {}),
+    metrics: new HubMetrics(deps.db),
+    alerts: new AlertEvaluator(deps.db, deps.alerts),
   };
   await app.register(cookie);
   app.decorate('hub', hub);
@@ -121,7 +130,9 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    await hub.alerts.stop();
   });
+  app.addHook('onReady', async () => hub.alerts.start((m) => app.log.warn(m)));
   app.addHook('onRequest', async () => {
     if (closing) throw new SkiffError('UNAVAILABLE', 'this hub is shutting down; retry on another replica or after its restart');
   });
@@ -136,7 +147,9 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     req.principal = principals.cached(token, current) ?? (await principals.resolve(token, current));
   });
 
-  answerUnchangedCheckins(app.server, `${API_PREFIX}/instances/self/desired`, (authorization) => {
+  const desiredPath = `${API_PREFIX}/instances/self/desired`;
+  installMetrics(app, hub.metrics, desiredPath);
+  answerUnchangedCheckins(app.server, desiredPath, hub.metrics.fastCheckin, (authorization) => {
     const gen = closing ? undefined : generation.recent();
     const p = gen === undefined ? undefined : principals.cachedForHeader(authorization, gen);
     return p?.kind === 'instance' ? hub.desired.cached(p, gen)?.etag : undefined;
@@ -177,6 +190,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(webhookRoutes);
       await api.register(policyRoutes);
       await api.register(logRoutes);
+      await api.register(alertRoutes);
+      await api.register(reportRoutes);
     },
     { prefix: API_PREFIX },
   );

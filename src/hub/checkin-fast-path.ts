@@ -10,8 +10,8 @@ export type CachedEtag = (authorization: string) => string | undefined;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Puts the fast path in front of the server's request listener (Fastify's, registered when it was built). */
-export function answerUnchangedCheckins(server: Server, path: string, cachedEtag: CachedEtag): void {
+/** Puts the fast path in front of the server's request listener (Fastify's, registered when it was built); counts each 304 it writes. */
+export function answerUnchangedCheckins(server: Server, path: string, counter: { inc(): void }, cachedEtag: CachedEtag): void {
   const listeners = server.listeners('request') as Handler[];
   const framework = listeners[0];
   if (listeners.length !== 1 || !framework) throw new Error(`the hub's server has ${listeners.length} request listeners, expected Fastify's alone`);
@@ -24,5 +24,6 @@ export function answerUnchangedCheckins(server: Server, path: string, cachedEtag
     if (etag === undefined || !tags.split(',').some((t) => t.trim() === etag)) return framework(req, res);
     res.writeHead(304, ['etag', etag, 'cache-control', 'no-cache']);
     res.end();
+    counter.inc();
   });
 }

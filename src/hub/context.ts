@@ -11,6 +11,8 @@ import type { Sealer } from './auth/sealing.ts';
 import type { DesiredStates } from './desired.ts';
 import type { SiteValues } from './values.ts';
 import type { LogSink } from './logs/sink.ts';
+import type { HubMetrics } from './metrics/hub-metrics.ts';
+import type { AlertEvaluator } from './alerts/evaluator.ts';
 
 export interface HubDeps {
   readonly db: MetadataDb;
@@ -27,6 +29,10 @@ export interface HubDeps {
   readonly verifyPassword: (password: string, stored: string) => Promise<boolean>;
   /** Receives every log line stored (after deduplication), e.g. the syslog forwarder; must not throw or block. */
   readonly logSink?: LogSink;
+  /** The hub's Prometheus metrics (GET /metrics); paths that count something increment its counters. */
+  readonly metrics: HubMetrics;
+  /** The hub's own alert rules; `onTransition` is where notifications (webhooks) subscribe. */
+  readonly alerts: AlertEvaluator;
 }
 
 declare module 'fastify' {

@@ -11,14 +11,15 @@ export const SCOPES = [
   'token:write',
   'user:admin',
   'audit:read',
+  'metrics:read',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const ROLE_SCOPES: Readonly<Record<Role, readonly Scope[]>> = {
   admin: SCOPES,
-  'release-manager': ['read', 'release:push', 'channel:write', 'app:write', 'customer:read', 'token:write'],
-  support: ['read', 'customer:read', 'customer:write', 'token:write'],
-  viewer: ['read', 'customer:read'],
+  'release-manager': ['read', 'release:push', 'channel:write', 'app:write', 'customer:read', 'token:write', 'metrics:read'],
+  support: ['read', 'customer:read', 'customer:write', 'token:write', 'metrics:read'],
+  viewer: ['read', 'customer:read', 'metrics:read'],
 };
 
 export function roleScopes(role: Role): readonly Scope[] {

@@ -7,6 +7,7 @@ import { GATES_MIGRATION } from './sql-gates.ts';
 import { ROLLOUTS_MIGRATION } from './sql-rollouts.ts';
 import { NOTIFY_MIGRATION } from './sql-notify.ts';
 import { LOGS_MIGRATION } from './sql-logs.ts';
+import { OBSERVE_MIGRATION } from './sql-observe.ts';
 
 export interface Migration {
   readonly version: number;
@@ -80,4 +81,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ROLLOUTS_MIGRATION,
   NOTIFY_MIGRATION,
   LOGS_MIGRATION,
+  OBSERVE_MIGRATION,
 ];

@@ -13,6 +13,7 @@ import * as siteValues from './sql-values.ts';
 import * as gates from './sql-gates.ts';
 import { SqlRollouts } from './sql-rollouts.ts';
 import { SqlNotifyStore } from './sql-notify.ts';
+import { observeStore } from './sql-observe.ts';
 import type * as T from './types.ts';
 import { SqlLogStore } from './sql-logs.ts';
 
@@ -27,6 +28,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   readonly notify: T.NotifyStore = new SqlNotifyStore(() => this.#sql, () => this.#write);
 
   readonly logs: SqlLogStore;
+  readonly observe: T.ObservabilityStore = observeStore(() => this.#tx.getStore() ?? this.#driver);
 
   constructor(driver: SqlDriver) {
     this.#driver = driver;

@@ -7,10 +7,12 @@ import { HttpHeader } from '../../oci/index.ts';
 import { SkiffError } from '../../util/index.ts';
 import { hashToken, mintToken } from '../auth/secrets.ts';
 import type { InstancePrincipal } from '../auth/principal.ts';
+import type { AgentMetrics } from '../db/types.ts';
 import { mutate, principalOf, requireUser } from '../context.ts';
 import { instanceView } from '../instance-view.ts';
 import { emitInstanceFailed } from '../notify/index.ts';
 import { NAME, SECURITY } from '../schemas.ts';
+import { AGENT_METRICS, observeReport } from '../metrics/observe-report.ts';
 
 const MAX_EXPIRY_SECONDS = 30 * 86_400;
 const FACTS = { type: 'object', maxProperties: 32, additionalProperties: { type: 'string', maxLength: 256 } } as const;
@@ -50,6 +52,7 @@ const STATUS_REPORT = {
         { type: 'null' },
       ],
     },
+    metrics: AGENT_METRICS,
   },
 } as const;
 
@@ -139,7 +142,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     return answer.body();
   });
 
-  app.post<{ Body: Record<string, unknown> & { currentVersion: string | null; health: string; lastError?: string | null; lastOutage?: Outage | null; failedRelease?: { version: string; at: string; reason: string } | null } }>('/instances/self/status', {
+  app.post<{ Body: Record<string, unknown> & { currentVersion: string | null; health: string; lastError?: string | null; lastOutage?: Outage | null; failedRelease?: { version: string; at: string; reason: string } | null; metrics?: AgentMetrics | null } }>('/instances/self/status', {
     bodyLimit: 256 * 1024,
     schema: { tags: ['instances'], summary: 'A status report from the instance (after every change and on a heartbeat)', security: SECURITY, body: STATUS_REPORT },
   }, async (req, reply) => {
@@ -148,6 +151,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     const report = req.body;
     await db.reportInstance(p.instanceId, { currentVersion: report.currentVersion, health: report.health, report });
     await db.rollouts.noteReport(p.instanceId, p.app, report.currentVersion, report.failedRelease ?? null);
+    if (before) await observeReport(app.hub, before, report);
     const at = new Date().toISOString();
     if (before?.currentVersion !== report.currentVersion)
       await db.addInstanceEvent(p.instanceId, { at, kind: 'version', detail: { from: before?.currentVersion ?? null, to: report.currentVersion } });
