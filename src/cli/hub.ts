@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { verifyHubAudit, initHub, startHubServer } from '../hub/index.ts';
 import { SkiffError } from '../util/index.ts';
+import { addHubAirgapCommands } from './hub-airgap.ts';
 import { runAction } from './run.ts';
 
 interface Output {
@@ -81,5 +82,6 @@ export function hubCommand(out: Output = process.stdout): Command {
       }),
     );
 
+  addHubAirgapCommands(hub, out);
   return hub;
 }

@@ -4,3 +4,5 @@ export { DesiredSignedSchema, signDesired, verifyDesired, type DesiredSigned, ty
 export { chooseRelease, decideDesired, desiredOf, type ChannelRelease, type DesiredUnsigned, type SiteInputs } from './desired-state.ts';
 export { checkNewValues, checkSiteValues, mergeValues, valuesDigest, type ValuesVerdict } from './values.ts';
 export { outageOf, type Outage } from './outage.ts';
+export { AirgapReportSchema, MAX_REPORT_BYTES, MAX_REPORT_LOG_BYTES, checkReport, claimedInstance, reportEnvelopeOf, signReport, type AirgapReport, type LastImport, type ReportDecision, type ReportEnvelope, type ReportTarget } from './airgap-report.ts';
+export { EnrollAnswerFileSchema, EnrollRequestFileSchema, parseEnrollFile, type EnrollAnswerFile, type EnrollRequestFile } from './enroll-files.ts';

@@ -6,3 +6,4 @@ export { send, backoffDelay, DEFAULT_RETRY, type RetryPolicy, type Method } from
 export { HubClient } from './client.ts';
 export { pushRelease, type PushOptions, type PushResult } from './push.ts';
 export { fetchBundle, bundleUrl, type FetchOptions, type FetchResult } from './fetch-bundle.ts';
+export { answerEnrollRequest, importReport, type ImportReportAnswer } from './airgap.ts';

@@ -24,6 +24,7 @@ import { MAX_PARAM_LENGTH } from './schemas.ts';
 import { appRoutes } from './routes/apps.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { blobRoutes } from './routes/blobs.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { gateRoutes } from './routes/gates.ts';
@@ -168,6 +169,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(enrollRoutes);
       await api.register(instanceRoutes);
       await api.register(valueRoutes);
+      await api.register(reportRoutes);
     },
     { prefix: API_PREFIX },
   );

@@ -8,6 +8,7 @@ import { SkiffError } from '../../util/index.ts';
 import { hashToken, mintToken } from '../auth/secrets.ts';
 import type { InstancePrincipal } from '../auth/principal.ts';
 import { mutate, principalOf, requireUser } from '../context.ts';
+import { addReportEvents } from '../instance-events.ts';
 import { instanceView } from '../instance-view.ts';
 import { NAME, SECURITY } from '../schemas.ts';
 
@@ -147,10 +148,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     const report = req.body;
     await db.reportInstance(p.instanceId, { currentVersion: report.currentVersion, health: report.health, report });
     const at = new Date().toISOString();
-    if (before?.currentVersion !== report.currentVersion)
-      await db.addInstanceEvent(p.instanceId, { at, kind: 'version', detail: { from: before?.currentVersion ?? null, to: report.currentVersion } });
-    const lastError = report.lastError ?? null;
-    if (lastError !== null && lastError !== (before?.report?.lastError ?? null)) await db.addInstanceEvent(p.instanceId, { at, kind: 'error', detail: { message: lastError } });
+    await addReportEvents(db, p.instanceId, before, report, at);
     // "Install now" is done when the instance runs what it was told, or when its try failed (a new request tries again).
     const tried = report.desiredVersion !== undefined && report.desiredVersion !== null;
     const installed = tried && report.currentVersion === report.desiredVersion;
@@ -161,7 +159,6 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
         target: `instance:${p.instanceId}`,
         ...(failedAgain ? { details: { version: report.failedRelease?.version, reason: report.failedRelease?.reason } } : {}),
       });
-    if (before?.health !== report.health) await db.addInstanceEvent(p.instanceId, { at, kind: 'health', detail: { from: before?.health ?? null, to: report.health } });
     const gap = report.lastOutage;
     if (gap && gap.until !== outageOf(before?.report)?.until) await db.addInstanceEvent(p.instanceId, { at, kind: 'offline', detail: { ...gap } });
     return reply.code(204).send();
