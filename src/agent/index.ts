@@ -6,4 +6,4 @@ export { agentStatus, type AgentStatus, type ServiceStatus } from './status.ts';
 export { StateDir, PHASES, type Phase } from './state.ts';
 export { LoopbackRegistry } from './loopback-registry.ts';
 export { containerName, volumeName, networkName, imageRepo } from './containers.ts';
-export { runConnected, parseEnrollToken, trustedChain, type ConnectedOptions, type StatusReport } from './connected/index.ts';
+export { runConnected, parseEnrollToken, trustedChain, writeAirgapReport, requestOfflineEnrollment, completeOfflineEnrollment, type ConnectedOptions, type StatusReport } from './connected/index.ts';

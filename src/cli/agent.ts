@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_SNAPSHOTS, agentSnapshots, agentStatus, install, restoreSnapshot, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
 import { SkiffError } from '../util/index.ts';
+import { addAirgapCommands } from './agent-airgap.ts';
 import { progressBar } from './progress.ts';
 import { printJson, runAction } from './run.ts';
 
@@ -171,5 +172,6 @@ export function agentCommand(): Command {
         );
       }),
     );
+  addAirgapCommands(cmd);
   return cmd;
 }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { verifyHubAudit, initHub, startHubServer, notifyOptionsFrom, type NotifyFlags } from '../hub/index.ts';
 import { SkiffError } from '../util/index.ts';
+import { addHubAirgapCommands } from './hub-airgap.ts';
 import { runAction } from './run.ts';
 
 interface Output {
@@ -91,5 +92,6 @@ export function hubCommand(out: Output = process.stdout): Command {
       }),
     );
 
+  addHubAirgapCommands(hub, out);
   return hub;
 }

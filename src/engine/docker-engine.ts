@@ -209,9 +209,9 @@ export class DockerEngine {
   }
 
   /** stdout and stderr of a container, interleaved as the engine logged them. */
-  async containerLogs(id: string, opts: { tail?: number; stdout?: boolean; stderr?: boolean } = {}, signal?: AbortSignal): Promise<string> {
+  async containerLogs(id: string, opts: { tail?: number; stdout?: boolean; stderr?: boolean; since?: number } = {}, signal?: AbortSignal): Promise<string> {
     const res = await this.#t.call(`/containers/${pathSegment(id)}/logs`, {
-      query: { stdout: opts.stdout ?? true, stderr: opts.stderr ?? true, tail: opts.tail === undefined ? 'all' : String(opts.tail) },
+      query: { stdout: opts.stdout ?? true, stderr: opts.stderr ?? true, tail: opts.tail === undefined ? 'all' : String(opts.tail), ...(opts.since === undefined ? {} : { since: opts.since }) },
       signal,
     });
     const chunks: Buffer[] = [];

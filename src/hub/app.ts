@@ -29,6 +29,7 @@ import { MAX_PARAM_LENGTH } from './schemas.ts';
 import { appRoutes } from './routes/apps.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { blobRoutes } from './routes/blobs.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { gateRoutes } from './routes/gates.ts';
@@ -45,7 +46,7 @@ import { HubMetrics } from './metrics/hub-metrics.ts';
 import { installMetrics } from './metrics/metrics-route.ts';
 import { AlertEvaluator, type AlertOptions } from './alerts/evaluator.ts';
 import { alertRoutes } from './routes/alerts.ts';
-import { reportRoutes } from './routes/reports.ts';
+import { airgapReportRoutes } from './routes/airgap-reports.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -192,6 +193,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(logRoutes);
       await api.register(alertRoutes);
       await api.register(reportRoutes);
+      await api.register(airgapReportRoutes);
     },
     { prefix: API_PREFIX },
   );

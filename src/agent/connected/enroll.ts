@@ -45,34 +45,51 @@ export interface EnrollOptions {
   readonly facts: Readonly<Record<string, string>>;
 }
 
-/** Enrolls once: records the identity and the trusted root; a state dir that is already enrolled keeps its identity. */
-export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions): Promise<Identity> {
-  const existing = await cd.readIdentity();
-  if (existing) return existing;
-  const { secret, rootSha256 } = parseEnrollToken(opts.token);
+/** What the agent sends to enroll (online as the body of POST /enroll; offline inside the request file). */
+export interface EnrollRequestBody {
+  readonly token: string;
+  readonly rootSha256: string;
+  readonly name: string;
+  readonly publicKey: string;
+  readonly facts: Readonly<Record<string, string>>;
+}
+
+/** Makes the instance key and the enrollment request for it. */
+export function enrollRequest(token: string, name: string | undefined, facts: Readonly<Record<string, string>>): { body: EnrollRequestBody; keyPem: string } {
+  const { secret, rootSha256 } = parseEnrollToken(token);
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  // The enrollment secret travels in the body: it is not a credential for any other route.
-  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: '', ...(opts.hubCa ? { ca: opts.hubCa } : {}) });
-  const answer = await client.post<EnrollAnswer>('/enroll', {
-    token: secret,
-    rootSha256,
-    name: opts.name ?? hostname(),
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-    facts: { hostname: hostname(), os: platform(), arch: arch(), ...opts.facts },
-  });
+  return {
+    body: { token: secret, rootSha256, name: name ?? hostname(), publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), facts: { hostname: hostname(), os: platform(), arch: arch(), ...facts } },
+    keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
+}
+
+/** Checks the hub's answer (its root chain against the token's root hash) and records the identity and trusted root. */
+export async function completeEnrollment(sd: StateDir, cd: ConnectedDir, hub: string, rootSha256: string, answer: EnrollAnswer, keyPem: string): Promise<Identity> {
   const root = trustedChain(answer.roots, rootSha256, answer.instance.app);
   // Only an enrollment the hub granted and this agent verified makes the state directory: a failed one leaves nothing.
   await mkdir(sd.dir, { recursive: true, mode: 0o700 });
   const trusted = await sd.readTrust();
   if (!trusted) await sd.updateTrust({ root });
   const id: Identity = {
-    hub: opts.hub.replace(/\/+$/, ''),
+    hub: hub.replace(/\/+$/, ''),
     app: answer.instance.app,
     instanceId: answer.instance.id,
     name: answer.instance.name,
     credential: answer.credential,
     enrolledAt: new Date().toISOString(),
   };
-  await cd.writeIdentity(id, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+  await cd.writeIdentity(id, keyPem);
   return id;
+}
+
+/** Enrolls once: records the identity and the trusted root; a state dir that is already enrolled keeps its identity. */
+export async function enroll(sd: StateDir, cd: ConnectedDir, opts: EnrollOptions): Promise<Identity> {
+  const existing = await cd.readIdentity();
+  if (existing) return existing;
+  const { body, keyPem } = enrollRequest(opts.token, opts.name, opts.facts);
+  // The enrollment secret travels in the body: it is not a credential for any other route.
+  const client = new HubClient({ hub: opts.hub.replace(/\/+$/, ''), token: '', ...(opts.hubCa ? { ca: opts.hubCa } : {}) });
+  const answer = await client.post<EnrollAnswer>('/enroll', body);
+  return completeEnrollment(sd, cd, opts.hub, body.rootSha256, answer, keyPem);
 }

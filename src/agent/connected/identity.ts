@@ -6,6 +6,8 @@
 //     desired.json    the last desired-state answer accepted: its ETag and envelope (replay protection)
 //     failed.json     the release (and values) whose install failed (rolled back), so it is not retried until the hub says so
 //     downloads/      bundles being fetched, resumable (<app>-<version>.skiff.part)
+//     enroll-pending.json  an offline enrollment waiting for the hub's answer: the new key and the token's root hash (0600)
+//     last-report.json     the sequence number and time of the last air-gapped report written (the next one follows it)
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -32,6 +34,12 @@ export type Failed = z.infer<typeof FailedSchema>;
 
 const DesiredFileSchema = z.object({ etag: z.string(), issued: z.string(), envelope: z.unknown() });
 export type DesiredFile = z.infer<typeof DesiredFileSchema>;
+
+const PendingSchema = z.object({ rootSha256: z.string(), publicKey: z.string(), keyPem: z.string(), requestedAt: z.string() });
+export type PendingEnrollment = z.infer<typeof PendingSchema>;
+
+const LastReportSchema = z.object({ seq: z.int().min(1), at: z.string() });
+export type LastReport = z.infer<typeof LastReportSchema>;
 
 export class ConnectedDir {
   readonly dir: string;
@@ -66,6 +74,28 @@ export class ConnectedDir {
   async writeFailed(f: Failed | undefined): Promise<void> {
     if (f) await writeJsonAtomic(join(this.dir, 'failed.json'), f, 0o600);
     else await rm(join(this.dir, 'failed.json'), { force: true });
+  }
+
+  async readInstanceKey(): Promise<string> {
+    return readFile(join(this.dir, 'instance.key'), 'utf8').catch((e: unknown) => {
+      throw new SkiffError('STATE_INVALID', `cannot read the instance key in ${this.dir}: ${(e as Error).message}; enroll again`, { cause: e });
+    });
+  }
+
+  async readPending(): Promise<PendingEnrollment | undefined> {
+    return readJson(join(this.dir, 'enroll-pending.json'), PendingSchema, 'remove it and start the offline enrollment again');
+  }
+  async writePending(p: PendingEnrollment | undefined): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (p) await writeJsonAtomic(join(this.dir, 'enroll-pending.json'), p, 0o600);
+    else await rm(join(this.dir, 'enroll-pending.json'), { force: true });
+  }
+
+  async readLastReport(): Promise<LastReport | undefined> {
+    return readJson(join(this.dir, 'last-report.json'), LastReportSchema, 'restore it from a backup: the hub refuses a report whose sequence number it has seen');
+  }
+  async writeLastReport(r: LastReport): Promise<void> {
+    await writeJsonAtomic(join(this.dir, 'last-report.json'), r, 0o600);
   }
 }
 

@@ -3,3 +3,5 @@ export { runConnected, connect, cycle, type ConnectedOptions, type CycleMemo } f
 export { parseEnrollToken, trustedChain } from './enroll.ts';
 export { ConnectedDir, type Identity } from './identity.ts';
 export { buildReport, type StatusReport } from './report.ts';
+export { writeAirgapReport, type AirgapReportResult } from './airgap-report.ts';
+export { completeOfflineEnrollment, requestOfflineEnrollment } from './offline-enroll.ts';

@@ -8,6 +8,7 @@ import { ROLLOUTS_MIGRATION } from './sql-rollouts.ts';
 import { NOTIFY_MIGRATION } from './sql-notify.ts';
 import { LOGS_MIGRATION } from './sql-logs.ts';
 import { OBSERVE_MIGRATION } from './sql-observe.ts';
+import { AIRGAP_MIGRATION } from './sql-airgap.ts';
 
 export interface Migration {
   readonly version: number;
@@ -82,4 +83,5 @@ export const MIGRATIONS: readonly Migration[] = [
   NOTIFY_MIGRATION,
   LOGS_MIGRATION,
   OBSERVE_MIGRATION,
+  AIRGAP_MIGRATION,
 ];

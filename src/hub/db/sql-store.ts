@@ -14,6 +14,7 @@ import * as gates from './sql-gates.ts';
 import { SqlRollouts } from './sql-rollouts.ts';
 import { SqlNotifyStore } from './sql-notify.ts';
 import { observeStore } from './sql-observe.ts';
+import * as airgap from './sql-airgap.ts';
 import type * as T from './types.ts';
 import { SqlLogStore } from './sql-logs.ts';
 
@@ -387,5 +388,20 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   async listAudit(opts: { afterId?: number; limit?: number } = {}): Promise<T.AuditEntry[]> {
     const list = await this.#sql.all<rows.AuditRow>('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?', [opts.afterId ?? 0, opts.limit ?? 1_000_000]);
     return list.map(rows.toAudit);
+  }
+  getAirgapState(instanceId: string): Promise<T.AirgapState> {
+    return airgap.getAirgapState(this.#sql, instanceId);
+  }
+  listSupportBundles(instanceId: string): Promise<T.SupportBundleRecord[]> {
+    return airgap.listSupportBundles(this.#sql, instanceId);
+  }
+  recordReportImport(instanceId: string, r: { seq: number; digest: string; createdAt: string }): Promise<boolean> {
+    return airgap.recordReportImport(this.#write, instanceId, r);
+  }
+  setSupportRequest(instanceId: string, at: string | null): Promise<void> {
+    return airgap.setSupportRequest(this.#write, instanceId, at);
+  }
+  addSupportBundle(b: Omit<T.SupportBundleRecord, 'id' | 'createdAt'>): Promise<T.SupportBundleRecord> {
+    return airgap.addSupportBundle(this.#write, b, now());
   }
 }

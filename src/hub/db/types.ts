@@ -227,6 +227,23 @@ export interface WaiverRecord {
 }
 
 /** Every read; any caller may use these. */
+/** An instance's air-gap bookkeeping: the last report imported, a pending support-bundle request. */
+export interface AirgapState {
+  readonly lastReport: { readonly seq: number; readonly digest: string; readonly at: string } | null;
+  readonly supportRequestedAt: string | null;
+}
+
+/** A support bundle stored in the hub's content store. */
+export interface SupportBundleRecord {
+  readonly id: string;
+  readonly instanceId: string;
+  readonly digest: string;
+  readonly size: number;
+  /** The actor who uploaded it (the instance itself, or a vendor user). */
+  readonly uploadedBy: string;
+  readonly createdAt: string;
+}
+
 export interface MetadataReads {
   /** User names compare case-insensitively. */
   getUserByName(username: string): Promise<UserRecord | undefined>;
@@ -276,6 +293,8 @@ export interface MetadataReads {
 
   /** Webhooks, e-mail opt-ins, the delivery outbox and upgrade approvals. */
   readonly notify: NotifyStore;
+  getAirgapState(instanceId: string): Promise<AirgapState>;
+  listSupportBundles(instanceId: string): Promise<SupportBundleRecord[]>;
 }
 
 /** Every write. They exist only on the transaction `MetadataDb.mutate` hands out, so none commits without its audit entry. */
@@ -322,6 +341,11 @@ export interface MetadataWrites {
   putReleaseScan(s: Omit<ReleaseScanRecord, 'uploadedAt'>): Promise<void>;
   /** Adds a waiver, replacing one for the same finding. */
   putWaiver(w: Omit<WaiverRecord, 'createdAt'>): Promise<void>;
+  /** Records an imported report; false when another import took that sequence number first. */
+  recordReportImport(instanceId: string, r: { seq: number; digest: string; createdAt: string }): Promise<boolean>;
+  /** Asks the instance for a support bundle (a time), or clears the request (null). */
+  setSupportRequest(instanceId: string, at: string | null): Promise<void>;
+  addSupportBundle(b: Omit<SupportBundleRecord, 'id' | 'createdAt'>): Promise<SupportBundleRecord>;
 }
 
 /** What a mutation runs on: reads and writes in the one open transaction. */

@@ -9,6 +9,7 @@ import { hashToken, mintToken } from '../auth/secrets.ts';
 import type { InstancePrincipal } from '../auth/principal.ts';
 import type { AgentMetrics } from '../db/types.ts';
 import { mutate, principalOf, requireUser } from '../context.ts';
+import { addReportEvents } from '../instance-events.ts';
 import { instanceView } from '../instance-view.ts';
 import { emitInstanceFailed } from '../notify/index.ts';
 import { NAME, SECURITY } from '../schemas.ts';
@@ -153,10 +154,7 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     await db.rollouts.noteReport(p.instanceId, p.app, report.currentVersion, report.failedRelease ?? null);
     if (before) await observeReport(app.hub, before, report);
     const at = new Date().toISOString();
-    if (before?.currentVersion !== report.currentVersion)
-      await db.addInstanceEvent(p.instanceId, { at, kind: 'version', detail: { from: before?.currentVersion ?? null, to: report.currentVersion } });
-    const lastError = report.lastError ?? null;
-    if (lastError !== null && lastError !== (before?.report?.lastError ?? null)) await db.addInstanceEvent(p.instanceId, { at, kind: 'error', detail: { message: lastError } });
+    await addReportEvents(db, p.instanceId, before, report, at);
     // "Install now" is done when the instance runs what it was told, or when its try failed (a new request tries again).
     const tried = report.desiredVersion !== undefined && report.desiredVersion !== null;
     const installed = tried && report.currentVersion === report.desiredVersion;
@@ -171,7 +169,6 @@ export async function enrollRoutes(app: FastifyInstance): Promise<void> {
     const failedBefore = before?.report?.failedRelease as { version?: string; at?: string } | null | undefined;
     if (before && failed && (failed.version !== failedBefore?.version || failed.at !== failedBefore?.at))
       await emitInstanceFailed(db, { ...before, customer: p.customerName }, failed);
-    if (before?.health !== report.health) await db.addInstanceEvent(p.instanceId, { at, kind: 'health', detail: { from: before?.health ?? null, to: report.health } });
     const gap = report.lastOutage;
     if (gap && gap.until !== outageOf(before?.report)?.until) await db.addInstanceEvent(p.instanceId, { at, kind: 'offline', detail: { ...gap } });
     return reply.code(204).send();

@@ -1,0 +1,44 @@
+// Air-gapped reports: `skiff hub import-report` (or the portal's upload) hands the hub a signed .skiffr file; the hub
+// applies it to the instance's record (version, health, history, last seen) only when it is that instance's own,
+// unaltered and the next in sequence. The same report twice changes nothing (no second audit entry).
+import type { FastifyInstance } from 'fastify';
+import { MAX_REPORT_BYTES, checkReport, claimedInstance, reportEnvelopeOf } from '../../fleet/index.ts';
+import { SkiffError } from '../../util/index.ts';
+import { mutate, requireUser } from '../context.ts';
+import { addReportEvents } from '../instance-events.ts';
+import { SECURITY } from '../schemas.ts';
+
+export interface ImportAnswer {
+  readonly instance: string;
+  readonly seq: number;
+  readonly imported: boolean;
+  readonly message: string;
+}
+
+export async function airgapReportRoutes(app: FastifyInstance): Promise<void> {
+  const { db } = app.hub;
+
+  app.post<{ Body: unknown }>('/reports', {
+    bodyLimit: MAX_REPORT_BYTES,
+    schema: { tags: ['instances'], summary: "Import an air-gapped instance's signed report (.skiffr); importing the same report again changes nothing", security: SECURITY, body: { type: 'object' } },
+  }, async (req): Promise<ImportAnswer> => {
+    requireUser(req, 'customer:write', 'route POST /api/v1/reports');
+    const env = reportEnvelopeOf(req.body, 'the body');
+    const id = claimedInstance(env);
+    const inst = await db.getInstance(id);
+    const target = inst && { id: inst.id, app: inst.app, publicKey: inst.publicKey, revokedAt: inst.revokedAt };
+    const decision = checkReport(env, target, inst ? ((await db.getAirgapState(inst.id)).lastReport ?? undefined) : undefined);
+    const { report, digest } = decision;
+    if (decision.kind === 'duplicate') return { instance: id, seq: report.seq, imported: false, message: `report ${report.seq} of instance ${id} was already imported: nothing changed` };
+    await mutate(app, req, async (tx) => {
+      const before = await db.getInstance(id);
+      await db.reportInstance(id, { currentVersion: report.status.currentVersion, health: report.status.health, report: { ...report.status, airgapped: true, reportSeq: report.seq } });
+      // Only the next sequence number moves the record on: a concurrent import of the same report loses here.
+      if (!(await tx.recordReportImport(id, { seq: report.seq, digest, createdAt: report.createdAt })))
+        throw new SkiffError('CONFLICT', `report ${report.seq} of instance ${id} was imported at the same moment by another request: nothing changed`);
+      await addReportEvents(db, id, before, report.status, report.createdAt);
+      for (const h of report.history) await db.addInstanceEvent(id, { at: h.at, kind: 'agent', detail: { ...h } });
+    }, { action: 'instance.report-import', target: `instance:${id}`, details: { seq: report.seq, digest, createdAt: report.createdAt } });
+    return { instance: id, seq: report.seq, imported: true, message: `report ${report.seq} of instance ${id} imported (${report.status.currentVersion ?? 'nothing installed'}, ${report.status.health})` };
+  });
+}

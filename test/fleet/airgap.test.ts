@@ -1,0 +1,153 @@
+// The air-gap report loop with a real hub, the real CLI and the real Docker Engine: an instance enrolls offline (request
+// file → hub answer → completed), installs from bundles, writes signed reports that the hub imports (version, health,
+// history, last seen); replayed, altered, foreign and out-of-order reports are refused with one line; the same report
+// twice changes nothing (audit log unchanged).
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { install } from '../../src/agent/index.ts';
+import { signReport, type ReportEnvelope } from '../../src/fleet/index.ts';
+import { HubClient, pushRelease } from '../../src/hub-client/index.ts';
+import { FAST, cleanupApp, makeBundle, removeDir, runCli, tempDir, type CliResult } from '../helpers/agent.ts';
+import { makeVendor, type ComposeDoc, type Vendor } from '../helpers/vendor.ts';
+import { startHub, type Hub } from '../hub/hub-fixture.ts';
+
+const PLANTED = 'planted-Secret-7f3a9c';
+const BEARER = 'abcdefghijklmnopqrstuvwx0123';
+
+/** web prints the secret setting and a bearer token to its log at start, as a careless app would. */
+const leaky = (doc: ComposeDoc): void => {
+  doc.services.web!.command = ['sh', '-c', `echo "boot token=$$API_TOKEN"; echo "Authorization: Bearer ${BEARER}"; exec httpd -f -p 8080 -h /www`];
+};
+
+interface InstanceView {
+  currentVersion: string | null;
+  health: string | null;
+  lastSeenAt: string | null;
+  history: { at: string; kind: string; detail: Record<string, unknown> }[];
+}
+
+describe('air-gapped instance: offline enrollment and the report loop', () => {
+  let vendor: Vendor;
+  let hub: Hub;
+  let url: string;
+  let admin: HubClient;
+  let work: string;
+  let state: string;
+  let instanceId: string;
+  const hubFlags = (): string[] => ['--hub', url, '--token', hub.admin.token];
+  const file = (name: string): string => path.join(work, name);
+  const ok = (r: CliResult): CliResult => {
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    return r;
+  };
+  const refusedWith = (r: CliResult, pattern: RegExp): void => {
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  };
+  const view = (): Promise<InstanceView> => admin.get<InstanceView>(`/instances/${instanceId}`);
+  const auditCount = async (): Promise<number> => (await hub.db.listAudit()).length;
+  const report = async (name: string): Promise<string> => {
+    ok(await runCli(['agent', 'report', '--state', state, '-o', file(name)]));
+    return file(name);
+  };
+  const importReport = (f: string): Promise<CliResult> => runCli(['hub', 'import-report', f, ...hubFlags()]);
+
+  before(async () => {
+    vendor = await makeVendor('skag');
+    work = await tempDir('skiff-airgap');
+    state = path.join(work, 'state');
+    hub = await startHub();
+    await hub.app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(hub.app.server.address() as AddressInfo).port}`;
+    admin = new HubClient({ hub: url, token: hub.admin.token });
+    await admin.post('/apps', { name: vendor.app, root: await readFile(vendor.rootJson, 'utf8') });
+    for (const v of ['1.0.0', '1.1.0']) {
+      await vendor.createVersion(v, { edit: leaky });
+      await pushRelease({ conn: { hub: url, token: hub.admin.token }, store: vendor.store, app: vendor.app, version: v });
+    }
+    await admin.post('/customers', { name: 'remote-site', airgapped: true, entitlements: [{ app: vendor.app, channel: 'stable' }] });
+    await writeFile(file('values.yaml'), `API_TOKEN: ${PLANTED}\n`);
+  });
+  after(async () => {
+    await cleanupApp(vendor.engine, vendor.app);
+    await hub.close();
+    await vendor.cleanup();
+    await removeDir(work);
+  });
+
+  it('enrolls offline: request file, the hub answers (using the token), the agent completes', async () => {
+    const { token } = await admin.post<{ token: string }>('/customers/remote-site/enroll-tokens', { app: vendor.app, uses: 1 });
+    ok(await runCli(['agent', 'enroll', '--offline', '--enroll-token', token, '--state', state, '-o', file('request.json'), '--name', 'ship-7']));
+    ok(await runCli(['hub', 'answer-enroll', file('request.json'), '-o', file('answer.json'), ...hubFlags()]));
+    refusedWith(await runCli(['hub', 'answer-enroll', file('request.json'), '-o', file('again.json'), ...hubFlags()]), /enrollment token is unknown, used up or expired/);
+    const done = ok(await runCli(['agent', 'enroll', '--offline', '--answer', file('answer.json'), '--state', state]));
+    assert.match(done.stdout, /enrolled as/);
+    instanceId = (JSON.parse(await readFile(path.join(state, 'connected', 'identity.json'), 'utf8')) as { instanceId: string }).instanceId;
+    const [inst] = (await admin.get<{ instances: { id: string; name: string; currentVersion: string | null }[] }>('/instances')).instances;
+    assert.equal(inst?.id, instanceId);
+    assert.equal(inst?.name, 'ship-7');
+    assert.equal(inst?.currentVersion, null);
+    refusedWith(await runCli(['agent', 'enroll', '--offline', '--answer', file('answer.json'), '--state', state]), /already enrolled/);
+  });
+
+  it('a report carries version, health, history and redacted logs; the hub shows them', async () => {
+    await install({ stateDir: state, bundle: (await makeBundle(vendor.store, vendor.app, '1.0.0', file('1.0.0.skiff'))).file, valuesFile: file('values.yaml'), ...FAST });
+    const r1 = await report('r1.skiffr');
+    const text = await readFile(r1, 'utf8');
+    assert.ok(!text.includes(PLANTED), 'the secret setting value is redacted');
+    assert.ok(!text.includes(BEARER), 'the bearer token is redacted');
+    assert.match(text, /boot token=\[REDACTED\]/);
+    const before = await auditCount();
+    const imported = ok(await importReport(r1));
+    assert.match(imported.stdout, /report 1 of instance .* imported \(1\.0\.0, healthy\)/);
+    const v = await view();
+    assert.equal(v.currentVersion, '1.0.0');
+    assert.equal(v.health, 'healthy');
+    const signed = (JSON.parse(text) as ReportEnvelope).signed;
+    assert.equal(v.lastSeenAt, signed.createdAt, 'last seen is when the site wrote the report');
+    assert.ok(v.history.some((h) => h.kind === 'version' && h.detail.to === '1.0.0'));
+    assert.ok(v.history.some((h) => h.kind === 'agent' && h.detail.event === 'installed'));
+    assert.equal(await auditCount(), before + 1);
+  });
+
+  it('importing the same report twice changes nothing', async () => {
+    const before = { audit: await auditCount(), view: await view(), generation: await hub.db.generation() };
+    const again = ok(await importReport(file('r1.skiffr')));
+    assert.match(again.stdout, /already imported: nothing changed/);
+    assert.equal(await auditCount(), before.audit, 'no audit entry');
+    assert.deepEqual(await view(), before.view);
+    assert.equal(await hub.db.generation(), before.generation);
+  });
+
+  it('refuses out-of-order, replayed, altered and foreign reports, each with one line', async () => {
+    await install({ stateDir: state, bundle: (await makeBundle(vendor.store, vendor.app, '1.1.0', file('1.1.0.skiff'), '1.0.0')).file, ...FAST });
+    const r2 = await report('r2.skiffr');
+    const r3 = await report('r3.skiffr');
+    const audit = await auditCount();
+    refusedWith(await importReport(r3), /report 3 .* is out of order: the hub expects report 2 next/);
+    ok(await importReport(r2));
+    assert.equal((await view()).currentVersion, '1.1.0');
+    ok(await importReport(r3));
+    refusedWith(await importReport(r2), /report 2 .* is a replay: report 3 is already imported/);
+
+    const r4 = await report('r4.skiffr');
+    const env = JSON.parse(await readFile(r4, 'utf8')) as ReportEnvelope;
+    await writeFile(file('altered.skiffr'), JSON.stringify({ ...env, signed: { ...env.signed, status: { ...env.signed.status, health: 'unhealthy' } } }));
+    refusedWith(await importReport(file('altered.skiffr')), /signature does not match its content: it was altered/);
+    const stranger = generateKeyPairSync('ed25519').privateKey;
+    await writeFile(file('other-key.skiffr'), JSON.stringify(signReport(env.signed, stranger)));
+    refusedWith(await importReport(file('other-key.skiffr')), /not signed by instance .*'s key .*foreign report/);
+    await writeFile(file('unknown.skiffr'), JSON.stringify(signReport({ ...env.signed, instance: '00000000-0000-4000-8000-000000000000' }, stranger)));
+    refusedWith(await importReport(file('unknown.skiffr')), /which this hub does not know: a foreign report/);
+    await writeFile(file('garbage.skiffr'), 'not a report');
+    refusedWith(await importReport(file('garbage.skiffr')), /is not a Skiff report/);
+    assert.equal(await auditCount(), audit + 2, 'only r2 and r3 were recorded');
+    ok(await importReport(r4));
+    assert.equal((await view()).health, 'healthy');
+  });
+});
