@@ -18,6 +18,8 @@ export interface LayerPack {
 /** Packs already made by this process, by (layer index, base indexes): the same inputs always make the same bytes. */
 const made = new Map<string, BlobStat>();
 const MADE_LIMIT = 1024;
+/** Smaller layers go whole: a pack would save a few KiB and cost the agent a rebuild (base indexes, a base layer read). */
+export const MIN_PACKED_LAYER = 256 << 10;
 
 /**
  * For each of `layers` (those a delta would carry whole) that has an index in `target`, the pack of its chunks the
@@ -31,7 +33,7 @@ export async function planLayerPacks(store: BlobStore, layers: readonly { digest
   const out: LayerPack[] = [];
   for (const layer of layers) {
     const ref = target.find((t) => t.layer === layer.digest);
-    if (!ref) continue;
+    if (!ref || layer.size < MIN_PACKED_LAYER) continue;
     const key = createHash('sha256').update(`${ref.digest}\0${baseKey}`).digest('hex');
     let pack = made.get(key);
     if (!pack || !(await store.has(pack.digest, signal))) {
