@@ -16,7 +16,7 @@ import { createRelease, getRelease, loadChain, type StoredRelease } from '../../
 import { FsBlobStore } from '../../src/store/index.ts';
 import { initTrust } from '../../src/trust/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
-import { FAST, cleanupApp, forgetImages, makeBundle, removeDir, snapshot, tempDir } from '../helpers/agent.ts';
+import { FAST, cleanupApp, forgetImages, makeBundle, removeDir, runCli, snapshot, tempDir } from '../helpers/agent.ts';
 import { entryAt } from '../bundle/fixture.ts';
 import { buildBusyboxImage, ensureEngine, uniqueName } from '../helpers/engine.ts';
 import { writeBundle } from '../../src/bundle/index.ts';
@@ -104,6 +104,14 @@ test('a rebuilt layer with one changed file ships as a chunk pack far smaller th
   assert.deepEqual(index.packs?.map((p) => p.layer), [await appLayer('2.0.0')]);
   t.diagnostic(`content-level delta ${content.length} bytes, layer-level delta ${layers.length} bytes`);
   assert.ok(content.length < layers.length / 4, `content-level ${content.length} bytes vs layer-level ${layers.length}`);
+});
+
+test('skiff bundle create in another process writes the same bytes (what the hub relies on to stream and resume)', async () => {
+  const file = path.join(work, 'cli-content.skiff');
+  const r = await runCli(['bundle', 'create', '--store', path.join(work, 'store'), `${app}@2.0.0`, '--from', `${app}@1.0.0`, '-o', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /chunk packs: 1 layers rebuilt at the site/);
+  assert.ok((await readFile(file)).equals(await readFile(bundles.get('content')!)), 'byte-identical content-level deltas');
 });
 
 const stateDir = () => path.join(work, 'agent');

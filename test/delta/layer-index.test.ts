@@ -98,3 +98,25 @@ test('a pack with a damaged chunk, or one the recipe does not name, is refused',
   const fewer = new Map([...wanted].slice(1));
   await assert.rejects(unpackChunks(Readable.from([plain]), fewer, path.join(work!, 'p2'), 'layer X'), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /does not name/.test(e.message));
 });
+
+test('a recipe that does not rebuild its diffID is refused, and a chunk found nowhere is named', async () => {
+  const bytes = await layer(files, new Date('2020-01-01T00:00:00Z'));
+  const ix = await index(bytes);
+  const literal = Buffer.from(ix.literal);
+  literal[10] = (literal[10] ?? 0) ^ 1;
+  const wrong = { ...ix, literal };
+  const dir = await tempDir('skiff-delta-wrong');
+  try {
+    const pack = await buffer(packChunks(Readable.from([bytes]), ix, new Set(ix.chunks.map((c) => c.digest))));
+    const locator = new ChunkLocator(new FsBlobStore(path.join(dir, 'store')), dir, []);
+    const spool = path.join(dir, 'pack');
+    await locator.addPack(spool, (await unpackChunks(Readable.from([pack]), new Map(ix.chunks.map((c) => [c.digest, c.length])), spool, 'layer X')).at);
+    await assert.rejects(rebuildLayerTar(wrong, locator, path.join(dir, 'out.tar'), 'layer X'), (e) => isSkiffError(e, 'DIGEST_MISMATCH') && /not its diffID/.test(e.message));
+    await locator.close();
+    const empty = new ChunkLocator(new FsBlobStore(path.join(dir, 'store')), dir, []);
+    await assert.rejects(rebuildLayerTar(ix, empty, path.join(dir, 'out2.tar'), 'layer X'), (e) => isSkiffError(e, 'BASE_MISSING') && /needs chunk sha256:/.test(e.message));
+    await empty.close();
+  } finally {
+    await removeDir(dir);
+  }
+});
