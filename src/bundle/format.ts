@@ -16,10 +16,13 @@ export const Entry = {
   /** `docker save`'s index, last: `docker load -i BUNDLE` loads the images whose blobs the bundle carries. */
   dockerManifest: 'manifest.json',
   blob: (d: Digest) => `blobs/sha256/${d.slice(7)}`,
+  /** A content-level delta's chunk pack for the layer `d` (rebuilt at the agent from its recipe), after every blob. */
+  chunks: (d: Digest) => `skiff/chunks/${d.slice(7)}`,
 } as const;
 
 export const ROOT_ENTRY_RE = /^skiff\/trust\/root\.(\d+)\.json$/;
 export const BLOB_ENTRY_RE = /^blobs\/sha256\/([a-f0-9]{64})$/;
+export const CHUNKS_ENTRY_RE = /^skiff\/chunks\/([a-f0-9]{64})$/;
 
 /** Fixed header fields: the same release always yields byte-identical bundles. */
 export const FIXED_HEADER = { mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' } as const;
@@ -28,7 +31,7 @@ const BundleBlob = z.object({
   digest: z.string().refine(isDigest),
   size: z.number().int().nonnegative(),
   mediaType: z.string(),
-  kind: z.enum(['manifest', 'config', 'layer', 'sbom']),
+  kind: z.enum(['manifest', 'config', 'layer', 'sbom', 'index']),
   included: z.boolean(),
 });
 
@@ -43,6 +46,8 @@ export const BundleIndexSchema = z.object({
   encryption: z.object({ scheme: z.literal('age'), recipients: z.array(z.string()) }).optional(),
   includedBytes: z.number().int().nonnegative(),
   omittedBytes: z.number().int().nonnegative(),
+  /** Layers listed as omitted that the bundle rebuilds from a chunk pack (skiff/chunks/<layer>) and the base's chunks. */
+  packs: z.array(z.object({ layer: z.string().refine(isDigest), digest: z.string().refine(isDigest), size: z.number().int().nonnegative() })).optional(),
 });
 
 export type BundleIndex = z.infer<typeof BundleIndexSchema>;

@@ -16,6 +16,7 @@ import {
 } from './entries.ts';
 import {
   BLOB_ENTRY_RE,
+  CHUNKS_ENTRY_RE,
   BundleIndexSchema,
   BundleLimits,
   Entry,
@@ -26,6 +27,7 @@ import {
 import type { BlobSink } from './sinks.ts';
 import { BlobDecrypter, ENCRYPTED_BLOB_ENTRY_RE } from './encryption.ts';
 import type { TrustVerifier } from './trust-verifier.ts';
+import { readPackEntry } from './packs.ts';
 
 /** What must still arrive once every image manifest is known: from the signed manifests, never from bundle.json. */
 export interface IncomingBlobs {
@@ -42,6 +44,8 @@ export interface BundleContents {
   readonly index: BundleIndex;
   /** Blobs verified from the bundle, in bundle order. */
   readonly received: readonly Digest[];
+  /** Layers rebuilt from a chunk pack and the base's chunks (content-level delta), verified like received blobs. */
+  readonly rebuilt: readonly Digest[];
   readonly receivedBytes: number;
   /** Blobs the release reaches that neither the bundle nor the sink had (only when `allowMissing`); what a missing image manifest reaches is unknown. */
   readonly missing: readonly ReleaseBlob[];
@@ -105,6 +109,8 @@ class BundleRead {
   #walk: ReleaseBlobWalk | undefined;
   #reachable = new Map<Digest, ReleaseBlob>();
   readonly #received = new Set<Digest>();
+  readonly #rebuilt = new Set<Digest>();
+  readonly #packsRead = new Set<Digest>();
   #receivedBytes = 0;
   readonly #decrypter: BlobDecrypter | undefined;
 
@@ -132,6 +138,7 @@ class BundleRead {
         throw invalid(`entry ${name} is a ${type}; only files and directories are allowed`);
       const blobMatch = BLOB_ENTRY_RE.exec(name);
       const sealedMatch = ENCRYPTED_BLOB_ENTRY_RE.exec(name);
+      const packMatch = CHUNKS_ENTRY_RE.exec(name);
       if (!this.#verified) await this.#trustEntry(entry, name, size);
       else if (name === Entry.index && !this.#index)
         await this.#indexEntry(entry, name, size, this.#verified);
@@ -156,7 +163,8 @@ class BundleRead {
         if (!this.#decrypter) throw this.#needsIdentity(this.#index.encryption?.recipients);
         const plain = await this.#decrypter.open(entryBytes(entry), size, digest);
         await this.#blobEntry(plain.data, digest, plain.size, this.#verified.release, this.#index);
-      } else throw invalid(`unexpected entry ${name}`);
+      } else if (packMatch && this.#index) await this.#packEntry(entryBytes(entry), `sha256:${packMatch[1]}` as Digest, size, this.#verified.release, this.#index);
+      else throw invalid(`unexpected entry ${name}`);
     }
     return this.#finish();
   }
@@ -236,6 +244,14 @@ class BundleRead {
     this.#opts.onProgress?.(this.#receivedBytes, index.includedBytes);
   }
 
+  async #packEntry(pack: AsyncIterable<Uint8Array>, layer: Digest, size: number, release: ReleaseManifest, index: BundleIndex): Promise<void> {
+    if (!this.#walk) await this.#plan(release, index, false);
+    const ctx = { release, index, manifests: this.#manifests, reachable: this.#reachable, received: this.#received, rebuilt: this.#rebuilt, sink: this.#opts.sink };
+    await readPackEntry(ctx, layer, pack);
+    this.#packsRead.add(layer);
+    this.#opts.onProgress?.(this.#receivedBytes + size, index.includedBytes);
+  }
+
   /** Every image manifest is now known (read, or in the sink) or never will be: walk the release to every blob and size. */
   async #plan(release: ReleaseManifest, index: BundleIndex, atEnd: boolean): Promise<ReleaseBlobWalk> {
     for (const img of Object.values(release.images)) {
@@ -251,6 +267,7 @@ class BundleRead {
     this.#walk = walk;
     this.#reachable = new Map(walk.blobs.map((b) => [b.digest, b]));
     const listedIncluded = new Set(index.blobs.filter((b) => b.included).map((b) => b.digest));
+    const listedPacks = new Set(index.packs?.map((p) => p.layer));
     const lost = walk.unknown.find((d) => listedIncluded.has(d));
     if (lost && atEnd) throw truncated(lost);
     if (lost)
@@ -260,7 +277,7 @@ class BundleRead {
     if (atEnd) return walk;
     const absent = await this.#absent(walk);
     // bundle.json is only a hint, but a blob it says is not here will not come: refuse now rather than after the layers.
-    const notCarried = absent.filter((b) => !listedIncluded.has(b.digest));
+    const notCarried = absent.filter((b) => !listedIncluded.has(b.digest) && !listedPacks.has(b.digest));
     if (!this.#opts.allowMissing && notCarried.length > 0)
       throw baseMissing(release, index, notCarried.length);
     const incoming = absent.filter((b) => !walk.unknown.includes(b.digest));
@@ -275,7 +292,7 @@ class BundleRead {
   async #absent(walk: ReleaseBlobWalk): Promise<ReleaseBlob[]> {
     const absent: ReleaseBlob[] = [];
     for (const b of walk.blobs) {
-      if (this.#received.has(b.digest)) continue;
+      if (this.#received.has(b.digest) || this.#rebuilt.has(b.digest)) continue;
       if (walk.unknown.includes(b.digest) || !(await this.#opts.sink.has(b.digest))) absent.push(b);
     }
     return absent;
@@ -289,7 +306,7 @@ class BundleRead {
     if (!index) throw new SkiffError('BUNDLE_TRUNCATED', 'bundle is truncated: skiff/bundle.json is missing');
     const walk = this.#walk ?? (await this.#plan(v.release, index, true));
     const missing = await this.#absent(walk);
-    const lost = missing.find((b) => index.blobs.some((x) => x.digest === b.digest && x.included));
+    const lost = missing.find((b) => index.blobs.some((x) => x.digest === b.digest && x.included) || index.packs?.some((p) => p.layer === b.digest && !this.#packsRead.has(p.layer)));
     if (lost) throw truncated(lost.digest);
     const why = blobsDisagreement(index, walk, this.#received);
     if (why) throw invalid(bundleJsonMessage(why));
@@ -299,6 +316,7 @@ class BundleRead {
       ...v,
       index,
       received: [...this.#received],
+      rebuilt: [...this.#rebuilt],
       receivedBytes: this.#receivedBytes,
       missing,
       peakBufferedBytes: this.#budget.peakBytes,

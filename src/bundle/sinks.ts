@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { FsBlobStore, checkExpected } from '../store/index.ts';
 import { MAX_MANIFEST_BYTES, type Digest } from '../oci/index.ts';
 import { fsyncDir } from '../util/index.ts';
+import { rebuildIntoStaging, storeBases } from './rebuild-layer.ts';
+import type { RebuildRequest } from './packs.ts';
 
 /** Where verified blobs go: a staging store on install, nowhere on `bundle verify`. */
 export interface BlobSink {
@@ -15,6 +17,8 @@ export interface BlobSink {
   readSmall(digest: Digest): Promise<Buffer | undefined>;
   /** Consumes the stream; must throw unless it hashes to `digest` with `size` bytes. */
   write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void>;
+  /** Rebuilds a layer from its recipe and chunk pack and writes it as `write` does; absent where nothing is kept. */
+  rebuildLayer?(req: RebuildRequest): Promise<boolean>;
 }
 
 async function readIfSmall(store: FsBlobStore, digest: Digest): Promise<Buffer | undefined> {
@@ -66,6 +70,12 @@ export class StagingSink implements BlobSink {
     await this.#staging.put(Buffer.isBuffer(data) ? [data] : data, { digest, size });
     this.#written.push(digest);
   }
+  /** Rebuilds from the pack and the chunks of every indexed layer in the store (the base, or any release the site has). */
+  async rebuildLayer(req: RebuildRequest): Promise<boolean> {
+    await rebuildIntoStaging(req, { store: this.#store, staging: this.#staging, bases: await storeBases(this.#store), write: (d, n, data) => this.write(d, n, data) });
+    return true;
+  }
+
   async commit(): Promise<void> {
     await mkdir(this.#store.paths.blobsDir, { recursive: true });
     for (const d of this.#written) await rename(this.#staging.blobPath(d), this.#store.blobPath(d));

@@ -3,11 +3,12 @@ import type { Readable, Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { Annotation, MediaType, OciLayoutVersion, parseImageManifest } from '../oci/index.ts';
+import { Annotation, MediaType, OciLayoutVersion, parseImageManifest, type Digest } from '../oci/index.ts';
 import type { BlobStore } from '../store/index.ts';
 import { releaseBlobs, type StoredRelease } from '../release/index.ts';
 import { BUNDLE_SCHEMA, Entry, FIXED_HEADER, type BundleIndex } from './format.ts';
 import { BlobEncrypter, ENCRYPTION_SCHEME, encryptedBlobEntry } from './encryption.ts';
+import { planLayerPacks } from '../delta/index.ts';
 
 export interface BundleSource {
   readonly blobs: BlobStore;
@@ -20,13 +21,22 @@ export interface BundleSource {
   readonly chunkSize?: number;
   /** Encrypt every blob to these age recipients (a customer's X25519 key); the bundle is then not reproducible. */
   readonly recipients?: readonly string[];
+  /** Carry only the layers' whole blobs in a delta, never chunk packs (the agent rebuilds nothing). */
+  readonly layersOnly?: boolean;
 }
 
 /** The bundle's index, computed from the store before writing (so the hub can announce its size). */
 export async function planBundle(src: BundleSource): Promise<BundleIndex> {
   const blobs = await releaseBlobs(src.blobs, src.release.manifest);
   const baseHas = new Set(src.base ? (await releaseBlobs(src.blobs, src.base.manifest)).map((b) => b.digest) : []);
-  const entries = blobs.map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType, kind: b.kind, included: !baseHas.has(b.digest) }));
+  const wholeLayers = blobs.filter((b) => b.kind === 'layer' && !baseHas.has(b.digest));
+  // Encrypted bundles carry whole layers: a pack is not an age file the reader could open.
+  const packs =
+    src.base && !src.layersOnly && !src.recipients?.length
+      ? await planLayerPacks(src.blobs, wholeLayers, src.release.manifest.contentIndex ?? [], src.base.manifest.contentIndex ?? [])
+      : [];
+  const rebuilt = new Set(packs.map((p) => p.layer));
+  const entries = blobs.map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType, kind: b.kind, included: !baseHas.has(b.digest) && !rebuilt.has(b.digest) }));
   const sum = (inc: boolean) => entries.filter((e) => e.included === inc).reduce((a, e) => a + e.size, 0);
   const m = src.release.manifest;
   return {
@@ -39,6 +49,7 @@ export async function planBundle(src: BundleSource): Promise<BundleIndex> {
     ...(src.recipients?.length ? { encryption: { scheme: ENCRYPTION_SCHEME, recipients: [...src.recipients] } } : {}),
     includedBytes: sum(true),
     omittedBytes: sum(false),
+    ...(packs.length > 0 ? { packs: packs.map((p) => ({ layer: p.layer, digest: p.pack.digest, size: p.pack.size })) } : {}),
   };
 }
 
@@ -121,6 +132,7 @@ async function bundleEntries(src: BundleSource): Promise<{ index: BundleIndex; e
           ? { kind: 'blob', name: encryptedBlobEntry(b.digest), digest: b.digest, size: b.size, entrySize: encrypter.ciphertextSize(b.size) }
           : { kind: 'blob', name: Entry.blob(b.digest), digest: b.digest, size: b.size, entrySize: b.size },
       ),
+    ...(index.packs ?? []).map((p): BundleEntry => ({ kind: 'blob', name: Entry.chunks(p.layer as Digest), digest: p.digest, size: p.size, entrySize: p.size })),
   ];
   // Encrypted blobs are for the agent alone: docker load could not read them.
   const dockerManifest = encrypter ? undefined : await dockerLoadManifest(src, index);

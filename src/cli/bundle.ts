@@ -41,7 +41,7 @@ function blobLines(index: BundleIndex, included: boolean, note: string): string[
 }
 
 async function createBundleFile(
-  opts: { store: string; ref: string; from?: string; out: string; recipients?: readonly string[] },
+  opts: { store: string; ref: string; from?: string; out: string; recipients?: readonly string[]; layersOnly?: boolean },
   out: Output,
 ): Promise<void> {
   const store = new FsBlobStore(opts.store);
@@ -73,7 +73,7 @@ async function createBundleFile(
     const written = pipeline(hasher, file);
     written.catch(() => undefined);
     const index = await writeBundle(
-      { blobs: store, release, chain, ...(base ? { base } : {}), ...(opts.recipients?.length ? { recipients: opts.recipients } : {}) },
+      { blobs: store, release, chain, ...(base ? { base } : {}), ...(opts.recipients?.length ? { recipients: opts.recipients } : {}), ...(opts.layersOnly ? { layersOnly: true } : {}) },
       hasher,
       (done, total) => bar.update(done, total),
     );
@@ -88,6 +88,7 @@ async function createBundleFile(
     out.write(
       `blobs: ${c.included} included (${formatBytes(index.includedBytes)}), ${c.omitted} omitted (${formatBytes(index.omittedBytes)})\n`,
     );
+    if (index.packs?.length) out.write(`chunk packs: ${index.packs.length} layers rebuilt at the site from ${formatBytes(index.packs.reduce((n, p) => n + p.size, 0))} of new chunks\n`);
     out.write(`sha256: ${hasher.digest().slice('sha256:'.length)}\n`);
   } catch (e) {
     bar.stop();
@@ -206,7 +207,8 @@ export function bundleCommand(out: Output = process.stdout): Command {
     .option('--from <app@version>', 'base release the site already runs (delta bundle)')
     .requiredOption('-o, --output <file>', 'the .skiff file to write')
     .option('--recipient <age1…>', "encrypt every blob to this customer's age X25519 recipient (repeatable); the signed release stays readable", (v: string, prev: string[] = []) => [...prev, v])
-    .action((ref: string, opts: { store: string; from?: string; output: string; recipient?: string[] }) =>
+    .option('--layers-only', 'a delta carries changed layers whole, never as chunk packs the agent rebuilds')
+    .action((ref: string, opts: { store: string; from?: string; output: string; recipient?: string[]; layersOnly?: boolean }) =>
       runAction(() =>
         createBundleFile(
           {
@@ -215,6 +217,7 @@ export function bundleCommand(out: Output = process.stdout): Command {
             out: opts.output,
             ...(opts.from === undefined ? {} : { from: opts.from }),
             ...(opts.recipient ? { recipients: opts.recipient } : {}),
+            ...(opts.layersOnly ? { layersOnly: true } : {}),
           },
           out,
         ),

@@ -57,7 +57,7 @@ async function requirePresent(blobs: BlobStore, digest: Digest, what: string, re
     throw new SkiffError('RELEASE_INVALID', `release ${release} reaches ${what} ${digest}, which the hub does not have: upload its blobs first (skiff release push does)`);
 }
 
-/** Throws RELEASE_INVALID naming the first blob (image manifest, config, layer, SBOM) the release reaches that the store lacks. */
+/** Throws RELEASE_INVALID naming the first blob (image manifest, config, layer, SBOM, content index) the release reaches that the store lacks. */
 export async function requireReleaseBlobs(blobs: BlobStore, manifest: ReleaseManifest): Promise<void> {
   const release = `${manifest.app}@${manifest.version}`;
   for (const service of Object.keys(manifest.images).sort()) {
@@ -71,6 +71,7 @@ export async function requireReleaseBlobs(blobs: BlobStore, manifest: ReleaseMan
     for (const layer of image.layers) await requirePresent(blobs, layer.digest, `a layer of service ${service}`, release);
   }
   for (const a of manifest.sbom) await requirePresent(blobs, a.digest, 'its SBOM', release);
+  for (const a of manifest.contentIndex ?? []) await requirePresent(blobs, a.digest, `the content index of layer ${a.layer}`, release);
 }
 
 /** The release as the bundle writer takes it, from a stored record. */

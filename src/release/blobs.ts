@@ -1,11 +1,11 @@
-// The blobs a release reaches — image manifests, configs, layers, then its SBOM — in bundle order: the one walk of a release's blobs.
+// The blobs a release reaches — image manifests, configs, layers, its SBOM, then its layers' content indexes — in bundle order: the one walk of a release's blobs.
 import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '../store/index.ts';
 import { parseImageManifest, type ImageManifest, type Digest } from '../oci/index.ts';
 import { SkiffError } from '../util/index.ts';
 import type { ReleaseManifest } from './manifest.ts';
 
-export type BlobKind = 'manifest' | 'config' | 'layer' | 'sbom';
+export type BlobKind = 'manifest' | 'config' | 'layer' | 'sbom' | 'index';
 
 export interface ReleaseBlob {
   readonly digest: Digest;
@@ -26,14 +26,14 @@ export interface ReleaseBlobWalk {
 /**
  * Walks `release` through the image manifests in `manifests` (by digest, already parsed and hashed); manifests
  * absent from it are listed in `unknown`. Manifests first, then configs, then layers (services in name order), then the
- * release's SBOM blobs, each digest once.
+ * release's SBOM blobs and layer indexes, each digest once.
  */
 export function walkReleaseBlobs(
   release: ReleaseManifest,
   manifests: ReadonlyMap<Digest, ImageManifest>,
 ): ReleaseBlobWalk {
   const byDigest = new Map<Digest, { blob: Omit<ReleaseBlob, 'services'>; services: string[] }>();
-  const order: Record<BlobKind, Digest[]> = { manifest: [], config: [], layer: [], sbom: [] };
+  const order: Record<BlobKind, Digest[]> = { manifest: [], config: [], layer: [], sbom: [], index: [] };
   const add = (digest: Digest, size: number, mediaType: string, kind: BlobKind, service: string): void => {
     const seen = byDigest.get(digest);
     if (seen) {
@@ -66,7 +66,12 @@ export function walkReleaseBlobs(
       byDigest.set(a.digest, { blob: { digest: a.digest, size: a.size, mediaType: a.mediaType, kind: 'sbom' }, services: [] });
       order.sbom.push(a.digest);
     }
-  const blobs = [...order.manifest, ...order.config, ...order.layer, ...order.sbom].map((d) => {
+  for (const a of release.contentIndex ?? [])
+    if (!byDigest.has(a.digest)) {
+      byDigest.set(a.digest, { blob: { digest: a.digest, size: a.size, mediaType: a.mediaType, kind: 'index' }, services: [] });
+      order.index.push(a.digest);
+    }
+  const blobs = [...order.manifest, ...order.config, ...order.layer, ...order.sbom, ...order.index].map((d) => {
     const e = byDigest.get(d);
     if (!e) throw new Error('unreachable');
     return { ...e.blob, services: e.services };

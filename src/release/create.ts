@@ -13,6 +13,8 @@ import { AGENT_IMAGE, RELEASE_SCHEMA, releaseBytes, releaseContent, type Release
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
 import { provenanceStatement, saveProvenance, signProvenance, type ProvenanceInput } from './provenance.ts';
 import { basename } from 'node:path';
+import { indexLayers } from '../delta/index.ts';
+import { listReleases } from './release-store.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -34,6 +36,8 @@ export interface CreateReleaseOptions {
   readonly provenance?: Omit<ProvenanceInput, 'startedOn'>;
   /** Called once the images are in the store, before their SBOM is built from their layers. */
   readonly onSbom?: () => void;
+  /** Called before each layer's content is indexed (chunks and recipe, for content-level deltas). */
+  readonly onContentIndex?: () => void;
   readonly signal?: AbortSignal;
 }
 
@@ -78,6 +82,10 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
   opts.onSbom?.();
   const sbomBytes = await buildSbom(opts.store, { app: opts.app, version: opts.version, tool: { name: 'skiff', version: AGENT_VERSION } }, images, opts.signal);
   const sbom = await opts.store.put([sbomBytes]);
+  opts.onContentIndex?.();
+  const layers = (await Promise.all(byRef.values())).flatMap((img) => img.layers.map((l) => l.digest));
+  const known = (await listReleases(opts.store, opts.app)).flatMap((r) => r.manifest.contentIndex ?? []);
+  const contentIndex = await indexLayers(opts.store, layers, known, opts.signal);
 
   const manifest: ReleaseManifest = {
     schema: RELEASE_SCHEMA,
@@ -92,6 +100,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     changelog: opts.changelog ?? '',
     minAgentVersion: opts.minAgentVersion ?? AGENT_VERSION,
     sbom: [{ mediaType: MediaType.cyclonedxJson, digest: sbom.digest, size: sbom.size }],
+    contentIndex,
   };
   const existing = await findRelease(opts.store, opts.app, opts.version);
   let result: { release: StoredRelease; created: boolean };

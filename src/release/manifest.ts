@@ -31,6 +31,9 @@ const Setting = z.object({
 /** A blob the release carries beside its images (the SBOM), referenced by digest so the release signature covers it. */
 const Artifact = z.object({ mediaType: z.string(), digest, size: z.number().int().nonnegative() });
 
+/** A layer's content index (chunks and the recipe of its tar), the way SBOMs are referenced; content-level deltas use it. */
+const LayerIndexRef = Artifact.extend({ layer: digest });
+
 export const ReleaseManifestSchema = z.object({
   schema: z.literal(RELEASE_SCHEMA),
   app: z.string(),
@@ -44,6 +47,8 @@ export const ReleaseManifestSchema = z.object({
   changelog: z.string(),
   minAgentVersion: z.string(),
   sbom: z.array(Artifact),
+  /** Absent in releases made before content-level deltas: their bundles carry whole layers. */
+  contentIndex: z.array(LayerIndexRef).optional(),
 });
 
 export type ReleaseManifest = z.infer<typeof ReleaseManifestSchema>;

@@ -1,0 +1,167 @@
+// Figures: content-level delta bundles (issue 14). Bundle size netapp 1.0.0→2.0.0 content-level vs layer-level vs
+// `docker save | gzip` vs `zstd --patch-from` per layer; a rebuild-only release (same sources, new build); the agent's
+// reconstruction throughput and peak RSS (a child process rebuilding the delta's layers, nothing else).
+// Runs inside `npm run bench` (setup.json's store), or alone: BENCH_WORK=<empty dir> node --import tsx bench/delta.ts
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { readBundle, StagingSink, trustVerifier } from '../src/bundle/index.ts';
+import { decodeLayerIndex } from '../src/delta/index.ts';
+import { getRelease, saveRelease } from '../src/release/index.ts';
+import { FsBlobStore } from '../src/store/index.ts';
+import { parseRoot } from '../src/trust/index.ts';
+import { REPO, image, mib, quiet, readSetup, record, run, sh, skiff, workDir } from './lib/run.ts';
+
+const CORPUS = process.env.CORPUS_CACHE ?? '/var/tmp/skiff-bench-corpus';
+const ZSTD_LEVEL = process.env.BENCH_ZSTD_LEVEL ?? '19';
+const REBUILT = 'skiff-bench/netapp:1.0.0-rebuilt';
+
+interface Ctx {
+  readonly dir: string;
+  readonly app: string;
+  readonly store: string;
+  readonly root: string;
+  readonly trustDir: string;
+}
+
+/** setup.json's store when `npm run bench` made one, else releases 1.0.0 and 2.0.0 of our own. */
+async function context(): Promise<Ctx> {
+  const dir = join(workDir(), 'delta');
+  await mkdir(dir, { recursive: true });
+  const s = await readSetup().catch(() => undefined);
+  if (s) return { dir, app: s.app, store: s.store, root: s.root, trustDir: s.trustDir };
+  const ctx = { dir, app: 'benchdelta', store: join(dir, 'store'), trustDir: join(dir, 'trust'), root: join(dir, 'trust', 'root.json') };
+  await skiff('trust', 'init', '--dir', ctx.trustDir);
+  for (const v of ['1.0.0', '2.0.0']) await createRelease(ctx, v, image(v));
+  return ctx;
+}
+
+async function createRelease(ctx: Ctx, version: string, ref: string): Promise<number> {
+  const compose = join(ctx.dir, `compose-${version}.yaml`);
+  await writeFile(compose, `services:\n  netapp:\n    image: ${ref}\n`);
+  return (await skiff('release', 'create', '--compose', compose, '--app', ctx.app, '--version', version, '--trust', ctx.trustDir, '--store', ctx.store)).ms;
+}
+
+async function bundle(ctx: Ctx, name: string, version: string, from?: string, layersOnly = false): Promise<{ file: string; size: number }> {
+  const file = join(ctx.dir, `${name}.skiff`);
+  await rm(file, { force: true });
+  await skiff('bundle', 'create', '--store', ctx.store, `${ctx.app}@${version}`, ...(from ? ['--from', `${ctx.app}@${from}`] : []), ...(layersOnly ? ['--layers-only'] : []), '-o', file);
+  return { file, size: (await stat(file)).size };
+}
+
+async function zipSize(ctx: Ctx, ref: string, name: string): Promise<number> {
+  const file = join(ctx.dir, `${name}.tar.gz`);
+  await sh(`docker save ${ref} | gzip > ${file}`);
+  return (await stat(file)).size;
+}
+
+/** Layer tars of `ref` (docker save), by diffID directory. */
+async function layerTars(ctx: Ctx, ref: string, name: string): Promise<string[]> {
+  const dir = join(ctx.dir, `save-${name}`);
+  await mkdir(dir, { recursive: true });
+  await sh(`docker save ${ref} | tar -x -C ${dir}`);
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { Layers: string[] }[];
+  return manifest[0]!.Layers.map((l) => join(dir, l));
+}
+
+/** zstd --patch-from per new layer, each against the base image's layers (all of them, concatenated: what the site holds). */
+async function zstdPatchSize(ctx: Ctx, oldRef: string, newRef: string): Promise<number> {
+  const oldLayers = await layerTars(ctx, oldRef, 'old');
+  const newLayers = await layerTars(ctx, newRef, 'new');
+  const base = join(ctx.dir, 'old-layers.tar');
+  await sh(`cat ${oldLayers.join(' ')} > ${base}`);
+  const oldSums = new Set(await Promise.all(oldLayers.map(async (l) => (await sh(`sha256sum ${l}`)).stdout.split(' ')[0])));
+  let total = 0;
+  for (const [i, l] of newLayers.entries()) {
+    if (oldSums.has((await sh(`sha256sum ${l}`)).stdout.split(' ')[0])) continue;
+    const out = join(ctx.dir, `patch-${i}.zst`);
+    await run('zstd', ['-q', '-f', `-${ZSTD_LEVEL}`, '--long=31', '-T0', `--patch-from=${base}`, l, '-o', out], { timeoutMs: 3_600_000 });
+    total += (await stat(out)).size;
+  }
+  await rm(join(ctx.dir, 'save-old'), { recursive: true, force: true });
+  await rm(join(ctx.dir, 'save-new'), { recursive: true, force: true });
+  await rm(base, { force: true });
+  return total;
+}
+
+const pct = (a: number, b: number): string => `${((a / b) * 100).toFixed(1)} %`;
+
+/** A build of netapp 1.0.0's sources again (fresh copies: new mtimes), as a vendor's CI rebuild makes; undefined without the corpus cache. */
+async function rebuildOnly(): Promise<boolean> {
+  if (!(await stat(join(CORPUS, 'deps-1.0', 'node_modules')).catch(() => undefined))) return false;
+  const script = [
+    'ctx=$(mktemp -d)',
+    'cp "$(command -v node)" "$ctx/node"',
+    `cp -r ${CORPUS}/deps-1.0/node_modules "$ctx/node_modules"`,
+    `cat > "$ctx/server.js" <<'JS'\nconst http = require('http');\nconst version = '1.0.0';\nhttp.createServer((req, res) => {\n  if (req.url === '/healthz') { res.end('ok'); return; }\n  res.setHeader('content-type', 'application/json');\n  res.end(JSON.stringify({ service: 'netapp', version }));\n}).listen(Number(process.env.PORT || 8080), process.env.HOST || '127.0.0.1');\nJS`,
+    'echo \'{"logLevel":"info","version":"1.0.0"}\' > "$ctx/config.json"',
+    'printf \'FROM skiff-bench/base:bookworm\\nCOPY node /usr/local/bin/node\\nCOPY node_modules /srv/app/node_modules\\nCOPY server.js /srv/app/server.js\\nCOPY config.json /etc/netapp/config.json\\nCMD ["/usr/local/bin/node", "/srv/app/server.js"]\\n\' > "$ctx/Dockerfile"',
+    `DOCKER_BUILDKIT=0 docker build -q --no-cache -t ${REBUILT} "$ctx" >/dev/null`,
+    'rm -rf "$ctx"',
+  ].join('\n');
+  await sh(script);
+  return true;
+}
+
+/** Child: imports the full 1.0.0 bundle into a fresh agent store, then times reading the delta (every packed layer rebuilt). */
+async function reconstruct(root: string, full: string, delta: string, dir: string): Promise<void> {
+  const store = new FsBlobStore(join(dir, 'agent-store'));
+  const verify = () => trustVerifier(parseRoot(Buffer.from(root)));
+  const read = async (file: string, id: string) => {
+    const sink = new StagingSink(store, join(dir, 'agent-staging', id));
+    const c = await readBundle(createReadStream(file, { highWaterMark: 256 << 10 }), { verify: verify(), sink, name: file });
+    await sink.commit();
+    await saveRelease(store, c.releaseBytes, c.sig, c.chain);
+    return c;
+  };
+  await read(full, 'full');
+  const before = process.resourceUsage().maxRSS;
+  const t0 = performance.now();
+  const c = await read(delta, 'delta');
+  const ms = performance.now() - t0;
+  const rel = await getRelease(store, c.release.app, c.release.version);
+  let tarBytes = 0;
+  for (const layer of c.rebuilt) {
+    const ref = rel.manifest.contentIndex!.find((x) => x.layer === layer)!;
+    tarBytes += (await decodeLayerIndex(await readFile(store.blobPath(ref.digest)), ref.digest)).tarSize;
+  }
+  process.stdout.write(`${JSON.stringify({ ms, tarBytes, layers: c.rebuilt.length, maxRssKB: process.resourceUsage().maxRSS, rssBeforeKB: before })}\n`);
+}
+
+async function main(): Promise<void> {
+  const ctx = await context();
+  const content = await bundle(ctx, 'content-1.0.0-2.0.0', '2.0.0', '1.0.0');
+  const layers = await bundle(ctx, 'layers-1.0.0-2.0.0', '2.0.0', '1.0.0', true);
+  const zip = await zipSize(ctx, image('2.0.0'), 'netapp-2.0.0');
+  const zstd = await zstdPatchSize(ctx, image('1.0.0'), image('2.0.0'));
+  const row = (figure: string, skiffBytes: number, peerName: string, peerBytes: number, target: string, met: 'yes' | 'no' | '—') =>
+    record({ figure, skiff: mib(skiffBytes), peer: `${peerName} ${mib(peerBytes)}`, ratio: pct(skiffBytes, peerBytes), target, met, samples: `${skiffBytes} vs ${peerBytes} bytes` });
+  await row('bundle size netapp 1.0.0→2.0.0, content-level vs docker save | gzip', content.size, 'docker save | gzip', zip, '≤ 35 % (aim 25 %)', content.size / zip <= 0.35 ? 'yes' : 'no');
+  await row('bundle size netapp 1.0.0→2.0.0, content-level vs layer-level delta', content.size, 'layer-level delta', layers.size, 'reported', '—');
+  await row(`bundle size netapp 1.0.0→2.0.0, content-level vs zstd -${ZSTD_LEVEL} --long=31 --patch-from per new layer`, content.size, 'zstd --patch-from', zstd, 'reported', '—');
+
+  if (await rebuildOnly()) {
+    await createRelease(ctx, '1.0.9', REBUILT);
+    const rb = await bundle(ctx, 'content-1.0.0-1.0.9', '1.0.9', '1.0.0');
+    const rbLayers = await bundle(ctx, 'layers-1.0.0-1.0.9', '1.0.9', '1.0.0', true);
+    const rbZip = await zipSize(ctx, REBUILT, 'netapp-rebuilt');
+    await row('bundle size rebuild-only release (netapp 1.0.0 rebuilt from the same sources), content-level', rb.size, 'docker save | gzip', rbZip, '≤ 1 %', rb.size / rbZip <= 0.01 ? 'yes' : 'no');
+    await row('bundle size rebuild-only release, content-level vs layer-level delta', rb.size, 'layer-level delta', rbLayers.size, 'reported', '—');
+    await quiet('docker', ['rmi', REBUILT]);
+  }
+
+  const full = await bundle(ctx, 'full-1.0.0', '1.0.0');
+  const r = await run('node', ['--import', 'tsx', join(REPO, 'bench/delta.ts'), '--reconstruct', ctx.root, full.file, content.file, join(ctx.dir, 'child')], { timeoutMs: 3_600_000 });
+  const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ms: number; tarBytes: number; layers: number; maxRssKB: number; rssBeforeKB: number };
+  const mbps = m.tarBytes / 1e6 / (m.ms / 1000);
+  await record({ figure: `agent reconstruction of ${m.layers} layers from chunks (rebuild, diffID, gzip, digest check)`, skiff: `${mbps.toFixed(0)} MB/s`, peer: '—', ratio: '—', target: '≥ 200 MB/s', met: mbps >= 200 ? 'yes' : 'no', samples: `${m.tarBytes} bytes of tar in ${m.ms.toFixed(0)} ms` });
+  // maxRSS is the child's peak over its life: the full 1.0.0 import before the delta is read is in it too (shown apart).
+  await record({ figure: 'agent peak RSS reconstructing (the whole read of the delta bundle)', skiff: `${(m.maxRssKB / 1024).toFixed(0)} MiB`, peer: '—', ratio: '—', target: 'reported', met: '—', samples: `peak ${m.maxRssKB} KiB; ${m.rssBeforeKB} KiB before the delta (the full import)` });
+  await rm(join(ctx.dir, 'child'), { recursive: true, force: true });
+  for (const f of await readdir(ctx.dir)) if (f.endsWith('.zst') || f.endsWith('.tar.gz')) await rm(join(ctx.dir, f), { force: true });
+}
+
+const [flag, root, full, delta, dir] = process.argv.slice(2);
+if (flag === '--reconstruct') await reconstruct(await readFile(root!, 'utf8'), full!, delta!, dir!);
+else await main();

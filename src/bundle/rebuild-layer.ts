@@ -1,0 +1,67 @@
+// The agent's rebuild of a layer a content-level delta carries as a chunk pack: unpack and check the chunks, rebuild
+// the tar from the signed recipe with the base's chunks, check it against the config's diffID, then compress it as
+// release create did and write it through the staging sink, which refuses anything but the signed layer digest.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { ChunkLocator, decodeLayerIndex, rebuildLayerTar, unpackChunks, type BaseLayer } from '../delta/index.ts';
+import { gzipFileParallel, type Digest } from '../oci/index.ts';
+import { listReleases } from '../release/index.ts';
+import type { FsBlobStore } from '../store/index.ts';
+import { SkiffError, isSkiffError } from '../util/index.ts';
+import { bundleInvalid } from './entries.ts';
+import type { RebuildRequest } from './packs.ts';
+
+export interface RebuildTarget {
+  /** Where the base layers and verified blobs are. */
+  readonly store: FsBlobStore;
+  /** Blobs verified from this bundle so far (the recipe and config may be among them). */
+  readonly staging: FsBlobStore;
+  readonly bases: readonly BaseLayer[];
+  readonly write: (digest: Digest, size: number, data: AsyncIterable<Uint8Array>) => Promise<void>;
+}
+
+/** Every indexed layer the store holds, with its index: chunks a delta's pack leaves out are found there. */
+export async function storeBases(store: FsBlobStore): Promise<BaseLayer[]> {
+  const bases = new Map<Digest, BaseLayer>();
+  for (const r of await listReleases(store))
+    for (const c of r.manifest.contentIndex ?? []) if (!bases.has(c.layer) && (await store.has(c.layer)) && (await store.has(c.digest))) bases.set(c.layer, { layer: c.layer, index: c.digest });
+  return [...bases.values()];
+}
+
+async function readVerified(t: RebuildTarget, digest: Digest): Promise<Buffer> {
+  const from = (await t.staging.has(digest)) ? t.staging : t.store;
+  return buffer(await from.get(digest));
+}
+
+function diffIdOf(config: Buffer, position: number, what: string): Digest {
+  const ids = (JSON.parse(config.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
+  const id = Array.isArray(ids) ? ids[position] : undefined;
+  if (typeof id !== 'string') throw bundleInvalid(`the image config names no diffID for ${what}`);
+  return id as Digest;
+}
+
+export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget): Promise<void> {
+  const what = `layer ${req.layer}`;
+  const work = await mkdtemp(join(t.staging.paths.root, 'rebuild-'));
+  const chunks = new ChunkLocator(t.store, work, t.bases);
+  try {
+    const index = await decodeLayerIndex(await readVerified(t, req.index), `the recipe of ${what}`);
+    const diffId = diffIdOf(await readVerified(t, req.config), req.position, what);
+    if (index.diffId !== diffId) throw bundleInvalid(`the recipe of ${what} rebuilds ${index.diffId}, the image config names ${diffId}`);
+    const wanted = new Map(index.chunks.map((c) => [c.digest, c.length]));
+    const spool = join(work, 'pack');
+    await chunks.addPack(spool, (await unpackChunks(req.pack, wanted, spool, what)).at);
+    const tar = join(work, 'layer.tar');
+    await rebuildLayerTar(index, chunks, tar, what);
+    await chunks.close();
+    // The same deterministic gzip as release create: the signed digest is checked by write().
+    await t.write(req.layer, req.size, gzipFileParallel(tar, 6)).catch((e: unknown) => {
+      if (!isSkiffError(e, 'DIGEST_MISMATCH') && !isSkiffError(e, 'SIZE_MISMATCH')) throw e;
+      throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt to its exact diffID but compresses to other bytes than the signed layer (this agent's zlib differs from the one that made the release): ask the vendor for a bundle with whole layers (bundle create --layers-only)`, { cause: e });
+    });
+  } finally {
+    await chunks.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,90 @@
+// A chunk pack: the chunks of one layer that a delta's base lacks, as records [sha256 (32 bytes), length (4 bytes BE),
+// bytes], brotli-compressed. The writer streams it from the layer; the reader checks every record against its digest
+// and against the chunks the signed recipe names before a byte of it is used.
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createBrotliCompress, createBrotliDecompress, constants } from 'node:zlib';
+import type { Digest } from '../oci/index.ts';
+import { SkiffError } from '../util/index.ts';
+import { LayerIndexer, type LayerIndex } from './layer-index.ts';
+
+const RECORD_HEAD = 36;
+
+/**
+ * The pack of `layerTar` (the uncompressed layer `index` describes) holding the chunks in `needed`, each once, in tar
+ * order. One write per record into the compressor, so the same input always compresses to the same bytes.
+ */
+export function packChunks(layerTar: AsyncIterable<Buffer>, index: LayerIndex, needed: ReadonlySet<Digest>): Readable {
+  async function* records(): AsyncGenerator<Buffer> {
+    const left = new Set(needed);
+    const out: Buffer[] = [];
+    const indexer = new LayerIndexer(index.average, (ref, bytes) => {
+      if (!left.delete(ref.digest)) return;
+      const head = Buffer.alloc(RECORD_HEAD);
+      head.write(ref.digest.slice(7), 'hex');
+      head.writeUInt32BE(bytes.length, 32);
+      out.push(head, bytes);
+    });
+    for await (const piece of layerTar) {
+      indexer.write(piece);
+      yield* out.splice(0);
+    }
+    const again = indexer.end();
+    yield* out.splice(0);
+    if (again.diffId !== index.diffId || left.size > 0)
+      throw new SkiffError('DIGEST_MISMATCH', `layer ${index.diffId} in the store does not chunk as its index says: the store is damaged; create the release again`);
+  }
+  const brotli = createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_LGWIN]: 24 } });
+  const source = Readable.from(records(), { objectMode: false, highWaterMark: 1 });
+  source.on('error', (e) => brotli.destroy(e));
+  return source.pipe(brotli);
+}
+
+export interface UnpackedChunks {
+  /** Where each chunk sits in the spool file. */
+  readonly at: ReadonlyMap<Digest, { offset: number; length: number }>;
+}
+
+/**
+ * Decompresses a pack into the file `spool`, checking each record's digest and that the recipe wants it (`wanted`);
+ * BUNDLE_INVALID naming `what` on the first damaged, unknown or repeated chunk.
+ */
+export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: ReadonlyMap<Digest, number>, spool: string, what: string): Promise<UnpackedChunks> {
+  const bad = (why: string) => new SkiffError('BUNDLE_INVALID', `bundle is invalid: the chunks of ${what} ${why}: the bundle is damaged; copy it again or ask the vendor for an intact copy`);
+  const at = new Map<Digest, { offset: number; length: number }>();
+  const fh = await open(spool, 'w');
+  try {
+    let offset = 0;
+    let buf: Buffer = Buffer.alloc(0);
+    const decompress = createBrotliDecompress();
+    const input = Readable.from(pack);
+    input.on('error', (e) => decompress.destroy(e));
+    const plain = input.pipe(decompress) as AsyncIterable<Buffer>;
+    try {
+      for await (const piece of plain) {
+        buf = buf.length === 0 ? piece : Buffer.concat([buf, piece]);
+        while (buf.length >= RECORD_HEAD) {
+          const digest = `sha256:${buf.toString('hex', 0, 32)}` as Digest;
+          const length = buf.readUInt32BE(32);
+          if (wanted.get(digest) !== length) throw bad(`include ${digest} (${length} bytes), which its recipe does not name`);
+          if (at.has(digest)) throw bad(`repeat ${digest}`);
+          if (buf.length < RECORD_HEAD + length) break;
+          const bytes = buf.subarray(RECORD_HEAD, RECORD_HEAD + length);
+          if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) throw bad(`do not hash to their digests (${digest})`);
+          await fh.write(bytes, 0, length, offset);
+          at.set(digest, { offset, length });
+          offset += length;
+          buf = buf.subarray(RECORD_HEAD + length);
+        }
+      }
+    } catch (e) {
+      if (e instanceof SkiffError) throw e;
+      throw bad(`do not decompress (${(e as Error).message})`);
+    }
+    if (buf.length > 0) throw bad('end inside a record');
+  } finally {
+    await fh.close();
+  }
+  return { at };
+}

@@ -1,0 +1,157 @@
+// Content-level delta bundles end to end on the real engine: an app layer rebuilt with new mtimes and one changed file
+// ships as a chunk pack far smaller than the layer, installs, and the engine holds exactly the signed image; a damaged
+// chunk or recipe is refused with the engine's images and the agent's state unchanged.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { after, before, test } from 'node:test';
+import tar from 'tar-stream';
+import { install } from '../../src/agent/index.ts';
+import type { DockerEngine } from '../../src/engine/index.ts';
+import { parseImageManifest, type Digest } from '../../src/oci/index.ts';
+import { createRelease, getRelease, loadChain, type StoredRelease } from '../../src/release/index.ts';
+import { FsBlobStore } from '../../src/store/index.ts';
+import { initTrust } from '../../src/trust/index.ts';
+import { isSkiffError } from '../../src/util/errors.ts';
+import { FAST, cleanupApp, forgetImages, makeBundle, removeDir, runCli, snapshot, tempDir } from '../helpers/agent.ts';
+import { entryAt } from '../bundle/fixture.ts';
+import { buildBusyboxImage, ensureEngine, uniqueName } from '../helpers/engine.ts';
+import { writeBundle } from '../../src/bundle/index.ts';
+
+const noise = (seed: string, length: number): Buffer => {
+  const parts: Buffer[] = [];
+  for (let i = 0; parts.length * 32 < length; i++) parts.push(createHash('sha256').update(`${seed}-${i}`).digest());
+  return Buffer.concat(parts).subarray(0, length);
+};
+
+/** The app layer's files: many incompressible ones, as node_modules are to a layer diff. */
+function appFiles(version: 1 | 2): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (let i = 0; i < 40; i++) files.set(`srv/lib/mod-${i}.js`, noise(`mod-${i}`, 20_000 + i * 500));
+  const big = noise('runtime', 900_000);
+  files.set('srv/runtime.bin', version === 1 ? big : Buffer.concat([big.subarray(0, 400_000), Buffer.from('patched'), big.subarray(400_000)]));
+  files.set('srv/version.txt', Buffer.from(`version ${version}\n`));
+  return files;
+}
+
+/** A build context whose files carry `mtime`: COPY keeps it, so each build's layer has other headers. */
+async function context(files: Map<string, Buffer>, baseTag: string, mtime: Date): Promise<Buffer> {
+  const pack = tar.pack();
+  const done = buffer(pack);
+  const add = (header: Parameters<typeof pack.entry>[0], data?: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header, data ?? Buffer.alloc(0), (e) => (e ? reject(e) : resolve())));
+  await add({ name: 'Dockerfile', mtime }, Buffer.from(`FROM ${baseTag}\nCOPY layer/ /\nCMD ["sleep", "3600"]\n`));
+  for (const [name, data] of files) await add({ name: `layer/${name}`, mtime, mode: 0o644 }, data);
+  pack.finalize();
+  return done;
+}
+
+let engine: DockerEngine;
+let work: string;
+let store: FsBlobStore;
+let app: string;
+const tags: string[] = [];
+const releases = new Map<string, StoredRelease>();
+const bundles = new Map<string, string>();
+
+before(async () => {
+  engine = await ensureEngine();
+  app = uniqueName('skdelta');
+  work = await tempDir(app);
+  const trustDir = path.join(work, 'trust');
+  await initTrust(trustDir, { expiresDays: 30 });
+  store = new FsBlobStore(path.join(work, 'store'));
+  const baseTag = `skiff-test/${app}-base:1`;
+  await buildBusyboxImage(engine, baseTag);
+  tags.push(baseTag);
+  for (const [v, version, mtime] of [[1, '1.0.0', '2020-01-01T00:00:00Z'], [2, '2.0.0', '2024-06-01T12:00:00Z']] as const) {
+    const tag = `skiff-test/${app}-app:${v}`;
+    await engine.imageBuild(await context(appFiles(v), baseTag, new Date(mtime)), tag);
+    tags.push(tag);
+    const compose = path.join(work, `compose-${v}.yaml`);
+    await writeFile(compose, `services:\n  app:\n    image: ${tag}\n`);
+    releases.set(version, (await createRelease({ composeFile: compose, app, version, trustDir, store, engine })).release);
+  }
+  bundles.set('full-1', (await makeBundle(store, app, '1.0.0', path.join(work, 'full-1.skiff'))).file);
+  bundles.set('content', (await makeBundle(store, app, '2.0.0', path.join(work, 'content.skiff'), '1.0.0')).file);
+  const layersOnly = path.join(work, 'layers.skiff');
+  await writeBundle({ blobs: store, release: releases.get('2.0.0')!, base: releases.get('1.0.0')!, chain: await loadChain(store, app), layersOnly: true }, createWriteStream(layersOnly));
+  bundles.set('layers', layersOnly);
+  // The agent must pull what it installs through its own registry, as on a customer host.
+  await forgetImages(engine, [...releases.values()].map((r) => r.manifest.images.app!.configDigest));
+});
+
+after(async () => {
+  if (engine) {
+    await cleanupApp(engine, app);
+    for (const t of tags.reverse()) await engine.imageRemove(t, { force: true }).catch(() => undefined);
+  }
+  await removeDir(work);
+});
+
+const appLayer = async (version: string): Promise<Digest> => {
+  const img = releases.get(version)!.manifest.images.app!;
+  return parseImageManifest(await buffer(await store.get(img.manifestDigest))).layers.at(-1)!.digest;
+};
+
+test('a rebuilt layer with one changed file ships as a chunk pack far smaller than the layer', async (t) => {
+  const content = await readFile(bundles.get('content')!);
+  const layers = await readFile(bundles.get('layers')!);
+  const entry = entryAt(content, 'skiff/bundle.json');
+  const index = JSON.parse(content.subarray(entry.data, entry.data + entry.size).toString()) as { packs?: { layer: string }[] };
+  assert.deepEqual(index.packs?.map((p) => p.layer), [await appLayer('2.0.0')]);
+  t.diagnostic(`content-level delta ${content.length} bytes, layer-level delta ${layers.length} bytes`);
+  assert.ok(content.length < layers.length / 4, `content-level ${content.length} bytes vs layer-level ${layers.length}`);
+});
+
+test('skiff bundle create in another process writes the same bytes (what the hub relies on to stream and resume)', async () => {
+  const file = path.join(work, 'cli-content.skiff');
+  const r = await runCli(['bundle', 'create', '--store', path.join(work, 'store'), `${app}@2.0.0`, '--from', `${app}@1.0.0`, '-o', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /chunk packs: 1 layers rebuilt at the site/);
+  assert.ok((await readFile(file)).equals(await readFile(bundles.get('content')!)), 'byte-identical content-level deltas');
+});
+
+const stateDir = () => path.join(work, 'agent');
+const run = (file: string) => install({ stateDir: stateDir(), bundle: file, trustFile: path.join(work, 'trust', 'root.json'), ...FAST });
+
+/** A copy of the content-level bundle with one byte flipped in the middle of `entry`. */
+async function damaged(name: string, entry: string): Promise<string> {
+  const bytes = Buffer.from(await readFile(bundles.get('content')!));
+  const e = entryAt(bytes, entry);
+  const at = e.data + Math.floor(e.size / 2);
+  bytes[at] = (bytes[at] ?? 0) ^ 0x55;
+  const file = path.join(work, `${name}.skiff`);
+  await writeFile(file, bytes);
+  return file;
+}
+
+test('a damaged chunk or a damaged recipe is refused, and nothing changes', async () => {
+  assert.equal((await run(bundles.get('full-1')!)).outcome, 'installed');
+  const agentStore = new FsBlobStore(path.join(stateDir(), 'store'));
+  const newLayer = await appLayer('2.0.0');
+  const v2 = releases.get('2.0.0')!.manifest;
+  const recipe = v2.contentIndex!.find((c) => c.layer === newLayer)!.digest;
+  const before = await snapshot(engine, app, stateDir());
+  const chunk = await damaged('bad-chunk', `skiff/chunks/${newLayer.slice(7)}`);
+  await assert.rejects(run(chunk), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /chunks of layer/.test(e.message));
+  const recipeFile = await damaged('bad-recipe', `blobs/sha256/${recipe.slice(7)}`);
+  await assert.rejects(run(recipeFile), (e) => isSkiffError(e, 'DIGEST_MISMATCH'));
+  assert.deepEqual(await snapshot(engine, app, stateDir()), before);
+  assert.equal(await engine.imageInspect(`sha256:${v2.images.app!.configDigest.slice(7)}`), undefined);
+  assert.equal(await agentStore.has(newLayer), false);
+  assert.equal(await agentStore.has(recipe), false);
+});
+
+test('the content-level delta installs on the engine, which holds exactly the image the signed release names', async () => {
+  const result = await run(bundles.get('content')!);
+  assert.deepEqual([result.outcome, result.to], ['upgraded', '2.0.0']);
+  const v2 = (await getRelease(new FsBlobStore(path.join(stateDir(), 'store')), app, '2.0.0')).manifest;
+  const image = await engine.imageInspect(`skiff/${app}/app:2.0.0`);
+  assert.equal(image?.id, `sha256:${v2.images.app!.configDigest.slice(7)}`);
+  assert.ok(await new FsBlobStore(path.join(stateDir(), 'store')).has(await appLayer('2.0.0')));
+  const s = await snapshot(engine, app, stateDir());
+  assert.match(s.containers.join('\n'), / 2\.0\.0 running/);
+});
