@@ -55,7 +55,7 @@ echo "== saving the corpus (the install figures remove it from the engine)"
 docker save -o "$BENCH_WORK/corpus.tar" "${corpus[@]}"
 
 docker network create "$BENCH_NETWORK" >/dev/null
-for step in setup bundle-size release-create sbom scan bundle-create verify-throughput downtime downtime-unchanged snapshot-cost install peak-rss; do
+for step in setup cli-start-up bundle-size release-create sbom scan bundle-create verify-throughput downtime downtime-unchanged snapshot-cost install peak-rss; do
   echo "== $step"
   node --import tsx "bench/$step.ts"
 done

@@ -1,12 +1,14 @@
 // `skiff hub init|serve|audit verify`: create a hub's data dir and first admin, run the hub, check its audit chain.
 import { Command } from 'commander';
-import { verifyHubAudit, initHub, startHubServer } from '../hub/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { runAction } from './run.ts';
 
 interface Output {
   write(text: string): unknown;
 }
+
+/** The hub (Fastify, the database drivers), loaded when a command runs: `skiff hub --help` starts without it. */
+const hubLib = () => import('../hub/index.ts');
 
 interface DataOpts {
   data: string;
@@ -24,7 +26,7 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--admin <name>', 'name of the first admin', 'admin')
     .action((o: DataOpts & { admin: string }) =>
       runAction(async () => {
-        const r = await initHub({ dataDir: o.data, database: o.database, admin: o.admin });
+        const r = await (await hubLib()).initHub({ dataDir: o.data, database: o.database, admin: o.admin });
         out.write(
           [
             `hub initialized in ${o.data}`,
@@ -48,7 +50,7 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--tls-key <file>', 'PEM private key')
     .action((o: DataOpts & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string }) =>
       runAction(async () => {
-        const running = await startHubServer({
+        const running = await (await hubLib()).startHubServer({
           dataDir: o.data,
           listen: o.listen,
           database: o.database,
@@ -75,7 +77,7 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--database <url>', 'PostgreSQL URL (postgres://…) instead of SQLite')
     .action((o: DataOpts) =>
       runAction(async () => {
-        const v = await verifyHubAudit({ dataDir: o.data, database: o.database });
+        const v = await (await hubLib()).verifyHubAudit({ dataDir: o.data, database: o.database });
         if (!v.ok) throw new SkiffError('STATE_INVALID', `audit log is broken at entry ${v.firstBadId}: ${v.reason}`);
         out.write(`audit log intact: ${v.entries} entries\n`);
       }),
