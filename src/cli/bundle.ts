@@ -154,9 +154,9 @@ async function inspectBundleFile(file: string, rootFile: string | undefined, jso
 }
 
 async function verifyBundleFile(file: string, rootFile: string, json: boolean, out: Output, identities?: readonly string[]): Promise<void> {
-  const { readBundle, trustVerifier, VerifyOnlySink, releaseDigest } = await libs();
+  const { readBundle, trustVerifier, VerifyOnlySink, releaseDigest, BUNDLE_READ_BYTES } = await libs();
   const trusted = await readTrustedRoot(rootFile);
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  const source = createReadStream(file, { highWaterMark: BUNDLE_READ_BYTES });
   const opened = new Promise<void>((resolve, reject) =>
     source.once('open', () => resolve()).once('error', reject),
   );
