@@ -15,7 +15,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-for tool in docker skopeo gzip sha256sum; do
+for tool in docker skopeo gzip sha256sum openssl; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing; install it (see bench/RESULTS.md for the machine)" >&2; exit 1; }
 done
 docker info >/dev/null 2>&1 || { echo "bench: the Docker Engine does not answer; start dockerd first" >&2; exit 1; }
@@ -55,7 +55,7 @@ echo "== saving the corpus (the install figures remove it from the engine)"
 docker save -o "$BENCH_WORK/corpus.tar" "${corpus[@]}"
 
 docker network create "$BENCH_NETWORK" >/dev/null
-for step in setup bundle-size release-create sbom scan bundle-create verify-throughput downtime downtime-unchanged snapshot-cost install peak-rss; do
+for step in setup cli-start-up bundle-size release-create sbom scan bundle-create verify-throughput verify-large downtime downtime-unchanged snapshot-cost install peak-rss; do
   echo "== $step"
   node --import tsx "bench/$step.ts"
 done

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine, type AgentEngine } from '../engine/index.ts';
-import { readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
+import { BUNDLE_READ_BYTES, readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
@@ -109,7 +109,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     let snapshotBytes = 0;
     const current = state?.current;
     try {
-      const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: 256 << 10 }), {
+      const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: BUNDLE_READ_BYTES }), {
         verify: trustVerifier(trusted, outcome),
         sink,
         name: opts.bundle,

@@ -15,6 +15,13 @@ export const entryBytes = (entry: TarEntry): AsyncIterable<Uint8Array> => entry 
 export const bundleInvalid = (msg: string): SkiffError =>
   new SkiffError('BUNDLE_INVALID', `bundle is invalid: ${msg}`);
 
+/**
+ * Bytes per read of a bundle file (install and verify). Measured on a 3.2 GB bundle, `bundle verify` beside `openssl
+ * dgst -sha256`: 256 KiB chunks are hashed while still in the CPU's cache, with the next read in flight meanwhile;
+ * 1 MiB reads were 25–40 % slower, 4 MiB slower still, for the same CPU time.
+ */
+export const BUNDLE_READ_BYTES = 256 << 10;
+
 const BLOCK = 512;
 /** pax ('x', 'g') and GNU long name ('L', 'K') headers: a .skiff writer never emits them (its names are short ASCII). */
 const EXTENSION_TYPES = new Set([0x78, 0x67, 0x4c, 0x4b]);

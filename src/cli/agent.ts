@@ -1,6 +1,6 @@
 // `skiff agent`: install, upgrade, roll back and report an app on this host's Docker Engine.
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_SNAPSHOTS, agentSnapshots, agentStatus, install, restoreSnapshot, resume, rollback, runConnected, type AgentStatus } from '../agent/index.ts';
+import type { AgentStatus, SnapshotSettings } from '../agent/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { addAirgapCommands } from './agent-airgap.ts';
 import { progressBar } from './progress.ts';
@@ -15,9 +15,15 @@ function seconds(v: string): number {
   return n;
 }
 
-type SnapshotFlags = { snapshotBudget: number; keepSnapshots: number };
-const SNAPSHOT_BUDGET_MB = DEFAULT_SNAPSHOTS.budgetBytes / 2 ** 20;
-const snapshotSettings = (o: SnapshotFlags) => ({ budgetBytes: Math.floor(o.snapshotBudget * 2 ** 20), keep: Math.max(1, Math.floor(o.keepSnapshots)) });
+/** The agent (engine client, Compose, the loopback registry), loaded when a command runs: `agent --help` starts without it. */
+const agentLib = () => import('../agent/index.ts');
+
+// No commander defaults: they live in the agent library, which the command's definition does not load.
+type SnapshotFlags = { snapshotBudget?: number; keepSnapshots?: number };
+const snapshotSettings = (o: SnapshotFlags, defaults: SnapshotSettings): SnapshotSettings => ({
+  budgetBytes: o.snapshotBudget === undefined ? defaults.budgetBytes : Math.floor(o.snapshotBudget * 2 ** 20),
+  keep: o.keepSnapshots === undefined ? defaults.keep : Math.max(1, Math.floor(o.keepSnapshots)),
+});
 
 function printStatus(s: AgentStatus): void {
   if (!s.app) {
@@ -48,13 +54,14 @@ export function agentCommand(): Command {
     .option('--identity <file>', "this site's age identity file (AGE-SECRET-KEY-1…), for a bundle encrypted to it")
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .option('--snapshot-budget <MB>', 'disk the kept volume snapshots may use together', seconds, SNAPSHOT_BUDGET_MB)
-    .option('--keep-snapshots <n>', 'how many volume snapshots to keep', seconds, DEFAULT_SNAPSHOTS.keep)
+    .option('--snapshot-budget <MB>', 'disk the kept volume snapshots may use together (default: 10 GiB)', seconds)
+    .option('--keep-snapshots <n>', 'how many volume snapshots to keep (default: 2)', seconds)
     .action((bundle: string, o: { state: string; trust?: string; values?: string; identity?: string; healthTimeout: number; stopTimeout: number } & SnapshotFlags) =>
       runAction(async () => {
+        const { install, DEFAULT_SNAPSHOTS } = await agentLib();
         const bar = progressBar('verifying');
         try {
-          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, identityFile: o.identity, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, snapshots: snapshotSettings(o), log, onProgress: (d, t) => bar.update(d, t) });
+          const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, identityFile: o.identity, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, snapshots: snapshotSettings(o, DEFAULT_SNAPSHOTS), log, onProgress: (d, t) => bar.update(d, t) });
           bar.stop();
           process.stdout.write(
             r.outcome === 'unchanged'
@@ -76,7 +83,7 @@ export function agentCommand(): Command {
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .action((o: { state: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
-        const r = await rollback({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
+        const r = await (await agentLib()).rollback({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
         process.stdout.write(`${r.app}: rolled back ${r.from} → ${r.to}, healthy\n`);
       }),
     );
@@ -88,6 +95,7 @@ export function agentCommand(): Command {
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .action((o: { state: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
+        const { resume, agentStatus } = await agentLib();
         await resume({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
         printStatus(await agentStatus(o.state));
       }),
@@ -99,7 +107,7 @@ export function agentCommand(): Command {
     .option('--json', 'machine-readable output')
     .action((o: { state: string; json?: boolean }) =>
       runAction(async () => {
-        const s = await agentStatus(o.state);
+        const s = await (await agentLib()).agentStatus(o.state);
         if (o.json) printJson(s);
         else printStatus(s);
       }),
@@ -114,7 +122,7 @@ export function agentCommand(): Command {
     .action((o: { state?: string; json?: boolean }) =>
       runAction(async () => {
         if (o.state === undefined) throw new SkiffError('USAGE', "required option '--state <dir>' not specified (see skiff agent snapshots --help)");
-        const list = await agentSnapshots(o.state);
+        const list = await (await agentLib()).agentSnapshots(o.state);
         if (o.json) return printJson(list);
         if (list.length === 0) process.stdout.write('no snapshots\n');
         for (const s of list) process.stdout.write(`${s.id.padEnd(32)} data of ${s.release.padEnd(10)} before ${s.before.padEnd(10)} ${s.createdAt}  ${s.volumes.map((v) => `${v.name} ${Math.ceil(v.bytes / 1e6)} MB`).join(', ')}\n`);
@@ -129,7 +137,7 @@ export function agentCommand(): Command {
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .action((id: string, o: { state: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
-        const s = await restoreSnapshot({ stateDir: o.state, id, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
+        const s = await (await agentLib()).restoreSnapshot({ stateDir: o.state, id, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
         process.stdout.write(`restored ${s.volumes.map((v) => v.name).join(', ')} from ${s.id} (data of ${s.release}), healthy\n`);
       }),
     );
@@ -145,11 +153,12 @@ export function agentCommand(): Command {
     .option('--bandwidth <bytes-per-second>', 'limit download speed', seconds)
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
-    .option('--snapshot-budget <MB>', 'disk the kept volume snapshots may use together', seconds, SNAPSHOT_BUDGET_MB)
-    .option('--keep-snapshots <n>', 'how many volume snapshots to keep', seconds, DEFAULT_SNAPSHOTS.keep)
+    .option('--snapshot-budget <MB>', 'disk the kept volume snapshots may use together (default: 10 GiB)', seconds)
+    .option('--keep-snapshots <n>', 'how many volume snapshots to keep (default: 2)', seconds)
     .action((o: SnapshotFlags & { state: string[]; hub?: string; enrollToken?: string; hubCa?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
         if (o.enrollToken && o.state.length > 1) throw new SkiffError('USAGE', 'an enrollment token enrolls one instance: give one --state with --enroll-token, then run them together');
+        const { runConnected, DEFAULT_SNAPSHOTS } = await agentLib();
         const stop = new AbortController();
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
         await Promise.all(
@@ -166,7 +175,7 @@ export function agentCommand(): Command {
               ...(o.bandwidth ? { bytesPerSecond: o.bandwidth } : {}),
               healthTimeoutMs: o.healthTimeout * 1000,
               stopTimeoutSec: o.stopTimeout,
-              snapshots: snapshotSettings(o),
+              snapshots: snapshotSettings(o, DEFAULT_SNAPSHOTS),
             }),
           ),
         );

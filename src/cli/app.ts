@@ -1,7 +1,6 @@
 // `skiff app create|roots|list`: register an app on the hub with its root.json.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { loadTrustDir } from '../trust/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
@@ -11,6 +10,9 @@ interface Output {
 }
 
 type HubOpts = { hub?: string; token?: string };
+
+// Libraries load when a command runs, not when it is defined: `skiff app --help` starts without them.
+const trustLib = () => import('../trust/index.ts');
 
 function readRoot(path: string): Promise<string> {
   return readFile(path, 'utf8').catch((e: unknown) => {
@@ -48,7 +50,7 @@ export function appCommand(out: Output = process.stdout): Command {
     .requiredOption('--trust <dir>', 'the vendor trust dir (skiff trust init)')
     .action((name: string, o: HubOpts & { trust: string }) =>
       runAction(async () => {
-        const key = await (await loadTrustDir(o.trust)).timestampKeyPem();
+        const key = await (await (await trustLib()).loadTrustDir(o.trust)).timestampKeyPem();
         if (!key) throw new SkiffError('USAGE', `${o.trust} has no timestamp key: add one with skiff trust rotate --dir ${o.trust} --timestamp, push the new root (skiff app roots), then run this again`);
         const r = await clientFrom(o).request<{ keyid: string }>('PUT', `/apps/${encodeURIComponent(name)}/keys/timestamp`, { key });
         out.write(`app ${name}: the hub signs desired state with timestamp key ${r.keyid.slice(0, 8)}\n`);

@@ -1,7 +1,6 @@
 // `skiff bundle fetch`: downloads a release's .skiff bundle (full or delta) from the hub, resuming a cut download.
 import { Command } from 'commander';
-import { connectionFrom, fetchBundle } from '../hub-client/index.ts';
-import { parseAppVersion } from '../release/index.ts';
+import type { parseAppVersion } from '../release/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { withHubOptions } from './hub-options.ts';
 import { progressBar } from './progress.ts';
@@ -12,9 +11,9 @@ interface Output {
 }
 
 /** `--from 1.1.0` or `--from netmon@1.1.0`. */
-function fromVersion(from: string | undefined, app: string): string | undefined {
+function fromVersion(parse: typeof parseAppVersion, from: string | undefined, app: string): string | undefined {
   if (from === undefined || !from.includes('@')) return from;
-  const b = parseAppVersion(from);
+  const b = parse(from);
   if (b.app !== app) throw new SkiffError('USAGE', `--from ${from} is another app than ${app}: a delta needs two versions of one app`);
   return b.version;
 }
@@ -27,8 +26,10 @@ export function bundleFetchCommand(out: Output = process.stdout): Command {
     .requiredOption('-o, --output <file>', 'the .skiff file to write')
     .action((ref: string, o: { hub?: string; token?: string; hubCa?: string; from?: string; output: string }) =>
       runAction(async () => {
+        // Loaded here, not with the command: `skiff bundle --help` starts without them.
+        const [{ connectionFrom, fetchBundle }, { parseAppVersion }] = await Promise.all([import('../hub-client/index.ts'), import('../release/index.ts')]);
         const { app, version } = parseAppVersion(ref);
-        const from = fromVersion(o.from, app);
+        const from = fromVersion(parseAppVersion, o.from, app);
         const conn = connectionFrom(o);
         const bar = progressBar(`fetch ${app}@${version}`);
         const r = await fetchBundle({ conn, app, version, output: o.output, ...(from === undefined ? {} : { from }), onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.stop());

@@ -5,21 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
-import { HashingStream } from '../oci/index.ts';
-import { FsBlobStore } from '../store/index.ts';
-import { getRelease, loadChain, parseAppVersion, releaseDigest } from '../release/index.ts';
-import {
-  newIdentity,
-  readIdentityFile,
-  VerifyOnlySink,
-  inspectBundle,
-  readBundle,
-  trustVerifier,
-  writeBundle,
-  type BundleIndex,
-  type TrustOutcome,
-} from '../bundle/index.ts';
-import { parseRoot, type RootMeta } from '../trust/index.ts';
+import type { BundleIndex, TrustOutcome } from '../bundle/index.ts';
+import type { RootMeta } from '../trust/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';
@@ -28,6 +15,18 @@ import { bundleFetchCommand } from './bundle-fetch.ts';
 interface Output {
   write(text: string): unknown;
 }
+
+/** The libraries a bundle command runs, loaded when it runs: `skiff bundle --help` starts without them. */
+const libs = async () => {
+  const [bundle, release, trust, { HashingStream }, { FsBlobStore }] = await Promise.all([
+    import('../bundle/index.ts'),
+    import('../release/index.ts'),
+    import('../trust/index.ts'),
+    import('../oci/index.ts'),
+    import('../store/index.ts'),
+  ]);
+  return { ...bundle, ...release, ...trust, HashingStream, FsBlobStore };
+};
 
 const counts = (index: BundleIndex): { included: number; omitted: number } => ({
   included: index.blobs.filter((b) => b.included).length,
@@ -44,6 +43,7 @@ async function createBundleFile(
   opts: { store: string; ref: string; from?: string; out: string; recipients?: readonly string[]; layersOnly?: boolean },
   out: Output,
 ): Promise<void> {
+  const { FsBlobStore, parseAppVersion, getRelease, loadChain, HashingStream, writeBundle } = await libs();
   const store = new FsBlobStore(opts.store);
   const { app, version } = parseAppVersion(opts.ref);
   const release = await getRelease(store, app, version);
@@ -98,6 +98,7 @@ async function createBundleFile(
 }
 
 async function readTrustedRoot(rootFile: string): Promise<RootMeta> {
+  const { parseRoot } = await libs();
   const rootBytes = await readFile(rootFile).catch((e: unknown) => {
     throw new SkiffError(
       'NOT_FOUND',
@@ -108,6 +109,7 @@ async function readTrustedRoot(rootFile: string): Promise<RootMeta> {
 }
 
 async function inspectBundleFile(file: string, rootFile: string | undefined, json: boolean, out: Output): Promise<void> {
+  const { trustVerifier, inspectBundle } = await libs();
   const outcome: TrustOutcome = {};
   const verifier = rootFile ? trustVerifier(await readTrustedRoot(rootFile), outcome) : undefined;
   const s = await inspectBundle(file, verifier);
@@ -153,8 +155,9 @@ async function inspectBundleFile(file: string, rootFile: string | undefined, jso
 }
 
 async function verifyBundleFile(file: string, rootFile: string, json: boolean, out: Output, identities?: readonly string[]): Promise<void> {
+  const { readBundle, trustVerifier, VerifyOnlySink, releaseDigest, BUNDLE_READ_BYTES } = await libs();
   const trusted = await readTrustedRoot(rootFile);
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  const source = createReadStream(file, { highWaterMark: BUNDLE_READ_BYTES });
   const opened = new Promise<void>((resolve, reject) =>
     source.once('open', () => resolve()).once('error', reject),
   );
@@ -246,7 +249,7 @@ export function bundleCommand(out: Output = process.stdout): Command {
     .option('--identity <file>', 'age identity file (AGE-SECRET-KEY-1…) to decrypt an encrypted bundle')
     .option('--json', 'print JSON')
     .action((file: string, opts: { trust: string; identity?: string; json?: boolean }) =>
-      runAction(async () => verifyBundleFile(file, opts.trust, opts.json === true, out, opts.identity ? await readIdentityFile(opts.identity) : undefined)),
+      runAction(async () => verifyBundleFile(file, opts.trust, opts.json === true, out, opts.identity ? await (await libs()).readIdentityFile(opts.identity) : undefined)),
     );
 
   bundle
@@ -255,7 +258,7 @@ export function bundleCommand(out: Output = process.stdout): Command {
     .requiredOption('-o, --output <file>', 'the identity file to write (mode 0600; refused if it exists)')
     .action((opts: { output: string }) =>
       runAction(async () => {
-        const { identity, recipient } = await newIdentity();
+        const { identity, recipient } = await (await libs()).newIdentity();
         await writeFile(opts.output, `# public key: ${recipient}\n${identity}\n`, { mode: 0o600, flag: 'wx' }).catch((e: unknown) => {
           throw new SkiffError('CONFLICT', `cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (an identity file is never overwritten)`);
         });

@@ -1,5 +1,4 @@
 // `skiff channel promote|demote|list`: move releases in and out of an app's channels on the hub.
-import { parseAppVersion } from '../release/index.ts';
 import { Command } from 'commander';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
@@ -19,6 +18,9 @@ interface ChannelView {
 const describe = (c: ChannelView): string =>
   `${c.name}: ${c.releases.map((r) => (r.required ? `${r.version} (required)` : r.version)).join(', ') || '(empty)'}\n`;
 
+// Libraries load when a command runs, not when it is defined: `skiff channel --help` starts without them.
+const releaseLib = () => import('../release/index.ts');
+
 export function channelCommand(out: Output = process.stdout): Command {
   const channel = new Command('channel').description("an app's release channels on the hub");
 
@@ -27,7 +29,7 @@ export function channelCommand(out: Output = process.stdout): Command {
     .option('--required', 'customers may not skip this release')
     .action((ref: string, name: string, o: HubOpts & { required?: boolean }) =>
       runAction(async () => {
-        const { app, version } = parseAppVersion(ref);
+        const { app, version } = (await releaseLib()).parseAppVersion(ref);
         const c = await clientFrom(o).post<ChannelView>(`/apps/${encodeURIComponent(app)}/channels/${encodeURIComponent(name)}/releases`, {
           version,
           required: o.required === true,
@@ -40,7 +42,7 @@ export function channelCommand(out: Output = process.stdout): Command {
     .description('remove a release from a channel')
     .action((ref: string, name: string, o: HubOpts) =>
       runAction(async () => {
-        const { app, version } = parseAppVersion(ref);
+        const { app, version } = (await releaseLib()).parseAppVersion(ref);
         const path = `/apps/${encodeURIComponent(app)}/channels/${encodeURIComponent(name)}/releases/${encodeURIComponent(version)}`;
         out.write(describe(await clientFrom(o).request<ChannelView>('DELETE', path)));
       }),

@@ -1,7 +1,6 @@
 // `skiff customer create|list|show`: customers and their entitlements on the hub; create prints the customer token once.
 import { Command } from 'commander';
 import type { CustomerRecord } from '../hub/index.ts';
-import { parseWindowSpec } from '../fleet/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
@@ -92,7 +91,7 @@ export function customerCommand(out: Output = process.stdout): Command {
     .option('--no-windows', 'switch at any time')
     .action((name: string, o: HubOpts & { app: string; pin?: string; unpin?: boolean; window: string[]; windows: boolean }) =>
       runAction(async () => {
-        const body = policyBody(o);
+        const body = await policyBody(o);
         const r = await clientFrom(o).request<unknown>('PATCH', `/customers/${encodeURIComponent(name)}/apps/${encodeURIComponent(o.app)}/policy`, body);
         out.write(JSON.stringify(r, null, 2) + '\n');
       }),
@@ -115,10 +114,12 @@ export function durationSeconds(v: string): number {
 }
 
 /** The policy body of --pin/--unpin/--window/--no-windows; something must be asked. */
-export function policyBody(o: { pin?: string; unpin?: boolean; window: string[]; windows: boolean }): { pinnedVersion?: string | null; windows?: unknown[] } {
+export async function policyBody(o: { pin?: string; unpin?: boolean; window: string[]; windows: boolean }): Promise<{ pinnedVersion?: string | null; windows?: unknown[] }> {
+  // The fleet library loads only when a window is given: `skiff customer --help` starts without it.
+  const parseWindowSpec = o.window.length > 0 ? (await import('../fleet/index.ts')).parseWindowSpec : undefined;
   const body = {
     ...(o.pin !== undefined ? { pinnedVersion: o.pin } : o.unpin ? { pinnedVersion: null } : {}),
-    ...(o.window.length > 0 ? { windows: o.window.map(parseWindowSpec) } : o.windows === false ? { windows: [] } : {}),
+    ...(parseWindowSpec ? { windows: o.window.map(parseWindowSpec) } : o.windows === false ? { windows: [] } : {}),
   };
   if (Object.keys(body).length === 0) throw new SkiffError('USAGE', 'nothing to change: pass --pin, --unpin, --window or --no-windows');
   return body;

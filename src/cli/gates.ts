@@ -2,8 +2,6 @@
 // reason and an expiry) and the scan report upload `skiff release push --scan` uses.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { parseAppVersion } from '../release/index.ts';
-import { SEVERITIES, isSeverityLevel } from '../scan/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
@@ -13,6 +11,10 @@ interface Output {
 }
 
 type HubOpts = { hub?: string; token?: string; hubCa?: string };
+
+// Loaded when a command runs, not when it is defined: `--help` starts without zod and the scanner.
+const releaseLib = () => import('../release/index.ts');
+const scanLib = () => import('../scan/index.ts');
 
 interface PolicyView {
   channel: string;
@@ -29,7 +31,7 @@ export function channelPolicyCommand(out: Output): Command {
     .argument('<app>')
     .argument('<channel>')
     .description("show or set a channel's promotion gate (vulnerability severity, refused licenses)")
-    .option('--fail-on <severity>', `refuse releases with scan findings at or above this (${SEVERITIES.join(', ')}), or none`)
+    .option('--fail-on <severity>', 'refuse releases with scan findings at or above this severity (low, medium, high, critical), or none')
     .option('--refuse-license <license...>', 'licenses the channel refuses (SPDX ids or names as the SBOM states them); none to clear')
     .action((app: string, channel: string, o: HubOpts & { failOn?: string; refuseLicense?: string[] }) =>
       runAction(async () => {
@@ -37,6 +39,7 @@ export function channelPolicyCommand(out: Output): Command {
         const client = clientFrom(o);
         const current = await client.get<PolicyView>(path);
         if (o.failOn === undefined && o.refuseLicense === undefined) return void out.write(describePolicy(current));
+        const { SEVERITIES, isSeverityLevel } = await scanLib();
         if (o.failOn !== undefined && o.failOn !== 'none' && !isSeverityLevel(o.failOn))
           throw new SkiffError('USAGE', `--fail-on ${o.failOn} is not a severity: use one of ${SEVERITIES.join(', ')}, or none`);
         const failOn = o.failOn === undefined ? current.failOn : o.failOn === 'none' ? null : o.failOn;
@@ -56,7 +59,7 @@ export function releaseWaiveCommand(out: Output): Command {
     .requiredOption('--expires <date>', 'when the waiver ends (YYYY-MM-DD or ISO 8601, at most a year ahead)')
     .action((ref: string, finding: string, o: HubOpts & { reason: string; expires: string }) =>
       runAction(async () => {
-        const { app, version } = parseAppVersion(ref);
+        const { app, version } = (await releaseLib()).parseAppVersion(ref);
         const w = await clientFrom(o).post<{ finding: string; expiresAt: string }>(`/apps/${encodeURIComponent(app)}/releases/${encodeURIComponent(version)}/waivers`, {
           finding,
           reason: o.reason,

@@ -1,8 +1,7 @@
 // `skiff hub answer-enroll` and `skiff hub import-report`: the vendor's side of the air gap, through the hub's API.
 import type { Command } from 'commander';
-import { answerEnrollRequest, importReport } from '../hub-client/index.ts';
 import { writeJsonAtomic } from '../util/index.ts';
-import { clientFrom, withHubOptions } from './hub-options.ts';
+import { connectionOf, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 
 type HubFlags = { hub?: string; token?: string; hubCa?: string };
@@ -16,7 +15,8 @@ export function addHubAirgapCommands(hub: Command, out: { write(text: string): u
       .requiredOption('-o, --output <file>', 'the answer file to carry back to the site'),
   ).action((request: string, o: HubFlags & { output: string }) =>
     runAction(async () => {
-      const answer = await answerEnrollRequest(clientFrom(o).connection, request);
+      const { answerEnrollRequest } = await import('../hub-client/index.ts');
+      const answer = await answerEnrollRequest(await connectionOf(o), request);
       // The answer holds the instance's credential: readable by its owner only.
       await writeJsonAtomic(o.output, answer, 0o600);
       out.write(`instance ${answer.instance.id} (${answer.instance.name}) enrolled; carry ${o.output} to the site: skiff agent enroll --offline --answer ${o.output} --state DIR\n`);
@@ -29,7 +29,8 @@ export function addHubAirgapCommands(hub: Command, out: { write(text: string): u
       .argument('<report.skiffr>', 'the file skiff agent report wrote'),
   ).action((file: string, o: HubFlags) =>
     runAction(async () => {
-      const r = await importReport(clientFrom(o).connection, file);
+      const { importReport } = await import('../hub-client/index.ts');
+      const r = await importReport(await connectionOf(o), file);
       out.write(`${r.message}\n`);
     }),
   );

@@ -1,6 +1,6 @@
 // `skiff hub init|serve|audit verify`: create a hub's data dir and first admin, run the hub, check its audit chain.
 import { Command } from 'commander';
-import { verifyHubAudit, initHub, startHubServer, notifyOptionsFrom, type NotifyFlags } from '../hub/index.ts';
+import type { NotifyFlags } from '../hub/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { addHubAirgapCommands } from './hub-airgap.ts';
 import { runAction } from './run.ts';
@@ -8,6 +8,9 @@ import { runAction } from './run.ts';
 interface Output {
   write(text: string): unknown;
 }
+
+/** The hub (Fastify, the database drivers), loaded when a command runs: `skiff hub --help` starts without it. */
+const hubLib = () => import('../hub/index.ts');
 
 interface DataOpts {
   data: string;
@@ -25,7 +28,7 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--admin <name>', 'name of the first admin', 'admin')
     .action((o: DataOpts & { admin: string }) =>
       runAction(async () => {
-        const r = await initHub({ dataDir: o.data, database: o.database, admin: o.admin });
+        const r = await (await hubLib()).initHub({ dataDir: o.data, database: o.database, admin: o.admin });
         out.write(
           [
             `hub initialized in ${o.data}`,
@@ -56,7 +59,7 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--syslog-ca <file>', 'PEM CA certificate that signed the syslog server (with --syslog tls://…)')
     .action((o: DataOpts & NotifyFlags & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string; syslog?: string; syslogCa?: string }) =>
       runAction(async () => {
-        const running = await startHubServer({
+        const running = await (await hubLib()).startHubServer({
           dataDir: o.data,
           listen: o.listen,
           database: o.database,
@@ -67,7 +70,7 @@ export function hubCommand(out: Output = process.stdout): Command {
           syslogCa: o.syslogCa,
           logger: true,
           lastResort: true,
-          notify: notifyOptionsFrom({ ...o, mailFrom: o.smtp === undefined ? undefined : o.mailFrom }),
+          notify: (await hubLib()).notifyOptionsFrom({ ...o, mailFrom: o.smtp === undefined ? undefined : o.mailFrom }),
         });
         out.write(`skiff hub listening on ${running.url}\n`);
         await new Promise<void>((resolve) => {
@@ -86,7 +89,7 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--database <url>', 'PostgreSQL URL (postgres://…) instead of SQLite')
     .action((o: DataOpts) =>
       runAction(async () => {
-        const v = await verifyHubAudit({ dataDir: o.data, database: o.database });
+        const v = await (await hubLib()).verifyHubAudit({ dataDir: o.data, database: o.database });
         if (!v.ok) throw new SkiffError('STATE_INVALID', `audit log is broken at entry ${v.firstBadId}: ${v.reason}`);
         out.write(`audit log intact: ${v.entries} entries\n`);
       }),

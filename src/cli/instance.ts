@@ -109,7 +109,7 @@ export function instanceCommand(out: Output = process.stdout): Command {
     .option('--no-windows', "use the customer's windows")
     .action((id: string, o: HubOpts & { pin?: string; unpin?: boolean; window: string[]; windows: boolean }) =>
       runAction(async () => {
-        await clientFrom(o).request('PATCH', `/instances/${encodeURIComponent(id)}/policy`, policyBody(o));
+        await clientFrom(o).request('PATCH', `/instances/${encodeURIComponent(id)}/policy`, await policyBody(o));
         out.write(`instance ${id}: policy set\n`);
       }),
     );

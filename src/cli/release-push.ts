@@ -1,8 +1,5 @@
 // `skiff release push`: uploads the blobs of a release the hub lacks, then the signed release (src/hub-client does the work).
 import { Command } from 'commander';
-import { connectionFrom, pushRelease } from '../hub-client/index.ts';
-import { parseAppVersion } from '../release/index.ts';
-import { FsBlobStore } from '../store/index.ts';
 import { withHubOptions } from './hub-options.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';
@@ -20,6 +17,8 @@ export function releasePushCommand(out: Output = process.stdout): Command {
     .option('--scan <file>', 'then upload this scan report of the release (skiff release scan --json), which channel gates check')
     .action((ref: string, o: { hub?: string; token?: string; hubCa?: string; store: string; scan?: string }) =>
       runAction(async () => {
+        // Loaded here, not with the command: `skiff release --help` starts without them.
+        const [{ connectionFrom, pushRelease }, { parseAppVersion }, { FsBlobStore }] = await Promise.all([import('../hub-client/index.ts'), import('../release/index.ts'), import('../store/index.ts')]);
         const { app, version } = parseAppVersion(ref);
         const bar = progressBar(`push ${app}@${version}`);
         const r = await pushRelease({ conn: connectionFrom(o), store: new FsBlobStore(o.store), app, version, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.stop());

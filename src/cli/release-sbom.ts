@@ -1,14 +1,17 @@
 // `skiff release sbom` and `skiff release licenses`: a release's SBOM (CycloneDX JSON as signed, or a table of its
 // packages) and the license report made from it.
 import { Command, Option } from 'commander';
-import { FsBlobStore } from '../store/index.ts';
-import { getRelease, parseAppVersion, releaseSbom } from '../release/index.ts';
-import { licenseReport, sbomPackages } from '../sbom/index.ts';
 import { runAction } from './run.ts';
 
 interface Output {
   write(text: string): unknown;
 }
+
+/** Loaded when a command runs: `skiff release --help` starts without them. */
+const libs = async () => {
+  const [release, sbom, { FsBlobStore }] = await Promise.all([import('../release/index.ts'), import('../sbom/index.ts'), import('../store/index.ts')]);
+  return { ...release, ...sbom, FsBlobStore };
+};
 
 /** Fixed-width columns, the last one free. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -24,6 +27,7 @@ export function releaseSbomCommand(out: Output): Command {
     .addOption(new Option('--format <format>', 'json: the CycloneDX document; table: one package a line').choices(['json', 'table']).default('json'))
     .action((ref: string, opts: { store: string; format: 'json' | 'table' }) =>
       runAction(async () => {
+        const { parseAppVersion, getRelease, releaseSbom, sbomPackages, FsBlobStore } = await libs();
         const { app, version } = parseAppVersion(ref);
         const store = new FsBlobStore(opts.store);
         const bytes = await releaseSbom(store, await getRelease(store, app, version));
@@ -46,6 +50,7 @@ export function releaseLicensesCommand(out: Output): Command {
     .option('--json', 'print JSON')
     .action((ref: string, opts: { store: string; json?: boolean }) =>
       runAction(async () => {
+        const { parseAppVersion, getRelease, releaseSbom, sbomPackages, licenseReport, FsBlobStore } = await libs();
         const { app, version } = parseAppVersion(ref);
         const store = new FsBlobStore(opts.store);
         const report = licenseReport(sbomPackages(await releaseSbom(store, await getRelease(store, app, version)), `the SBOM of ${ref}`));

@@ -1,9 +1,7 @@
 // `skiff release scan`: the release's signed SBOM against an offline OSV database; a table, --json (the scan report
 // the hub's gate reads) or --sarif.
 import { Command } from 'commander';
-import { FsBlobStore } from '../store/index.ts';
-import { AGENT_VERSION, getRelease, parseAppVersion } from '../release/index.ts';
-import { countBySeverity, loadOsvDatabase, scanRelease, toSarif, type ScanReport } from '../scan/index.ts';
+import type { ScanReport, countBySeverity } from '../scan/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { runAction } from './run.ts';
 import { table } from './release-sbom.ts';
@@ -12,8 +10,8 @@ interface Output {
   write(text: string): unknown;
 }
 
-function describe(r: ScanReport): string {
-  const counts = countBySeverity(r.findings);
+function describe(r: ScanReport, count: typeof countBySeverity): string {
+  const counts = count(r.findings);
   const head = `${r.app}@${r.version}: ${r.findings.length} findings (${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}) against ${r.database.records} OSV records`;
   if (r.findings.length === 0) return head;
   const rows = [['SEVERITY', 'ID', 'PACKAGE', 'VERSION', 'FIXED', 'SERVICES'], ...r.findings.map((f) => [f.severity, f.id, `${f.package.name} (${f.package.ecosystem})`, f.package.version, f.fixed ?? '-', f.services.join(',')])];
@@ -31,13 +29,15 @@ export function releaseScanCommand(out: Output): Command {
     .action((ref: string, opts: { store: string; db: string; json?: boolean; sarif?: boolean }) =>
       runAction(async () => {
         if (opts.json && opts.sarif) throw new SkiffError('USAGE', '--json and --sarif are exclusive: pick one output format');
+        // Loaded here, not with the command: `skiff release --help` starts without them.
+        const [{ AGENT_VERSION, getRelease, parseAppVersion }, { countBySeverity, loadOsvDatabase, scanRelease, toSarif }, { FsBlobStore }] = await Promise.all([import('../release/index.ts'), import('../scan/index.ts'), import('../store/index.ts')]);
         const { app, version } = parseAppVersion(ref);
         const store = new FsBlobStore(opts.store);
         const release = await getRelease(store, app, version);
         const report = await scanRelease(store, release, await loadOsvDatabase(opts.db));
         if (opts.json) out.write(`${JSON.stringify(report, null, 2)}\n`);
         else if (opts.sarif) out.write(`${JSON.stringify(toSarif(report, AGENT_VERSION), null, 2)}\n`);
-        else out.write(`${describe(report)}\n`);
+        else out.write(`${describe(report, countBySeverity)}\n`);
       }),
     );
 }

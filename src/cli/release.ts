@@ -1,18 +1,7 @@
 // `skiff release`: create a signed release from a Compose file and local images; list, show and diff releases.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { DockerEngine } from '../engine/index.ts';
-import { FsBlobStore } from '../store/index.ts';
-import {
-  createRelease,
-  diffReleases,
-  getRelease,
-  listReleases,
-  parseAppVersion,
-  readProvenance,
-  type ReleaseDiff,
-  type StoredRelease,
-} from '../release/index.ts';
+import type { ReleaseDiff, StoredRelease } from '../release/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
@@ -24,6 +13,12 @@ import { describeProvenance, provenanceOf, provenanceSummary, withProvenanceOpti
 interface Output {
   write(text: string): unknown;
 }
+
+/** The libraries a release command runs, loaded when it runs: `skiff release --help` starts without them. */
+const libs = async () => {
+  const [release, { FsBlobStore }] = await Promise.all([import('../release/index.ts'), import('../store/index.ts')]);
+  return { ...release, FsBlobStore };
+};
 
 async function readChangelog(file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined;
@@ -155,6 +150,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
         agentImage?: string;
       } & ProvenanceFlags) =>
         runAction(async () => {
+          const [{ createRelease, FsBlobStore }, { DockerEngine }] = await Promise.all([libs(), import('../engine/index.ts')]);
           const changelog = await readChangelog(opts.changelog);
           const engine = await DockerEngine.connect();
           const { release: r, created } = await createRelease({
@@ -185,6 +181,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
     .option('--json', 'print JSON')
     .action((opts: { store: string; app?: string; json?: boolean }) =>
       runAction(async () => {
+        const { listReleases, FsBlobStore } = await libs();
         const all = await listReleases(new FsBlobStore(opts.store), opts.app);
         if (opts.json) {
           out.write(
@@ -215,6 +212,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
     .option('--json', 'print JSON')
     .action((ref: string, opts: { store: string; json?: boolean }) =>
       runAction(async () => {
+        const { parseAppVersion, getRelease, readProvenance, FsBlobStore } = await libs();
         const { app, version } = parseAppVersion(ref);
         const store = new FsBlobStore(opts.store);
         const r = await getRelease(store, app, version);
@@ -236,6 +234,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
     .option('--json', 'print JSON')
     .action((from: string, to: string, opts: { store: string; json?: boolean }) =>
       runAction(async () => {
+        const { parseAppVersion, getRelease, diffReleases, FsBlobStore } = await libs();
         const store = new FsBlobStore(opts.store);
         const a = parseAppVersion(from);
         const b = parseAppVersion(to);

@@ -1,6 +1,9 @@
 // `skiff trust`: create, rotate and show the vendor's trust directory (root.json chain and signing keys).
 import { Command, InvalidArgumentError } from 'commander';
-import { initTrust, loadTrustDir, rotateTrust, type RootMeta, type TrustDir } from '../trust/index.ts';
+import type { RootMeta, TrustDir } from '../trust/index.ts';
+
+/** Loaded when a command runs: `skiff trust --help` starts without zod and the key code. */
+const trustLib = () => import('../trust/index.ts');
 
 interface Output {
   write(text: string): unknown;
@@ -54,6 +57,7 @@ export function trustCommand(out: Output = process.stdout): Command {
     .option('--expires-days <n>', 'days until root.json expires', positiveNumber, 365)
     .option('--release-threshold <n>', 'release keys required to sign a release', positiveInteger, 1)
     .action(async (opts: { dir: string; expiresDays: number; releaseThreshold: number }) => {
+      const { initTrust } = await trustLib();
       const created = await initTrust(opts.dir, {
         expiresDays: opts.expiresDays,
         releaseThreshold: opts.releaseThreshold,
@@ -71,6 +75,7 @@ export function trustCommand(out: Output = process.stdout): Command {
     .option('--timestamp', 'replace the timestamp key the hub holds (one is added anyway when the root has none)')
     .option('--expires-days <n>', 'days until the new root.json expires', positiveNumber, 365)
     .action(async (opts: { dir: string; root: boolean; release: boolean; timestamp?: boolean; expiresDays: number }) => {
+      const { loadTrustDir, rotateTrust } = await trustLib();
       const before = await loadTrustDir(opts.dir);
       const after = await rotateTrust(opts.dir, {
         root: opts.root,
@@ -92,7 +97,7 @@ export function trustCommand(out: Output = process.stdout): Command {
     .requiredOption('--dir <dir>', 'trust directory')
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
-      const loaded = await loadTrustDir(opts.dir);
+      const loaded = await (await trustLib()).loadTrustDir(opts.dir);
       out.write(
         opts.json
           ? `${showJson(loaded)}\n`

@@ -2,9 +2,8 @@
 // instance's overrides. A secret is sent once and never printed: lists show it as set or not set.
 import { Command } from 'commander';
 import { text } from 'node:stream/consumers';
-import type { HubClient } from '../hub-client/index.ts';
 import { SkiffError } from '../util/index.ts';
-import { clientFrom, withHubOptions } from './hub-options.ts';
+import { clientFrom, withHubOptions, type HubCalls } from './hub-options.ts';
 import { printJson, runAction } from './run.ts';
 
 interface Output {
@@ -34,7 +33,7 @@ interface ValuesAnswer {
 const SETTING = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The values route of `acme` (with --app) or `acme/gw-01` (an instance's name or id). */
-async function valuesPath(client: HubClient, site: string, app: string | undefined): Promise<string> {
+async function valuesPath(client: HubCalls, site: string, app: string | undefined): Promise<string> {
   const [customer, instance, extra] = site.split('/');
   if (!customer || instance === '' || extra !== undefined)
     throw new SkiffError('USAGE', `"${site}" is not CUSTOMER or CUSTOMER/INSTANCE, e.g. acme or acme/gw-01`);

@@ -45,9 +45,9 @@ export interface RolloutCreateBody {
 const at = (id: string, action = ''): string => `/rollouts/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
 
 export class RolloutsClient {
-  readonly #c: HubClient;
+  readonly #c: Pick<HubClient, 'request' | 'get' | 'post'>;
 
-  constructor(client: HubClient) {
+  constructor(client: Pick<HubClient, 'request' | 'get' | 'post'>) {
     this.#c = client;
   }
 

@@ -1,0 +1,63 @@
+// CLI start-up: `skiff --version` and `skiff <group> --help` load no heavy package (zod, Fastify, undici, the database
+// drivers, age, tar): each group's commands are defined without their libraries, which load when a command runs.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+const HEAVY = ['zod', 'fastify', '@fastify/swagger', 'undici', 'pg', 'better-sqlite3', 'age-encryption', 'tar-stream', 'yauzl', 'yaml', 'semver', 'canonicalize', 'pino', 'prom-client', 'nodemailer'];
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'skiff-start-up-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the CLI from its sources (tsx loads every static import, so this is the most any build loads) and returns the npm packages it resolved. */
+async function packagesLoaded(args: string[]): Promise<{ packages: Set<string>; stdout: string }> {
+  const record = join(dir, `${args.join('_').replace(/\W/g, '')}.txt`);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', join(ROOT, 'test/helpers/import-recorder.mjs'), join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, SKIFF_RECORD_IMPORTS: record },
+  });
+  const urls = (await readFile(record, 'utf8').catch(() => '')).split('\n');
+  const packages = new Set(urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => p !== undefined));
+  return { packages, stdout };
+}
+
+const heavyIn = (packages: Set<string>): string[] => HEAVY.filter((p) => packages.has(p));
+
+describe('CLI start-up', () => {
+  it('`skiff --version` loads commander only', async () => {
+    const { packages, stdout } = await packagesLoaded(['--version']);
+    assert.match(stdout, /^\d+\.\d+\.\d+/);
+    assert.deepEqual([...packages].filter((p) => p !== 'tsx' && p !== 'get-tsconfig' && p !== 'resolve-pkg-maps'), ['commander']);
+  });
+
+  it('`skiff <group> --help` of every group loads none of the heavy packages', async () => {
+    const { stdout } = await packagesLoaded(['--help']);
+    const groups = [...stdout.matchAll(/^ {2}(\w+) /gm)].map((m) => m[1]!).filter((g) => g !== 'help');
+    assert.ok(groups.length >= 10, `the groups from skiff --help: ${groups.join(', ')}`);
+    const found: Record<string, string[]> = {};
+    // Two at a time: each is a Node process compiling TypeScript.
+    for (let i = 0; i < groups.length; i += 2) {
+      await Promise.all(
+        groups.slice(i, i + 2).map(async (g) => {
+          const { packages, stdout: help } = await packagesLoaded([g, '--help']);
+          assert.match(help, new RegExp(`^Usage: skiff ${g} `), `${g} --help printed its usage`);
+          assert.ok(packages.has('commander'), `${g}: the recorder saw the packages loaded`);
+          const heavy = heavyIn(packages);
+          if (heavy.length > 0) found[g] = heavy;
+        }),
+      );
+    }
+    assert.deepEqual(found, {}, 'heavy packages loaded by a group’s --help');
+  });
+});
