@@ -1,9 +1,11 @@
 // `skiff agent enroll --offline` and `skiff agent report`: an air-gapped site enrolls by request and answer files,
 // and carries its signed reports to the hub by hand.
 import type { Command } from 'commander';
-import { completeOfflineEnrollment, requestOfflineEnrollment, writeAirgapReport } from '../agent/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { runAction } from './run.ts';
+
+/** The agent's library, loaded when a command runs (not for --help). */
+const agentLib = () => import('../agent/index.ts');
 
 type EnrollFlags = { state: string; offline?: boolean; enrollToken?: string; answer?: string; output?: string; name?: string };
 
@@ -23,11 +25,11 @@ export function addAirgapCommands(cmd: Command): void {
         if ((o.enrollToken === undefined) === (o.answer === undefined)) throw new SkiffError('USAGE', 'pass either --enroll-token T -o request.json (step 1) or --answer answer.json (step 2)');
         if (o.enrollToken !== undefined) {
           if (!o.output) throw new SkiffError('USAGE', 'pass -o request.json: where to write the request file to carry to the vendor');
-          const req = await requestOfflineEnrollment(o.state, o.enrollToken, o.output, o.name);
+          const req = await (await agentLib()).requestOfflineEnrollment(o.state, o.enrollToken, o.output, o.name);
           process.stdout.write(`wrote ${o.output} (instance ${req.name}); the vendor answers it with skiff hub answer-enroll ${o.output} -o answer.json\n`);
           return;
         }
-        const id = await completeOfflineEnrollment(o.state, o.answer!);
+        const id = await (await agentLib()).completeOfflineEnrollment(o.state, o.answer!);
         process.stdout.write(`enrolled as ${id.app} instance ${id.instanceId} (${id.name}); write reports with skiff agent report --state ${o.state} -o report.skiffr\n`);
       }),
     );
@@ -38,7 +40,7 @@ export function addAirgapCommands(cmd: Command): void {
     .requiredOption('-o, --output <file>', 'the report file to write (.skiffr)')
     .action((o: { state: string; output: string }) =>
       runAction(async () => {
-        const r = await writeAirgapReport(o.state, o.output);
+        const r = await (await agentLib()).writeAirgapReport(o.state, o.output);
         if (r.logsMissing) process.stderr.write(`skiff: no container logs in the report: ${r.logsMissing}\n`);
         process.stdout.write(`wrote report ${r.seq} to ${r.file} (${r.bytes} bytes); import it with skiff hub import-report ${r.file}\n`);
       }),

@@ -1,6 +1,6 @@
 // `skiff report adoption --app A [--csv|--json]`: an app's delivery report from the hub (the CSV is the hub's one table).
 import { Command } from 'commander';
-import { adoptionCsv, type AdoptionReport } from '../fleet/index.ts';
+import type { AdoptionReport } from '../fleet/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
@@ -36,7 +36,7 @@ export function reportCommand(out: Output = process.stdout): Command {
       runAction(async () => {
         if (o.csv && o.json) throw new SkiffError('USAGE', 'give --csv or --json, not both');
         const r = await clientFrom(o).get<AdoptionReport>(`/reports/adoption?app=${encodeURIComponent(o.app)}`);
-        out.write(o.json ? JSON.stringify(r, null, 2) + '\n' : o.csv ? adoptionCsv(r) : text(r));
+        out.write(o.json ? JSON.stringify(r, null, 2) + '\n' : o.csv ? (await import('../fleet/index.ts')).adoptionCsv(r) : text(r));
       }),
     );
   return report;

@@ -2,9 +2,7 @@
 // each group's progress until the rollout finishes or is cancelled.
 import { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseWindowSpec } from '../fleet/index.ts';
-import { RolloutsClient, type RolloutCreateBody, type RolloutView } from '../hub-client/index.ts';
-import { parseAppVersion } from '../release/index.ts';
+import type { RolloutCreateBody, RolloutView, RolloutsClient } from '../hub-client/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
@@ -61,7 +59,8 @@ export function describeRollout(r: RolloutView): string {
 
 export function rolloutCommand(out: Output = process.stdout): Command {
   const rollout = new Command('rollout').description('staged rollouts of a release to the fleet, group by group');
-  const client = (o: HubOpts): RolloutsClient => new RolloutsClient(clientFrom(o));
+  // The client's and parsers' modules load when a command runs, not for --help.
+  const client = async (o: HubOpts): Promise<RolloutsClient> => new (await import('../hub-client/index.ts')).RolloutsClient(clientFrom(o));
 
   withHubOptions(rollout.command('create <app@version>'))
     .description('start a rollout: groups by count or percentage, each must meet the success threshold before the next starts')
@@ -79,17 +78,17 @@ export function rolloutCommand(out: Output = process.stdout): Command {
     .option('--json', 'print JSON')
     .action((ref: string, o: HubOpts & { groups: string; success?: string; errors?: string; soak?: string; gate: string[]; window: string[]; retries?: string; backoff?: string; channel?: string; customer: string[]; canary: string[]; json?: boolean }) =>
       runAction(async () => {
-        const { app, version } = parseAppVersion(ref);
+        const { app, version } = (await import('../release/index.ts')).parseAppVersion(ref);
         const opt = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined ? {} : ({ [k]: v } as Record<K, V>));
         const body: RolloutCreateBody = {
           app, version, groups: parseGroups(o.groups),
           ...opt('successThreshold', share('--success', o.success)), ...opt('errorThreshold', share('--errors', o.errors)),
           ...opt('soakSeconds', whole('--soak', o.soak)), ...opt('retries', whole('--retries', o.retries)), ...opt('backoffSeconds', whole('--backoff', o.backoff)),
           ...(o.gate.length ? { gates: o.gate.map((g) => whole('--gate', g) ?? 0) } : {}),
-          ...(o.window.length ? { windows: o.window.map(parseWindowSpec) } : {}),
+          ...(o.window.length ? { windows: o.window.map((await import('../fleet/index.ts')).parseWindowSpec) } : {}),
           ...opt('channel', o.channel), ...(o.customer.length ? { customers: o.customer } : {}), ...(o.canary.length ? { canary: o.canary } : {}),
         };
-        const r = await client(o).create(body);
+        const r = await (await client(o)).create(body);
         out.write(o.json ? JSON.stringify(r, null, 2) + '\n' : describeRollout(r));
       }),
     );
@@ -101,7 +100,7 @@ export function rolloutCommand(out: Output = process.stdout): Command {
     .option('--json', 'print JSON')
     .action((o: HubOpts & { app?: string; state?: string; json?: boolean }) =>
       runAction(async () => {
-        const list = await client(o).list({ ...(o.app ? { app: o.app } : {}), ...(o.state ? { state: o.state } : {}) });
+        const list = await (await client(o)).list({ ...(o.app ? { app: o.app } : {}), ...(o.state ? { state: o.state } : {}) });
         if (o.json) return void out.write(JSON.stringify(list, null, 2) + '\n');
         const line = (r: RolloutView): string => {
           const started = r.groups.filter((g) => g.startedAt !== null).length;
@@ -120,7 +119,7 @@ export function rolloutCommand(out: Output = process.stdout): Command {
     .option('--interval <seconds>', 'how often --watch looks (default 2)')
     .action((id: string, o: HubOpts & { json?: boolean; watch?: boolean; interval?: string }) =>
       runAction(async () => {
-        const c = client(o);
+        const c = await client(o);
         const every = (whole('--interval', o.interval) ?? 2) * 1000;
         let last = '';
         for (;;) {
@@ -140,7 +139,7 @@ export function rolloutCommand(out: Output = process.stdout): Command {
     if (name !== 'resume') cmd.option('--reason <text>', 'why (kept with the rollout and in the audit log)');
     cmd.action((id: string, o: HubOpts & { reason?: string }) =>
       runAction(async () => {
-        const c = client(o);
+        const c = await client(o);
         const r = name === 'resume' ? await c.resume(id) : await c[name](id, o.reason);
         out.write(describeRollout(r));
       }),
@@ -155,7 +154,7 @@ export function rolloutCommand(out: Output = process.stdout): Command {
     .option('--instance <id>', 'only this instance (repeatable)', collect, [])
     .action((id: string, o: HubOpts & { instance: string[] }) =>
       runAction(async () => {
-        const { retried, rollout: r } = await client(o).retry(id, o.instance);
+        const { retried, rollout: r } = await (await client(o)).retry(id, o.instance);
         out.write(`retrying ${retried.length} instance(s)\n${describeRollout(r)}`);
       }),
     );
