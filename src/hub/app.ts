@@ -11,6 +11,7 @@ import { enrollRoutes } from './routes/enroll.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { valueRoutes } from './routes/values.ts';
 import { SiteValues } from './values.ts';
+import { EncryptedBundleCache } from './encrypted-bundles.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { verifyPassword } from './auth/secrets.ts';
 import { credentialOf, PrincipalCache } from './auth/principal.ts';
@@ -28,6 +29,7 @@ import { bundleRoutes } from './routes/bundles.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { gateRoutes } from './routes/gates.ts';
 import { customerRoutes } from './routes/customers.ts';
+import { customerRecipientRoutes } from './routes/customer-recipient.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -50,6 +52,8 @@ export interface BuildDeps {
   readonly fastify?: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer }; http?: ServerOptions };
   /** Route plugins registered after the core ones; default DEFAULT_PLUGINS (the /v2/ pull API). */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+  /** Where bundles encrypted to customers' keys are kept (the data dir's bundle-cache); default a temp dir removed on close. */
+  readonly bundleCacheDir?: string;
 }
 
 export const DEFAULT_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [v2Routes];
@@ -100,6 +104,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     desired: new DesiredStates(deps.db, access, sealer, values, deps.desired, generation),
     values,
     verifyPassword: deps.verifyPassword ?? verifyPassword,
+    encryptedBundles: new EncryptedBundleCache(deps.bundleCacheDir),
   };
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);
@@ -110,6 +115,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  app.addHook('onClose', () => hub.encryptedBundles.close());
   app.addHook('onRequest', async () => {
     if (closing) throw new SkiffError('UNAVAILABLE', 'this hub is shutting down; retry on another replica or after its restart');
   });
@@ -161,6 +167,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(channelRoutes);
       await api.register(gateRoutes);
       await api.register(customerRoutes);
+      await api.register(customerRecipientRoutes);
       await api.register(auditRoutes);
       await api.register(blobRoutes);
       await api.register(releaseRoutes);

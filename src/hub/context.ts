@@ -10,6 +10,7 @@ import { notFound, requireScope, type HubAccess } from './access.ts';
 import type { Sealer } from './auth/sealing.ts';
 import type { DesiredStates } from './desired.ts';
 import type { SiteValues } from './values.ts';
+import type { EncryptedBundleCache } from './encrypted-bundles.ts';
 
 export interface HubDeps {
   readonly db: MetadataDb;
@@ -24,6 +25,8 @@ export interface HubDeps {
   readonly values: SiteValues;
   /** The password check (scrypt); a seam so tests can count how often a login hashes. */
   readonly verifyPassword: (password: string, stored: string) => Promise<boolean>;
+  /** Bundles for customers with a recipient key, encrypted once and served from their files. */
+  readonly encryptedBundles: EncryptedBundleCache;
 }
 
 declare module 'fastify' {

@@ -29,6 +29,9 @@ export interface ServeOptions {
   readonly idleTimeoutMs?: number;
 }
 
+/** Bundles encrypted to customers' keys (EncryptedBundleCache). */
+const BUNDLE_CACHE_DIR = 'bundle-cache';
+
 const DEFAULT_TEMP_SWEEP = { everyMs: 10 * 60_000, olderThanMs: 60 * 60_000 };
 /** A connection that moves no byte either way for this long is closed: a stalled client holds no upload or download. */
 const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
@@ -104,7 +107,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
     const sealer = await loadHubKey(opts.dataDir);
-    const app = await build({ db, blobs, sealer, plugins: opts.plugins, fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
+    const app = await build({ db, blobs, sealer, plugins: opts.plugins, bundleCacheDir: join(opts.dataDir, BUNDLE_CACHE_DIR), fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     await app.listen({ host, port }).catch(async (e: unknown) => {

@@ -4,6 +4,7 @@ import { FLEET_MIGRATION } from './sql-fleet.ts';
 import { VALUES_MIGRATION } from './sql-values.ts';
 import { GENERATION_MIGRATION } from './sql-generation.ts';
 import { GATES_MIGRATION } from './sql-gates.ts';
+import { RECIPIENTS_MIGRATION } from './sql-recipients.ts';
 
 export interface Migration {
   readonly version: number;
@@ -74,4 +75,5 @@ export const MIGRATIONS: readonly Migration[] = [
   VALUES_MIGRATION,
   GENERATION_MIGRATION,
   GATES_MIGRATION,
+  RECIPIENTS_MIGRATION,
 ];

@@ -76,6 +76,8 @@ export interface CustomerRecord {
   readonly airgapped: boolean;
   readonly createdAt: string;
   readonly entitlements: readonly Entitlement[];
+  /** The age X25519 recipient (age1…) the customer's bundles are encrypted to; null: plain bundles. */
+  readonly recipient: string | null;
 }
 
 export interface InstanceRecord {
@@ -317,6 +319,8 @@ export interface MetadataWrites {
   putReleaseScan(s: Omit<ReleaseScanRecord, 'uploadedAt'>): Promise<void>;
   /** Adds a waiver, replacing one for the same finding. */
   putWaiver(w: Omit<WaiverRecord, 'createdAt'>): Promise<void>;
+  /** Sets or (null) clears the customer's bundle recipient; false when there is no such customer. */
+  setCustomerRecipient(customerId: string, recipient: string | null): Promise<boolean>;
 }
 
 /** What a mutation runs on: reads and writes in the one open transaction. */
