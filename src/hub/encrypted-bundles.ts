@@ -5,7 +5,7 @@
 //   <dir>/<customer id>/.<key>.<random>.tmp      while it is written (hard-linked into place: the first one wins)
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBundle, type BundleSource } from '../bundle/index.ts';
@@ -13,6 +13,17 @@ import { blobReadBudget } from '../store/index.ts';
 import { fsyncDir, SkiffError } from '../util/index.ts';
 
 const CUSTOMER_ID_RE = /^[A-Za-z0-9-]{1,64}$/;
+/** A temp file this old belongs to no build still running (a hub killed while writing): it is removed. */
+const ABANDONED_MS = 3_600_000;
+
+async function sweepAbandoned(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith('.') || !name.endsWith('.tmp')) continue;
+    const at = join(dir, name);
+    const old = await stat(at).then((s) => Date.now() - s.mtimeMs > ABANDONED_MS, () => false);
+    if (old) await rm(at, { force: true });
+  }
+}
 
 export class EncryptedBundleCache {
   readonly #given: string | undefined;
@@ -62,6 +73,7 @@ export class EncryptedBundleCache {
 
   async #build(dir: string, file: string, src: BundleSource, recipient: string): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    await sweepAbandoned(dir);
     const tmp = join(dir, `.${EncryptedBundleCache.key(src, recipient)}.${randomBytes(6).toString('hex')}.tmp`);
     const lease = blobReadBudget.lease();
     try {

@@ -92,12 +92,13 @@ async function assertWhole(context: string): Promise<string> {
   return version;
 }
 
-test('the engine stopped and started while web is swapped (old container stopped): the app ends whole, data kept', async () => {
+test('the engine stopped and started while web is swapped (old container stopped): the app ends whole, data kept', async (t) => {
   const on = await upgradeWithEngineRestartAt('swap:web:stopped', 'stop');
+  t.diagnostic(`converged on ${on}`);
   if (on === '2.0.0') await rollback({ stateDir, ...FAST });
   await assertWhole('back on 1.0.0 for the next case');
 });
 
-test('the engine killed (-9) and started again during the health check: the app ends whole, data kept', async () => {
-  await upgradeWithEngineRestartAt('health-checking', 'kill');
+test('the engine killed (-9) and started again during the health check: the app ends whole, data kept', async (t) => {
+  t.diagnostic(`converged on ${await upgradeWithEngineRestartAt('health-checking', 'kill')}`);
 });
