@@ -7,6 +7,7 @@
 //     trust.json        the newest root verified, highest version installed, last verification time
 //     journal.json      the operation in flight and its phase (absent when idle)
 //     lock              boot id and pid of the agent holding the directory (see lock.ts)
+import { existsSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
@@ -182,4 +183,18 @@ async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | unde
  */
 export function testKillPoint(step: string): void {
   if (process.env.SKIFF_TEST_KILL_AT === step) process.kill(process.pid, 'SIGKILL');
+  if (process.env.SKIFF_TEST_PAUSE_AT === step) testPause(process.env.SKIFF_TEST_PAUSE_FILE);
+}
+
+/**
+ * Test-only: SKIFF_TEST_PAUSE_AT=<step> with SKIFF_TEST_PAUSE_FILE=<file> holds the agent at that step (it writes
+ * `<file>.reached`, then waits while `<file>` exists), so a test can restart the engine under a live agent. The wait
+ * blocks on purpose: nothing of the agent may run while it is held.
+ */
+function testPause(file: string | undefined): void {
+  if (!file) return;
+  writeFileSync(`${file}.reached`, String(process.pid));
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + 300_000;
+  while (existsSync(file) && Date.now() < until) Atomics.wait(sleeper, 0, 0, 50);
 }

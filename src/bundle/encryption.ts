@@ -15,6 +15,23 @@ export const encryptedBlobEntry = (d: Digest): string => `blobs/sha256/${d.slice
 /** Streams age emits and reads, seen from Node: byte chunks. */
 const toWeb = (source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> => ReadableStream.from(source);
 
+const shown = (r: string): string => (r.length > 80 ? `${r.slice(0, 80)}…` : r);
+
+/** Adds one recipient, checked: USAGE naming `what` (the flag or field it came from) when it is not an age X25519 key. */
+function addRecipient(e: Encrypter, r: string, what: string): void {
+  if (!/^age1[0-9a-z]{58}$/.test(r)) throw new SkiffError('USAGE', `${what} ${shown(r)} is not an age X25519 recipient (age1… as skiff bundle keygen or age-keygen prints it)`);
+  try {
+    e.addRecipient(r);
+  } catch (err) {
+    throw new SkiffError('USAGE', `${what} ${shown(r)} is not a valid age recipient (${(err as Error).message}); copy it again from skiff bundle keygen's output`, { cause: err });
+  }
+}
+
+/** Checks a recipient given anywhere (a flag, a hub request body) the way bundle encryption will use it. */
+export function checkRecipient(recipient: string, what: string): void {
+  addRecipient(new Encrypter(), recipient, what);
+}
+
 /** Encrypts blobs to a fixed set of recipients; every blob gets its own file key (the age format's own). */
 export class BlobEncrypter {
   readonly #recipients: readonly string[];
@@ -36,14 +53,7 @@ export class BlobEncrypter {
 
   static #encrypter(recipients: readonly string[]): Encrypter {
     const e = new Encrypter();
-    for (const r of recipients) {
-      if (!/^age1[0-9a-z]{58}$/.test(r)) throw new SkiffError('USAGE', `--recipient ${r} is not an age X25519 recipient (age1… as skiff bundle keygen or age-keygen prints it)`);
-      try {
-        e.addRecipient(r);
-      } catch (err) {
-        throw new SkiffError('USAGE', `--recipient ${r} is not a valid age recipient: ${(err as Error).message}`, { cause: err });
-      }
-    }
+    for (const r of recipients) addRecipient(e, r, '--recipient');
     return e;
   }
 

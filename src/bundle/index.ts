@@ -6,4 +6,4 @@ export { StagingSink, VerifyOnlySink, type BlobSink } from './sinks.ts';
 export { trustVerifier, type TrustOutcome, type TrustVerifier } from './trust-verifier.ts';
 export { inspectBundle, type BundleSummary } from './inspect.ts';
 export { BUNDLE_SCHEMA, type BundleIndex } from './format.ts';
-export { readIdentityFile, newIdentity, BlobEncrypter, ENCRYPTED_BLOB_ENTRY_RE } from './encryption.ts';
+export { readIdentityFile, newIdentity, checkRecipient, BlobEncrypter, ENCRYPTED_BLOB_ENTRY_RE } from './encryption.ts';

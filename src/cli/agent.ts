@@ -151,11 +151,12 @@ export function agentCommand(): Command {
     .option('--name <name>', 'the instance name shown at the hub (default: the host name)')
     .option('--once', 'run one poll cycle and exit')
     .option('--bandwidth <bytes-per-second>', 'limit download speed', seconds)
+    .option('--identity <file>', "this site's age identity file (AGE-SECRET-KEY-1…), for bundles the hub encrypts to this customer's key")
     .option('--health-timeout <seconds>', 'longest wait for the services to become healthy', seconds, 120)
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .option('--snapshot-budget <MB>', 'disk the kept volume snapshots may use together (default: 10 GiB)', seconds)
     .option('--keep-snapshots <n>', 'how many volume snapshots to keep (default: 2)', seconds)
-    .action((o: SnapshotFlags & { state: string[]; hub?: string; enrollToken?: string; hubCa?: string; name?: string; once?: boolean; bandwidth?: number; healthTimeout: number; stopTimeout: number }) =>
+    .action((o: SnapshotFlags & { state: string[]; hub?: string; enrollToken?: string; hubCa?: string; name?: string; once?: boolean; bandwidth?: number; identity?: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
         if (o.enrollToken && o.state.length > 1) throw new SkiffError('USAGE', 'an enrollment token enrolls one instance: give one --state with --enroll-token, then run them together');
         const { runConnected, DEFAULT_SNAPSHOTS } = await agentLib();
@@ -173,6 +174,7 @@ export function agentCommand(): Command {
               signal: stop.signal,
               log: o.state.length > 1 ? (line) => log(`[${stateDir}] ${line}`) : log,
               ...(o.bandwidth ? { bytesPerSecond: o.bandwidth } : {}),
+              ...(o.identity ? { identityFile: o.identity } : {}),
               healthTimeoutMs: o.healthTimeout * 1000,
               stopTimeoutSec: o.stopTimeout,
               snapshots: snapshotSettings(o, DEFAULT_SNAPSHOTS),

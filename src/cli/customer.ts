@@ -4,6 +4,7 @@ import type { CustomerRecord } from '../hub/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
+import { addRecipientCommands } from './customer-recipient.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -22,7 +23,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function describe(c: CustomerRecord): string {
   const ents = c.entitlements.map((e) => `${e.app}:${e.channel}${e.expiresAt ? ` (until ${e.expiresAt})` : ''}`).join(', ');
-  return `${c.name}\t${c.airgapped ? 'air-gapped' : 'connected'}\t${ents || '(no entitlements)'}\n`;
+  return `${c.name}\t${c.airgapped ? 'air-gapped' : 'connected'}\t${ents || '(no entitlements)'}${c.recipient ? `\tbundles encrypted to ${c.recipient}` : ''}\n`;
 }
 
 export function customerCommand(out: Output = process.stdout): Command {
@@ -97,6 +98,7 @@ export function customerCommand(out: Output = process.stdout): Command {
       }),
     );
 
+  addRecipientCommands(customer, out);
   return customer;
 }
 

@@ -6,7 +6,7 @@ import { SkiffError } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
 import { releaseLicensesCommand, releaseSbomCommand } from './release-sbom.ts';
-import { releaseScanCommand } from './release-scan.ts';
+import { releaseScanCommand, releaseVerifyScanCommand } from './release-scan.ts';
 import { releaseWaiveCommand } from './gates.ts';
 import { describeProvenance, provenanceOf, provenanceSummary, withProvenanceOptions, type ProvenanceFlags } from './provenance.ts';
 
@@ -251,6 +251,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
   release.addCommand(releaseSbomCommand(out));
   release.addCommand(releaseLicensesCommand(out));
   release.addCommand(releaseScanCommand(out));
+  release.addCommand(releaseVerifyScanCommand(out));
   release.addCommand(releaseWaiveCommand(out));
   return release;
 }

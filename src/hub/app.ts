@@ -14,6 +14,7 @@ import { logRoutes } from './routes/logs.ts';
 import { DEFAULT_RETENTION_EVERY_MS, startLogRetention } from './logs/retention.ts';
 import type { LogSink } from './logs/sink.ts';
 import { SiteValues } from './values.ts';
+import { EncryptedBundleCache } from './encrypted-bundles.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { verifyPassword } from './auth/secrets.ts';
 import { PrincipalCache } from './auth/principal.ts';
@@ -34,6 +35,7 @@ import { bundleRoutes } from './routes/bundles.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { gateRoutes } from './routes/gates.ts';
 import { customerRoutes } from './routes/customers.ts';
+import { customerRecipientRoutes } from './routes/customer-recipient.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -68,6 +70,8 @@ export interface BuildDeps {
   readonly logs?: { readonly sink?: LogSink; readonly retentionEveryMs?: number };
   /** The hub's own alert evaluation (interval, silence threshold); its transitions go to hub.alerts.onTransition listeners. */
   readonly alerts?: AlertOptions;
+  /** Where bundles encrypted to customers' keys are kept (the data dir's bundle-cache); default a temp dir removed on close. */
+  readonly bundleCacheDir?: string;
 }
 
 export const DEFAULT_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [v2Routes];
@@ -121,6 +125,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     ...(deps.logs?.sink ? { logSink: deps.logs.sink } : {}),
     metrics: new HubMetrics(deps.db),
     alerts: new AlertEvaluator(deps.db, deps.alerts),
+    encryptedBundles: new EncryptedBundleCache(deps.bundleCacheDir),
   };
   await app.register(cookie);
   app.decorate('hub', hub);
@@ -134,6 +139,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     await hub.alerts.stop();
   });
   app.addHook('onReady', async () => hub.alerts.start((m) => app.log.warn(m)));
+  app.addHook('onClose', () => hub.encryptedBundles.close());
   app.addHook('onRequest', async () => {
     if (closing) throw new SkiffError('UNAVAILABLE', 'this hub is shutting down; retry on another replica or after its restart');
   });
@@ -180,6 +186,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(channelRoutes);
       await api.register(gateRoutes);
       await api.register(customerRoutes);
+      await api.register(customerRecipientRoutes);
       await api.register(auditRoutes);
       await api.register(blobRoutes);
       await api.register(releaseRoutes);

@@ -13,6 +13,7 @@ import type { SiteValues } from './values.ts';
 import type { LogSink } from './logs/sink.ts';
 import type { HubMetrics } from './metrics/hub-metrics.ts';
 import type { AlertEvaluator } from './alerts/evaluator.ts';
+import type { EncryptedBundleCache } from './encrypted-bundles.ts';
 
 export interface HubDeps {
   readonly db: MetadataDb;
@@ -33,6 +34,8 @@ export interface HubDeps {
   readonly metrics: HubMetrics;
   /** The hub's own alert rules; `onTransition` is where notifications (webhooks) subscribe. */
   readonly alerts: AlertEvaluator;
+  /** Bundles for customers with a recipient key, encrypted once and served from their files. */
+  readonly encryptedBundles: EncryptedBundleCache;
 }
 
 declare module 'fastify' {

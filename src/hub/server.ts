@@ -55,6 +55,9 @@ export function rolloutLoopFromEnv(env: NodeJS.ProcessEnv = process.env): Partia
   return { ...(tickMs === undefined ? {} : { tickMs }), ...(leaseMs === undefined ? {} : { leaseMs }) };
 }
 
+/** Bundles encrypted to customers' keys (EncryptedBundleCache). */
+const BUNDLE_CACHE_DIR = 'bundle-cache';
+
 const DEFAULT_TEMP_SWEEP = { everyMs: 10 * 60_000, olderThanMs: 60 * 60_000 };
 /** A connection that moves no byte either way for this long is closed: a stalled client holds no upload or download. */
 const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
@@ -145,7 +148,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
     const forwarder = await openSyslog(opts);
     const web = opts.webDir === undefined ? defaultConsoleDir() : opts.webDir || undefined;
     const plugins = [...(opts.plugins ?? DEFAULT_PLUGINS), ...(web ? [consoleRoutes(web)] : [])];
-    const app = await build({ db, blobs, sealer, plugins, ...(forwarder ? { logs: { sink: forwarder.sink } } : {}), fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
+    const app = await build({ db, blobs, sealer, plugins, bundleCacheDir: join(opts.dataDir, BUNDLE_CACHE_DIR), ...(forwarder ? { logs: { sink: forwarder.sink } } : {}), fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
     const notifier = new NotifyWorker(db, sealer, opts.notify, (msg) => app.log.warn(msg));

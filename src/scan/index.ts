@@ -6,3 +6,4 @@ export { compareDebian, comparePep440, compareGeneric, comparatorFor } from './v
 export { SCAN_SCHEMA, ScanReportSchema, countBySeverity, toSarif, type ScanReport } from './report.ts';
 export { scanRelease } from './scan-release.ts';
 export { gateDecision, gateMessage, licenseFinding, type GateBlock, type GateInput, type GatePolicy } from './gate.ts';
+export { signScanReport, verifyScanReport, SCAN_PAYLOAD_TYPE, type ScanReportFormat, type ScanSignature, type VerifiedScanReport } from './signed-report.ts';

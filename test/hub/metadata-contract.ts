@@ -140,6 +140,19 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       assert.deepEqual((await db.listCustomers()).map((c) => c.name), ['acme', 'globex']);
     });
 
+    it("keeps a customer's bundle recipient: set, listed, cleared; an unknown customer changes nothing", async () => {
+      const acme = await db.getCustomerByName('acme');
+      assert.ok(acme);
+      assert.equal(acme.recipient, null);
+      const key = `age1${'q'.repeat(58)}`;
+      assert.equal(await write((tx) => tx.setCustomerRecipient(acme.id, key)), true);
+      assert.equal((await db.getCustomer(acme.id))?.recipient, key);
+      assert.deepEqual((await db.listCustomers()).map((c) => [c.name, c.recipient]), [['acme', key], ['globex', null]]);
+      assert.equal(await write((tx) => tx.setCustomerRecipient(acme.id, null)), true);
+      assert.equal((await db.getCustomer(acme.id))?.recipient, null);
+      assert.equal(await write((tx) => tx.setCustomerRecipient('no-such-customer', key)), false);
+    });
+
     it('lists customers with their entitlements in a fixed number of queries, however many there are', async () => {
       const queriesFor = async (): Promise<number> => {
         const before = made.queries();

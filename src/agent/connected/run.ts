@@ -7,6 +7,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { nextOpening, windowOpen, type DesiredSigned, type Outage } from '../../fleet/index.ts';
+import { readIdentityFile } from '../../bundle/index.ts';
 import { backoffDelay, fetchBundle } from '../../hub-client/index.ts';
 import { errorMessage, isSkiffError, SkiffError } from '../../util/index.ts';
 import { install, reconfigure } from '../install.ts';
@@ -41,6 +42,8 @@ export interface ConnectedOptions {
   readonly reportEveryMs?: number;
   /** Collect and ship the containers' logs (default: yes, except with `once`). */
   readonly logs?: boolean;
+  /** The site's age identity file, for bundles the hub encrypts to this customer's key (as `agent install --identity`). */
+  readonly identityFile?: string;
 }
 
 const BACKOFF = { attempts: Infinity, baseDelayMs: 1_000, maxDelayMs: 300_000 };
@@ -172,7 +175,7 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
       await reconfigure({ ...common, values });
     } else if (file !== undefined) {
       log(`installing ${id.app}@${want.version}${from ? ` over ${from}` : ''}`);
-      await install({ ...common, bundle: file, ...(values ? { values } : {}) });
+      await install({ ...common, bundle: file, ...(values ? { values } : {}), ...(opts.identityFile ? { identityFile: opts.identityFile } : {}) });
     }
     await cd.writeFailed(undefined);
   } catch (e) {
@@ -186,6 +189,8 @@ async function converge(id: Identity, sd: StateDir, cd: ConnectedDir, desired: D
 
 /** The agent's main loop; returns when `once` is set or the signal aborts. */
 export async function runConnected(opts: ConnectedOptions): Promise<void> {
+  // A wrong --identity is told at start, not at the first encrypted bundle (maybe days later, in a maintenance window).
+  if (opts.identityFile) await readIdentityFile(opts.identityFile);
   const id = await connect(opts);
   const memo: CycleMemo = { lastError: null, lastReport: 0, failures: 0 };
   const logs = (opts.logs ?? !opts.once) ? await startLogs(id, opts) : undefined;

@@ -9,6 +9,7 @@ import { NOTIFY_MIGRATION } from './sql-notify.ts';
 import { LOGS_MIGRATION } from './sql-logs.ts';
 import { OBSERVE_MIGRATION } from './sql-observe.ts';
 import { AIRGAP_MIGRATION } from './sql-airgap.ts';
+import { RECIPIENTS_MIGRATION } from './sql-recipients.ts';
 
 export interface Migration {
   readonly version: number;
@@ -79,6 +80,7 @@ export const MIGRATIONS: readonly Migration[] = [
   VALUES_MIGRATION,
   GENERATION_MIGRATION,
   GATES_MIGRATION,
+  RECIPIENTS_MIGRATION,
   ROLLOUTS_MIGRATION,
   NOTIFY_MIGRATION,
   LOGS_MIGRATION,

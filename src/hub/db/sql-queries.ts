@@ -4,12 +4,13 @@ import type { SqlExec } from './driver.ts';
 import * as rows from './sql-rows.ts';
 import type * as T from './types.ts';
 
-interface CustomerRow { id: string; name: string; airgapped: number; created_at: string }
+interface CustomerRow { id: string; name: string; airgapped: number; created_at: string; recipient?: string | null }
 interface EntitlementRow { customer_id: string; app: string; channel: string; expires_at: string | null }
 
 const toCustomer = (r: CustomerRow, ents: readonly EntitlementRow[]): T.CustomerRecord => ({
   id: r.id, name: r.name, airgapped: Number(r.airgapped) === 1, createdAt: r.created_at,
   entitlements: ents.map((e) => ({ app: e.app, channel: e.channel, expiresAt: e.expires_at })),
+  recipient: r.recipient ?? null,
 });
 
 /** One customer by id or by name, with its entitlements. */

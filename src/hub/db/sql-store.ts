@@ -5,6 +5,7 @@ import { SkiffError } from '../../util/index.ts';
 import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
 import { admitLoginAttempt, appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { setCustomerRecipient } from './sql-recipients.ts';
 import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
 import { bumpGeneration, bumpGenerationIfVersionChanges, readGeneration } from './sql-generation.ts';
@@ -355,6 +356,9 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
   putWaiver(w: Omit<T.WaiverRecord, 'createdAt'>): Promise<void> {
     return gates.putWaiver(this.#write, w, now());
+  }
+  setCustomerRecipient(customerId: string, recipient: string | null): Promise<boolean> {
+    return setCustomerRecipient(this.#write, customerId, recipient);
   }
   setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean> {
     return siteValues.setInstanceBlocked(this.#tx.getStore() ?? this.#driver, instanceId, reason);

@@ -78,6 +78,8 @@ export interface CustomerRecord {
   readonly airgapped: boolean;
   readonly createdAt: string;
   readonly entitlements: readonly Entitlement[];
+  /** The age X25519 recipient (age1…) the customer's bundles are encrypted to; null: plain bundles. */
+  readonly recipient: string | null;
 }
 
 export interface InstanceRecord {
@@ -346,6 +348,8 @@ export interface MetadataWrites {
   /** Asks the instance for a support bundle (a time), or clears the request (null). */
   setSupportRequest(instanceId: string, at: string | null): Promise<void>;
   addSupportBundle(b: Omit<SupportBundleRecord, 'id' | 'createdAt'>): Promise<SupportBundleRecord>;
+  /** Sets or (null) clears the customer's bundle recipient; false when there is no such customer. */
+  setCustomerRecipient(customerId: string, recipient: string | null): Promise<boolean>;
 }
 
 /** What a mutation runs on: reads and writes in the one open transaction. */

@@ -1,14 +1,18 @@
-// Bundle downloads: the .skiff file of a release (full, or a delta from the release a site runs) streamed from the stores.
+// Bundle downloads: the .skiff file of a release (full, or a delta from the release a site runs) streamed from the stores;
+// for a customer with a recipient key, encrypted to it and served from the file it was written to once.
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseRange } from '../../oci/distribution/index.ts';
+import { createReadStream } from 'node:fs';
+import { parseRange, type ByteRange } from '../../oci/distribution/index.ts';
 import { byteWindow } from '../../util/index.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.ts';
 import { HttpHeader } from '../../oci/index.ts';
 import { blobReadBudget } from '../../store/index.ts';
+import type { Principal } from '../auth/principal.ts';
 import { principalOf } from '../context.ts';
+import { EncryptedBundleCache } from '../encrypted-bundles.ts';
 import { storedReleaseOf } from '../release-verify.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
 
@@ -18,7 +22,7 @@ const CONTENT_DISPOSITION = 'content-disposition';
 type Q = { Params: { app: string; version: string }; Querystring: { from?: string } };
 
 export async function bundleRoutes(app: FastifyInstance): Promise<void> {
-  const { db, blobs, access } = app.hub;
+  const { db, blobs, access, encryptedBundles } = app.hub;
 
   const bundleRoute = {
     schema: {
@@ -33,23 +37,28 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
   app.get<Q>('/bundles/:app/:version', { ...bundleRoute, exposeHeadRoute: false }, serveBundle);
   app.head<Q>('/bundles/:app/:version', bundleRoute, serveBundle);
 
+  /** The age recipient the caller's bundles are encrypted to: a customer's (or its instance's) key, if it has one. */
+  async function recipientOf(p: Principal): Promise<{ customerId: string; recipient: string } | undefined> {
+    if (p.kind === 'user') return undefined;
+    const recipient = (await db.getCustomer(p.customerId))?.recipient;
+    return recipient ? { customerId: p.customerId, recipient } : undefined;
+  }
+
   async function serveBundle(req: FastifyRequest<Q>, reply: FastifyReply): Promise<FastifyReply> {
     const { app: name, version } = req.params;
     const { from } = req.query;
-    const allowed = await access.download(principalOf(req), name, version, from);
+    const principal = principalOf(req);
+    const allowed = await access.download(principal, name, version, from);
     const release = storedReleaseOf(allowed.release);
     const base = allowed.base && storedReleaseOf(allowed.base);
     const src: BundleSource = { blobs, release, chain: (await db.listRoots(name)).map((r) => r.root), ...(base ? { base } : {}) };
-    const size = await bundleSize(src);
     const file = from === undefined ? `${name}-${version}.skiff` : `${name}-${from}-to-${version}.skiff`;
-    const etag = bundleEtag(src);
-    // Bundles are byte-identical for the same release, base and roots, so a cut download resumes with Range + If-Range.
-    const ifRange = req.headers['if-range'];
-    const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, size) : undefined;
-    reply.header(HttpHeader.contentType, BUNDLE_MEDIA_TYPE).header(HttpHeader.etag, etag).header(HttpHeader.acceptRanges, 'bytes').header(CONTENT_DISPOSITION, `attachment; filename="${file}"`);
-    if (range === 'unsatisfiable') return reply.code(416).header(HttpHeader.contentRange, `bytes */${size}`).send({ error: { code: 'INVALID_INPUT', message: `range ${String(req.headers.range).slice(0, 64)} is outside the ${size}-byte bundle` } });
-    if (range) reply.code(206).header(HttpHeader.contentRange, `bytes ${range.start}-${range.end}/${size}`);
-    reply.header(HttpHeader.contentLength, range ? range.end - range.start + 1 : size);
+    reply.header(HttpHeader.contentType, BUNDLE_MEDIA_TYPE).header(HttpHeader.acceptRanges, 'bytes').header(CONTENT_DISPOSITION, `attachment; filename="${file}"`);
+    const sealed = await recipientOf(principal);
+    if (sealed) return serveEncrypted(req, reply, src, sealed.customerId, sealed.recipient);
+    const size = await bundleSize(src);
+    const range = rangeOf(req, reply, bundleEtag(src), size);
+    if (range === 'unsatisfiable') return reply.send(outsideBundle(req, reply, size));
     if (req.method === 'HEAD') return reply.send();
     const body = new PassThrough();
     const stop = new AbortController();
@@ -69,6 +78,44 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
     });
     return reply.send(body);
   }
+
+  /**
+   * A bundle encrypted to the customer's key, from its cache file (built by the first GET; HEAD computes the size,
+   * which depends only on the plaintext's, without building it).
+   */
+  async function serveEncrypted(req: FastifyRequest<Q>, reply: FastifyReply, src: BundleSource, customerId: string, recipient: string): Promise<FastifyReply> {
+    const etag = `"${EncryptedBundleCache.key(src, recipient)}"`;
+    const built = req.method === 'HEAD' ? await encryptedBundles.existing(customerId, src, recipient) : await encryptedBundles.file(customerId, src, recipient);
+    const size = built?.size ?? (await bundleSize({ ...src, recipients: [recipient] }));
+    const range = rangeOf(req, reply, etag, size);
+    if (range === 'unsatisfiable') return reply.send(outsideBundle(req, reply, size));
+    if (req.method === 'HEAD' || !built) return reply.send();
+    return reply.send(createReadStream(built.file, range ? { start: range.start, end: range.end } : {}));
+  }
+}
+
+/**
+ * Sets the ETag, Content-Length and (for a satisfiable Range whose If-Range still names these bytes) the 206 status and
+ * Content-Range; for a range outside the bundle, the 416 and its Content-Range (outsideBundle is its body).
+ */
+function rangeOf(req: FastifyRequest<Q>, reply: FastifyReply, etag: string, size: number): ByteRange | 'unsatisfiable' | undefined {
+  // Bundles are byte-identical for the same release, base and roots (an encrypted one: the same file), so a cut download resumes with Range + If-Range.
+  const ifRange = req.headers['if-range'];
+  const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, size) : undefined;
+  reply.header(HttpHeader.etag, etag);
+  if (range === 'unsatisfiable') {
+    reply.code(416).header(HttpHeader.contentRange, `bytes */${size}`);
+    return range;
+  }
+  if (range) reply.code(206).header(HttpHeader.contentRange, `bytes ${range.start}-${range.end}/${size}`);
+  reply.header(HttpHeader.contentLength, range ? range.end - range.start + 1 : size);
+  return range;
+}
+
+/** The 416's JSON body (the bundle's media type was set for the bytes that are not sent). */
+function outsideBundle(req: FastifyRequest, reply: FastifyReply, size: number): object {
+  reply.header(HttpHeader.contentType, 'application/json; charset=utf-8');
+  return { error: { code: 'INVALID_INPUT', message: `range ${String(req.headers.range).slice(0, 64)} is outside the ${size}-byte bundle` } };
 }
 
 /** Names the exact bytes of a bundle: the release, the base of a delta, and the root chain it carries. */
