@@ -19,6 +19,7 @@ import {
 import { splitImageRef } from './image-ref.ts';
 import { readJsonLines } from './json-lines.ts';
 import { demuxLogs } from './log-demux.ts';
+import { decodeContainerStats, type ContainerStats } from './stats.ts';
 import { EngineApiError, EngineTransport, negotiateApiVersion, pathSegment } from './transport.ts';
 import type {
   ContainerCreateBody,
@@ -206,6 +207,11 @@ export class DockerEngine {
   async containerInspect(id: string, signal?: AbortSignal): Promise<ContainerInspect | undefined> {
     const data = await this.#t.json(`/containers/${pathSegment(id)}/json`, { signal, notFoundOk: true });
     return data === undefined ? undefined : decodeContainerInspect(data);
+  }
+
+  /** One sample of the container's CPU and memory use (the engine takes two readings, about a second apart). */
+  async containerStats(id: string, signal?: AbortSignal): Promise<ContainerStats> {
+    return decodeContainerStats(await this.#t.json(`/containers/${pathSegment(id)}/stats`, { query: { stream: false }, signal }));
   }
 
   /** stdout and stderr of a container, interleaved as the engine logged them. */

@@ -13,3 +13,4 @@ export {
 export { splitImageRef, type SplitRef } from './image-ref.ts';
 export { demuxLogs, LogFrameSplitter, type LogFrames } from './log-demux.ts';
 export type * from './types.ts';
+export type { ContainerStats } from './stats.ts';

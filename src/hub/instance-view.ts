@@ -17,6 +17,8 @@ export function instanceView(i: InstanceRecord, customer: string) {
     services: Array.isArray(report.services) ? report.services : [],
     agentVersion: typeof report.agentVersion === 'string' ? report.agentVersion : null,
     diskFreeBytes: typeof report.diskFreeBytes === 'number' ? report.diskFreeBytes : null,
+    /** The agent's latest metrics (container restarts, CPU, memory, disk free), as reported. */
+    metrics: typeof report.metrics === 'object' && report.metrics !== null ? report.metrics : null,
     lastSeenAt: i.lastSeenAt,
     lastOutage: outageOf(report),
     createdAt: i.createdAt,

@@ -6,6 +6,7 @@ import { HubClient } from '../../hub-client/index.ts';
 import { AGENT_VERSION } from '../../release/index.ts';
 import { agentStatus } from '../status.ts';
 import { hubConnection, type Identity } from './identity.ts';
+import { collectAgentMetrics, type AgentMetrics } from './metrics.ts';
 
 export interface StatusReport {
   readonly currentVersion: string | null;
@@ -21,6 +22,8 @@ export interface StatusReport {
   readonly lastOutage?: Outage | null;
   /** The release whose install failed here (rolled back, not retried on its own), and why. */
   readonly failedRelease?: { readonly version: string; readonly at: string; readonly reason: string } | null;
+  /** Container restarts, CPU and memory per service, disk free (the hub keeps the latest and a short history). */
+  readonly metrics?: AgentMetrics;
 }
 
 /** Builds the report from the state dir and the engine; secrets never enter it (agentStatus redacts values, and they are not sent). */
@@ -39,6 +42,7 @@ export async function buildReport(stateDir: string, desiredVersion: string | nul
     agentVersion: AGENT_VERSION,
     lastError,
     history: s.history.slice(-20),
+    metrics: await collectAgentMetrics(stateDir, s.app),
   };
 }
 

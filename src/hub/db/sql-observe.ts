@@ -36,8 +36,12 @@ export function observeStore(sql: () => SqlExec): T.ObservabilityStore {
     async fleetCounts() {
       const list = await sql().all<{ app: string; version: string | null; health: string | null; n: number | string }>(
         `SELECT app, current_version AS version, health, COUNT(*) AS n FROM instances WHERE revoked_at IS NULL
-         GROUP BY app, current_version, health ORDER BY app, current_version, health`);
-      return list.map((r) => ({ app: r.app, version: r.version, health: r.health, count: Number(r.n) }));
+         GROUP BY app, current_version, health`);
+      // Sorted here: the two databases order NULLs differently.
+      const key = (v: string | null): string => (v === null ? '\uffff' : v);
+      return list
+        .map((r) => ({ app: r.app, version: r.version, health: r.health, count: Number(r.n) }))
+        .sort((a, b) => a.app.localeCompare(b.app) || key(a.version).localeCompare(key(b.version)) || key(a.health).localeCompare(key(b.health)));
     },
 
     async instanceSignals() {

@@ -62,7 +62,7 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags: ['instances'], summary: 'One instance and its history (versions, health, errors with their reasons)', security: SECURITY, params: idParams },
   }, async (req) => {
     const { inst, customer } = await visibleInstance(req, req.params.id);
-    return { ...instanceView(inst, customer), history: await db.listInstanceEvents(inst.id, 200) };
+    return { ...instanceView(inst, customer), metricsHistory: await db.observe.metricsHistory(inst.id), history: await db.listInstanceEvents(inst.id, 200) };
   });
 
   app.post<{ Params: { id: string } }>('/instances/:id/revoke', {
