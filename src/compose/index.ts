@@ -17,3 +17,4 @@ export type {
   ServiceSpec,
   VolumeMount,
 } from './types.ts';
+export { parseLogEntry, dirInVolume, matchesPattern, type LogFileSpec } from './log-files.ts';

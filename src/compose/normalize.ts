@@ -1,6 +1,7 @@
 // From a release's Compose document and a site's resolved values to the typed project the agent applies.
 import { SkiffError } from '../util/index.ts';
 import { secretValues, settingsOf } from './config.ts';
+import { parseLogEntry } from './log-files.ts';
 import { toServiceSpec } from './convert.ts';
 import { parseDuration } from './duration.ts';
 import { splitShellWords } from './shell-words.ts';
@@ -31,7 +32,8 @@ function toProject(file: ComposeFile, config: ComposeProject['config']): Compose
     if (h === undefined) return [];
     return [{ name, service: h.service, command: typeof h.command === 'string' ? splitShellWords(h.command) : h.command, ...(h.timeout === undefined ? {} : { timeoutNs: parseDuration(h.timeout) }) }];
   });
-  return { services, volumes: Object.keys(file.volumes ?? {}), networks, config, snapshot, hooks };
+  const logs = (ext?.logs ?? []).map(parseLogEntry);
+  return { services, volumes: Object.keys(file.volumes ?? {}), networks, config, snapshot, hooks, logs };
 }
 
 /**

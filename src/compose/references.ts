@@ -3,6 +3,7 @@ import type { DocPath, Issue } from './issues.ts';
 import { dependencyOrder } from './order.ts';
 import type { ComposeFile, ServiceFile } from './schema.ts';
 import { parseVolumeLong, parseVolumeShort } from './volumes.ts';
+import { dirInVolume, parseLogEntry, type LogFileSpec } from './log-files.ts';
 
 /** Each name a service refers to, with the path segment where it is written. */
 function namedEntries(value: readonly string[] | Readonly<Record<string, unknown>> | undefined): [string, string | number][] {
@@ -55,6 +56,14 @@ export function crossReferenceIssues(file: ComposeFile): Issue[] {
   for (const name of Object.keys(file['x-skiff']?.volumes ?? {})) {
     if (!volumes.has(name)) issues.push({ path: ['x-skiff', 'volumes', name], message: `names volume "${name}", which is not declared under top-level volumes` });
   }
+  (file['x-skiff']?.logs ?? []).forEach((entry, index) => {
+    if (entry.includes('$')) return;
+    const spec = parseLogEntry(entry);
+    const at = ['x-skiff', 'logs', index];
+    if (!volumes.has(spec.volume)) issues.push({ path: at, message: `names volume "${spec.volume}", which is not declared under top-level volumes` });
+    else if (!Object.values(file.services).some((s) => (s.volumes ?? []).some((v) => mountsAt(v, spec))))
+      issues.push({ path: at, message: `names ${spec.dir}, but no service mounts volume "${spec.volume}" there or above it: mount the volume at that directory` });
+  });
   for (const [hook, spec] of Object.entries(file['x-skiff']?.hooks ?? {})) {
     if (spec !== undefined && !services.has(spec.service)) issues.push({ path: ['x-skiff', 'hooks', hook, 'service'], message: `names service "${spec.service}", which this file does not define` });
   }
@@ -64,4 +73,9 @@ export function crossReferenceIssues(file: ComposeFile): Issue[] {
     issues.push({ path: ['services', result.cycle[0] ?? '', 'depends_on'], message: `forms a dependency cycle (${result.cycle.join(' → ')}): break it` });
   }
   return issues;
+}
+
+function mountsAt(spec: Parameters<typeof parseVolumeLong>[0] | string, log: LogFileSpec): boolean {
+  const mount = typeof spec === 'string' ? parseVolumeShort(spec) : parseVolumeLong(spec);
+  return mount.type === 'volume' && mount.source === log.volume && dirInVolume(log, mount.target) !== undefined;
 }

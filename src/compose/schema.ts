@@ -1,4 +1,5 @@
 // The shape of Skiff's Compose subset (zod): what keys exist, what types they take, what syntax literal strings follow.
+import { parseLogEntry } from './log-files.ts';
 import { z } from 'zod';
 import { Label } from '../oci/index.ts';
 import { parseDuration } from './duration.ts';
@@ -176,6 +177,8 @@ export const composeSchema = closed({
     /** Volumes to copy before an upgrade switches (restored when it rolls back); `snapshot: false` opts one out. */
     volumes: z.record(objectName, closed({ snapshot: z.boolean().optional() })).optional(),
     hooks: closed({ 'pre-upgrade': hookSchema.optional(), 'post-upgrade': hookSchema.optional() }).optional(),
+    /** Log files inside volumes the agent collects: "<volume>:<path in the container>/<file pattern>". */
+    logs: z.array(checked(parseLogEntry)).optional(),
   }).optional(),
 });
 

@@ -1,4 +1,5 @@
 // The typed shapes of a normalised Compose project, as the agent applies them through the Engine API.
+import type { LogFileSpec } from './log-files.ts';
 
 export interface HealthCheck {
   /** Docker form: ['CMD', ...] | ['CMD-SHELL', '...'] | ['NONE']; [] keeps the image's own test. */
@@ -73,6 +74,8 @@ export interface ComposeProject {
   /** x-skiff.volumes: the volumes marked (true) or opted out (false) of snapshots. */
   readonly snapshot: Readonly<Record<string, boolean>>;
   readonly hooks: readonly HookSpec[];
+  /** x-skiff.logs: log files inside volumes. */
+  readonly logs?: readonly LogFileSpec[];
   /** Declared top-level named volumes. */
   readonly volumes: readonly string[];
   /** Declared networks, plus 'default' when a service has none and no network_mode. */

@@ -50,7 +50,7 @@ test('unsupported nested keys: long port, long volume, healthcheck, depends_on, 
     rejects(`services:\n  web:\n    image: x\n${lines}`, 'COMPOSE_UNSUPPORTED_KEY', new RegExp(`^compose\\.yaml ${where.replace(/[.[\]]/g, '\\$&')} is not supported`));
   }
   rejects('services:\n  web:\n    image: x\nx-skiff:\n  config:\n    A:\n      type: string\n      hidden: true\n', 'COMPOSE_UNSUPPORTED_KEY', /^compose\.yaml line 8: x-skiff\.config\.A\.hidden is not supported/);
-  rejects('services:\n  web:\n    image: x\nx-skiff:\n  migrations: {}\n', 'COMPOSE_UNSUPPORTED_KEY', /^compose\.yaml line 5: x-skiff\.migrations is not supported by Skiff \(supported: config, volumes, hooks\)/);
+  rejects('services:\n  web:\n    image: x\nx-skiff:\n  migrations: {}\n', 'COMPOSE_UNSUPPORTED_KEY', /^compose\.yaml line 5: x-skiff\.migrations is not supported by Skiff \(supported: config, volumes, hooks, logs\)/);
 });
 
 test('every problem is listed, one line each in file order, under a one-line summary', () => {

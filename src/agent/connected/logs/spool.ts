@@ -4,9 +4,9 @@
 //     spool.json          the stream id, the last sequence number the hub acknowledged, lines dropped, read cursors
 //     seg-<first seq>.jsonl  segments of numbered lines, one JSON object a line, oldest first
 //
-// A read cursor (per container: the engine timestamp of its last spooled line) is recovered from the segments
-// themselves, so a line is spooled and its cursor moves in one write: an agent killed at any point neither loses nor
-// re-reads a line. When the segments outgrow their budget the oldest goes, shipped or not, and its lines are counted.
+// A read cursor (per container: the engine timestamp of its last spooled line; per file: inode and offset) is the
+// last one spooled for its source, recovered from the segments themselves: a line is spooled and its cursor moves in
+// one write, so an agent killed at any point neither loses nor re-reads a line. When the segments outgrow their budget the oldest goes, shipped or not, and its lines are counted.
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,7 +82,7 @@ export class LogSpool {
       const seg: Segment = { file, first: Number(SEGMENT.exec(name)?.[1]), last: 0, size: (await stat(file)).size };
       for (const r of records) {
         seg.last = Math.max(seg.last, r.seq);
-        if ((spool.#meta.cursors[r.k] ?? '') < r.c) spool.#meta.cursors[r.k] = r.c;
+        spool.#meta.cursors[r.k] = r.c;
       }
       spool.#nextSeq = Math.max(spool.#nextSeq, seg.last + 1);
       spool.#segments.push(seg);
@@ -116,7 +116,7 @@ export class LogSpool {
       const text = entries
         .map(({ cursorKey, cursor, ...line }) => {
           const seq = this.#nextSeq++;
-          if ((this.#meta.cursors[cursorKey] ?? '') < cursor) this.#meta.cursors[cursorKey] = cursor;
+          this.#meta.cursors[cursorKey] = cursor;
           return `${JSON.stringify({ seq, ...line, k: cursorKey, c: cursor })}\n`;
         })
         .join('');
