@@ -16,6 +16,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   instance: async () => (await import('./instance.ts')).instanceCommand(),
   fleet: async () => (await import('./instance.ts')).fleetCommand(),
   values: async () => (await import('./values.ts')).valuesCommand(),
+  'support-bundle': async () => (await import('./support-bundle.ts')).supportBundleCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

@@ -208,6 +208,11 @@ export class DockerEngine {
     return data === undefined ? undefined : decodeContainerInspect(data);
   }
 
+  /** `docker inspect` as the engine answers it, every field (for support bundles; redact before it leaves the host). */
+  async containerInspectRaw(id: string, signal?: AbortSignal): Promise<unknown> {
+    return this.#t.json(`/containers/${pathSegment(id)}/json`, { signal, notFoundOk: true });
+  }
+
   /** stdout and stderr of a container, interleaved as the engine logged them. */
   async containerLogs(id: string, opts: { tail?: number; stdout?: boolean; stderr?: boolean; since?: number } = {}, signal?: AbortSignal): Promise<string> {
     const res = await this.#t.call(`/containers/${pathSegment(id)}/logs`, {

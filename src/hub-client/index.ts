@@ -7,3 +7,4 @@ export { HubClient } from './client.ts';
 export { pushRelease, type PushOptions, type PushResult } from './push.ts';
 export { fetchBundle, bundleUrl, type FetchOptions, type FetchResult } from './fetch-bundle.ts';
 export { answerEnrollRequest, importReport, type ImportReportAnswer } from './airgap.ts';
+export { SUPPORT_BUNDLE_TYPE, uploadSupportBundle, type SupportBundleUpload } from './support-bundle.ts';

@@ -78,11 +78,12 @@ export class DesiredStates {
   async #compute(p: InstancePrincipal, nowMs: number): Promise<{ answer: Answer; validUntilMs: number }> {
     const inst = await this.#db.getInstance(p.instanceId);
     if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
-    const [channel, policy, key, given] = await Promise.all([
+    const [channel, policy, key, given, airgap] = await Promise.all([
       this.#access.instanceChannel(p),
       this.#db.getSitePolicy(p.customerId, p.app),
       this.#db.getAppKey(p.app, 'timestamp'),
       this.#values.given(p.customerId, p.app, inst.id),
+      this.#db.getAirgapState(inst.id),
     ]);
     const { desired: state, blockedReason } = decideDesired({
       app: p.app,
@@ -94,6 +95,7 @@ export class DesiredStates {
       instanceWindows: windowsOf(inst.windows),
       siteWindows: windowsOf(policy.windows),
       installNow: inst.installNow,
+      supportBundle: airgap.supportRequestedAt !== null,
       pollSeconds: this.#opts.pollSeconds,
       values: (r) => this.#values.verdict(channel.releases.find((x) => x.release.version === r.version)?.release, given),
     });
