@@ -7,3 +7,5 @@ export { StateDir, PHASES, type Phase } from './state.ts';
 export { LoopbackRegistry } from './loopback-registry.ts';
 export { containerName, volumeName, networkName, imageRepo } from './containers.ts';
 export { runConnected, parseEnrollToken, trustedChain, writeAirgapReport, requestOfflineEnrollment, completeOfflineEnrollment, type ConnectedOptions, type StatusReport } from './connected/index.ts';
+export { createSupportBundle, redactExistingBundle, uploadOwnSupportBundle, answerSupportRequest } from './support/support-bundle.ts';
+export type { SupportSpec } from './support/bundle-file.ts';

@@ -1,5 +1,5 @@
-// `skiff agent enroll --offline` and `skiff agent report`: an air-gapped site enrolls by request and answer files,
-// and carries its signed reports to the hub by hand.
+// `skiff agent enroll --offline`, `skiff agent report` and `skiff agent support-bundle`: an air-gapped site enrolls by
+// request and answer files and carries its signed reports to the hub by hand; any site writes (and may send) a support bundle.
 import type { Command } from 'commander';
 import { SkiffError } from '../util/index.ts';
 import { runAction } from './run.ts';
@@ -43,6 +43,24 @@ export function addAirgapCommands(cmd: Command): void {
         const r = await (await agentLib()).writeAirgapReport(o.state, o.output);
         if (r.logsMissing) process.stderr.write(`skiff: no container logs in the report: ${r.logsMissing}\n`);
         process.stdout.write(`wrote report ${r.seq} to ${r.file} (${r.bytes} bytes); import it with skiff hub import-report ${r.file}\n`);
+      }),
+    );
+  cmd
+    .command('support-bundle')
+    .description('collect logs, docker inspect, the agent journal and history and host facts into one redacted .tar.gz (spec.json inside lists what was collected)')
+    .requiredOption('--state <dir>', "the agent's state directory")
+    .requiredOption('-o, --output <file>', 'the bundle to write (.tar.gz)')
+    .option('--upload', 'also send it to the hub this instance enrolled with')
+    .option('--hub-ca <file>', "PEM file of the CA that issued the hub's certificate (with --upload)")
+    .action((o: { state: string; output: string; upload?: boolean; hubCa?: string }) =>
+      runAction(async () => {
+        const spec = await (await agentLib()).createSupportBundle(o.state, o.output);
+        for (const c of spec.collectors.filter((x) => x.error !== undefined)) process.stderr.write(`skiff: collector ${c.name} failed: ${c.error}\n`);
+        process.stdout.write(`wrote ${o.output} (${spec.collectors.reduce((n, c) => n + c.files.length, 0)} files)\n`);
+        if (o.upload) {
+          const r = await (await agentLib()).uploadOwnSupportBundle(o.state, o.output, o.hubCa);
+          process.stdout.write(`uploaded to the hub as ${r.id} (${r.size} bytes)\n`);
+        }
       }),
     );
 }

@@ -20,6 +20,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   logs: async () => (await import('./logs.ts')).logsCommand(),
   alerts: async () => (await import('./alerts.ts')).alertsCommand(),
   report: async () => (await import('./report.ts')).reportCommand(),
+  'support-bundle': async () => (await import('./support-bundle.ts')).supportBundleCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

@@ -214,6 +214,11 @@ export class DockerEngine {
     return decodeContainerStats(await this.#t.json(`/containers/${pathSegment(id)}/stats`, { query: { stream: false }, signal }));
   }
 
+  /** `docker inspect` as the engine answers it, every field (for support bundles; redact before it leaves the host). */
+  async containerInspectRaw(id: string, signal?: AbortSignal): Promise<unknown> {
+    return this.#t.json(`/containers/${pathSegment(id)}/json`, { signal, notFoundOk: true });
+  }
+
   /** stdout and stderr of a container, interleaved as the engine logged them. */
   async containerLogs(id: string, opts: { tail?: number; stdout?: boolean; stderr?: boolean; since?: number } = {}, signal?: AbortSignal): Promise<string> {
     const res = await this.#t.call(`/containers/${pathSegment(id)}/logs`, {

@@ -22,6 +22,8 @@ export interface SiteInputs {
   readonly instanceWindows: readonly MaintenanceWindow[];
   readonly siteWindows: readonly MaintenanceWindow[];
   readonly installNow: boolean;
+  /** A support bundle is requested. */
+  readonly supportBundle?: boolean;
   readonly pollSeconds: number;
   /** The site's values checked against a release (none: the hub holds no opinion on values). */
   readonly values?: (release: ChannelRelease) => ValuesVerdict;
@@ -81,6 +83,7 @@ export function decideDesired(s: SiteInputs): { readonly desired: DesiredUnsigne
     valuesDigest: verdict?.ok ? verdict.digest : null,
     windows: [...(s.instanceWindows.length > 0 ? s.instanceWindows : s.siteWindows)],
     installNow: s.installNow,
+    ...(s.supportBundle ? { supportBundle: true as const } : {}),
     pollSeconds: s.pollSeconds,
   };
   return { desired, blockedReason };

@@ -20,6 +20,8 @@ export const DesiredSignedSchema = z
     windows: z.array(MaintenanceWindowSchema).max(64),
     /** Switch now, even outside the maintenance windows (an operator's "install now"). */
     installNow: z.boolean(),
+    /** The vendor asked for a support bundle: collect one and upload it (present only while asked). */
+    supportBundle: z.literal(true).optional(),
     pollSeconds: z.int().min(1).max(86_400),
     issued: z.iso.datetime({ offset: true }),
     expires: z.iso.datetime({ offset: true }),

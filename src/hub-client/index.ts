@@ -8,3 +8,4 @@ export { pushRelease, type PushOptions, type PushResult } from './push.ts';
 export { fetchBundle, bundleUrl, type FetchOptions, type FetchResult } from './fetch-bundle.ts';
 export { RolloutsClient, type RolloutView, type RolloutGroupView, type RolloutCreateBody } from './rollouts.ts';
 export { answerEnrollRequest, importReport, type ImportReportAnswer } from './airgap.ts';
+export { SUPPORT_BUNDLE_TYPE, uploadSupportBundle, type SupportBundleUpload } from './support-bundle.ts';

@@ -31,6 +31,7 @@ import { appRoutes } from './routes/apps.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { supportBundleRoutes } from './routes/support-bundles.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { gateRoutes } from './routes/gates.ts';
@@ -201,6 +202,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(alertRoutes);
       await api.register(reportRoutes);
       await api.register(airgapReportRoutes);
+      await api.register(supportBundleRoutes);
     },
     { prefix: API_PREFIX },
   );

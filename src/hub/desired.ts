@@ -78,13 +78,14 @@ export class DesiredStates {
   async #compute(p: InstancePrincipal, nowMs: number): Promise<{ answer: Answer; validUntilMs: number }> {
     const inst = await this.#db.getInstance(p.instanceId);
     if (!inst) throw new SkiffError('UNAUTHORIZED', 'this instance is no longer known to the hub: enroll again');
-    const [channel, policy, key, given, rollout, approval] = await Promise.all([
+    const [channel, policy, key, given, rollout, approval, airgap] = await Promise.all([
       this.#access.instanceChannel(p),
       this.#db.getSitePolicy(p.customerId, p.app),
       this.#db.getAppKey(p.app, 'timestamp'),
       this.#values.given(p.customerId, p.app, inst.id),
       this.#db.rollouts.viewFor(inst.id, p.app, p.customerId),
       this.#db.notify.getApproval(p.customerId, p.app),
+      this.#db.getAirgapState(inst.id),
     ]);
     const { desired: state, blockedReason } = decideDesired({
       app: p.app,
@@ -97,6 +98,7 @@ export class DesiredStates {
       siteWindows: windowsOf(policy.windows),
       installNow: inst.installNow,
       approval: { ...approval, customer: p.customerName },
+      supportBundle: airgap.supportRequestedAt !== null,
       pollSeconds: this.#opts.pollSeconds,
       values: (r) => this.#values.verdict(channel.releases.find((x) => x.release.version === r.version)?.release, given),
       // A rollout reaches only instances entitled to its release (the bundle download checks the same).

@@ -8,9 +8,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { install } from '../../src/agent/index.ts';
+import { install, writeAirgapReport } from '../../src/agent/index.ts';
 import { signReport, type ReportEnvelope } from '../../src/fleet/index.ts';
-import { HubClient, pushRelease } from '../../src/hub-client/index.ts';
+import { HubClient, importReport as importReportApi, pushRelease } from '../../src/hub-client/index.ts';
+import { errorMessage } from '../../src/util/errors.ts';
 import { FAST, cleanupApp, makeBundle, removeDir, runCli, tempDir, type CliResult } from '../helpers/agent.ts';
 import { makeVendor, type ComposeDoc, type Vendor } from '../helpers/vendor.ts';
 import { startHub, type Hub } from '../hub/hub-fixture.ts';
@@ -51,11 +52,24 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
   };
   const view = (): Promise<InstanceView> => admin.get<InstanceView>(`/instances/${instanceId}`);
   const auditCount = async (): Promise<number> => (await hub.db.listAudit()).length;
-  const report = async (name: string): Promise<string> => {
-    ok(await runCli(['agent', 'report', '--state', state, '-o', file(name)]));
-    return file(name);
-  };
+  const report = async (name: string): Promise<string> => (await writeAirgapReport(state, file(name))).file;
   const importReport = (f: string): Promise<CliResult> => runCli(['hub', 'import-report', f, ...hubFlags()]);
+  /** The same import in process (each CLI start costs seconds on a loaded machine): the hub's answer, or its one-line refusal. */
+  const importIn = async (f: string): Promise<{ ok: boolean; line: string }> =>
+    importReportApi({ hub: url, token: hub.admin.token }, f).then(
+      (r) => ({ ok: true, line: r.message }),
+      (e: unknown) => ({ ok: false, line: errorMessage(e) }),
+    );
+  const refusedIn = async (f: string, pattern: RegExp): Promise<void> => {
+    const r = await importIn(f);
+    assert.equal(r.ok, false, r.line);
+    assert.doesNotMatch(r.line, /\n/);
+    assert.match(r.line, pattern);
+  };
+  const importedIn = async (f: string): Promise<void> => {
+    const r = await importIn(f);
+    assert.equal(r.ok, true, r.line);
+  };
 
   before(async () => {
     vendor = await makeVendor('skag');
@@ -97,7 +111,9 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
 
   it('a report carries version, health, history and redacted logs; the hub shows them', async () => {
     await install({ stateDir: state, bundle: (await makeBundle(vendor.store, vendor.app, '1.0.0', file('1.0.0.skiff'))).file, valuesFile: file('values.yaml'), ...FAST });
-    const r1 = await report('r1.skiffr');
+    const out = ok(await runCli(['agent', 'report', '--state', state, '-o', file('r1.skiffr')]));
+    assert.match(out.stdout, /wrote report 1 to/);
+    const r1 = file('r1.skiffr');
     const text = await readFile(r1, 'utf8');
     assert.ok(!text.includes(PLANTED), 'the secret setting value is redacted');
     assert.ok(!text.includes(BEARER), 'the bearer token is redacted');
@@ -117,8 +133,9 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
 
   it('importing the same report twice changes nothing', async () => {
     const before = { audit: await auditCount(), view: await view(), generation: await hub.db.generation() };
-    const again = ok(await importReport(file('r1.skiffr')));
-    assert.match(again.stdout, /already imported: nothing changed/);
+    const again = await importIn(file('r1.skiffr'));
+    assert.equal(again.ok, true);
+    assert.match(again.line, /already imported: nothing changed/);
     assert.equal(await auditCount(), before.audit, 'no audit entry');
     assert.deepEqual(await view(), before.view);
     assert.equal(await hub.db.generation(), before.generation);
@@ -130,24 +147,24 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
     const r3 = await report('r3.skiffr');
     const audit = await auditCount();
     refusedWith(await importReport(r3), /report 3 .* is out of order: the hub expects report 2 next/);
-    ok(await importReport(r2));
+    await importedIn(r2);
     assert.equal((await view()).currentVersion, '1.1.0');
-    ok(await importReport(r3));
-    refusedWith(await importReport(r2), /report 2 .* is a replay: report 3 is already imported/);
+    await importedIn(r3);
+    await refusedIn(r2, /report 2 .* is a replay: report 3 is already imported/);
 
     const r4 = await report('r4.skiffr');
     const env = JSON.parse(await readFile(r4, 'utf8')) as ReportEnvelope;
     await writeFile(file('altered.skiffr'), JSON.stringify({ ...env, signed: { ...env.signed, status: { ...env.signed.status, health: 'unhealthy' } } }));
-    refusedWith(await importReport(file('altered.skiffr')), /signature does not match its content: it was altered/);
+    await refusedIn(file('altered.skiffr'), /signature does not match its content: it was altered/);
     const stranger = generateKeyPairSync('ed25519').privateKey;
     await writeFile(file('other-key.skiffr'), JSON.stringify(signReport(env.signed, stranger)));
-    refusedWith(await importReport(file('other-key.skiffr')), /not signed by instance .*'s key .*foreign report/);
+    await refusedIn(file('other-key.skiffr'), /not signed by instance .*'s key .*foreign report/);
     await writeFile(file('unknown.skiffr'), JSON.stringify(signReport({ ...env.signed, instance: '00000000-0000-4000-8000-000000000000' }, stranger)));
-    refusedWith(await importReport(file('unknown.skiffr')), /which this hub does not know: a foreign report/);
+    await refusedIn(file('unknown.skiffr'), /which this hub does not know: a foreign report/);
     await writeFile(file('garbage.skiffr'), 'not a report');
-    refusedWith(await importReport(file('garbage.skiffr')), /is not a Skiff report/);
+    await refusedIn(file('garbage.skiffr'), /is not a Skiff report/);
     assert.equal(await auditCount(), audit + 2, 'only r2 and r3 were recorded');
-    ok(await importReport(r4));
+    await importedIn(r4);
     assert.equal((await view()).health, 'healthy');
   });
 });

@@ -13,6 +13,7 @@ import { errorMessage, isSkiffError, SkiffError } from '../../util/index.ts';
 import { install, reconfigure } from '../install.ts';
 import type { SnapshotSettings } from '../snapshots.ts';
 import { StateDir } from '../state.ts';
+import { answerSupportRequest } from '../support/support-bundle.ts';
 import { enroll } from './enroll.ts';
 import { ConnectedDir, hubConnection, type Identity } from './identity.ts';
 import { pollDesired } from './poll.ts';
@@ -90,6 +91,10 @@ export async function cycle(id: Identity, opts: ConnectedOptions, memo: CycleMem
     memo.failures = 0;
     changed = await converge(id, sd, cd, desired, now, opts, log);
     if (changed) memo.lastError = null;
+    if (desired.supportBundle) {
+      const sent = await answerSupportRequest(opts.stateDir, opts.hubCa);
+      log(`support bundle sent to the hub as the vendor asked (${sent.size} bytes, ${sent.id})`);
+    }
   } catch (e) {
     // Out of reach, or a hub that is shutting down (UNAVAILABLE): the same outage, the same back-off.
     if (isSkiffError(e, 'HUB_UNREACHABLE') || isSkiffError(e, 'UNAVAILABLE')) {
