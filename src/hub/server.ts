@@ -138,6 +138,7 @@ async function openSyslog(opts: ServeOptions): Promise<SyslogForwarder | undefin
 export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const { host, port } = parseListen(opts.listen);
   const https = await readTls(opts);
+  const scheduling = opts.rollouts === false ? undefined : (opts.rollouts ?? rolloutLoopFromEnv());
   await secureDataDir(opts.dataDir, { create: false });
   const blobs = openHubBlobStore(opts);
   await checkBlobStore(blobs, opts);
@@ -158,7 +159,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       await app.close();
       throw new SkiffError('USAGE', `cannot listen on ${opts.listen}: ${(e as Error).message}; choose another --listen address`, { cause: e });
     });
-    const rollouts = opts.rollouts === false ? undefined : new RolloutLoop(db, { ...(opts.rollouts ?? rolloutLoopFromEnv()), log: (m) => app.log.info(m) });
+    const rollouts = scheduling && new RolloutLoop(db, { ...scheduling, log: (m) => app.log.info(m) });
     rollouts?.start();
     const address = app.server.address();
     notifier.start();

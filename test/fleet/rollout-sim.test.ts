@@ -20,6 +20,8 @@ const SETTLE_MS = 5 * TICK_MS;
 describe('staged rollout with the fleet simulator', { timeout: 300_000 }, () => {
   let fh: FleetHub;
   let sim: FleetSim;
+  /** The late enroller's own simulator (it enrolled while the first rollout ran). */
+  let late: FleetSim | undefined;
   const groupOf = new Map<string, number>();
 
   const rollout = (id: string) => fh.api<RolloutView>('GET', `/rollouts/${id}`);
@@ -62,6 +64,7 @@ describe('staged rollout with the fleet simulator', { timeout: 300_000 }, () => 
 
   after(async () => {
     await sim?.close();
+    await late?.close();
     await fh?.stop();
   });
 
@@ -87,7 +90,7 @@ describe('staged rollout with the fleet simulator', { timeout: 300_000 }, () => 
     await until(created.id, 'group 2 starts at 25 of 50', (r) => r.groups[1]?.startedAt !== null);
 
     // A late enroller joins the last group (and, like it, waits).
-    const late = await FleetSim.enroll({ hub: fh.hub.url, enrollToken: await fh.enrollToken(1), count: 1, namePrefix: 'late' });
+    late = await FleetSim.enroll({ hub: fh.hub.url, enrollToken: await fh.enrollToken(1), count: 1, namePrefix: 'late' });
     const [lateAgent] = late.agents;
     await until(created.id, 'the late enroller joins group 4', (r) => r.groups[3]?.size === 51);
     await sleep(SETTLE_MS);
@@ -125,7 +128,6 @@ describe('staged rollout with the fleet simulator', { timeout: 300_000 }, () => 
     const done = await until(created.id, 'the rollout finishes', (r) => r.state === 'finished');
     assert.deepEqual(done.groups.map((g) => g.failed), [0, 0, 0, 0]);
     assert.ok(sim.agents.every((a) => a.current === '2.0.0') && lateAgent!.current === '2.0.0');
-    await late.close();
 
     // Every group started once, by the scheduler, in order.
     const audit: AuditEntry[] = [];
@@ -153,5 +155,29 @@ describe('staged rollout with the fleet simulator', { timeout: 300_000 }, () => 
     assert.ok(g2.every((a) => a.current === '2.0.0'), 'the rest stays where it is');
     const again = await fh.api<{ error: { code: string } }>('POST', `/rollouts/${r.id}/resume`, {}, 409);
     assert.equal(again.error.code, 'CONFLICT');
+  });
+
+  it('retries a failed instance by policy after its back-off; it counts once and does not pause the rollout', async () => {
+    await addRelease('4.0.0');
+    const tries = new Map<number, number>();
+    sim.script = (index) => {
+      tries.set(index, (tries.get(index) ?? 0) + 1);
+      return index === 0 && tries.get(index) === 1 ? 'fail' : 'commit';
+    };
+    const r = await fh.api<RolloutView>('POST', '/rollouts', { app: fh.app, version: '4.0.0', groups: [{ percent: 100 }], retries: 1, backoffSeconds: 1 }, 201);
+    await until(r.id, 'group 1 starts', (x) => x.groups[0]?.startedAt !== null);
+    await sleep(SETTLE_MS);
+    await pollEach(sim.agents);
+    await late!.poll(late!.agents[0]!);
+    const first = sim.agents[0]!;
+    assert.equal(first.failed?.version, '4.0.0', 'the first try failed');
+    await sleep(1000 + SETTLE_MS);
+    assert.equal((await rollout(r.id)).state, 'running', 'a failure with a retry left does not count against the error threshold');
+    await pollEach([first]);
+    assert.equal(first.current, '4.0.0', 'the retry ("install now") installed it');
+    const done = await until(r.id, 'the rollout finishes', (x) => x.state === 'finished');
+    assert.equal(done.groups[0]?.failed, 0);
+    assert.equal(tries.get(0), 2);
+    sim.script = () => 'commit';
   });
 });

@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { rolloutCommand } from '../../src/cli/rollout.ts';
 import { stepRollout } from '../../src/hub/rollouts.ts';
+import { rolloutLoopFromEnv } from '../../src/hub/server.ts';
 import { putPlaceholderRelease } from '../helpers/checkin.ts';
 import { bytes, makeRoot, runCommand, startHub, userToken, type Hub } from './hub-fixture.ts';
 
@@ -98,6 +99,12 @@ describe('rollout routes and CLI', () => {
     const step = await stepRollout(hub.db, r, 'replica-a', new Date());
     assert.deepEqual(step.applied, [{ kind: 'start-group', group: 1 }]);
     await hub.call('POST', `/api/v1/rollouts/${r.id}/cancel`, hub.admin.token, {});
+  });
+
+  it("hub serve's scheduler settings from the environment: a bad one is refused by name before listening", () => {
+    assert.deepEqual(rolloutLoopFromEnv({ SKIFF_ROLLOUT_TICK_MS: '100', SKIFF_ROLLOUT_LEASE_MS: '1500' }), { tickMs: 100, leaseMs: 1500 });
+    assert.deepEqual(rolloutLoopFromEnv({}), {});
+    assert.throws(() => rolloutLoopFromEnv({ SKIFF_ROLLOUT_TICK_MS: '2s' }), /SKIFF_ROLLOUT_TICK_MS="2s" is not a number of milliseconds/);
   });
 
   it('skiff rollout: list and status (--json, --watch ends with the rollout), bad flags exit 2', async () => {
