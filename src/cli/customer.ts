@@ -5,6 +5,7 @@ import { parseWindowSpec } from '../fleet/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
+import { addCustomerPolicyCommands } from './customer-policy.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -98,6 +99,7 @@ export function customerCommand(out: Output = process.stdout): Command {
       }),
     );
 
+  addCustomerPolicyCommands(customer, out);
   return customer;
 }
 

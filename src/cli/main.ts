@@ -16,6 +16,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   instance: async () => (await import('./instance.ts')).instanceCommand(),
   fleet: async () => (await import('./instance.ts')).fleetCommand(),
   values: async () => (await import('./values.ts')).valuesCommand(),
+  webhook: async () => (await import('./webhook.ts')).webhookCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

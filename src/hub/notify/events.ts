@@ -59,7 +59,7 @@ export async function emitReleasePublished(db: MetadataReads, r: { app: string; 
   for (const c of customers) {
     const n = await db.notify.getCustomerNotify(c.id);
     if (!n.email) continue;
-    const subject = `${r.app} ${r.version} is available on your channel "${r.channel}"`;
+    const subject = `${r.app} ${r.version} is available on your channel ${r.channel}`;
     const text = `${subject}${r.required ? ' (a required release)' : ''}.\n\n${changelog.trim() === '' ? 'No release notes were given.' : `Release notes:\n\n${changelog.trim()}`}\n`;
     for (const to of n.contacts) mails.push({ kind: 'email', target: to, event: 'release.published', payload: JSON.stringify({ to, subject, text }) });
   }
