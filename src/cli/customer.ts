@@ -5,6 +5,7 @@ import { SkiffError } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 import { addRecipientCommands } from './customer-recipient.ts';
+import { addCustomerPolicyCommands } from './customer-policy.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -99,6 +100,7 @@ export function customerCommand(out: Output = process.stdout): Command {
     );
 
   addRecipientCommands(customer, out);
+  addCustomerPolicyCommands(customer, out);
   return customer;
 }
 

@@ -21,6 +21,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
   alerts: async () => (await import('./alerts.ts')).alertsCommand(),
   report: async () => (await import('./report.ts')).reportCommand(),
   'support-bundle': async () => (await import('./support-bundle.ts')).supportBundleCommand(),
+  webhook: async () => (await import('./webhook.ts')).webhookCommand(),
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */

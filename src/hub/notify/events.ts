@@ -53,17 +53,27 @@ export function emitRolloutEvent(db: MetadataReads, type: 'rollout.started' | 'r
 export async function emitReleasePublished(db: MetadataReads, r: { app: string; channel: string; version: string; required: boolean }, now = new Date()): Promise<void> {
   const customers = (await db.listCustomers()).filter((c) => liveEntitlement(c, r.app, now)?.channel === r.channel);
   await emit(db, { type: 'release.published', data: { ...r }, customerIds: customers.map((c) => c.id) });
-  const release = await db.getRelease(r.app, r.version);
-  const changelog = release ? parseReleaseManifest(release.manifest).changelog : '';
   const mails: OutboxItem[] = [];
+  let changelog: string | undefined;
   for (const c of customers) {
     const n = await db.notify.getCustomerNotify(c.id);
     if (!n.email) continue;
-    const subject = `${r.app} ${r.version} is available on your channel "${r.channel}"`;
+    changelog ??= await changelogOf(db, r.app, r.version);
+    const subject = `${r.app} ${r.version} is available on your channel ${r.channel}`;
     const text = `${subject}${r.required ? ' (a required release)' : ''}.\n\n${changelog.trim() === '' ? 'No release notes were given.' : `Release notes:\n\n${changelog.trim()}`}\n`;
     for (const to of n.contacts) mails.push({ kind: 'email', target: to, event: 'release.published', payload: JSON.stringify({ to, subject, text }) });
   }
   await db.notify.enqueue(mails);
+}
+
+/** The release's changelog from its signed manifest ('' when it has none or cannot be read: the mail still goes). */
+export async function changelogOf(db: MetadataReads, app: string, version: string): Promise<string> {
+  const release = await db.getRelease(app, version);
+  try {
+    return release ? parseReleaseManifest(release.manifest).changelog : '';
+  } catch {
+    return '';
+  }
 }
 
 /** `instance.failed`: an instance reports that installing a release failed (and was rolled back). */
