@@ -127,7 +127,7 @@ test('release list, show and diff', async () => {
     compose: { path: string }[];
   };
   assert.deepEqual(diff.services.changed, ['web']);
-  assert.equal(diff.delta.blobs, 4, "web's manifest, config and layer, and the release's SBOM");
+  assert.equal(diff.delta.blobs, 5, "web's manifest, config and layer, the release's SBOM and the layer's content index");
   assert.deepEqual(
     diff.compose.map((c) => c.path),
     ['services.web.image'],
@@ -148,7 +148,7 @@ test('bundle create (full and delta), inspect --json, verify', async () => {
 
   const made = await ok(argv`bundle create --store ${store} ${ref2} -o ${full}`);
   assert.match(made, /\(full\)\n/);
-  assert.match(made, /blobs: 8 included .*, 0 omitted/);
+  assert.match(made, /blobs: 11 included .*, 0 omitted/, 'and a content index per layer');
   const sha = /sha256: ([0-9a-f]{64})/.exec(made)?.[1];
   assert.equal(
     sha,
@@ -157,7 +157,7 @@ test('bundle create (full and delta), inspect --json, verify', async () => {
       .digest('hex'),
   );
   const madeDelta = await ok(argv`bundle create --store ${store} ${ref2} --from ${ref1} -o ${delta}`);
-  assert.match(madeDelta, /blobs: 4 included .*, 4 omitted/);
+  assert.match(madeDelta, /blobs: 5 included .*, 6 omitted/);
   const left = (await readdir(path.dirname(full))).sort();
   assert.deepEqual(left, ['delta.skiff', 'full.skiff'], 'no temp files left behind');
 
@@ -175,20 +175,20 @@ test('bundle create (full and delta), inspect --json, verify', async () => {
   assert.equal(inspected.bundleJson.base.version, '1.0.0');
   assert.deepEqual(Object.keys(inspected.images).sort(), ['web', 'worker']);
   assert.equal(inspected.images['web']?.platform.os, 'linux');
-  assert.deepEqual([inspected.bundleJson.included.length, inspected.bundleJson.omitted.length], [4, 4]);
+  assert.deepEqual([inspected.bundleJson.included.length, inspected.bundleJson.omitted.length], [5, 6]);
 
   const root = path.join(trust, 'root.json');
-  assert.match(await ok(argv`bundle verify --trust ${root} ${full}`), /^verified .*\n {2}8 blobs checked/);
+  assert.match(await ok(argv`bundle verify --trust ${root} ${full}`), /^verified .*\n {2}11 blobs checked/);
   assert.match(
     await ok(argv`bundle verify --trust ${root} ${delta}`),
-    /\n {2}4 blobs checked, .*\n {2}\d blobs the release needs are not in this delta bundle, not checked: an install takes them from .*@1\.0\.0/,
+    /\n {2}5 blobs checked, .*\n {2}\d blobs the release needs are not in this delta bundle, not checked: an install takes them from .*@1\.0\.0/,
   );
   const json = JSON.parse(await ok(argv`bundle verify --trust ${root} ${full} --json`)) as {
     verified: boolean;
     checked: string[];
   };
   assert.equal(json.verified, true);
-  assert.equal(json.checked.length, 8);
+  assert.equal(json.checked.length, 11);
 });
 
 test('bundle verify refuses damaged or foreign bundles with one line and exit 1', async () => {

@@ -68,7 +68,9 @@ test('release create writes a signed, canonical manifest naming every service im
 test('every blob is in the store under its own sha256; layers are gzip; configs are the engine image ids', async () => {
   const release = await getRelease(vendor.store, vendor.app, '1.0.0');
   const blobs = await releaseBlobs(vendor.store, release.manifest);
-  assert.deepEqual([...new Set(blobs.map((b) => b.kind))], ['manifest', 'config', 'layer', 'sbom']);
+  assert.deepEqual([...new Set(blobs.map((b) => b.kind))], ['manifest', 'config', 'layer', 'sbom', 'index']);
+  // One content index per layer (content-level deltas), referenced from the signed manifest.
+  assert.deepEqual(release.manifest.contentIndex?.map((c) => c.layer).sort(), blobs.filter((b) => b.kind === 'layer').map((b) => b.digest).sort());
   for (const b of blobs) {
     const bytes = await buffer(await vendor.store.get(b.digest));
     assert.equal(sha256(bytes), b.digest);

@@ -80,7 +80,7 @@ test('diffReleases names added and changed services, layers, and what a delta ca
   });
   assert.equal(d.delta.bytes, plan.includedBytes);
   assert.equal(d.delta.blobs, plan.blobs.filter((b) => b.included).length);
-  assert.equal(d.delta.blobs, 4, "web's manifest, config and layer, and the release's SBOM");
+  assert.equal(d.delta.blobs, 5, "web's manifest, config and layer, the release's SBOM and the layer's content index");
 
   const paths = d.compose.map((c) => `${c.kind} ${c.path}`);
   assert.deepEqual(paths, [
@@ -104,5 +104,5 @@ test('diffReleases of a release with itself is empty', async () => {
 test('diffReleases the other way round reports removals', async () => {
   const d = await diffReleases(vendor.store, v2, v1);
   assert.deepEqual(d.services, { added: [], removed: ['cron'], changed: ['web', 'worker'] });
-  assert.equal(d.delta.blobs, 4, 'the three image blobs v2 lacks, and the SBOM of v1');
+  assert.equal(d.delta.blobs, 5, 'the three image blobs v2 lacks, the SBOM of v1 and its layer\'s content index');
 });
