@@ -1,14 +1,14 @@
 // `skiff hub init|serve|audit verify`: create a hub's data dir and first admin, run the hub, check its audit chain.
 import { Command } from 'commander';
 import { SkiffError } from '../util/index.ts';
-import { runAction } from './run.ts';
+import { importPart, runAction } from './run.ts';
 
 interface Output {
   write(text: string): unknown;
 }
 
 /** The hub (Fastify, the database drivers), loaded when a command runs: `skiff hub --help` starts without it. */
-const hubLib = () => import('../hub/index.ts');
+const hubLib = importPart('hub', () => import('../hub/index.ts'));
 
 interface DataOpts {
   data: string;
