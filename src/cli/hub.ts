@@ -3,14 +3,14 @@ import { Command } from 'commander';
 import type { NotifyFlags } from '../hub/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { addHubAirgapCommands } from './hub-airgap.ts';
-import { runAction } from './run.ts';
+import { importPart, runAction } from './run.ts';
 
 interface Output {
   write(text: string): unknown;
 }
 
 /** The hub (Fastify, the database drivers), loaded when a command runs: `skiff hub --help` starts without it. */
-const hubLib = () => import('../hub/index.ts');
+const hubLib = importPart('hub', () => import('../hub/index.ts'));
 
 interface DataOpts {
   data: string;

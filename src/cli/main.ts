@@ -2,7 +2,7 @@
 // Only the group named on the command line is loaded, so a command starts without the hub's or agent's modules.
 import { Command } from 'commander';
 import { SkiffError } from '../util/index.ts';
-import { reportUsageErrors, runAction } from './run.ts';
+import { notPartOfInstall, reportUsageErrors, runAction } from './run.ts';
 
 const GROUPS: Record<string, () => Promise<Command>> = {
   trust: async () => (await import('./trust.ts')).trustCommand(),
@@ -29,9 +29,9 @@ async function loadGroup(name: string): Promise<Command | SkiffError> {
   try {
     return await GROUPS[name]!();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    const pkg = /Cannot find (?:package|module) '([^']+)'/.exec((e as Error).message)?.[1] ?? 'a package';
-    return new SkiffError('USAGE', `skiff ${name} is not part of this install (${pkg} is missing): the skiff-agent image carries the agent only; run skiff ${name} where skiff is installed in full (npm ci)`, { cause: e });
+    const missing = notPartOfInstall(name, e);
+    if (!missing) throw e;
+    return missing;
   }
 }
 

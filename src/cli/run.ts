@@ -13,6 +13,21 @@ export async function runAction(fn: () => Promise<void>): Promise<void> {
   }
 }
 
+/** Why `skiff <group>` cannot run here, when `e` is a missing package: the agent image leaves the hub's (pg, better-sqlite3) out. */
+export function notPartOfInstall(group: string, e: unknown): SkiffError | undefined {
+  if ((e as NodeJS.ErrnoException | undefined)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  const pkg = /Cannot find (?:package|module) '([^']+)'/.exec((e as Error).message)?.[1] ?? 'a package';
+  return new SkiffError('USAGE', `skiff ${group} is not part of this install (${pkg} is missing): the skiff-agent image carries the agent only; run skiff ${group} where skiff is installed in full (npm ci)`, { cause: e });
+}
+
+/** A group's library, loaded when a command runs; a package this install lacks is `notPartOfInstall`'s one line. */
+export function importPart<T>(group: string, load: () => Promise<T>): () => Promise<T> {
+  return () =>
+    load().catch((e: unknown) => {
+      throw notPartOfInstall(group, e) ?? e;
+    });
+}
+
 /** Commander's own outcomes that are not errors: help and version were printed, it exits with their code. */
 const NOT_ERRORS = new Set(['commander.help', 'commander.helpDisplayed', 'commander.version']);
 

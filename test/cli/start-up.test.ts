@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { importPart } from '../../src/cli/run.ts';
+import { isSkiffError } from '../../src/util/index.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -59,5 +61,10 @@ describe('CLI start-up', () => {
       );
     }
     assert.deepEqual(found, {}, 'heavy packages loaded by a group’s --help');
+  });
+
+  it('a command whose library needs a package this install lacks says so in one line (the agent image has no pg)', async () => {
+    const load = importPart('hub', () => import('skiff-no-such-package' as string));
+    await assert.rejects(load(), (e: unknown) => isSkiffError(e, 'USAGE') && /^skiff hub is not part of this install \(skiff-no-such-package is missing\): the skiff-agent image carries the agent only/.test(e.message));
   });
 });
