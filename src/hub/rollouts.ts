@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { assignGroups, groupSizes, orderInstances, RolloutPlanSchema, scheduleRollout, type RolloutAction, type RolloutState } from '../fleet/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { liveEntitlement } from './access.ts';
+import { emitRolloutEvent } from './notify/index.ts';
 import type { AuditInput, MetadataDb } from './db/types.ts';
 import type { RolloutMember, RolloutRecord, RolloutTarget } from './db/sql-rollouts.ts';
 
@@ -78,6 +79,7 @@ export async function createRollout(db: MetadataDb, input: RolloutCreate, audit:
     const busy = await db.rollouts.list({ app, states: ['running', 'paused'], limit: 1 });
     if (busy[0]) throw new SkiffError('CONFLICT', `rollout ${busy[0].id} of ${app}@${busy[0].version} is ${busy[0].state}: cancel it (skiff rollout cancel) before starting another`);
     await db.rollouts.create(rec, sizes.length, members);
+    await emitRolloutEvent(db, 'rollout.started', { id, app, version, instances: members.length, groups: sizes });
   }, { ...audit, action: 'rollout.create', target: `rollout:${id}`, details: { app, version, instances: members.length, groups: sizes } });
   return { ...rec, updatedAt: rec.createdAt };
 }
@@ -101,6 +103,7 @@ export async function commandRollout(db: MetadataDb, id: string, command: Rollou
     if (!(await db.rollouts.transition(id, from, to, why, new Date().toISOString())))
       throw new SkiffError('CONFLICT', `rollout ${id} is ${r.state}; only a ${from.join(' or ')} rollout can be ${command === 'cancel' ? 'cancelled' : `${command}d`}`);
     if (command === 'resume') await db.rollouts.approveGates(id);
+    if (command === 'pause') await emitRolloutEvent(db, 'rollout.paused', { id, app: r.app, version: r.version, reason: why });
   }, { ...audit, action: `rollout.${command}`, target: `rollout:${id}`, ...(reason ? { details: { reason } } : {}) });
   return (await db.rollouts.get(id)) as RolloutRecord;
 }
@@ -146,8 +149,13 @@ export async function stepRollout(db: MetadataDb, r: RolloutRecord, holder: stri
       let done = false;
       if (a.kind === 'start-group') done = await db.rollouts.startGroup(r.id, a.group, at);
       else if (a.kind === 'group-succeeded') done = await db.rollouts.groupSucceeded(r.id, a.group, at);
-      else if (a.kind === 'pause') done = await db.rollouts.transition(r.id, ['running'], 'paused', a.reason, at);
-      else if (a.kind === 'finish') done = await db.rollouts.transition(r.id, ['running'], 'finished', null, at);
+      else if (a.kind === 'pause') {
+        done = await db.rollouts.transition(r.id, ['running'], 'paused', a.reason, at);
+        if (done) await emitRolloutEvent(db, 'rollout.paused', { id: r.id, app: r.app, version: r.version, reason: a.reason });
+      } else if (a.kind === 'finish') {
+        done = await db.rollouts.transition(r.id, ['running'], 'finished', null, at);
+        if (done) await emitRolloutEvent(db, 'rollout.finished', { id: r.id, app: r.app, version: r.version });
+      }
       else if ((await db.rollouts.retry(r.id, [a.instanceId], true)).length === 1) done = await tx.setInstancePolicy(a.instanceId, { installNow: true });
       if (done) applied.push(a);
     }

@@ -65,6 +65,8 @@ describe('rollout routes and CLI', () => {
   });
 
   it('creates, pauses, resumes and cancels, each once and audited; one active rollout per app', async () => {
+    const hook = await hub.call('POST', '/api/v1/webhooks', hub.admin.token, { url: 'http://127.0.0.1:9/hook', events: ['rollout.started', 'rollout.paused', 'rollout.finished'] });
+    assert.equal(hook.status, 201, JSON.stringify(hook.json));
     const made = await create({ canary: [instances[3]] });
     assert.equal(made.status, 201, JSON.stringify(made.json));
     const id = String(made.json.id);
@@ -78,6 +80,8 @@ describe('rollout routes and CLI', () => {
     assert.equal((await hub.call('POST', `/api/v1/rollouts/${id}/resume`, hub.admin.token, {})).json.state, 'running');
     assert.equal((await hub.call('POST', `/api/v1/rollouts/${id}/cancel`, hub.admin.token, {})).json.state, 'cancelled');
     assert.equal((await hub.call('POST', `/api/v1/rollouts/${id}/retry`, hub.admin.token, {})).status, 409);
+    const deliveries = (await hub.call('GET', `/api/v1/webhooks/${String(hook.json.id)}/deliveries`, hub.admin.token)).json.deliveries as { event: string }[];
+    assert.deepEqual(deliveries.map((d) => d.event).sort(), ['rollout.paused', 'rollout.started'], 'the webhook is told of the start and the pause');
     const audit = (await hub.db.listAudit({ limit: 1000 })).filter((e) => e.target === `rollout:${id}`).map((e) => e.action);
     assert.deepEqual(audit, ['rollout.create', 'rollout.pause', 'rollout.resume', 'rollout.cancel']);
     const openapi = await hub.call('GET', '/api/openapi.json');
