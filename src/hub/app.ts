@@ -22,7 +22,7 @@ import { requestCredential } from './auth/session-cookie.ts';
 import cookie from '@fastify/cookie';
 import type { HubDeps } from './context.ts';
 import type { MetadataDb } from './db/types.ts';
-import { SkiffError } from '../util/index.ts';
+import { errorMessage, SkiffError } from '../util/index.ts';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './errors.ts';
 import { answerUnchangedCheckins } from './checkin-fast-path.ts';
 import { FreshGeneration } from './generation.ts';
@@ -43,6 +43,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { v2Routes } from './routes/v2.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { emitAlert } from './notify/index.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
@@ -128,6 +129,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     alerts: new AlertEvaluator(deps.db, deps.alerts),
     encryptedBundles: new EncryptedBundleCache(deps.bundleCacheDir),
   };
+  // An alert's transition is recorded by one replica, which then tells the webhooks (a crash in between loses that call).
+  hub.alerts.onTransition((t) => void emitAlert(deps.db, t).catch((e: unknown) => app.log.warn(`alert ${t.alertname} of ${t.instance} was not sent to the webhooks: ${errorMessage(e)}`)));
   await app.register(cookie);
   app.decorate('hub', hub);
   app.decorateRequest('principal', undefined);

@@ -29,6 +29,8 @@ after(async () => {
 test('unhealthy, failed and silent instances fire once each, resolve when they recover, and every transition reaches the listeners', async () => {
   const [sick, failing, fine, quiet] = fleet.instances;
   assert.ok(sick && failing && fine && quiet);
+  const hook = await fleet.call('POST', '/api/v1/webhooks', fleet.adminToken, { url: 'http://127.0.0.1:9/alerts', events: ['alert.firing', 'alert.resolved'] });
+  assert.equal(hook.status, 201, hook.text);
   await new Promise((r) => setTimeout(r, SILENT_MS + 200));
   await fleet.report(sick, { ...healthy, health: 'unhealthy' });
   await fleet.report(failing, { ...healthy, failedRelease: { version: '1.1.0', at: new Date().toISOString(), reason: 'health check of web failed after 60 s' } });
@@ -64,6 +66,11 @@ test('unhealthy, failed and silent instances fire once each, resolve when they r
   await fleet.report(sick, { ...healthy, health: 'unhealthy' });
   assert.deepEqual(names(await fleet.app.hub.alerts.evaluate()), ['firing instance-unhealthy acme-0']);
   assert.equal(heard.length, 7);
+  // Each transition went to the vendor's webhook (its outbox row written after the transition was recorded).
+  const hookId = String(hook.json.id);
+  const deliveries = async () => ((await fleet.call('GET', `/api/v1/webhooks/${hookId}/deliveries`, fleet.adminToken)).json.deliveries as { event: string }[]).map((d) => d.event);
+  for (let i = 0; i < 50 && (await deliveries()).length < 7; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual((await deliveries()).sort(), [...Array(4).fill('alert.firing'), ...Array(3).fill('alert.resolved')]);
 });
 
 test('alerts: a customer sees only its own, an instance and a caller without a token are refused, a viewer reads them; skiff alerts prints them', async () => {

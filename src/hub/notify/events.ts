@@ -5,7 +5,7 @@ import { liveEntitlement } from '../access.ts';
 import { parseReleaseManifest } from '../../release/index.ts';
 import type { MetadataReads, OutboxItem, SilentInstance, WebhookRecord } from '../db/types.ts';
 
-export const EVENT_TYPES = ['release.published', 'instance.failed', 'instance.silent', 'rollout.started', 'rollout.paused', 'rollout.finished'] as const;
+export const EVENT_TYPES = ['release.published', 'instance.failed', 'instance.silent', 'rollout.started', 'rollout.paused', 'rollout.finished', 'alert.firing', 'alert.resolved'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface HubEvent {
@@ -47,6 +47,12 @@ export async function emit(db: MetadataReads, e: HubEvent): Promise<number> {
 /** `rollout.started|paused|finished` (called by the rollout scheduler, in its transaction). */
 export function emitRolloutEvent(db: MetadataReads, type: 'rollout.started' | 'rollout.paused' | 'rollout.finished', rollout: Readonly<Record<string, unknown>>): Promise<number> {
   return emit(db, { type, data: { rollout }, customerIds: [] });
+}
+
+/** One of the hub's own alerts fired or resolved (hub.alerts.onTransition): the vendor's webhooks, and the customer's if it opted in. */
+export async function emitAlert(db: MetadataReads, t: { readonly state: 'firing' | 'resolved'; readonly customer: string }): Promise<number> {
+  const customer = await db.getCustomerByName(t.customer);
+  return emit(db, { type: t.state === 'firing' ? 'alert.firing' : 'alert.resolved', data: { alert: { ...t } }, customerIds: customer ? [customer.id] : [] });
 }
 
 /** A release promoted into a channel: webhooks, and e-mail to the contacts of each opted-in customer entitled to that channel. */
