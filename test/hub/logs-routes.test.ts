@@ -39,6 +39,9 @@ describe('log routes', () => {
     assert.deepEqual((await send('acme', body)).json, { stored: 2, lastSeq: 2 });
     assert.deepEqual((await send('acme', body)).json, { stored: 0, lastSeq: 2 });
     await send('globex', { stream: 'globex-stream-1', lines: [line(1, 'hello from globex')] });
+    const counted = async (name: string) => (await hub.app.hub.metrics.registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.app === 'netmon')?.value;
+    assert.equal(await counted('skiff_hub_log_lines_ingested_total'), 3, 'the ingest counter counts each stored line once');
+    assert.equal(await counted('skiff_hub_log_bytes_ingested_total'), 'hello from acme'.length + 'db ready'.length + 'hello from globex'.length);
   });
 
   it('refuses an oversized batch (413) and too long a line (400) with a clear message, storing nothing', async () => {

@@ -59,6 +59,8 @@ export async function logRoutes(app: FastifyInstance): Promise<void> {
     const lines = checkedLines(req.body);
     const stored = await db.logs.ingest({ instanceId: inst.id, customerId: inst.customerId, stream: req.body.stream, lines });
     if (stored.length > 0) app.hub.logSink?.(stored, { instance: inst, customer: p.customerName });
+    app.hub.metrics.logLinesIngested.inc({ app: inst.app }, stored.length);
+    app.hub.metrics.logBytesIngested.inc({ app: inst.app }, stored.reduce((n, l) => n + Buffer.byteLength(l.message), 0));
     return { stored: stored.length, lastSeq: lines.reduce((m, l) => Math.max(m, l.seq), 0) };
   });
 
