@@ -39,7 +39,7 @@ export function webhookCommand(out: Output = process.stdout): Command {
 
   withHubOptions(webhook.command('add <url>'))
     .description('add an endpoint and print its signing secret (shown once)')
-    .option('--event <type>', 'only this event (repeatable): release.published, instance.failed, instance.silent, rollout.started|paused|finished', collect, [])
+    .option('--event <type>', 'only this event (repeatable): release.published, instance.failed, instance.silent, rollout.started|paused|finished, alert.firing|resolved', collect, [])
     .option('--customer <name>', "only this customer's events (sent when the customer opted in)")
     .action((url: string, o: HubOpts & { event: string[]; customer?: string }) =>
       runAction(async () => {

@@ -139,6 +139,7 @@ describe('log collection by the agent, shipped to a real hub', () => {
     assert.ok(err.every((l) => l.level === 'error' && l.service === 'web'));
     const text = JSON.stringify(lines);
     assert.ok(!text.includes(SECRET) && !text.includes('abcdefghijkl'), 'no planted secret reached the hub');
-    assert.ok(lines[0]?.message.includes(`connecting with ${REDACTED} Authorization: Bearer ${REDACTED}`), lines[0]?.message);
+    const first = lines.find((l) => l.source === 'stdout');
+    assert.ok(first?.message.includes(`connecting with ${REDACTED} Authorization: Bearer ${REDACTED}`), first?.message);
   });
 });

@@ -165,7 +165,7 @@ test('the agent from the image installs the app through the mounted socket, and 
 });
 
 test('the image carries the agent only: the hub is one line saying so, without better-sqlite3', async () => {
-  const r = await agent(['hub', 'serve', '--data', '/state/hub']);
+  const r = await agent(['hub', 'serve', '--data', '/state/hub', '--listen', '127.0.0.1:0']);
   assert.equal(r.code, 2);
   assert.match(
     r.stderr.trim(),

@@ -37,7 +37,7 @@ async function oneLine(args: readonly string[], code: number, line: string | Reg
 test('argument errors are one `skiff:` line, exit 2, naming the command whose --help shows the usage', async () => {
   await oneLine(['hub', 'audit', 'verify'], 2, "skiff: required option '--data <dir>' not specified (see skiff hub audit verify --help)");
   await oneLine(['agent', 'install', 'x.skiff'], 2, "skiff: required option '--state <dir>' not specified (see skiff agent install --help)");
-  await oneLine(['bogus'], 2, "skiff: unknown command 'bogus' (see skiff --help)");
+  await oneLine(['frobnicate'], 2, "skiff: unknown command 'frobnicate' (see skiff --help)");
   await oneLine(['--versio'], 2, "skiff: unknown option '--versio'; did you mean --version? (see skiff --help)");
   await oneLine(['agent', 'install', 'x.skiff', '--state', path.join(work, 's'), '--health-timeout', 'soon'], 2, /^skiff: option '--health-timeout <seconds>' argument 'soon' is invalid\. expected a positive number of seconds \(see skiff agent install --help\)$/);
   const version = await runCli(['--version']);

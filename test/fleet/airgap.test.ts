@@ -129,6 +129,10 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
     assert.ok(v.history.some((h) => h.kind === 'version' && h.detail.to === '1.0.0'));
     assert.ok(v.history.some((h) => h.kind === 'agent' && h.detail.event === 'installed'));
     assert.equal(await auditCount(), before + 1);
+    // Its logs are searchable at the hub as a connected instance's are, still redacted.
+    const { lines } = await admin.get<{ lines: { message: string; source: string }[] }>(`/logs?instance=${instanceId}&limit=1000`);
+    assert.ok(lines.some((l) => l.source === 'report' && /boot token=\[REDACTED\]/.test(l.message)), JSON.stringify(lines.slice(0, 5)));
+    assert.ok(!JSON.stringify(lines).includes(PLANTED));
   });
 
   it('importing the same report twice changes nothing', async () => {

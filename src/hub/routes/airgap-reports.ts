@@ -7,6 +7,8 @@ import { SkiffError } from '../../util/index.ts';
 import { mutate, requireUser } from '../context.ts';
 import { addReportEvents } from '../instance-events.ts';
 import { SECURITY } from '../schemas.ts';
+import type { LogLine } from '../db/sql-logs.ts';
+import { MAX_LINE_CHARS } from './logs.ts';
 
 export interface ImportAnswer {
   readonly instance: string;
@@ -38,7 +40,20 @@ export async function airgapReportRoutes(app: FastifyInstance): Promise<void> {
         throw new SkiffError('CONFLICT', `report ${report.seq} of instance ${id} was imported at the same moment by another request: nothing changed`);
       await addReportEvents(db, id, before, report.status, report.createdAt);
       for (const h of report.history) await db.addInstanceEvent(id, { at: h.at, kind: 'agent', detail: { ...h } });
+      if (before) await db.rollouts.noteReport(id, before.app, report.status.currentVersion, null);
+      // The report's (already redacted) container logs join the log store as a connected instance's would, one stream per report.
+      const lines = reportLogLines(report.logs, report.createdAt);
+      if (before && lines.length > 0) await db.logs.ingest({ instanceId: id, customerId: before.customerId, stream: `airgap-report-${report.seq}`, lines });
     }, { action: 'instance.report-import', target: `instance:${id}`, details: { seq: report.seq, digest, createdAt: report.createdAt } });
     return { instance: id, seq: report.seq, imported: true, message: `report ${report.seq} of instance ${id} imported (${report.status.currentVersion ?? 'nothing installed'}, ${report.status.health})` };
   });
+}
+
+/** The report's per-container log texts as log lines (at the report's time: the agent sent the text without times). */
+function reportLogLines(logs: readonly { service: string; text: string }[], at: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const l of logs)
+    for (const message of l.text.split('\n'))
+      if (message.trim() !== '') lines.push({ seq: lines.length + 1, at, service: l.service, source: 'report', level: 'info', message: message.slice(0, MAX_LINE_CHARS) });
+  return lines;
 }
