@@ -40,13 +40,13 @@ export function consoleRoutes(dir: string): (app: FastifyInstance) => Promise<vo
       wildcard: false,
       index: ['index.html'],
       cacheControl: false,
-      setHeaders(reply, file) {
-        reply.header('content-security-policy', CONSOLE_CSP);
-        reply.header('x-content-type-options', 'nosniff');
-        reply.header('referrer-policy', 'no-referrer');
-        reply.header('x-frame-options', 'DENY');
+      setHeaders(res, file) {
+        res.setHeader('content-security-policy', CONSOLE_CSP);
+        res.setHeader('x-content-type-options', 'nosniff');
+        res.setHeader('referrer-policy', 'no-referrer');
+        res.setHeader('x-frame-options', 'DENY');
         // Vite names assets by their content: they never change; the page itself is revalidated.
-        reply.header('cache-control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.setHeader('cache-control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
       },
     });
   };

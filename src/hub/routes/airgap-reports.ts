@@ -40,11 +40,14 @@ export async function airgapReportRoutes(app: FastifyInstance): Promise<void> {
         throw new SkiffError('CONFLICT', `report ${report.seq} of instance ${id} was imported at the same moment by another request: nothing changed`);
       await addReportEvents(db, id, before, report.status, report.createdAt);
       for (const h of report.history) await db.addInstanceEvent(id, { at: h.at, kind: 'agent', detail: { ...h } });
-      if (before) await db.rollouts.noteReport(id, before.app, report.status.currentVersion, null);
-      // The report's (already redacted) container logs join the log store as a connected instance's would, one stream per report.
-      const lines = reportLogLines(report.logs, report.createdAt);
-      if (before && lines.length > 0) await db.logs.ingest({ instanceId: id, customerId: before.customerId, stream: `airgap-report-${report.seq}`, lines });
     }, { action: 'instance.report-import', target: `instance:${id}`, details: { seq: report.seq, digest, createdAt: report.createdAt } });
+    // After the import committed, as for a connected instance's report: its version reaches the rollouts, and its (already
+    // redacted) container logs join the log store, one stream per report (deduplicated there if this is ever repeated).
+    if (inst) {
+      await db.rollouts.noteReport(id, inst.app, report.status.currentVersion, null);
+      const lines = reportLogLines(report.logs, report.createdAt);
+      if (lines.length > 0) await db.logs.ingest({ instanceId: id, customerId: inst.customerId, stream: `airgap-report-${report.seq}`, lines });
+    }
     return { instance: id, seq: report.seq, imported: true, message: `report ${report.seq} of instance ${id} imported (${report.status.currentVersion ?? 'nothing installed'}, ${report.status.health})` };
   });
 }
