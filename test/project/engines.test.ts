@@ -35,3 +35,23 @@ test('every locked package accepts every Node version package.json claims', asyn
 test('the Node running the suite is one package.json claims', async () => {
   assert.ok(semver.satisfies(process.version, await claimed()), `${process.version} is outside package.json's engines`);
 });
+
+// `npm ci` refuses a lock file in which a package's dependency (optional ones too: an optional package
+// for another platform is still recorded) has no entry; a package the registry no longer serves leaves such a hole.
+test('every dependency a locked package names has its own entry in the lock file', async () => {
+  const lock = (await read('package-lock.json')) as {
+    packages: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; devDependencies?: Record<string, string> }>;
+  };
+  const resolves = (from: string, dep: string): boolean => {
+    for (let dir = from; ; dir = dir.replace(/\/?node_modules\/(@[^/]+\/)?[^/]+$/, '')) {
+      if (`${dir ? `${dir}/` : ''}node_modules/${dep}` in lock.packages) return true;
+      if (dir === '') return false;
+    }
+  };
+  const missing = Object.entries(lock.packages).flatMap(([at, p]) =>
+    Object.keys({ ...p.dependencies, ...p.optionalDependencies, ...(at === '' ? p.devDependencies : {}) })
+      .filter((dep) => !resolves(at, dep))
+      .map((dep) => `${at || 'package.json'} → ${dep}`),
+  );
+  assert.deepEqual(missing, [], 'missing from package-lock.json (npm ci would refuse it)');
+});
