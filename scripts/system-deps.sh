@@ -2,7 +2,7 @@
 # Installs the Debian packages Skiff's quick start and tests use, when any is missing (needs root).
 set -euo pipefail
 
-packages=(docker.io skopeo docker-registry postgresql busybox-static curl tinyproxy openssl binutils ca-certificates systemd prometheus rsyslog python3-aiosmtpd zstd chromium)
+packages=(docker.io skopeo docker-registry postgresql busybox-static curl tinyproxy openssl binutils ca-certificates systemd prometheus rsyslog rsyslog-gnutls python3-aiosmtpd zstd chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

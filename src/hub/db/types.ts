@@ -2,8 +2,16 @@
 import type { SqlRollouts } from './sql-rollouts.ts';
 import type { LogStore } from './sql-logs.ts';
 import type { NotifyStore } from './types-notify.ts';
+import type { ChannelPolicy, ReleaseScanRecord, WaiverRecord } from './types-supply.ts';
+import type { AirgapState, SupportBundleRecord } from './types-airgap.ts';
+import type { ObservabilityStore } from './types-observe.ts';
+import type { EnrollTokenRecord, FleetFilter, InstanceEvent, InstanceRecord, SitePolicy, SiteValueInput, SiteValueRecord, ValuesScope } from './types-fleet.ts';
 
 export type * from './types-notify.ts';
+export type * from './types-fleet.ts';
+export type * from './types-supply.ts';
+export type * from './types-airgap.ts';
+export type * from './types-observe.ts';
 export type Role = 'admin' | 'release-manager' | 'support' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'release-manager', 'support', 'viewer'];
 
@@ -85,85 +93,6 @@ export interface CustomerRecord {
   readonly recipient: string | null;
 }
 
-export interface InstanceRecord {
-  readonly id: string;
-  readonly customerId: string;
-  readonly app: string;
-  readonly name: string;
-  readonly currentVersion: string | null;
-  readonly desiredVersion: string | null;
-  readonly health: string | null;
-  readonly lastSeenAt: string | null;
-  readonly createdAt: string;
-  /** The instance's own ed25519 public key (SPKI DER, base64), recorded at enrollment. */
-  readonly publicKey: string | null;
-  /** Host facts the agent gave at enrollment (host name, OS, architecture, engine version …). */
-  readonly facts: Readonly<Record<string, string>>;
-  readonly revokedAt: string | null;
-  /** The next desired state says "install now" (outside the maintenance windows) until the instance runs its target. */
-  readonly installNow: boolean;
-  /** A version this instance stays on (over the customer's pin and the channel's newest). */
-  readonly pinnedVersion: string | null;
-  /** Maintenance windows of this instance (MaintenanceWindow[]); empty: the customer's apply. */
-  readonly windows: readonly unknown[];
-  /** The last status report, as sent. */
-  readonly report: Readonly<Record<string, unknown>> | null;
-  /** Why the release this instance would get is held back (its values do not satisfy it); null when nothing is. */
-  readonly blockedReason: string | null;
-}
-
-/** Whose values: a customer's for an app, or (with instanceId) one instance's overrides. */
-export interface ValuesScope {
-  readonly customerId: string;
-  readonly app: string;
-  readonly instanceId: string | null;
-}
-
-export interface SiteValueInput {
-  readonly name: string;
-  /** The value; for a secret, the sealed value (never the clear text). */
-  readonly value: string;
-  readonly secret: boolean;
-}
-
-/** One stored setting of a site. */
-export interface SiteValueRecord extends ValuesScope, SiteValueInput {
-  readonly updatedAt: string;
-}
-
-/** An enrollment token: a customer's instances of one app may enroll with it, a number of times, until it expires. */
-export interface EnrollTokenRecord {
-  readonly id: string;
-  readonly customerId: string;
-  readonly app: string;
-  readonly usesLeft: number;
-  readonly expiresAt: string;
-  readonly createdAt: string;
-}
-
-/** One entry of an instance's history: a status change, an upgrade, a failure and its reason. */
-export interface InstanceEvent {
-  readonly at: string;
-  readonly kind: string;
-  readonly detail: Readonly<Record<string, unknown>>;
-}
-
-export interface FleetFilter {
-  readonly app?: string;
-  readonly version?: string;
-  readonly health?: string;
-  readonly customerId?: string;
-  /** Only instances last seen before this time (or never). */
-  readonly seenBefore?: string;
-  readonly limit?: number;
-}
-
-/** Per customer and app: a pinned version and maintenance windows, over the channel's newest release. */
-export interface SitePolicy {
-  readonly pinnedVersion: string | null;
-  readonly windows: readonly unknown[];
-}
-
 export interface AuditInput {
   readonly actor: string;
   readonly action: string;
@@ -198,57 +127,7 @@ export interface LoginCounts {
   readonly user: number;
 }
 
-/** A channel's promotion gate; a channel without one (or with neither rule set) admits any visible release. */
-export interface ChannelPolicy {
-  readonly app: string;
-  readonly channel: string;
-  /** Scan findings at or above this severity (low, medium, high, critical) refuse a release; null: no scan needed. */
-  readonly failOn: string | null;
-  /** Licenses (names or SPDX ids) a release's SBOM may not carry. */
-  readonly refusedLicenses: readonly string[];
-  readonly updatedAt: string;
-}
-
-/** The scan report a vendor uploaded for a release: its JSON, its sha256, and the release digest it names. */
-export interface ReleaseScanRecord {
-  readonly app: string;
-  readonly version: string;
-  readonly releaseDigest: string;
-  readonly reportDigest: string;
-  readonly report: string;
-  readonly uploadedAt: string;
-}
-
-/** A finding (an advisory id, or `license:<name>`) a release may pass a gate with, until it expires. */
-export interface WaiverRecord {
-  readonly app: string;
-  readonly version: string;
-  readonly finding: string;
-  readonly reason: string;
-  readonly expiresAt: string;
-  /** The actor who waived it (as in the audit log). */
-  readonly createdBy: string;
-  readonly createdAt: string;
-}
-
 /** Every read; any caller may use these. */
-/** An instance's air-gap bookkeeping: the last report imported, a pending support-bundle request. */
-export interface AirgapState {
-  readonly lastReport: { readonly seq: number; readonly digest: string; readonly at: string } | null;
-  readonly supportRequestedAt: string | null;
-}
-
-/** A support bundle stored in the hub's content store. */
-export interface SupportBundleRecord {
-  readonly id: string;
-  readonly instanceId: string;
-  readonly digest: string;
-  readonly size: number;
-  /** The actor who uploaded it (the instance itself, or a vendor user). */
-  readonly uploadedBy: string;
-  readonly createdAt: string;
-}
-
 export interface MetadataReads {
   /** User names compare case-insensitively. */
   getUserByName(username: string): Promise<UserRecord | undefined>;
@@ -404,75 +283,3 @@ export interface MetadataDb extends MetadataReads {
   /** What the hub observes of its fleet (metrics, alerts, delivery reports); hub findings, without audit entries. */
   readonly observe: ObservabilityStore;
 }
-
-/** The release whose install failed at an instance (rolled back), and why. */
-export interface FailedRelease {
-  readonly version: string;
-  readonly at: string;
-  readonly reason: string;
-}
-
-/** Metrics an agent reports: per service its container's restarts, CPU and memory; disk free of its state dir and the engine's data root. */
-export interface AgentMetrics {
-  readonly at: string;
-  readonly containers: readonly { service: string; restarts: number; cpuRatio: number | null; memoryBytes: number | null; memoryLimitBytes: number | null }[];
-  readonly diskFree: { readonly stateDir: number | null; readonly engineRoot: number | null };
-}
-
-/** How many unrevoked instances of an app run a version with a health. */
-export interface FleetCount {
-  readonly app: string;
-  readonly version: string | null;
-  readonly health: string | null;
-  readonly count: number;
-}
-
-/** What /metrics and the alert rules read of one unrevoked instance. */
-export interface InstanceSignal {
-  readonly id: string;
-  readonly name: string;
-  readonly customer: string;
-  readonly app: string;
-  readonly currentVersion: string | null;
-  readonly health: string | null;
-  readonly lastSeenAt: string | null;
-  readonly createdAt: string;
-  readonly failedRelease: FailedRelease | null;
-  readonly metrics: AgentMetrics | null;
-}
-
-export type AlertState = 'firing' | 'resolved';
-
-/** One alert rule's state for one instance. */
-export interface AlertRecord {
-  readonly rule: string;
-  readonly instanceId: string;
-  readonly instance: string;
-  readonly customer: string;
-  readonly app: string;
-  readonly state: AlertState;
-  readonly since: string;
-  readonly resolvedAt: string | null;
-  readonly detail: Readonly<Record<string, unknown>>;
-}
-
-/** An instance history entry of an app, for the delivery reports. */
-export interface ObservedEvent extends InstanceEvent {
-  readonly instanceId: string;
-}
-
-export interface ObservabilityStore {
-  fleetCounts(): Promise<FleetCount[]>;
-  instanceSignals(): Promise<InstanceSignal[]>;
-  /** Keeps the instance's failed release (null: none) and, when given, its latest agent metrics and their short history. */
-  recordObservations(instanceId: string, o: { at: string; failedRelease: FailedRelease | null; metrics: AgentMetrics | null }): Promise<void>;
-  metricsHistory(instanceId: string): Promise<{ at: string; metrics: AgentMetrics }[]>;
-  /** History entries of the app's instances of these kinds, oldest first. */
-  appEvents(app: string, kinds: readonly string[]): Promise<ObservedEvent[]>;
-  listAlerts(filter?: { state?: AlertState; customerId?: string }): Promise<AlertRecord[]>;
-  /** Records the rule firing for the instance; true only for the call that made the transition (one replica). */
-  fireAlert(rule: string, instanceId: string, at: string, detail: Record<string, unknown>): Promise<boolean>;
-  /** Records a firing alert resolved; true only for the call that made the transition. */
-  resolveAlert(rule: string, instanceId: string, at: string): Promise<boolean>;
-}
-
