@@ -21,9 +21,9 @@ const labelsOf = (i: InstanceSignal): Record<InstanceLabel, string> => ({ instan
 export class HubMetrics {
   readonly registry = new Registry();
   /** Desired-state polls answered: `path` fast (the unchanged check-in before the framework) or framework; `answer` unchanged (304) or full. */
-  readonly checkins = new Counter({ name: 'skiff_hub_checkins_total', help: 'Desired-state check-ins answered', labelNames: ['path', 'answer'] as const, registers: [this.registry] });
-  /** The fast path's one increment, bound once (it is the hottest path of the hub). */
-  readonly fastCheckin = this.checkins.labels('fast', 'unchanged');
+  readonly checkins: Counter<'path' | 'answer'>;
+  /** The fast path's count: a plain number (it is the hottest path of the hub), added to the counter at each scrape. */
+  readonly fastCheckin = { count: 0, inc(): void { this.count++; } };
   readonly upgrades = new Counter({ name: 'skiff_hub_upgrade_outcomes_total', help: 'Upgrades instances reported, by app and result (succeeded, failed)', labelNames: ['app', 'result'] as const, registers: [this.registry] });
   /** Log lines stored by the hub (the log ingest increments it). */
   readonly logLinesIngested = new Counter({ name: 'skiff_hub_log_lines_ingested_total', help: 'Log lines the hub ingested, by app', labelNames: ['app'] as const, registers: [this.registry] });
@@ -40,6 +40,18 @@ export class HubMetrics {
   #snapshot: { at: number; value: Promise<FleetSnapshot> } | undefined;
 
   constructor(db: MetadataDb, opts: { snapshotMs?: number } = {}) {
+    const fast = this.fastCheckin;
+    let counted = 0;
+    this.checkins = new Counter({
+      name: 'skiff_hub_checkins_total',
+      help: 'Desired-state check-ins answered',
+      labelNames: ['path', 'answer'] as const,
+      registers: [this.registry],
+      collect() {
+        this.inc({ path: 'fast', answer: 'unchanged' }, fast.count - counted);
+        counted = fast.count;
+      },
+    });
     this.#db = db;
     this.#maxAgeMs = opts.snapshotMs ?? FLEET_SNAPSHOT_MS;
     this.#fleetGauges();
