@@ -25,6 +25,12 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   readonly #driver: SqlDriver;
   /** The transaction the current async call chain runs in: every call made from within `mutate` joins it. */
   readonly #tx = new AsyncLocalStorage<SqlExec>();
+  /**
+   * Mutations under way. On Node 20 an enabled AsyncLocalStorage makes every async resource (each socket write, timer,
+   * promise) pay its hooks, the hot check-in path included; so it is disabled whenever no mutation runs, and run()
+   * enables it again for the next one.
+   */
+  #mutating = 0;
   readonly rollouts = new SqlRollouts(() => this.#sql, () => this.#write);
 
   readonly notify: T.NotifyStore = new SqlNotifyStore(() => this.#sql, () => this.#write);
@@ -77,18 +83,23 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return this.#driver.close();
   }
 
-  mutate<R>(fn: (tx: T.MetadataTx) => Promise<R>, audit: T.AuditOf<R>): Promise<R> {
-    return this.#sql.transaction(
-      (tx) =>
-        this.#tx.run(tx, async () => {
-          // First, so that every writer takes the generation's row before any other (no lock-order deadlock with reports).
-          await bumpGeneration(tx);
-          const result = await fn(this);
-          await appendAuditEntry(tx, typeof audit === 'function' ? audit(result) : audit, now());
-          return result;
-        }),
-      LOCKS.audit,
-    );
+  async mutate<R>(fn: (tx: T.MetadataTx) => Promise<R>, audit: T.AuditOf<R>): Promise<R> {
+    this.#mutating++;
+    try {
+      return await this.#sql.transaction(
+        (tx) =>
+          this.#tx.run(tx, async () => {
+            // First, so that every writer takes the generation's row before any other (no lock-order deadlock with reports).
+            await bumpGeneration(tx);
+            const result = await fn(this);
+            await appendAuditEntry(tx, typeof audit === 'function' ? audit(result) : audit, now());
+            return result;
+          }),
+        LOCKS.audit,
+      );
+    } finally {
+      if (--this.#mutating === 0) this.#tx.disable();
+    }
   }
 
   appendAudit(e: T.AuditInput): Promise<T.AuditEntry> {
