@@ -38,9 +38,11 @@ export function addAirgapCommands(cmd: Command): void {
     .description("write the air-gapped report: status, history and redacted logs since the last report, signed with this instance's key")
     .requiredOption('--state <dir>', "the agent's state directory")
     .requiredOption('-o, --output <file>', 'the report file to write (.skiffr)')
-    .action((o: { state: string; output: string }) =>
+    .option('--since <seq>', 're-export: cover everything since report SEQ (the last the hub has, as its import message says), for reports lost on the way')
+    .action((o: { state: string; output: string; since?: string }) =>
       runAction(async () => {
-        const r = await (await agentLib()).writeAirgapReport(o.state, o.output);
+        if (o.since !== undefined && !/^\d{1,9}$/.test(o.since)) throw new SkiffError('USAGE', `--since "${o.since}" is not a report number: give the last report the hub has (0: everything since enrollment)`);
+        const r = await (await agentLib()).writeAirgapReport(o.state, o.output, o.since === undefined ? {} : { since: Number(o.since) });
         if (r.logsMissing) process.stderr.write(`skiff: no container logs in the report: ${r.logsMissing}\n`);
         process.stdout.write(`wrote report ${r.seq} to ${r.file} (${r.bytes} bytes); import it with skiff hub import-report ${r.file}\n`);
       }),

@@ -57,7 +57,9 @@ export function hubCommand(out: Output = process.stdout): Command {
     .option('--notify-timeout <ms>', 'how long one webhook call or e-mail may take', '10000')
     .option('--syslog <url>', "forward every log line from the agents to the vendor's log system: tcp://host:port or tls://host:port (RFC 5424)")
     .option('--syslog-ca <file>', 'PEM CA certificate that signed the syslog server (with --syslog tls://…)')
-    .action((o: DataOpts & NotifyFlags & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string; syslog?: string; syslogCa?: string }) =>
+    .option('--syslog-cert <file>', "PEM client certificate the hub shows the syslog server (with --syslog-key), when it asks for one")
+    .option('--syslog-key <file>', 'PEM private key of --syslog-cert')
+    .action((o: DataOpts & NotifyFlags & { listen: string; blobRegistry?: string; tlsCert?: string; tlsKey?: string; syslog?: string; syslogCa?: string; syslogCert?: string; syslogKey?: string }) =>
       runAction(async () => {
         const running = await (await hubLib()).startHubServer({
           dataDir: o.data,
@@ -68,6 +70,8 @@ export function hubCommand(out: Output = process.stdout): Command {
           tlsKey: o.tlsKey,
           syslog: o.syslog,
           syslogCa: o.syslogCa,
+          syslogCert: o.syslogCert,
+          syslogKey: o.syslogKey,
           logger: true,
           lastResort: true,
           notify: (await hubLib()).notifyOptionsFrom({ ...o, mailFrom: o.smtp === undefined ? undefined : o.mailFrom }),

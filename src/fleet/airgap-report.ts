@@ -1,6 +1,8 @@
 // The air-gapped report (`.skiffr`): an instance's status, history and redacted logs since its last report, signed by
 // the instance's own ed25519 key and sequence-numbered. The hub applies one only when it is this instance's, unaltered,
-// and the next in sequence; the same report again is a no-op, an older one a replay, a later one out of order.
+// and later in sequence than the last it imported; the same report again is a no-op, an older one a replay. A later one
+// that skips numbers is applied (a lost report must not block the site's later ones) and the gap is recorded: the site
+// re-exports what the lost reports carried with `skiff agent report --since N` (N the last report the hub has).
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, signBytes, type Signature } from '../trust/index.ts';
@@ -20,8 +22,10 @@ export const AirgapReportSchema = z
     instance: z.string().min(1).max(64),
     seq: z.int().min(1),
     createdAt: z.iso.datetime({ offset: true }),
-    /** The createdAt of the report before this one (null for the first). */
+    /** The start of the window this report covers: the createdAt of the report before it, or of report resendsAfter (null: from enrollment). */
     since: z.iso.datetime({ offset: true }).nullable(),
+    /** Set when the site re-exported (skiff agent report --since N): the history and logs since report N, for reports lost on the way. */
+    resendsAfter: z.int().min(0).optional(),
     status: z
       .object({
         currentVersion: z.string().max(128).nullable(),
@@ -70,7 +74,19 @@ export interface LastImport {
   readonly digest: string;
 }
 
-export type ReportDecision = { readonly kind: 'apply' | 'duplicate'; readonly report: AirgapReport; readonly digest: string };
+/** Reports numbered from..to never reached the hub (a report after them did). */
+export interface ReportGap {
+  readonly from: number;
+  readonly to: number;
+}
+
+export type ReportDecision = { readonly kind: 'apply' | 'duplicate'; readonly report: AirgapReport; readonly digest: string; readonly gap?: ReportGap };
+
+/** What the hub tells of a gap, in one line: which reports are missing and how the site re-exports what they carried. */
+export function gapMessage(gap: ReportGap): string {
+  const which = gap.from === gap.to ? `report ${gap.from} never arrived` : `reports ${gap.from} to ${gap.to} never arrived`;
+  return `${which}: on the site, skiff agent report --since ${gap.from - 1} re-exports what ${gap.from === gap.to ? 'it' : 'they'} carried`;
+}
 
 /** A report file's content (parsed JSON) as a signed envelope, or a one-line refusal. */
 export function reportEnvelopeOf(value: unknown, what: string): { signed: unknown; signatures: Signature[] } {
@@ -108,8 +124,8 @@ export function checkReport(env: { signed: unknown; signatures: readonly Signatu
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   const lastSeq = last?.seq ?? 0;
   if (last && report.seq === last.seq && digest === last.digest) return { kind: 'duplicate', report, digest };
-  if (report.seq <= lastSeq) throw new SkiffError('CONFLICT', `report ${report.seq} of instance ${instance} is a replay: report ${lastSeq} is already imported, refused`);
-  if (report.seq > lastSeq + 1)
-    throw new SkiffError('CONFLICT', `report ${report.seq} of instance ${instance} is out of order: the hub expects report ${lastSeq + 1} next; import the reports in order`);
+  if (report.seq <= lastSeq)
+    throw new SkiffError('CONFLICT', `report ${report.seq} of instance ${instance} is a replay: report ${lastSeq} is already imported, refused (a report that was lost is re-exported with skiff agent report --since N)`);
+  if (report.seq > lastSeq + 1) return { kind: 'apply', report, digest, gap: { from: lastSeq + 1, to: report.seq - 1 } };
   return { kind: 'apply', report, digest };
 }

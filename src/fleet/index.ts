@@ -8,5 +8,5 @@ export { RolloutPlanSchema, GroupSpecSchema, orderKey, orderInstances, groupSize
 export { scheduleRollout, errorPause, ROLLOUT_STATES, type RolloutState, type GroupProgress, type RetryCandidate, type SchedulerInput, type RolloutAction } from './rollout-scheduler.ts';
 export { underRollout, type RolloutView } from './rollout-desired.ts';
 export { adoptionReport, adoptionCsv, type AdoptionInputs, type AdoptionReport } from './adoption.ts';
-export { AirgapReportSchema, MAX_REPORT_BYTES, MAX_REPORT_LOG_BYTES, checkReport, claimedInstance, reportEnvelopeOf, signReport, type AirgapReport, type LastImport, type ReportDecision, type ReportEnvelope, type ReportTarget } from './airgap-report.ts';
+export { AirgapReportSchema, MAX_REPORT_BYTES, MAX_REPORT_LOG_BYTES, checkReport, claimedInstance, gapMessage, reportEnvelopeOf, signReport, type AirgapReport, type LastImport, type ReportDecision, type ReportEnvelope, type ReportGap, type ReportTarget } from './airgap-report.ts';
 export { EnrollAnswerFileSchema, EnrollRequestFileSchema, parseEnrollFile, type EnrollAnswerFile, type EnrollRequestFile } from './enroll-files.ts';

@@ -21,7 +21,7 @@ export interface ImportReportAnswer {
   readonly message: string;
 }
 
-/** Sends a .skiffr file to the hub; a refusal (replay, altered, foreign, out of order) comes back as the hub's one-line error. */
+/** Sends a .skiffr file to the hub; a refusal (replay, altered, foreign) comes back as the hub's one-line error. */
 export async function importReport(conn: HubConnection, file: string): Promise<ImportReportAnswer> {
   const text = await readText(file, MAX_REPORT_BYTES);
   let body: unknown;

@@ -34,6 +34,9 @@ export interface ServeOptions {
   /** Forward every stored log line to this syslog target (tcp://host:port or tls://host:port), TLS checked against syslogCa (a PEM file). */
   readonly syslog?: string;
   readonly syslogCa?: string;
+  /** PEM files of the hub's client certificate and key, for a log system that asks for one. */
+  readonly syslogCert?: string;
+  readonly syslogKey?: string;
   /** The built web console to serve at `/`; default dist/web when built; false: none. */
   readonly webDir?: string | false;
   /** The rollout scheduler's tick and lease (default: rolloutLoopFromEnv); false: this replica never schedules. */
@@ -123,16 +126,24 @@ async function sweepTempFiles(blobs: BlobStore, every: { everyMs: number; olderT
   return () => clearInterval(timer);
 }
 
-/** The syslog forwarder of --syslog, its CA read from --syslog-ca; USAGE naming the flag when either is wrong. */
-async function openSyslog(opts: ServeOptions): Promise<SyslogForwarder | undefined> {
-  if (opts.syslog === undefined) {
-    if (opts.syslogCa !== undefined) throw new SkiffError('USAGE', '--syslog-ca needs --syslog tls://host:port');
-    return undefined;
+/** The syslog forwarder of --syslog, its CA (and client certificate) read from files; USAGE naming the flag when one is wrong. */
+async function openSyslog(opts: ServeOptions, log: (message: string) => void): Promise<SyslogForwarder | undefined> {
+  const files = { '--syslog-ca': opts.syslogCa, '--syslog-cert': opts.syslogCert, '--syslog-key': opts.syslogKey };
+  const given = Object.entries(files).filter(([, file]) => file !== undefined).map(([flag]) => flag);
+  if (opts.syslog === undefined || !opts.syslog.startsWith('tls://')) {
+    if (given.length > 0) throw new SkiffError('USAGE', `${given.join(' and ')} need --syslog tls://host:port`);
+    return opts.syslog === undefined ? undefined : new SyslogForwarder({ url: opts.syslog, log });
   }
-  const ca = opts.syslogCa === undefined ? undefined : await readFile(opts.syslogCa).catch((e: unknown) => {
-    throw new SkiffError('USAGE', `--syslog-ca ${opts.syslogCa} cannot be read: ${(e as Error).message}`, { cause: e });
-  });
-  return new SyslogForwarder({ url: opts.syslog, ...(ca ? { ca } : {}) });
+  if ((opts.syslogCert === undefined) !== (opts.syslogKey === undefined)) throw new SkiffError('USAGE', 'give both --syslog-cert and --syslog-key, or neither');
+  const read = async (flag: keyof typeof files): Promise<Buffer | undefined> => {
+    const file = files[flag];
+    if (file === undefined) return undefined;
+    return readFile(file).catch((e: unknown) => {
+      throw new SkiffError('USAGE', `${flag} ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+    });
+  };
+  const [ca, cert, key] = [await read('--syslog-ca'), await read('--syslog-cert'), await read('--syslog-key')];
+  return new SyslogForwarder({ url: opts.syslog, log, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
 }
 
 export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
@@ -143,22 +154,28 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
   const blobs = openHubBlobStore(opts);
   await checkBlobStore(blobs, opts);
   const db = await openMetadataDb(opts);
+  let forwarder: SyslogForwarder | undefined;
   try {
     if ((await db.countUsers()) === 0) throw new SkiffError('USAGE', `the hub in ${opts.dataDir} has no users; run \`skiff hub init --data ${opts.dataDir}\` first`);
     const sealer = await loadHubKey(opts.dataDir);
-    const forwarder = await openSyslog(opts);
+    // The forwarder speaks into the hub's log once the hub has one.
+    const logTo = { warn: (m: string): unknown => process.stderr.write(`${m}\n`) };
+    forwarder = await openSyslog(opts, (m) => logTo.warn(m));
     const web = opts.webDir === undefined ? defaultConsoleDir() : opts.webDir || undefined;
     const plugins = [...(opts.plugins ?? DEFAULT_PLUGINS), ...(web ? [consoleRoutes(web)] : [])];
     const app = await build({ db, blobs, sealer, plugins, bundleCacheDir: join(opts.dataDir, BUNDLE_CACHE_DIR), ...(forwarder ? { logs: { sink: forwarder.sink } } : {}), fastify: { logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, ...(https ? { https } : {}) } });
+    logTo.warn = (m) => app.log.warn(m);
+    forwarder?.start();
     const stopSweeping = await sweepTempFiles(blobs, opts.tempSweep ?? DEFAULT_TEMP_SWEEP, app.log);
     const removeLastResort = opts.lastResort ? installLastResort(app.log) : () => undefined;
-    const notifier = new NotifyWorker(db, sealer, opts.notify, (msg) => app.log.warn(msg));
+    // Nothing that holds the process open may outlive a failed listen (a port in use): the hub is closed with all it opened.
     await app.listen({ host, port }).catch(async (e: unknown) => {
       stopSweeping();
       removeLastResort();
       await app.close();
       throw new SkiffError('USAGE', `cannot listen on ${opts.listen}: ${(e as Error).message}; choose another --listen address`, { cause: e });
     });
+    const notifier = new NotifyWorker(db, sealer, opts.notify, (msg) => app.log.warn(msg));
     const rollouts = scheduling && new RolloutLoop(db, { ...scheduling, log: (m) => app.log.info(m) });
     rollouts?.start();
     const address = app.server.address();
@@ -179,6 +196,7 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHub> {
       },
     };
   } catch (e) {
+    await forwarder?.close(0).catch(() => undefined);
     await db.close().catch(() => undefined);
     throw e;
   }

@@ -1,7 +1,7 @@
 // The air-gap report loop with a real hub, the real CLI and the real Docker Engine: an instance enrolls offline (request
 // file → hub answer → completed), installs from bundles, writes signed reports that the hub imports (version, health,
-// history, last seen); replayed, altered, foreign and out-of-order reports are refused with one line; the same report
-// twice changes nothing (audit log unchanged).
+// history, last seen); replayed, altered and foreign reports are refused with one line; the same report twice changes
+// nothing (audit log unchanged); a lost report does not block later ones: the gap shows, the re-export fills it.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -145,19 +145,43 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
     assert.equal(await hub.db.generation(), before.generation);
   });
 
-  it('refuses out-of-order, replayed, altered and foreign reports, each with one line', async () => {
+  it('a lost report does not block later ones: the gap is shown, the lost one replayed is refused, the re-export fills it', async () => {
     await install({ stateDir: state, bundle: (await makeBundle(vendor.store, vendor.app, '1.1.0', file('1.1.0.skiff'), '1.0.0')).file, ...FAST });
-    const r2 = await report('r2.skiffr');
+    const r2 = await report('r2.skiffr'); // lost on the way: it alone carries the upgrade to 1.1.0
     const r3 = await report('r3.skiffr');
     const audit = await auditCount();
-    refusedWith(await importReport(r3), /report 3 .* is out of order: the hub expects report 2 next/);
-    await importedIn(r2);
-    assert.equal((await view()).currentVersion, '1.1.0');
-    await importedIn(r3);
-    await refusedIn(r2, /report 2 .* is a replay: report 3 is already imported/);
+    const imported = ok(await importReport(r3));
+    assert.match(imported.stdout, /^report 3 of instance .* imported \(1\.1\.0, healthy\); report 2 never arrived: on the site, skiff agent report --since 1 re-exports what it carried$/m);
+    const agentEvents = (v: InstanceView, pick: (d: Record<string, unknown>) => boolean) => v.history.filter((h) => h.kind === 'agent' && pick(h.detail));
+    const upgraded = (d: Record<string, unknown>) => d.to === '1.1.0';
+    const installed = (d: Record<string, unknown>) => d.event === 'installed';
+    let v = await view();
+    assert.equal(v.currentVersion, '1.1.0');
+    assert.ok(v.history.some((h) => h.kind === 'report-gap' && h.detail.from === 2 && h.detail.to === 2), JSON.stringify(v.history));
+    assert.equal(agentEvents(v, upgraded).length, 0, 'what only the lost report carried is not at the hub yet');
+    await refusedIn(r2, /report 2 .* is a replay: report 3 is already imported, refused/);
 
-    const r4 = await report('r4.skiffr');
-    const env = JSON.parse(await readFile(r4, 'utf8')) as ReportEnvelope;
+    const resent = ok(await runCli(['agent', 'report', '--state', state, '--since', '1', '-o', file('r4.skiffr')]));
+    assert.match(resent.stdout, /wrote report 4 to/);
+    assert.equal((JSON.parse(await readFile(file('r4.skiffr'), 'utf8')) as ReportEnvelope).signed.resendsAfter, 1);
+    await importedIn(file('r4.skiffr'));
+    v = await view();
+    assert.equal(agentEvents(v, upgraded).length, 1, "the lost report's history arrives with the re-export");
+    assert.ok(v.history.some((h) => h.kind === 'report-resend' && h.detail.after === 1));
+    // A re-export from enrollment repeats every entry the hub has: none is added twice.
+    await importedIn((await writeAirgapReport(state, file('r5.skiffr'), { since: 0 })).file);
+    v = await view();
+    assert.equal(agentEvents(v, upgraded).length, 1);
+    assert.equal(agentEvents(v, installed).length, 1);
+    await assert.rejects(writeAirgapReport(state, file('r-bad.skiffr'), { since: 9 }), /--since 9: this site has written reports up to 5 only/);
+    refusedWith(await runCli(['agent', 'report', '--state', state, '--since', 'last', '-o', file('r-bad.skiffr')]), /--since "last" is not a report number/);
+    assert.equal(await auditCount(), audit + 3, 'r3, r4 and r5 were recorded');
+  });
+
+  it('refuses replayed, altered and foreign reports, each with one line', async () => {
+    const r6 = await report('r6.skiffr');
+    const env = JSON.parse(await readFile(r6, 'utf8')) as ReportEnvelope;
+    const audit = await auditCount();
     await writeFile(file('altered.skiffr'), JSON.stringify({ ...env, signed: { ...env.signed, status: { ...env.signed.status, health: 'unhealthy' } } }));
     await refusedIn(file('altered.skiffr'), /signature does not match its content: it was altered/);
     const stranger = generateKeyPairSync('ed25519').privateKey;
@@ -167,8 +191,9 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
     await refusedIn(file('unknown.skiffr'), /which this hub does not know: a foreign report/);
     await writeFile(file('garbage.skiffr'), 'not a report');
     await refusedIn(file('garbage.skiffr'), /is not a Skiff report/);
-    assert.equal(await auditCount(), audit + 2, 'only r2 and r3 were recorded');
-    await importedIn(r4);
+    assert.equal(await auditCount(), audit, 'nothing was recorded');
+    await importedIn(r6);
     assert.equal((await view()).health, 'healthy');
+    await refusedIn(file('r4.skiffr'), /report 4 .* is a replay: report 6 is already imported/);
   });
 });

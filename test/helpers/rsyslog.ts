@@ -1,5 +1,6 @@
-// Debian's rsyslogd in the foreground with a private config: imtcp on a free loopback port (octet-counted framing),
-// every message written to a file as "host app msgid [structured data] message" lines.
+// Debian's rsyslogd in the foreground with a private config: imtcp on a free loopback port (octet-counted framing), in
+// plain TCP or TLS (rsyslog-gnutls's gtls driver, anonymous clients), every message written to a file as
+// "host app msgid [structured data] message" lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -14,13 +15,22 @@ export interface Rsyslog {
   stop(): Promise<void>;
 }
 
-export async function startRsyslog(dir: string): Promise<Rsyslog> {
+/** The server's certificate, its key and the CA that issued it (PEM files), for TLS. */
+export interface RsyslogTls {
+  readonly caCert: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+export async function startRsyslog(dir: string, tls?: RsyslogTls): Promise<Rsyslog> {
   const port = await freePort();
   const out = join(dir, 'received.log');
   const conf = join(dir, 'rsyslog.conf');
   await writeFile(conf, [
-    `global(workDirectory="${dir}")`,
-    'module(load="imtcp")',
+    tls
+      ? `global(workDirectory="${dir}" DefaultNetstreamDriverCAFile="${tls.caCert}" DefaultNetstreamDriverCertFile="${tls.cert}" DefaultNetstreamDriverKeyFile="${tls.key}")`
+      : `global(workDirectory="${dir}")`,
+    tls ? 'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")' : 'module(load="imtcp")',
     `input(type="imtcp" port="${port}" address="127.0.0.1")`,
     'template(name="plain" type="string" string="%hostname% %app-name% %msgid% %pri% %structured-data% %msg%\\n")',
     `*.* action(type="omfile" file="${out}" template="plain")`,

@@ -1,21 +1,23 @@
-// Forwarding of stored log lines as RFC 5424 over TCP to a real rsyslogd (octet-counted framing), and over TLS to a
-// TLS server that trusts a private CA (Debian's rsyslog here has no TLS driver: rsyslog-gnutls is not installed).
+// Forwarding of stored log lines as RFC 5424 over TCP and over TLS to a real rsyslogd (octet-counted framing; TLS by
+// rsyslog-gnutls's gtls driver with a certificate a private CA issued); a forwarder given the wrong CA says so in one
+// line and keeps the lines.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../../src/hub/app.ts';
 import { mintToken } from '../../src/hub/auth/secrets.ts';
 import { openMetadataDb } from '../../src/hub/db/index.ts';
+import { initHub } from '../../src/hub/init.ts';
+import { startHubServer } from '../../src/hub/server.ts';
 import type { MetadataDb } from '../../src/hub/db/types.ts';
 import { parseSyslogUrl, syslogMessage, SyslogForwarder } from '../../src/hub/logs/syslog.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 import { seed } from '../helpers/hub-release.ts';
-import { makePrivateCa } from '../helpers/private-ca.ts';
+import { makePrivateCa, type PrivateCa } from '../helpers/private-ca.ts';
 import { startRsyslog, type Rsyslog } from '../helpers/rsyslog.ts';
 
 async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
@@ -90,43 +92,65 @@ describe('syslog forwarding', () => {
     });
   });
 
-  it('over TLS to a server whose certificate a private CA issued', async () => {
-    const ca = await makePrivateCa(dir);
-    let received = Buffer.alloc(0);
-    const server = createServer({ cert: await readFile(ca.cert), key: await readFile(ca.key) }, (s) => s.on('data', (c: Buffer) => (received = Buffer.concat([received, c]))));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const forwarder = new SyslogForwarder({ url: `tls://127.0.0.1:${port}`, ca: await readFile(ca.caCert) });
-    try {
-      forwarder.sink([line(1, 'first\nwith a newline inside'), line(2, 'second')], from);
-      await until('two frames over TLS', async () => received.length, (n) => n > 0 && frames(received).length >= 2);
-      const [a, b] = frames(received);
-      assert.match(a ?? '', /seq="1"\] first\nwith a newline inside$/);
-      assert.match(b ?? '', /seq="2"\] second$/);
-      const untrusted = new SyslogForwarder({ url: `tls://127.0.0.1:${port}` });
-      untrusted.sink([line(3, 'never')], from);
-      await sleep(500);
-      assert.ok(!received.toString().includes('never'), 'a server the system roots do not trust gets nothing');
-      await untrusted.close(0);
-    } finally {
-      await forwarder.close();
-      await new Promise((resolve) => server.close(resolve));
-    }
+  describe('to a real rsyslogd over TLS (gtls), its certificate issued by a private CA', () => {
+    let rsyslog: Rsyslog;
+    let ca: PrivateCa;
+    let otherCa: PrivateCa;
+    before(async () => {
+      for (const sub of ['tls', 'ca', 'other-ca']) await mkdir(join(dir, sub));
+      ca = await makePrivateCa(join(dir, 'ca'));
+      otherCa = await makePrivateCa(join(dir, 'other-ca'));
+      rsyslog = await startRsyslog(join(dir, 'tls'), ca);
+    });
+    after(async () => rsyslog.stop());
+
+    it('hub serve --syslog tls:// --syslog-ca: rsyslogd receives the lines the hub stored (octet framing keeps a newline inside one)', async () => {
+      const data = join(dir, 'hub-data');
+      await initHub({ dataDir: data });
+      const hub = await startHubServer({ dataDir: data, listen: '127.0.0.1:0', syslog: `tls://127.0.0.1:${rsyslog.port}`, syslogCa: ca.caCert, rollouts: false, webDir: false });
+      try {
+        const db = hub.app.hub.db;
+        const c = await seed(db, (tx) => tx.createCustomer({ name: 'acme', airgapped: false, entitlements: [] }));
+        const cred = mintToken('ski_');
+        const i = await seed(db, async (tx) => {
+          const made = await tx.createInstance({ customerId: c.id, app: 'netmon', name: 'gw-1' });
+          await tx.createToken({ kind: 'instance', hash: cred.hash, name: 'gw-1', userId: null, customerId: c.id, instanceId: made.id, scopes: [], expiresAt: null });
+          return made;
+        });
+        const lines = [{ seq: 1, message: 'first over tls\nwith a newline inside', level: 'info' }, { seq: 2, message: 'second over tls', level: 'error' }];
+        const res = await fetch(`${hub.url}/api/v1/instances/${i.id}/logs`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${cred.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ stream: 'stream-tls', lines: lines.map((l) => ({ ...l, at: new Date().toISOString(), service: 'web', source: 'stdout' })) }),
+        });
+        assert.equal(res.status, 200, await res.text());
+        const text = await until('two lines over TLS', () => rsyslog.received(), (t) => /second over tls/.test(t));
+        assert.match(text, new RegExp(`^acme\\.gw-1 web - 134 \\[skiff@32473 instance="${i.id}" [^\\]]*seq="1"\\] first over tls#012with a newline inside$`, 'm'));
+        assert.match(text, / 131 \[skiff@32473 [^\]]*seq="2"\] second over tls$/m);
+        assert.equal(text.split('\n').filter(Boolean).length, 2, text);
+      } finally {
+        await hub.close();
+      }
+    });
+
+    it('with the wrong CA: one line in the log naming --syslog-ca, nothing sent, the lines kept and retried', async () => {
+      const said: string[] = [];
+      const forwarder = new SyslogForwarder({ url: `tls://127.0.0.1:${rsyslog.port}`, ca: await readFile(otherCa.caCert), log: (m) => said.push(m) });
+      try {
+        forwarder.start();
+        forwarder.sink([line(3, 'never trusted'), line(4, 'never trusted either')], from);
+        await until('the problem told', async () => said.length, (n) => n > 0);
+        // Back-off retries (250 ms, 500 ms, 1 s) fail the same way: told once, not once per retry.
+        await sleep(2000);
+        assert.equal(said.length, 1, said.join('\n'));
+        assert.match(said[0] ?? '', /^syslog tls:\/\/127\.0\.0\.1:\d+: the log system's certificate is not trusted \(\w+\): give the CA that issued it with --syslog-ca; lines are kept/);
+        assert.doesNotMatch(said[0] ?? '', /\n/);
+        assert.equal(forwarder.queued, 2, 'both lines are still waiting');
+        assert.equal(forwarder.dropped, 0);
+        assert.ok(!(await rsyslog.received()).includes('never trusted'));
+      } finally {
+        await forwarder.close(0);
+      }
+    });
   });
 });
-
-/** Octet-counted frames: "<length> <message>". */
-function frames(buf: Buffer): string[] {
-  const out: string[] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    const space = buf.indexOf(0x20, pos);
-    if (space < 0) break;
-    const len = Number(buf.subarray(pos, space).toString());
-    if (space + 1 + len > buf.length) break;
-    out.push(buf.subarray(space + 1, space + 1 + len).toString('utf8'));
-    pos = space + 1 + len;
-  }
-  return out;
-}

@@ -1,5 +1,7 @@
 // `skiff agent report`: the air-gapped site's report file (.skiffr) — status, the history and the redacted container logs
-// since the last report (bounded), sequence-numbered and signed with the instance key the site enrolled with.
+// since the last report (bounded), sequence-numbered and signed with the instance key the site enrolled with. With
+// `since`, a re-export: the next report covers the window from where report `since` ended (0: from enrollment), for
+// reports lost on the way to the hub.
 import { createPrivateKey } from 'node:crypto';
 import { DockerEngine } from '../../engine/index.ts';
 import { MAX_REPORT_LOG_BYTES, signReport, type AirgapReport, type ReportEnvelope } from '../../fleet/index.ts';
@@ -19,15 +21,26 @@ export interface AirgapReportResult {
 }
 
 const MAX_HISTORY = 1000;
+/** How many written reports the site remembers (seq and time), i.e. how far back --since reaches. */
+const REMEMBERED_REPORTS = 200;
 
-export async function writeAirgapReport(stateDir: string, output: string, now = new Date()): Promise<AirgapReportResult> {
+export interface AirgapReportOptions {
+  readonly now?: Date;
+  /** Re-export: cover the history and logs since report N was written (0: since enrollment), not since the last report. */
+  readonly since?: number;
+}
+
+export async function writeAirgapReport(stateDir: string, output: string, opts: AirgapReportOptions = {}): Promise<AirgapReportResult> {
+  const now = opts.now ?? new Date();
   const sd = new StateDir(stateDir);
   const cd = new ConnectedDir(stateDir);
   const id = await cd.readIdentity();
   if (!id) throw new SkiffError('USAGE', `${stateDir} is not enrolled: enroll it first (skiff agent enroll --offline --enroll-token T --state ${stateDir} -o request.json)`);
   const key = createPrivateKey(await cd.readInstanceKey());
   const last = await cd.readLastReport();
-  const since = last ? new Date(last.at) : undefined;
+  const written = last ? (last.written ?? [{ seq: last.seq, at: last.at }]) : [];
+  const start = opts.since === undefined ? last : windowStart(opts.since, last?.seq ?? 0, written);
+  const since = start ? new Date(start.at) : undefined;
   const status = await buildReport(stateDir, null, 'report', null);
   const state = await sd.readState();
   let logs: ContainerLog[] = [];
@@ -49,7 +62,8 @@ export async function writeAirgapReport(stateDir: string, output: string, now = 
     instance: id.instanceId,
     seq: (last?.seq ?? 0) + 1,
     createdAt: now.toISOString(),
-    since: last?.at ?? null,
+    since: start?.at ?? null,
+    ...(opts.since === undefined ? {} : { resendsAfter: opts.since }),
     status: {
       currentVersion: status.currentVersion,
       health: status.health,
@@ -66,6 +80,16 @@ export async function writeAirgapReport(stateDir: string, output: string, now = 
   const text = JSON.stringify(envelope);
   await writeFileAtomic(output, text, 0o600);
   // Only a report written moves the sequence on; a failed write leaves the next report the same number.
-  await cd.writeLastReport({ seq: report.seq, at: report.createdAt });
+  await cd.writeLastReport({ seq: report.seq, at: report.createdAt, written: [...written, { seq: report.seq, at: report.createdAt }].slice(-REMEMBERED_REPORTS) });
   return { file: output, seq: report.seq, bytes: Buffer.byteLength(text), ...(logsMissing ? { logsMissing } : {}) };
+}
+
+/** Where a re-export since report `n` starts (undefined: from enrollment), or USAGE naming a report this site cannot start from. */
+function windowStart(n: number, lastSeq: number, written: readonly { seq: number; at: string }[]): { seq: number; at: string } | undefined {
+  if (!Number.isInteger(n) || n < 0) throw new SkiffError('USAGE', `--since ${n} is not a report number: give the last report the hub has (0: everything since enrollment)`);
+  if (n > lastSeq) throw new SkiffError('USAGE', `--since ${n}: this site has written reports up to ${lastSeq} only; give the last report the hub has`);
+  if (n === 0) return undefined;
+  const start = written.find((w) => w.seq === n);
+  if (!start) throw new SkiffError('USAGE', `--since ${n}: this site remembers reports ${written[0]?.seq ?? lastSeq} to ${lastSeq} only; use --since 0 to re-export everything since enrollment (logs bounded)`);
+  return start;
 }

@@ -38,7 +38,8 @@ export type DesiredFile = z.infer<typeof DesiredFileSchema>;
 const PendingSchema = z.object({ rootSha256: z.string(), publicKey: z.string(), keyPem: z.string(), requestedAt: z.string() });
 export type PendingEnrollment = z.infer<typeof PendingSchema>;
 
-const LastReportSchema = z.object({ seq: z.int().min(1), at: z.string() });
+/** The last report written, and the recent ones (for a re-export: `skiff agent report --since N` starts where report N ended). */
+const LastReportSchema = z.object({ seq: z.int().min(1), at: z.string(), written: z.array(z.object({ seq: z.int().min(1), at: z.string() })).optional() });
 export type LastReport = z.infer<typeof LastReportSchema>;
 
 export class ConnectedDir {

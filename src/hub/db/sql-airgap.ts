@@ -31,15 +31,15 @@ async function ensureRow(sql: SqlExec, instanceId: string): Promise<void> {
   if (Number(r?.n ?? 0) === 0) await sql.run('INSERT INTO instance_airgap (instance_id) VALUES (?)', [instanceId]);
 }
 
-/** Records the report applied; only the next sequence number moves it (a racing import of the same one changes nothing). */
+/** Records the report applied; only a later sequence number moves it (a racing import of the same one changes nothing). */
 export async function recordReportImport(sql: SqlExec, instanceId: string, r: { seq: number; digest: string; createdAt: string }): Promise<boolean> {
   await ensureRow(sql, instanceId);
-  const n = await sql.run('UPDATE instance_airgap SET report_seq = ?, report_digest = ?, report_at = ? WHERE instance_id = ? AND COALESCE(report_seq, 0) = ?', [
+  const n = await sql.run('UPDATE instance_airgap SET report_seq = ?, report_digest = ?, report_at = ? WHERE instance_id = ? AND COALESCE(report_seq, 0) < ?', [
     r.seq,
     r.digest,
     r.createdAt,
     instanceId,
-    r.seq - 1,
+    r.seq,
   ]);
   if (n === 1) await sql.run('UPDATE instances SET last_seen_at = ? WHERE id = ?', [r.createdAt, instanceId]);
   return n === 1;

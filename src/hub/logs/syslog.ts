@@ -17,8 +17,13 @@ export interface SyslogOptions {
   readonly url: string;
   /** PEM of the CA that signed the log system's certificate (TLS); the system's roots when absent. */
   readonly ca?: string | Buffer;
+  /** The hub's client certificate and key (PEM), for a log system that asks for one (TLS). */
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
   /** Syslog facility number; default 16 (local0). */
   readonly facility?: number;
+  /** Where the forwarder says, in one line, that the log system cannot be reached (and when it can again). */
+  readonly log?: (message: string) => void;
 }
 
 /** A checked syslog target, or USAGE naming what is wrong. */
@@ -49,9 +54,12 @@ export class SyslogForwarder {
   readonly #queue: Buffer[] = [];
   #socket: Socket | undefined;
   #connecting = false;
+  #pending: Socket | undefined;
   #backoffMs = 250;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The last problem told to the log (told once until the connection works again). */
+  #problem: string | undefined;
   /** Lines dropped because the queue was full while the log system was unreachable. */
   dropped = 0;
   sent = 0;
@@ -61,11 +69,22 @@ export class SyslogForwarder {
     this.#opts = opts;
   }
 
+  /** Lines waiting for the log system. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Connects now (rather than at the first line), so a wrong target or CA shows in the log when the hub starts. */
+  start(): void {
+    this.#connect();
+  }
+
   readonly sink: LogSink = (lines, from) => {
     for (const line of lines) {
       if (this.#queue.length >= MAX_QUEUE) {
         this.#queue.shift();
         this.dropped += 1;
+        if (this.dropped === 1 || this.dropped % MAX_QUEUE === 0) this.#opts.log?.(`syslog ${this.#opts.url}: ${this.dropped} lines dropped so far (the oldest; ${MAX_QUEUE} are kept while the log system is unreachable)`);
       }
       this.#queue.push(octetCounted(syslogMessage(line, from, this.#opts.facility)));
     }
@@ -80,6 +99,8 @@ export class SyslogForwarder {
     clearTimeout(this.#retry);
     const s = this.#socket;
     if (s) await new Promise<void>((resolve) => s.end(() => resolve()));
+    // A connection still being made (or refused, TLS retried) holds the process open: it goes too.
+    this.#pending?.destroy();
   }
 
   #pump(): void {
@@ -101,19 +122,25 @@ export class SyslogForwarder {
     if (this.#connecting || this.#closed) return;
     this.#connecting = true;
     const { tls, host, port } = this.#target;
+    const { ca, cert, key } = this.#opts;
     const s = tls
-      ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, ...(this.#opts.ca ? { ca: this.#opts.ca } : {}) })
+      ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) })
       : tcpConnect({ host, port });
+    this.#pending = s;
     s.setNoDelay(true);
     s.once(tls ? 'secureConnect' : 'connect', () => {
       this.#connecting = false;
+      this.#pending = undefined;
       this.#socket = s;
       this.#backoffMs = 250;
+      if (this.#problem !== undefined) this.#opts.log?.(`syslog ${this.#opts.url}: connected again; sending the ${this.#queue.length} lines kept`);
+      this.#problem = undefined;
       this.#pump();
     });
-    s.on('error', () => undefined);
+    s.on('error', (e: NodeJS.ErrnoException) => this.#tell(e));
     s.once('close', () => {
       this.#connecting = false;
+      if (this.#pending === s) this.#pending = undefined;
       if (this.#socket === s) this.#socket = undefined;
       if (this.#closed || this.#queue.length === 0) return;
       this.#retry = setTimeout(() => this.#pump(), this.#backoffMs);
@@ -121,6 +148,22 @@ export class SyslogForwarder {
       this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
     });
   }
+
+  /** One line per new problem (not per retry): what failed, what to check, and that the lines are kept. */
+  #tell(e: NodeJS.ErrnoException): void {
+    const why = certificateProblem(e) ?? `${e.code ?? 'error'}: ${e.message}`;
+    if (why === this.#problem || this.#closed) return;
+    this.#problem = why;
+    this.#opts.log?.(`syslog ${this.#opts.url}: ${why}; lines are kept (up to ${MAX_QUEUE}) and sent when it works again`);
+  }
+}
+
+/** A TLS verification failure as what the operator should do about it. */
+function certificateProblem(e: NodeJS.ErrnoException): string | undefined {
+  const code = e.code ?? '';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the log system's certificate is for another name (${e.message}): use the name on its certificate in --syslog`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) return `the log system's certificate is not trusted (${code}): give the CA that issued it with --syslog-ca`;
+  return undefined;
 }
 
 function printable(s: string, max: number): string {
