@@ -4,6 +4,11 @@
 // releases promoted into it; whatever lies outside answers exactly as a missing thing does (NOT_FOUND), so nothing can
 // be probed. Content (bundles, /v2/ manifests and blobs) adds the required-release rule: a site may not receive a
 // release that would skip a required one above the version it runs (its floor).
+//
+// A customer with a recipient key (an age X25519 key its vendor set) receives release content only encrypted to that
+// key, it and its instances alike: download() names the key its bundles (full and deltas) are sealed to, and /v2/,
+// which can only serve plain images and blobs, refuses it (FORBIDDEN, naming `skiff bundle fetch`). Vendor users are
+// not customers: they get content as it is stored.
 import semver from 'semver';
 import { SkiffError } from '../util/index.ts';
 import { actorOf, type CustomerPrincipal, type InstancePrincipal, type Principal, type UserPrincipal } from './auth/principal.ts';
@@ -33,10 +38,25 @@ export function skippedRequired(entries: readonly ChannelEntry[], floor: string 
   return entries.find((e) => e.required && semver.gt(e.version, floor) && semver.lt(e.version, version))?.version;
 }
 
-/** What a content route may serve: the release, and the base of a delta. */
+/** The customer whose release content must be encrypted, and the age recipient it is encrypted to. */
+export interface Sealed {
+  readonly customerId: string;
+  readonly recipient: string;
+}
+
+/** What a content route may serve: the release, the base of a delta, and the key it must be encrypted to (if any). */
 export interface Download {
   readonly release: ReleaseRecord;
   readonly base?: ReleaseRecord;
+  readonly sealedTo?: Sealed;
+}
+
+/** The refusal of plain content (/v2/) to a customer whose content is encrypted to its key. */
+export function plainRefused(customer: string, app: string): SkiffError {
+  return new SkiffError(
+    'FORBIDDEN',
+    `customer "${customer}" receives ${app} only encrypted to its recipient key, and this API serves plain images: download the release with skiff bundle fetch ${app}@<version> (a bundle encrypted to your key)`,
+  );
 }
 
 export class HubAccess {
@@ -136,18 +156,23 @@ export class HubAccess {
     });
     const release = visible.find((r) => r.version === version);
     if (!release) throw notFound(`release ${app}@${version}`);
+    const sealedTo = await this.#sealedTo(p);
+    const sealed = sealedTo ? { sealedTo } : {};
     if (from === undefined) {
       await this.#requireNoSkip(p, app, version);
-      return { release };
+      return { release, ...sealed };
     }
     if (!semver.lt(from, version)) throw new SkiffError('USAGE', `from=${from} is not older than ${version}: a delta goes from the release a site runs to a newer one`);
     const base = visible.find((r) => r.version === from);
     if (!base) throw notFound(`release ${app}@${from} (from=${from})`);
     await this.#requireNoSkip(p, app, version, from);
-    return { release, base };
+    return { release, base, ...sealed };
   }
 
-  /** The releases whose images /v2/ serves to the caller, newest first; one a customer may not reach yet is in `blocked`. */
+  /**
+   * The releases whose images /v2/ serves to the caller, newest first; one a customer may not reach yet is in `blocked`.
+   * Plain content: FORBIDDEN to a customer whose content is encrypted to its key (once it is entitled, so nothing is probed).
+   */
   async pullable(p: Principal, app: string): Promise<{ releases: ReleaseRecord[]; blocked: Map<string, SkiffError> }> {
     if (p.kind === 'user' && !p.scopes.has('read')) return { releases: [], blocked: new Map() };
     const all = await this.releases(p, app).catch((e: unknown) => {
@@ -156,6 +181,8 @@ export class HubAccess {
     });
     const blocked = new Map<string, SkiffError>();
     if (p.kind !== 'user' && all.length > 0) {
+      const customer = await this.#db.getCustomer(p.customerId);
+      if (customer?.recipient) throw plainRefused(customer.name, app);
       const site = await this.#siteOf(p, app);
       for (const r of all) {
         const skipped = skippedRequired(site.entries, site.floor, r.version);
@@ -163,6 +190,13 @@ export class HubAccess {
       }
     }
     return { releases: all.filter((r) => !blocked.has(r.version)).reverse(), blocked };
+  }
+
+  /** The key a customer's (or its instance's) release content is encrypted to; none for vendor users or a customer without one. */
+  async #sealedTo(p: Principal): Promise<Sealed | undefined> {
+    if (p.kind === 'user') return undefined;
+    const recipient = (await this.#db.getCustomer(p.customerId))?.recipient;
+    return recipient ? { customerId: p.customerId, recipient } : undefined;
   }
 
   async #entitlement(customerId: string, app: string): Promise<Entitlement> {

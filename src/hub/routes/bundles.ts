@@ -10,7 +10,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.ts';
 import { HttpHeader } from '../../oci/index.ts';
 import { blobReadBudget } from '../../store/index.ts';
-import type { Principal } from '../auth/principal.ts';
 import { principalOf } from '../context.ts';
 import { EncryptedBundleCache } from '../encrypted-bundles.ts';
 import { storedReleaseOf } from '../release-verify.ts';
@@ -37,25 +36,17 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
   app.get<Q>('/bundles/:app/:version', { ...bundleRoute, exposeHeadRoute: false }, serveBundle);
   app.head<Q>('/bundles/:app/:version', bundleRoute, serveBundle);
 
-  /** The age recipient the caller's bundles are encrypted to: a customer's (or its instance's) key, if it has one. */
-  async function recipientOf(p: Principal): Promise<{ customerId: string; recipient: string } | undefined> {
-    if (p.kind === 'user') return undefined;
-    const recipient = (await db.getCustomer(p.customerId))?.recipient;
-    return recipient ? { customerId: p.customerId, recipient } : undefined;
-  }
-
   async function serveBundle(req: FastifyRequest<Q>, reply: FastifyReply): Promise<FastifyReply> {
     const { app: name, version } = req.params;
     const { from } = req.query;
-    const principal = principalOf(req);
-    const allowed = await access.download(principal, name, version, from);
+    const allowed = await access.download(principalOf(req), name, version, from);
     const release = storedReleaseOf(allowed.release);
     const base = allowed.base && storedReleaseOf(allowed.base);
     const src: BundleSource = { blobs, release, chain: (await db.listRoots(name)).map((r) => r.root), ...(base ? { base } : {}) };
     const file = from === undefined ? `${name}-${version}.skiff` : `${name}-${from}-to-${version}.skiff`;
     reply.header(HttpHeader.contentType, BUNDLE_MEDIA_TYPE).header(HttpHeader.acceptRanges, 'bytes').header(CONTENT_DISPOSITION, `attachment; filename="${file}"`);
-    const sealed = await recipientOf(principal);
-    if (sealed) return serveEncrypted(req, reply, src, sealed.customerId, sealed.recipient);
+    // The access rule names the key a customer's content is sealed to; such a customer never gets the plain bundle.
+    if (allowed.sealedTo) return serveEncrypted(req, reply, src, allowed.sealedTo.customerId, allowed.sealedTo.recipient);
     const size = await bundleSize(src);
     const range = rangeOf(req, reply, bundleEtag(src), size);
     if (range === 'unsatisfiable') return reply.send(outsideBundle(req, reply, size));
