@@ -11,6 +11,7 @@ import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, rele
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
 import { projectOf } from './deploy.ts';
+import { OverlappedImageLoad } from './image-load.ts';
 import { checkDisk, checkPorts } from './preflight.ts';
 import { StateDir, type AgentState, type Installed, type Journal } from './state.ts';
 import { Machine, type RunOptions } from './upgrade.ts';
@@ -102,7 +103,10 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     const identities = opts.identityFile ? await readIdentityFile(opts.identityFile) : undefined;
 
     const stagingId = randomBytes(8).toString('hex');
-    const sink = new StagingSink(sd.store, sd.staging(stagingId));
+    // Each image goes into the engine once its own blobs are verified, while the rest of the bundle is read.
+    let overlap: OverlappedImageLoad | undefined = undefined;
+    const sink: StagingSink = new StagingSink(sd.store, sd.staging(stagingId), (digest) => overlap?.verified(digest));
+    overlap = new OverlappedImageLoad(engine, { open: (d) => sink.open(d, opts.signal), verified: (d) => sink.verified(d) }, opts.log);
     const outcome: TrustOutcome = {};
     let journal: Journal | undefined;
     let unchanged = false;
@@ -148,8 +152,12 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
           await sd.writeJournal(journal);
         },
         // Sized from the signed manifests once they are all read, never from bundle.json's claims.
-        beforeLayers: (incoming) => checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, reservedBytes: snapshotBytes, warn: (line) => opts.log?.(line) }),
+        beforeLayers: async (incoming, release) => {
+          await checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, reservedBytes: snapshotBytes, warn: (line) => opts.log?.(line) });
+          await overlap.plan(release);
+        },
       });
+      await overlap.settle();
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);
       if (outcome.root) await sd.updateTrust({ root: outcome.root });
@@ -157,6 +165,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       journal = { ...journal!, to: { ...journal!.to, digest: saved.digest }, phase: 'verified' };
       await sd.writeJournal(journal);
     } catch (e) {
+      await overlap.undo();
       await sink.discard();
       if (journal) await sd.clearJournal();
       // The installed release again: with values given, they are applied (as an upgrade is); without, nothing changes.

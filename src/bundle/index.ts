@@ -1,6 +1,7 @@
 // The .skiff bundle: write (full or delta), read and verify in one pass, inspect.
 export { writeBundle, planBundle, bundleSize, type BundleSource } from './writer.ts';
-export { readBundle, type BundleContents, type IncomingBlobs, type ReadOptions } from './reader.ts';
+export { readBundle } from './reader.ts';
+export type { BundleContents, IncomingBlobs, ReadOptions } from './read-options.ts';
 export { BUNDLE_READ_BYTES } from './entries.ts';
 export { StagingSink, VerifyOnlySink, type BlobSink } from './sinks.ts';
 export { trustVerifier, type TrustOutcome, type TrustVerifier } from './trust-verifier.ts';

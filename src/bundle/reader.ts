@@ -20,56 +20,13 @@ import {
   BundleIndexSchema,
   BundleLimits,
   Entry,
-  ROOT_ENTRY_RE,
   entryLimit,
   type BundleIndex,
 } from './format.ts';
-import type { BlobSink } from './sinks.ts';
 import { BlobDecrypter, ENCRYPTED_BLOB_ENTRY_RE } from './encryption.ts';
-import type { TrustVerifier } from './trust-verifier.ts';
 import { readPackEntry } from './packs.ts';
-
-/** What must still arrive once every image manifest is known: from the signed manifests, never from bundle.json. */
-export interface IncomingBlobs {
-  readonly blobs: number;
-  readonly bytes: number;
-}
-
-export interface BundleContents {
-  readonly chain: readonly Buffer[];
-  readonly releaseBytes: Buffer;
-  readonly sig: Buffer;
-  readonly release: ReleaseManifest;
-  /** bundle.json, held to the verified release and blobs (it disagreed with none of them). */
-  readonly index: BundleIndex;
-  /** Blobs verified from the bundle, in bundle order. */
-  readonly received: readonly Digest[];
-  /** Layers rebuilt from a chunk pack and the base's chunks (content-level delta), verified like received blobs. */
-  readonly rebuilt: readonly Digest[];
-  readonly receivedBytes: number;
-  /** Blobs the release reaches that neither the bundle nor the sink had (only when `allowMissing`); what a missing image manifest reaches is unknown. */
-  readonly missing: readonly ReleaseBlob[];
-  /** The most bytes of tar entries the reader held in memory at once. */
-  readonly peakBufferedBytes: number;
-}
-
-export interface ReadOptions {
-  readonly verify: TrustVerifier;
-  readonly sink: BlobSink;
-  /** Called once the release is verified and bundle.json checked against it, before any blob: refuse early (wrong app, rollback, base). */
-  readonly beforeBlobs?: (release: ReleaseManifest, index: BundleIndex) => Promise<void>;
-  /** Called once every image manifest is known, before any config or layer is read: refuse early on verified sizes (disk). */
-  readonly beforeLayers?: (incoming: IncomingBlobs) => Promise<void>;
-  /** Progress of blob bytes; the total is bundle.json's figure (a hint, checked at the end). */
-  readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
-  /** `bundle verify` of a delta cannot see the base: report what is missing instead of failing. */
-  readonly allowMissing?: boolean;
-  readonly signal?: AbortSignal;
-  /** What to call the source in errors, e.g. the file's path. */
-  readonly name?: string;
-  /** age identities (AGE-SECRET-KEY-1…) that decrypt an encrypted bundle's blobs. */
-  readonly identities?: readonly string[];
-}
+import type { BundleContents, ReadOptions } from './read-options.ts';
+import { TrustChainRead, type Verified } from './trust-chain-read.ts';
 
 export async function readBundle(source: Readable, opts: ReadOptions): Promise<BundleContents> {
   const extract = extractEntries(source, opts.name ?? 'this file');
@@ -89,18 +46,11 @@ export async function readBundle(source: Readable, opts: ReadOptions): Promise<B
   }
 }
 
-interface Verified {
-  readonly release: ReleaseManifest;
-  readonly releaseBytes: Buffer;
-  readonly sig: Buffer;
-}
-
 /** One read of one bundle: the state its entries build up, in the order the format fixes. */
 class BundleRead {
   readonly #opts: ReadOptions;
   readonly #budget = new EntryBudget();
-  readonly #chain: Buffer[] = [];
-  #releaseBytes: Buffer | undefined;
+  readonly #trust: TrustChainRead;
   #verified: Verified | undefined;
   #index: BundleIndex | undefined;
   readonly #layoutSeen = new Set<string>();
@@ -116,6 +66,7 @@ class BundleRead {
 
   constructor(opts: ReadOptions) {
     this.#opts = opts;
+    this.#trust = new TrustChainRead(opts.verify, this.#budget);
     this.#decrypter = opts.identities?.length ? new BlobDecrypter(opts.identities) : undefined;
   }
 
@@ -139,7 +90,7 @@ class BundleRead {
       const blobMatch = BLOB_ENTRY_RE.exec(name);
       const sealedMatch = ENCRYPTED_BLOB_ENTRY_RE.exec(name);
       const packMatch = CHUNKS_ENTRY_RE.exec(name);
-      if (!this.#verified) await this.#trustEntry(entry, name, size);
+      if (!this.#verified) this.#verified = await this.#trust.entry(entry, name, size);
       else if (name === Entry.index && !this.#index)
         await this.#indexEntry(entry, name, size, this.#verified);
       else if (
@@ -167,33 +118,6 @@ class BundleRead {
       else throw invalid(`unexpected entry ${name}`);
     }
     return this.#finish();
-  }
-
-  async #trustEntry(entry: TarEntry, name: string, size: number): Promise<void> {
-    const rootMatch = ROOT_ENTRY_RE.exec(name);
-    const limit = entryLimit(name);
-    if (rootMatch && limit) {
-      const n = Number(rootMatch[1]);
-      if (n !== this.#chain.length + 1) throw invalid(`${name} is out of order: roots must run 1, 2, 3…`);
-      if (n > BundleLimits.roots)
-        throw invalid(
-          `${name} is past the limit of ${BundleLimits.roots} roots in a chain: the bundle is damaged or forged`,
-        );
-      const bytes = await this.#budget.read(entry, name, size, limit, true);
-      this.#opts.verify.root(n, bytes);
-      this.#chain.push(bytes);
-    } else if (name === Entry.release && limit && this.#chain.length > 0 && !this.#releaseBytes) {
-      this.#releaseBytes = await this.#budget.read(entry, name, size, limit, true);
-    } else if (name === Entry.signature && limit && this.#releaseBytes) {
-      const sig = await this.#budget.read(entry, name, size, limit, true);
-      this.#verified = {
-        release: this.#opts.verify.release(this.#releaseBytes, sig),
-        releaseBytes: this.#releaseBytes,
-        sig,
-      };
-    } else {
-      throw invalid(`${name} comes before the trust chain, release and signature (is this a .skiff bundle?)`);
-    }
   }
 
   async #indexEntry(entry: TarEntry, name: string, size: number, v: Verified): Promise<void> {
@@ -281,10 +205,7 @@ class BundleRead {
     if (!this.#opts.allowMissing && notCarried.length > 0)
       throw baseMissing(release, index, notCarried.length);
     const incoming = absent.filter((b) => !walk.unknown.includes(b.digest));
-    await this.#opts.beforeLayers?.({
-      blobs: incoming.length,
-      bytes: incoming.reduce((n, b) => n + b.size, 0),
-    });
+    await this.#opts.beforeLayers?.({ blobs: incoming.length, bytes: incoming.reduce((n, b) => n + b.size, 0) }, release);
     return walk;
   }
 
@@ -312,7 +233,7 @@ class BundleRead {
     if (why) throw invalid(bundleJsonMessage(why));
     if (missing.length > 0 && !this.#opts.allowMissing) throw baseMissing(v.release, index, missing.length);
     return {
-      chain: this.#chain,
+      chain: this.#trust.chain,
       ...v,
       index,
       received: [...this.#received],

@@ -1,6 +1,7 @@
 // Where a bundle's verified blobs go: a staging store on install (moved into the store only when all is
 // verified), or nowhere when only verifying.
 import { rename, mkdir, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { createHash } from 'node:crypto';
 import { FsBlobStore, checkExpected } from '../store/index.ts';
@@ -55,10 +56,21 @@ export class StagingSink implements BlobSink {
   readonly #store: FsBlobStore;
   readonly #staging: FsBlobStore;
   readonly #written: Digest[] = [];
+  readonly #writtenSet = new Set<Digest>();
+  readonly #onWritten: ((digest: Digest) => void) | undefined;
 
-  constructor(store: FsBlobStore, stagingDir: string) {
+  /** `onWritten` hears of each blob once it is hashed, checked and in the staging store. */
+  constructor(store: FsBlobStore, stagingDir: string, onWritten?: (digest: Digest) => void) {
     this.#store = store;
     this.#staging = new FsBlobStore(stagingDir);
+    this.#onWritten = onWritten;
+  }
+  /** A verified blob: written by this read (in the staging store), or already in the store. */
+  async open(digest: Digest, signal?: AbortSignal): Promise<Readable> {
+    return (this.#writtenSet.has(digest) ? this.#staging : this.#store).get(digest, signal ? { signal } : {});
+  }
+  async verified(digest: Digest): Promise<boolean> {
+    return this.#writtenSet.has(digest) || (await this.#store.has(digest));
   }
   async has(digest: Digest): Promise<boolean> {
     return this.#store.has(digest);
@@ -69,6 +81,8 @@ export class StagingSink implements BlobSink {
   async write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void> {
     await this.#staging.put(Buffer.isBuffer(data) ? [data] : data, { digest, size });
     this.#written.push(digest);
+    this.#writtenSet.add(digest);
+    this.#onWritten?.(digest);
   }
   /** Rebuilds from the pack and the chunks of every indexed layer in the store (the base, or any release the site has). */
   async rebuildLayer(req: RebuildRequest): Promise<boolean> {

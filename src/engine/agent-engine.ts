@@ -6,6 +6,7 @@ export const AGENT_ENGINE_CALLS = [
   'info',
   'imageInspect',
   'imagePull',
+  'imageLoad',
   'imageTag',
   'imageRemove',
   'containerList',

@@ -1,7 +1,7 @@
 // The one thin Docker Engine API client: negotiated version, images, containers, networks, volumes.
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SkiffError, isSkiffError } from '../util/index.ts';
+import { isSkiffError } from '../util/index.ts';
 import {
   decodeContainerInspect,
   decodeContainerList,
@@ -16,8 +16,7 @@ import {
   decodeVolumeSizes,
   decodeWait,
 } from './decode.ts';
-import { splitImageRef } from './image-ref.ts';
-import { readJsonLines } from './json-lines.ts';
+import { buildImage, exportImages, importImage, loadImages, pullImage } from './image-transfer.ts';
 import { demuxLogs } from './log-demux.ts';
 import { decodeContainerStats, type ContainerStats } from './stats.ts';
 import { EngineApiError, EngineTransport, negotiateApiVersion, pathSegment } from './transport.ts';
@@ -94,57 +93,27 @@ export class DockerEngine {
 
   /** The docker-save tar of one or more images, streamed as the engine writes it. */
   async imageExport(ref: string | string[], signal?: AbortSignal): Promise<Readable> {
-    const refs = Array.isArray(ref) ? ref : [ref];
-    const res = await this.#t.call('/images/get', { query: { names: refs }, signal });
-    return res.body;
+    return exportImages(this.#t, ref, signal);
   }
 
   /** Pulls `ref` (a tag or `repo@sha256:…`), reading the progress stream to its end; `auth` is for registries that need a login. */
   async imagePull(ref: string, onProgress?: (ev: unknown) => void, signal?: AbortSignal, auth?: RegistryAuth): Promise<void> {
-    const { repo, tag } = splitImageRef(ref);
-    const headers: Record<string, string> = auth === undefined ? {} : { 'x-registry-auth': Buffer.from(JSON.stringify(auth)).toString('base64url') };
-    let res;
-    try {
-      res = await this.#t.call('/images/create', { method: 'POST', query: { fromImage: repo, tag }, headers, signal });
-    } catch (e) {
-      if (!isSkiffError(e, 'ENGINE_ERROR') || !(e.cause instanceof EngineApiError)) throw e;
-      throw new SkiffError('ENGINE_ERROR', `Docker Engine: pull of ${ref} failed: ${e.cause.message}`, { cause: e.cause });
-    }
-    await readJsonLines(res.body, `pull of ${ref}`, onProgress);
+    await pullImage(this.#t, ref, onProgress, signal, auth);
   }
 
-  /**
-   * Imports a root filesystem tar as a one-layer image (`docker import`); `changes` are Dockerfile
-   * instructions (CMD, ENV, HEALTHCHECK, LABEL, EXPOSE …). Returns the image ID.
-   */
+  /** Loads a docker-archive tar (`docker load`): the engine checks each layer against the config's diffIDs. */
+  async imageLoad(tar: Readable, signal?: AbortSignal): Promise<void> {
+    await loadImages(this.#t, tar, signal);
+  }
+
+  /** `docker import` of a root filesystem tar as a one-layer image; `changes` are Dockerfile instructions. Returns the image ID. */
   async imageImport(tar: Readable | Buffer, ref: string, changes: string[] = [], signal?: AbortSignal): Promise<string> {
-    const { repo, tag } = splitImageRef(ref);
-    const res = await this.#t.call('/images/create', {
-      method: 'POST',
-      query: { fromSrc: '-', repo, tag, changes },
-      headers: { 'content-type': 'application/x-tar' },
-      body: tar,
-      signal,
-    });
-    await readJsonLines(res.body, `import of ${ref}`);
-    const image = await this.imageInspect(ref, signal);
-    if (image === undefined) throw new SkiffError('ENGINE_ERROR', `Docker Engine: import of ${ref} finished but the image is missing`);
-    return image.id;
+    return importImage(this.#t, (r) => this.imageInspect(r, signal), tar, ref, changes, signal);
   }
 
   /** Builds an image from a tar build context with the classic builder. Returns the image ID. */
   async imageBuild(context: Readable | Buffer, ref: string, onProgress?: (ev: unknown) => void, signal?: AbortSignal): Promise<string> {
-    const res = await this.#t.call('/build', {
-      method: 'POST',
-      query: { t: ref, version: '1', rm: true, forcerm: true },
-      headers: { 'content-type': 'application/x-tar' },
-      body: context,
-      signal,
-    });
-    await readJsonLines(res.body, `build of ${ref}`, onProgress);
-    const image = await this.imageInspect(ref, signal);
-    if (image === undefined) throw new SkiffError('ENGINE_ERROR', `Docker Engine: build of ${ref} finished but the image is missing`);
-    return image.id;
+    return buildImage(this.#t, (r) => this.imageInspect(r, signal), context, ref, onProgress, signal);
   }
 
   async imageTag(source: string, repo: string, tag: string, signal?: AbortSignal): Promise<void> {

@@ -202,7 +202,7 @@ export class EngineTransport {
    * A request whose large body (a volume's tar, either way) is streamed through node:http's native parser, not undici:
    * through undici it costs several times the CPU, and these copies happen while the app's writers are stopped.
    */
-  async bulk(method: 'GET' | 'PUT', path: string, query: Query, opts: { body?: Readable; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+  async bulk(method: 'GET' | 'PUT' | 'POST', path: string, query: Query, opts: { body?: Readable; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
     const prefix = this.#version === '' ? '' : `/v${this.#version}`;
     const { origin, socketPath } = this.#endpoint;
     const url = new URL(`${origin}${prefix}${path}${queryString(query)}`);

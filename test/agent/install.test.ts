@@ -33,7 +33,7 @@ before(async () => {
   bundles.set('v3', await b('v3.skiff', '3.0.0', '2.0.0'));
   bundles.set('v4', await b('v4.skiff', '4.0.0', '2.0.0'));
   bundles.set('v5', await b('v5.skiff', '5.0.0', '4.0.0'));
-  // The agent must pull every image through its loopback registry, as on a customer host.
+  // The agent must load every image from its bundle, as on a customer host.
   await forgetImages(vendor.engine, [...releases.values()].flatMap((r) => Object.values(r.manifest.images).map((i) => i.configDigest)));
 });
 

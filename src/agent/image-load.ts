@@ -1,0 +1,102 @@
+// Puts verified images into the engine with `docker load`, and the overlapped form of it an install uses: each image
+// is loaded as soon as its own blobs are verified, while the rest of the bundle is still being read.
+import { buffer } from 'node:stream/consumers';
+import type { AgentEngine } from '../engine/index.ts';
+import { parseImageManifest, type Digest, type ImageManifest } from '../oci/index.ts';
+import type { ReleaseManifest } from '../release/index.ts';
+import { SkiffError, errorMessage } from '../util/index.ts';
+import { dockerArchive, type ArchiveImage, type OpenBlob } from './docker-archive.ts';
+
+export const imageId = (configDigest: string): string => `sha256:${configDigest.slice('sha256:'.length)}`;
+
+/** Loads images whose every blob is verified; the engine checks the layers against the configs' diffIDs. */
+export async function loadVerifiedImages(engine: AgentEngine, images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal): Promise<void> {
+  await engine.imageLoad(dockerArchive(images, open, signal), signal);
+  for (const { manifest } of images)
+    if (!(await engine.imageInspect(imageId(manifest.config.digest), signal)))
+      throw new SkiffError('ENGINE_ERROR', `Docker Engine: the load of image ${imageId(manifest.config.digest).slice(0, 19)}… finished but the engine does not have it`);
+}
+
+export interface OverlapSource {
+  /** A verified blob's bytes: from the staging store when this bundle carried it, else from the store. */
+  readonly open: OpenBlob;
+  /** True when the blob is verified already (the store has it, or this bundle's reader wrote it). */
+  readonly verified: (digest: Digest) => Promise<boolean>;
+}
+
+interface Pending {
+  readonly manifest: ImageManifest;
+  readonly needs: Set<Digest>;
+}
+
+/**
+ * Loads a release's missing images while its bundle is read. Nothing reaches the engine before the reader has hashed
+ * it against the signed release; if the read then fails, the images this loaded are removed again. A load that fails
+ * is only reported: the state machine stages from the store later, as it does on resume.
+ */
+export class OverlappedImageLoad {
+  readonly #engine: AgentEngine;
+  readonly #source: OverlapSource;
+  readonly #log: ((line: string) => void) | undefined;
+  readonly #abort = new AbortController();
+  readonly #pending: Pending[] = [];
+  readonly #loaded: string[] = [];
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(engine: AgentEngine, source: OverlapSource, log?: (line: string) => void) {
+    this.#engine = engine;
+    this.#source = source;
+    this.#log = log;
+  }
+
+  /** Every image manifest is verified by now: list what each image the engine lacks still waits for. */
+  async plan(release: ReleaseManifest): Promise<void> {
+    for (const img of Object.values(release.images)) {
+      if (await this.#engine.imageInspect(imageId(img.configDigest), this.#abort.signal)) continue;
+      if (!(await this.#source.verified(img.manifestDigest))) continue;
+      const manifest = parseImageManifest(await buffer(await this.#source.open(img.manifestDigest)), `image manifest ${img.manifestDigest}`);
+      if (manifest.config.digest !== img.configDigest) continue;
+      const needs = new Set<Digest>();
+      for (const b of [manifest.config, ...manifest.layers]) if (!(await this.#source.verified(b.digest))) needs.add(b.digest);
+      const pending = { manifest, needs };
+      if (needs.size === 0) this.#start(pending);
+      else this.#pending.push(pending);
+    }
+  }
+
+  /** The reader verified `digest` (and the staging store holds it). */
+  verified(digest: Digest): void {
+    for (let i = this.#pending.length - 1; i >= 0; i--) {
+      const p = this.#pending[i]!;
+      if (!p.needs.delete(digest) || p.needs.size > 0) continue;
+      this.#pending.splice(i, 1);
+      this.#start(p);
+    }
+  }
+
+  #start(p: Pending): void {
+    this.#queue = this.#queue.then(async () => {
+      if (this.#abort.signal.aborted) return;
+      const id = imageId(p.manifest.config.digest);
+      try {
+        await loadVerifiedImages(this.#engine, [p], this.#source.open, this.#abort.signal);
+        this.#loaded.push(id);
+      } catch (e) {
+        if (!this.#abort.signal.aborted) this.#log?.(`loading image ${id.slice(0, 19)}… while reading the bundle failed (it is loaded from the store next): ${errorMessage(e)}`);
+      }
+    });
+  }
+
+  /** Waits for the loads started so far (before the staging store moves into the store). */
+  async settle(): Promise<void> {
+    await this.#queue;
+  }
+
+  /** The read failed: stop, and remove the images this put into the engine, so nothing changed. */
+  async undo(): Promise<void> {
+    this.#abort.abort();
+    this.#pending.length = 0;
+    await this.#queue;
+    for (const id of this.#loaded.splice(0)) await this.#engine.imageRemove(id).catch(() => undefined);
+  }
+}
