@@ -6,6 +6,7 @@ import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 import { addRecipientCommands } from './customer-recipient.ts';
 import { addCustomerPolicyCommands } from './customer-policy.ts';
+import { addCustomerUserCommands } from './customer-user.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -101,6 +102,7 @@ export function customerCommand(out: Output = process.stdout): Command {
 
   addRecipientCommands(customer, out);
   addCustomerPolicyCommands(customer, out);
+  addCustomerUserCommands(customer, out);
   return customer;
 }
 

@@ -13,7 +13,7 @@ import semver from 'semver';
 import { SkiffError } from '../util/index.ts';
 import { actorOf, type CustomerPrincipal, type InstancePrincipal, type Principal, type UserPrincipal } from './auth/principal.ts';
 import type { Scope } from './auth/permissions.ts';
-import type { AppRecord, ChannelEntry, ChannelRecord, CustomerRecord, Entitlement, InstanceRecord, MetadataDb, ReleaseRecord } from './db/types.ts';
+import type { AppRecord, ChannelEntry, ChannelRecord, CustomerRecord, CustomerRole, Entitlement, InstanceRecord, MetadataDb, ReleaseRecord } from './db/types.ts';
 
 export const notFound = (what: string): SkiffError => new SkiffError('NOT_FOUND', `${what} not found`);
 
@@ -21,6 +21,17 @@ export const notFound = (what: string): SkiffError => new SkiffError('NOT_FOUND'
 export function requireScope(p: Principal, scope: Scope, what: string): UserPrincipal {
   if (p.kind !== 'user') throw notFound(what);
   if (!p.scopes.has(scope)) throw new SkiffError('FORBIDDEN', `${actorOf(p)} lacks the "${scope}" permission; ask an admin for a role or token that has it`);
+  return p;
+}
+
+/** A customer caller's role: its user's, or for the customer's own token (its vendor-issued credential) an admin's. */
+export function customerRoleOf(p: CustomerPrincipal): CustomerRole {
+  return p.user?.role ?? 'customer-admin';
+}
+
+/** A change a customer makes to its own things needs a customer-admin; a viewer (who knows its customer) gets FORBIDDEN. */
+export function requireCustomerAdmin(p: CustomerPrincipal, what: string): CustomerPrincipal {
+  if (customerRoleOf(p) !== 'customer-admin') throw new SkiffError('FORBIDDEN', `${actorOf(p)} is a customer-viewer and may not ${what}; ask a customer-admin of "${p.customerName}"`);
   return p;
 }
 
@@ -73,6 +84,18 @@ export class HubAccess {
     if (p.kind === 'user') requireScope(p, 'customer:read', `customer "${name}"`);
     const c = await this.#db.getCustomerByName(name);
     if (!c || p.kind === 'instance' || (p.kind === 'customer' && p.customerId !== c.id)) throw notFound(`customer "${name}"`);
+    return c;
+  }
+
+  /**
+   * The customer a change is made for: vendor users need `scope`; a customer only itself (any other is NOT_FOUND), as a
+   * customer-admin; an instance nothing.
+   */
+  async customerForChange(p: Principal, name: string, scope: Scope, what: string): Promise<CustomerRecord> {
+    if (p.kind === 'user') requireScope(p, scope, `customer "${name}"`);
+    if (p.kind === 'instance') throw notFound(`customer "${name}"`);
+    const c = await this.customer(p, name);
+    if (p.kind === 'customer') requireCustomerAdmin(p, what);
     return c;
   }
 

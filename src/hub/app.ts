@@ -46,6 +46,7 @@ import { rolloutRoutes } from './routes/rollouts.ts';
 import { emitAlert } from './notify/index.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { policyRoutes } from './routes/policies.ts';
+import { customerUserRoutes } from './routes/customer-users.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
 import { installMetrics } from './metrics/metrics-route.ts';
 import { AlertEvaluator, type AlertOptions } from './alerts/evaluator.ts';
@@ -206,6 +207,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(reportRoutes);
       await api.register(airgapReportRoutes);
       await api.register(supportBundleRoutes);
+      await api.register(customerUserRoutes);
     },
     { prefix: API_PREFIX },
   );

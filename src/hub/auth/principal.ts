@@ -1,6 +1,6 @@
 // Who is calling: resolves a Bearer or Basic credential to a vendor user or a customer (also the /v2/ authenticate hook).
 import type { FastifyRequest } from 'fastify';
-import type { MetadataDb, Role } from '../db/types.ts';
+import type { CustomerRole, MetadataDb, Role } from '../db/types.ts';
 import { SkiffError } from '../../util/index.ts';
 import { GenerationCache } from '../generation.ts';
 import { roleScopes, type Scope } from './permissions.ts';
@@ -21,6 +21,8 @@ export interface CustomerPrincipal {
   readonly customerId: string;
   readonly customerName: string;
   readonly tokenId: string;
+  /** The customer user signed in (the portal); absent for the customer's own token, which acts as a customer-admin. */
+  readonly user?: { readonly id: string; readonly username: string; readonly role: CustomerRole };
 }
 
 /** An enrolled agent: it sees its own app through its customer's entitlement, and speaks for itself only. */
@@ -75,6 +77,12 @@ async function resolveHash(db: MetadataDb, hash: string, now: Date): Promise<{ p
     const c = i && i.revokedAt === null ? await db.getCustomer(i.customerId) : undefined;
     if (!i || !c) throw denied();
     return { principal: { kind: 'instance', instanceId: i.id, customerId: c.id, customerName: c.name, app: i.app, tokenId: rec.id }, expiresAtMs };
+  }
+  if (rec.userId !== null && rec.customerId !== null) {
+    const cu = await db.customerUsers.get(rec.userId);
+    const c = cu && (await db.getCustomer(cu.customerId));
+    if (!cu || !c) throw denied();
+    return { principal: { kind: 'customer', customerId: c.id, customerName: c.name, tokenId: rec.id, user: { id: cu.id, username: cu.username, role: cu.role } }, expiresAtMs };
   }
   const u = rec.userId === null ? undefined : await db.getUser(rec.userId);
   if (!u) throw denied();
@@ -160,5 +168,6 @@ export function requestAuthenticator(db: MetadataDb, opts: { required?: boolean 
 export function actorOf(p: Principal | undefined): string {
   if (!p) return 'anonymous';
   if (p.kind === 'instance') return `instance:${p.customerName}/${p.instanceId}`;
+  if (p.kind === 'customer' && p.user) return `customer:${p.customerName}/user:${p.user.username}`;
   return p.kind === 'user' ? `user:${p.username}` : `customer:${p.customerName}`;
 }

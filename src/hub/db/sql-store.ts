@@ -18,6 +18,7 @@ import { observeStore } from './sql-observe.ts';
 import * as airgap from './sql-airgap.ts';
 import type * as T from './types.ts';
 import { SqlLogStore } from './sql-logs.ts';
+import { SqlCustomerUsers } from './sql-customer-users.ts';
 
 const now = (): string => new Date().toISOString();
 
@@ -34,6 +35,8 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   readonly rollouts = new SqlRollouts(() => this.#sql, () => this.#write);
 
   readonly notify: T.NotifyStore = new SqlNotifyStore(() => this.#sql, () => this.#write);
+
+  readonly customerUsers: T.CustomerUserStore = new SqlCustomerUsers(() => this.#sql, () => this.#write, (e) => this.#driver.isUniqueViolation(e));
 
   readonly logs: SqlLogStore;
   readonly observe: T.ObservabilityStore = observeStore(() => this.#tx.getStore() ?? this.#driver);
@@ -125,21 +128,21 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
 
   async getUserByName(username: string): Promise<T.UserRecord | undefined> {
-    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE lower(username) = lower(?)', [username]);
+    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE lower(username) = lower(?) AND customer_id IS NULL', [username]);
     return r && rows.toUser(r);
   }
 
   async getUser(id: string): Promise<T.UserRecord | undefined> {
-    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE id = ?', [id]);
+    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE id = ? AND customer_id IS NULL', [id]);
     return r && rows.toUser(r);
   }
 
   async listUsers(): Promise<T.UserRecord[]> {
-    return (await this.#sql.all<rows.UserRow>('SELECT * FROM users ORDER BY username')).map(rows.toUser);
+    return (await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE customer_id IS NULL ORDER BY username')).map(rows.toUser);
   }
 
   async countUsers(): Promise<number> {
-    const [r] = await this.#sql.all<{ n: number | string }>('SELECT COUNT(*) AS n FROM users');
+    const [r] = await this.#sql.all<{ n: number | string }>('SELECT COUNT(*) AS n FROM users WHERE customer_id IS NULL');
     return Number(r?.n ?? 0);
   }
 

@@ -2,6 +2,7 @@
 import type { SqlRollouts } from './sql-rollouts.ts';
 import type { LogStore } from './sql-logs.ts';
 import type { NotifyStore } from './types-notify.ts';
+import type { CustomerUserStore } from './types-customer-users.ts';
 import type { ChannelPolicy, ReleaseScanRecord, WaiverRecord } from './types-supply.ts';
 import type { AirgapState, SupportBundleRecord } from './types-airgap.ts';
 import type { ObservabilityStore } from './types-observe.ts';
@@ -12,6 +13,7 @@ export type * from './types-fleet.ts';
 export type * from './types-supply.ts';
 export type * from './types-airgap.ts';
 export type * from './types-observe.ts';
+export type * from './types-customer-users.ts';
 export type Role = 'admin' | 'release-manager' | 'support' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'release-manager', 'support', 'viewer'];
 
@@ -177,6 +179,8 @@ export interface MetadataReads {
 
   /** Webhooks, e-mail opt-ins, the delivery outbox and upgrade approvals. */
   readonly notify: NotifyStore;
+  /** Customer users (the portal's accounts); writes only inside mutate. */
+  readonly customerUsers: CustomerUserStore;
   getAirgapState(instanceId: string): Promise<AirgapState>;
   listSupportBundles(instanceId: string): Promise<SupportBundleRecord[]>;
 }

@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_REPORT_BYTES, checkReport, claimedInstance, gapMessage, reportEnvelopeOf, type AirgapReport } from '../../fleet/index.ts';
 import { SkiffError } from '../../util/index.ts';
-import { mutate, requireUser } from '../context.ts';
+import { mutate, principalOf, requireUser } from '../context.ts';
+import { requireCustomerAdmin } from '../access.ts';
 import { addReportEvents } from '../instance-events.ts';
 import { SECURITY } from '../schemas.ts';
 import type { MetadataDb } from '../db/types.ts';
@@ -21,15 +22,19 @@ export interface ImportAnswer {
 }
 
 export async function airgapReportRoutes(app: FastifyInstance): Promise<void> {
-  const { db } = app.hub;
+  const { db, access } = app.hub;
 
   app.post<{ Body: unknown }>('/reports', {
     bodyLimit: MAX_REPORT_BYTES,
     schema: { tags: ['instances'], summary: "Import an air-gapped instance's signed report (.skiffr); importing the same report again changes nothing", security: SECURITY, body: { type: 'object' } },
   }, async (req): Promise<ImportAnswer> => {
-    requireUser(req, 'customer:write', 'route POST /api/v1/reports');
+    const p = principalOf(req);
+    if (p.kind === 'customer') requireCustomerAdmin(p, 'upload reports');
+    else requireUser(req, 'customer:write', 'route POST /api/v1/reports');
     const env = reportEnvelopeOf(req.body, 'the body');
     const id = claimedInstance(env);
+    // A customer-admin uploads its own instances' reports only; another customer's instance is NOT_FOUND to it.
+    if (p.kind === 'customer') await access.instance(p, id);
     const inst = await db.getInstance(id);
     const target = inst && { id: inst.id, app: inst.app, publicKey: inst.publicKey, revokedAt: inst.revokedAt };
     const decision = checkReport(env, target, inst ? ((await db.getAirgapState(inst.id)).lastReport ?? undefined) : undefined);

@@ -11,6 +11,7 @@ import { instanceView } from '../instance-view.ts';
 import { NAME, SECURITY, UUID, VERSION, appParams } from '../schemas.ts';
 
 const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: UUID } } as const;
+const siteParams = { type: 'object', required: ['customer', 'app'], additionalProperties: false, properties: { customer: NAME, app: NAME } } as const;
 const WINDOWS = { type: 'array', maxItems: 64, items: { type: 'object' } } as const;
 const POLICY = {
   type: 'object',
@@ -94,17 +95,27 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
     return instanceView((await db.getInstance(inst.id)) ?? inst, customer);
   });
 
+  app.get<{ Params: { customer: string; app: string } }>('/customers/:customer/apps/:app/policy', {
+    schema: { tags: ['instances'], summary: "A customer's pin and maintenance windows for an app's instances (a customer reads its own)", security: SECURITY, params: siteParams },
+  }, async (req) => {
+    const p = principalOf(req);
+    const c = await access.customer(p, req.params.customer);
+    await access.app(p.kind === 'user' ? p : { kind: 'customer', customerId: c.id, customerName: c.name, tokenId: p.tokenId }, req.params.app);
+    return db.getSitePolicy(c.id, req.params.app);
+  });
+
   app.patch<{ Params: { customer: string; app: string }; Body: Policy }>('/customers/:customer/apps/:app/policy', {
     schema: {
       tags: ['instances'],
-      summary: "A customer's pin and maintenance windows for an app's instances",
+      summary: "A customer's pin and maintenance windows for an app's instances (a customer-admin sets its windows)",
       security: SECURITY,
-      params: { type: 'object', required: ['customer', 'app'], additionalProperties: false, properties: { customer: NAME, app: NAME } },
+      params: siteParams,
       body: POLICY,
     },
   }, async (req) => {
-    requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
-    const c = await access.customer(principalOf(req), req.params.customer);
+    const p = principalOf(req);
+    const c = await access.customerForChange(p, req.params.customer, 'customer:write', 'set maintenance windows');
+    if (p.kind === 'customer' && req.body.pinnedVersion !== undefined) throw new SkiffError('FORBIDDEN', 'a customer sets its maintenance windows here; a pin is set by the vendor');
     const policy = checkedPolicy(req.body);
     const done = await mutate(app, req, (tx) => tx.setSitePolicy(c.id, req.params.app, policy), { action: 'customer.policy', target: `customer:${c.name}/app:${req.params.app}`, details: policy });
     if (!done) throw notFound(`app "${req.params.app}" in the entitlements of customer "${c.name}"`);

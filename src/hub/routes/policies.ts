@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf, type CustomerPrincipal } from '../auth/principal.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import { releaseNotes } from '../release-notes.ts';
+import { requireCustomerAdmin } from '../access.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
 import { SkiffError } from '../../util/index.ts';
 
@@ -17,7 +18,7 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
     const p = principalOf(req);
     if (p.kind === 'customer') {
       if (named !== undefined && named !== p.customerName) throw notFound(`customer "${named}"`);
-      return p;
+      return scope === 'customer:write' ? requireCustomerAdmin(p, 'approve upgrades') : p;
     }
     if (p.kind === 'instance') throw notFound(`customer "${named ?? ''}"`);
     requireUser(req, scope, `customer "${named ?? ''}"`);

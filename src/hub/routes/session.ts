@@ -1,10 +1,11 @@
-// Login (username + password → a session token, throttled before any hashing), logout, and who-am-I.
+// Login (username + password of a vendor or customer user → a session token, throttled before any hashing), logout, and who-am-I.
 import type { FastifyInstance } from 'fastify';
 import { SkiffError } from '../../util/index.ts';
 import { roleScopes } from '../auth/permissions.ts';
 import { hashPassword, mintToken, randomPassword } from '../auth/secrets.ts';
 import { mutate, principalOf } from '../context.ts';
 import { resolveToken, type Principal } from '../auth/principal.ts';
+import { customerRoleOf } from '../access.ts';
 import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts';
 import { EMPTY_BODY, SECURITY, USERNAME } from '../schemas.ts';
 
@@ -36,21 +37,23 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     const { username, password, cookie } = req.body;
     const attempt = await loginLimiter.admit(db, req.ip, username);
-    const user = await db.getUserByName(username);
+    const user = (await db.getUserByName(username)) ?? (await db.customerUsers.getByName(username));
     // Hash even for unknown users so that timing does not reveal which usernames exist.
     dummyHash ??= hashPassword(randomPassword());
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
     if (!user || !ok) throw new SkiffError('UNAUTHORIZED', 'username or password is wrong');
     await attempt.succeeded();
+    const customer = 'customerId' in user ? await db.getCustomer(user.customerId) : undefined;
     const { token, hash } = mintToken('skh_');
     const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000).toISOString();
     await db.mutate(
-      (tx) => tx.createToken({ kind: 'session', hash, name: 'session', userId: user.id, customerId: null, scopes: [], expiresAt }),
-      { actor: `user:${user.username}`, action: 'login', target: `user:${user.username}`, address: req.ip },
+      (tx) => tx.createToken({ kind: 'session', hash, name: 'session', userId: user.id, customerId: customer?.id ?? null, scopes: [], expiresAt }),
+      { actor: customer ? `customer:${customer.name}/user:${user.username}` : `user:${user.username}`, action: 'login', target: `user:${user.username}`, address: req.ip },
     );
-    if (!cookie) return { token, expiresAt, username: user.username, role: user.role };
+    const who = { username: user.username, role: user.role, ...(customer ? { kind: 'customer', customer: customer.name } : {}) };
+    if (!cookie) return { token, expiresAt, ...who };
     setSessionCookie(req, reply, token, expiresAt);
-    return { expiresAt, username: user.username, role: user.role };
+    return { expiresAt, ...who };
   });
 
   // The customer portal's login: a customer token (the portal's user pastes it once) becomes the session cookie.
@@ -74,7 +77,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     const p = principalOf(req);
     clearSessionCookie(req, reply);
     // A customer's token outlives the portal's session: signing out of the portal forgets it there, and revokes nothing.
-    if (p.kind === 'customer') return { revoked: null };
+    if (p.kind === 'customer' && !p.user) return { revoked: null };
     await mutate(app, req, (tx) => tx.revokeToken(p.tokenId), { action: 'logout', target: `token:${p.tokenId}` });
     return { revoked: p.tokenId };
   });
@@ -90,7 +93,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
 }
 
 function whoami(p: Principal) {
-  if (p.kind === 'customer') return { kind: 'customer', customer: p.customerName };
+  if (p.kind === 'customer') return { kind: 'customer', customer: p.customerName, role: customerRoleOf(p), username: p.user?.username ?? null };
   if (p.kind === 'instance') return { kind: 'instance', customer: p.customerName, instance: p.instanceId, app: p.app };
   return { kind: 'user', username: p.username, role: p.role, scopes: [...p.scopes], roleScopes: roleScopes(p.role) };
 }

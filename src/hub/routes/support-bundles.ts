@@ -8,6 +8,7 @@ import { SkiffError } from '../../util/index.ts';
 import { actorOf } from '../auth/principal.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import { SECURITY, UUID } from '../schemas.ts';
+import { requireCustomerAdmin } from '../access.ts';
 
 /** The largest support bundle the hub takes (a bundle's logs are bounded well below it). */
 export const MAX_SUPPORT_BUNDLE_BYTES = 256 * 1024 * 1024;
@@ -20,17 +21,18 @@ export async function supportBundleRoutes(app: FastifyInstance): Promise<void> {
   // The bundle reaches the handler as the raw request stream, straight into the content store.
   app.addContentTypeParser(GZIP, (_req, payload, done) => done(null, payload));
 
-  /** The instance itself, or a vendor user allowed to change customers' instances. */
+  /** The instance itself, a vendor user allowed to change customers' instances, or its own customer's admin. */
   async function uploader(req: FastifyRequest<{ Params: { id: string } }>): Promise<{ byInstance: boolean }> {
     const p = principalOf(req);
     if (p.kind === 'user') requireUser(req, 'customer:write', `instance ${req.params.id}`);
-    else if (p.kind !== 'instance' || p.instanceId !== req.params.id) throw notFound(`instance ${req.params.id}`);
+    else if (p.kind === 'customer') requireCustomerAdmin(p, 'upload support bundles');
+    else if (p.instanceId !== req.params.id) throw notFound(`instance ${req.params.id}`);
     await access.instance(p, req.params.id);
     return { byInstance: p.kind === 'instance' };
   }
 
   app.post<{ Params: { id: string } }>('/instances/:id/support-bundles', {
-    schema: { tags: ['instances'], summary: `Upload a support bundle (${GZIP}, with its Content-Length) for an instance: by the instance itself or a vendor user`, security: SECURITY, params: idParams },
+    schema: { tags: ['instances'], summary: `Upload a support bundle (${GZIP}, with its Content-Length) for an instance: by the instance itself, a vendor user or its customer's admin`, security: SECURITY, params: idParams },
   }, async (req, reply) => {
     const { byInstance } = await uploader(req);
     const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
