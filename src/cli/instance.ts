@@ -1,8 +1,9 @@
-// `skiff fleet` and `skiff instance list|show|revoke|install-now|policy`: the connected sites as the hub sees them.
+// `skiff fleet` and `skiff instance list|show|revoke|install-now|policy|tag|approve|approvals`: the connected sites as the hub sees them.
 import { Command } from 'commander';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { policyBody } from './customer.ts';
 import { printJson, runAction } from './run.ts';
+import { SkiffError } from '../util/index.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -25,6 +26,7 @@ interface InstanceView {
   lastOutage?: { since: string; until: string; failedPolls: number } | null;
   revokedAt: string | null;
   services: { service: string; state: string; health: string }[];
+  tags?: Record<string, string>;
   history?: { at: string; kind: string; detail: Record<string, unknown> }[];
 }
 
@@ -46,11 +48,14 @@ function listOptions(cmd: Command): Command {
     .option('--version <version>', 'only instances running this version')
     .option('--health <health>', 'healthy, unhealthy or unknown')
     .option('--customer <name>', 'only this customer')
+    .option('--tag <key=value>', 'only instances with this tag (repeatable: all must match)', collect, [])
     .option('--json', 'print JSON');
 }
 
-async function listFleet(o: HubOpts & { app?: string; version?: string; health?: string; customer?: string; json?: boolean }, out: Output): Promise<void> {
+async function listFleet(o: HubOpts & { app?: string; version?: string; health?: string; customer?: string; tag?: string[]; json?: boolean }, out: Output): Promise<void> {
   const q = new URLSearchParams(Object.entries({ app: o.app, version: o.version, health: o.health, customer: o.customer }).flatMap(([k, v]) => (v ? [[k, v]] : [])));
+  const { parseTag } = await import('../fleet/index.ts');
+  for (const t of o.tag ?? []) q.append('tag', parseTag(t, '--tag').join('='));
   const { instances } = await clientFrom(o).get<{ instances: InstanceView[] }>(`/instances${q.size ? `?${q}` : ''}`);
   if (o.json) printJson(instances);
   else out.write(instances.length === 0 ? 'no instances\n' : table(instances));
@@ -77,6 +82,7 @@ export function instanceCommand(out: Output = process.stdout): Command {
         const i = await clientFrom(o).get<InstanceView>(`/instances/${encodeURIComponent(id)}`);
         if (o.json) return printJson(i);
         out.write(table([i]));
+        if (i.tags && Object.keys(i.tags).length > 0) out.write(`tags: ${Object.entries(i.tags).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
         if (i.lastOutage) out.write(`last outage: the hub was out of reach from ${i.lastOutage.since} to ${i.lastOutage.until} (${i.lastOutage.failedPolls} failed polls)\n`);
         for (const s of i.services) out.write(`  ${s.service.padEnd(16)} ${s.state} ${s.health}\n`);
         for (const h of i.history ?? []) out.write(`${h.at}  ${h.kind.padEnd(8)} ${JSON.stringify(h.detail)}\n`);
@@ -113,6 +119,34 @@ export function instanceCommand(out: Output = process.stdout): Command {
         out.write(`instance ${id}: policy set\n`);
       }),
     );
+
+  withHubOptions(instance.command('tag <id> [tags...]'))
+    .description('set tags (key=value, lowercase) on an instance, which rollouts target (skiff rollout create --tag)')
+    .option('--remove <key>', 'remove this tag (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action((id: string, tags: string[], o: HubOpts & { remove: string[]; json?: boolean }) =>
+      runAction(async () => {
+        const { parseTag } = await import('../fleet/index.ts');
+        const set = Object.fromEntries(tags.map((t) => parseTag(t, 'tag')));
+        if (tags.length === 0 && o.remove.length === 0) throw new SkiffError('USAGE', 'name tags to set (key=value) or --remove KEY');
+        const i = await clientFrom(o).request<InstanceView>('PATCH', `/instances/${encodeURIComponent(id)}/tags`, { ...(tags.length ? { set } : {}), ...(o.remove.length ? { remove: o.remove } : {}) });
+        if (o.json) return printJson(i);
+        out.write(`instance ${id}: tags ${Object.entries(i.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}\n`);
+      }),
+    );
+
+  withHubOptions(instance.command('approve <id> <version>'))
+    .description("approve upgrading this one instance up to a version (when its customer requires approval); the customer's other instances stay held")
+    .action((id: string, version: string, o: HubOpts) =>
+      runAction(async () => {
+        await clientFrom(o).post(`/instances/${encodeURIComponent(id)}/approvals`, { version });
+        out.write(`instance ${id}: upgrades up to ${version} approved\n`);
+      }),
+    );
+
+  withHubOptions(instance.command('approvals <id>'))
+    .description('whether the instance needs approval, and the versions approved for it and for its customer')
+    .action((id: string, o: HubOpts) => runAction(async () => printJson(await clientFrom(o).get(`/instances/${encodeURIComponent(id)}/approvals`))));
 
   return instance;
 }

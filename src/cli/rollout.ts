@@ -75,18 +75,21 @@ export function rolloutCommand(out: Output = process.stdout): Command {
     .option('--channel <name>', 'only instances following this channel')
     .option('--customer <name>', 'only this customer (repeatable)', collect, [])
     .option('--canary <instance-id>', 'these instances form group 1, before every other (repeatable)', collect, [])
+    .option('--tag <key=value>', 'only instances with this tag (repeatable: all must match; skiff instance tag sets them)', collect, [])
     .option('--json', 'print JSON')
-    .action((ref: string, o: HubOpts & { groups: string; success?: string; errors?: string; soak?: string; gate: string[]; window: string[]; retries?: string; backoff?: string; channel?: string; customer: string[]; canary: string[]; json?: boolean }) =>
+    .action((ref: string, o: HubOpts & { groups: string; success?: string; errors?: string; soak?: string; gate: string[]; window: string[]; retries?: string; backoff?: string; channel?: string; customer: string[]; canary: string[]; tag: string[]; json?: boolean }) =>
       runAction(async () => {
         const { app, version } = (await import('../release/index.ts')).parseAppVersion(ref);
+        const fleet = await import('../fleet/index.ts');
         const opt = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined ? {} : ({ [k]: v } as Record<K, V>));
         const body: RolloutCreateBody = {
           app, version, groups: parseGroups(o.groups),
           ...opt('successThreshold', share('--success', o.success)), ...opt('errorThreshold', share('--errors', o.errors)),
           ...opt('soakSeconds', whole('--soak', o.soak)), ...opt('retries', whole('--retries', o.retries)), ...opt('backoffSeconds', whole('--backoff', o.backoff)),
           ...(o.gate.length ? { gates: o.gate.map((g) => whole('--gate', g) ?? 0) } : {}),
-          ...(o.window.length ? { windows: o.window.map((await import('../fleet/index.ts')).parseWindowSpec) } : {}),
+          ...(o.window.length ? { windows: o.window.map(fleet.parseWindowSpec) } : {}),
           ...opt('channel', o.channel), ...(o.customer.length ? { customers: o.customer } : {}), ...(o.canary.length ? { canary: o.canary } : {}),
+          ...(o.tag.length ? { tags: Object.fromEntries(o.tag.map((t) => fleet.parseTag(t, '--tag'))) } : {}),
         };
         const r = await (await client(o)).create(body);
         out.write(o.json ? JSON.stringify(r, null, 2) + '\n' : describeRollout(r));

@@ -10,3 +10,4 @@ export { underRollout, type RolloutView } from './rollout-desired.ts';
 export { adoptionReport, adoptionCsv, type AdoptionInputs, type AdoptionReport } from './adoption.ts';
 export { AirgapReportSchema, MAX_REPORT_BYTES, MAX_REPORT_LOG_BYTES, checkReport, claimedInstance, gapMessage, reportEnvelopeOf, signReport, type AirgapReport, type LastImport, type ReportDecision, type ReportEnvelope, type ReportGap, type ReportTarget } from './airgap-report.ts';
 export { EnrollAnswerFileSchema, EnrollRequestFileSchema, parseEnrollFile, type EnrollAnswerFile, type EnrollRequestFile } from './enroll-files.ts';
+export { TagsSchema, TAG_KEY, TAG_VALUE, MAX_TAGS, canonicalTags, checkTags, matchesTags, parseTag, type Tags } from './tags.ts';

@@ -40,6 +40,8 @@ export interface RolloutCreateBody {
   readonly channel?: string;
   readonly customers?: readonly string[];
   readonly canary?: readonly string[];
+  /** Only instances with every one of these tags. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 const at = (id: string, action = ''): string => `/rollouts/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;

@@ -47,6 +47,7 @@ import { emitAlert } from './notify/index.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { customerUserRoutes } from './routes/customer-users.ts';
+import { instanceTagRoutes } from './routes/instance-tags.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
 import { installMetrics } from './metrics/metrics-route.ts';
 import { AlertEvaluator, type AlertOptions } from './alerts/evaluator.ts';
@@ -202,6 +203,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(rolloutRoutes);
       await api.register(webhookRoutes);
       await api.register(policyRoutes);
+      await api.register(instanceTagRoutes);
       await api.register(logRoutes);
       await api.register(alertRoutes);
       await api.register(reportRoutes);

@@ -87,6 +87,8 @@ export class DesiredStates {
       this.#db.notify.getApproval(p.customerId, p.app),
       this.#db.getAirgapState(inst.id),
     ]);
+    // An approval given for this instance alone counts with its customer's.
+    const approved = approval.required ? [...approval.approved, ...(await this.#db.notify.instanceApprovals(inst.id)).map((a) => a.version)] : approval.approved;
     const { desired: state, blockedReason } = decideDesired({
       app: p.app,
       instance: inst.id,
@@ -97,7 +99,7 @@ export class DesiredStates {
       instanceWindows: windowsOf(inst.windows),
       siteWindows: windowsOf(policy.windows),
       installNow: inst.installNow,
-      approval: { ...approval, customer: p.customerName },
+      approval: { required: approval.required, approved, customer: p.customerName },
       supportBundle: airgap.supportRequestedAt !== null,
       pollSeconds: this.#opts.pollSeconds,
       values: (r) => this.#values.verdict(channel.releases.find((x) => x.release.version === r.version)?.release, given),

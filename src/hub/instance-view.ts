@@ -28,5 +28,6 @@ export function instanceView(i: InstanceRecord, customer: string) {
     windows: i.windows,
     installNow: i.installNow,
     blockedReason: i.blockedReason,
+    tags: i.tags,
   };
 }

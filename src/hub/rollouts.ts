@@ -2,7 +2,7 @@
 // resume, cancel, retry), and one scheduler step (src/fleet's pure decision applied under the lease, audited).
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { assignGroups, groupSizes, orderInstances, RolloutPlanSchema, scheduleRollout, type RolloutAction, type RolloutState } from '../fleet/index.ts';
+import { assignGroups, groupSizes, orderInstances, RolloutPlanSchema, scheduleRollout, TagsSchema, canonicalTags, type RolloutAction, type RolloutState } from '../fleet/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { liveEntitlement } from './access.ts';
 import { emitRolloutEvent } from './notify/index.ts';
@@ -20,6 +20,8 @@ export const RolloutCreateSchema = RolloutPlanSchema.extend({
   customers: z.array(NAME).min(1).max(10_000).optional(),
   /** Instance ids that form group 1, the canary, before every other. */
   canary: z.array(z.string().min(1).max(64)).max(1000).optional(),
+  /** Only instances with every one of these tags (skiff instance tag). */
+  tags: TagsSchema.optional(),
 }).strict();
 export type RolloutCreate = z.infer<typeof RolloutCreateSchema>;
 
@@ -59,15 +61,15 @@ export async function createRollout(db: MetadataDb, input: RolloutCreate, audit:
     if (!c) throw new SkiffError('INVALID_INPUT', `customer "${name}" not found: name customers as skiff customer list shows them`);
     customers.push(c.id);
   }
-  const target: RolloutTarget = { channel: input.channel ?? null, customers };
+  const target: RolloutTarget = { channel: input.channel ?? null, customers, ...(input.tags && Object.keys(input.tags).length > 0 ? { tags: canonicalTags(input.tags) } : {}) };
   const reached = await reachedCustomers(db, input.app, input.version, target, now);
-  const fleet = (await db.listFleet({ app: input.app, limit: 10_000_000 })).filter((i) => i.revokedAt === null && reached.has(i.customerId));
+  const fleet = (await db.listFleet({ app: input.app, ...(target.tags ? { tags: target.tags } : {}), limit: 10_000_000 })).filter((i) => i.revokedAt === null && reached.has(i.customerId));
   if (fleet.length === 0)
-    throw new SkiffError('INVALID_INPUT', `no instance of ${input.app} follows a channel holding ${input.version}${input.channel ? ` (channel ${input.channel})` : ''}: promote the release first (skiff channel promote)`);
+    throw new SkiffError('INVALID_INPUT', `no instance of ${input.app} follows a channel holding ${input.version}${input.channel ? ` (channel ${input.channel})` : ''}${target.tags ? ` with tags ${Object.entries(target.tags).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}: promote the release first (skiff channel promote)${target.tags ? ' or tag instances (skiff instance tag)' : ''}`);
   const canary = input.canary ?? [];
   const outside = canary.find((id) => !fleet.some((i) => i.id === id));
   if (outside) throw new SkiffError('INVALID_INPUT', `canary instance ${outside} is not among the rollout's instances: give ids from skiff fleet list`);
-  const { app, version, channel: _c, customers: _n, canary: _k, ...plan } = input;
+  const { app, version, channel: _c, customers: _n, canary: _k, tags: _t, ...plan } = input;
   const id = randomUUID();
   const current = new Map(fleet.map((i) => [i.id, i.currentVersion]));
   const ordered = orderInstances(id, fleet.map((i) => i.id), canary);

@@ -9,6 +9,7 @@ import { NOTIFY_MIGRATION } from './sql-notify.ts';
 import { LOGS_MIGRATION } from './sql-logs.ts';
 import { OBSERVE_MIGRATION } from './sql-observe.ts';
 import { AIRGAP_MIGRATION } from './sql-airgap.ts';
+import { TAGS_MIGRATION } from './sql-tags.ts';
 import { RECIPIENTS_MIGRATION } from './sql-recipients.ts';
 import { CUSTOMER_USERS_MIGRATION } from './sql-customer-users.ts';
 
@@ -87,5 +88,6 @@ export const MIGRATIONS: readonly Migration[] = [
   LOGS_MIGRATION,
   OBSERVE_MIGRATION,
   AIRGAP_MIGRATION,
+  TAGS_MIGRATION,
   CUSTOMER_USERS_MIGRATION,
 ];

@@ -3,6 +3,7 @@
 // once), the attempt log, the silences already told, and upgrade approvals.
 import { randomUUID } from 'node:crypto';
 import type { SqlExec } from './driver.ts';
+import { approveInstance, instanceApprovals } from './sql-tags.ts';
 import type * as T from './types.ts';
 
 export const NOTIFY_MIGRATION = {
@@ -175,6 +176,14 @@ export class SqlNotifyStore implements T.NotifyStore {
 
   async setApprovalRequired(customerId: string, app: string, required: boolean): Promise<boolean> {
     return (await this.#write().run('UPDATE entitlements SET approval_required = ? WHERE customer_id = ? AND app = ?', [required ? 1 : 0, customerId, app])) === 1;
+  }
+
+  instanceApprovals(instanceId: string): Promise<T.InstanceApproval[]> {
+    return instanceApprovals(this.#read(), instanceId);
+  }
+
+  async approveInstance(instanceId: string, version: string, by: string): Promise<void> {
+    await approveInstance(this.#write(), instanceId, version, by, now());
   }
 
   async approve(customerId: string, app: string, version: string, by: string): Promise<void> {

@@ -3,6 +3,8 @@
 // Group starts and state changes are conditional UPDATEs, so a step applied twice (two replicas) changes nothing twice.
 import type { GroupProgress, RetryCandidate, RolloutPlan, RolloutState, RolloutView } from '../../fleet/index.ts';
 import type { SqlExec } from './driver.ts';
+import { matchesTags, type Tags } from '../../fleet/index.ts';
+import { tagsWhere } from './sql-tags.ts';
 import { acquireLease, holdsLease, releaseLease } from './sql-lease.ts';
 
 /** The lease of the one replica that runs the rollout scheduler. */
@@ -33,6 +35,8 @@ export interface RolloutTarget {
   readonly channel: string | null;
   /** Customer ids; empty: every entitled customer. */
   readonly customers: readonly string[];
+  /** Only instances with every one of these tags (absent in rollouts made before tags). */
+  readonly tags?: Tags;
 }
 
 export interface RolloutRecord {
@@ -128,24 +132,25 @@ export class SqlRollouts {
    * a finished rollout, or a cancelled one that never placed it, changes nothing.
    */
   async viewFor(instanceId: string, app: string, customerId: string): Promise<RolloutView | null> {
-    const [r] = await this.#sql().all<{ version: string; digest: string; state: string; target: string; grp: number | null; started_at: string | null }>(
-      `SELECT r.version, r.digest, r.state, r.target, ri.grp, g.started_at FROM rollouts r
+    const [r] = await this.#sql().all<{ version: string; digest: string; state: string; target: string; grp: number | null; started_at: string | null; tags: string | null }>(
+      `SELECT r.version, r.digest, r.state, r.target, ri.grp, g.started_at, (SELECT i.tags FROM instances i WHERE i.id = ?) AS tags FROM rollouts r
        LEFT JOIN rollout_instances ri ON ri.rollout_id = r.id AND ri.instance_id = ?
        LEFT JOIN rollout_groups g ON g.rollout_id = r.id AND g.grp = ri.grp
-       WHERE r.app = ? ORDER BY r.created_at DESC, r.id DESC LIMIT 1`, [instanceId, app]);
+       WHERE r.app = ? ORDER BY r.created_at DESC, r.id DESC LIMIT 1`, [instanceId, instanceId, app]);
     if (!r || r.state === 'finished') return null;
     const release = { version: r.version, digest: r.digest, required: false };
     if (r.grp !== null) return { release, started: r.started_at !== null };
     const target = JSON.parse(r.target) as RolloutTarget;
-    const reaches = target.customers.length === 0 || target.customers.includes(customerId);
+    const reaches = (target.customers.length === 0 || target.customers.includes(customerId)) && matchesTags(JSON.parse(r.tags ?? '{}') as Tags, target.tags ?? {});
     return r.state !== 'cancelled' && reaches ? { release, started: false } : null;
   }
 
-  /** Instances of the app enrolled at or after `since` that the rollout has not placed yet (late enrollers). */
-  async unplaced(r: Pick<RolloutRecord, 'id' | 'app'>, since: string, limit = 10_000): Promise<{ id: string; customerId: string; currentVersion: string | null }[]> {
+  /** Instances of the app enrolled at or after `since`, with the target's tags, that the rollout has not placed yet (late enrollers). */
+  async unplaced(r: Pick<RolloutRecord, 'id' | 'app' | 'target'>, since: string, limit = 10_000): Promise<{ id: string; customerId: string; currentVersion: string | null }[]> {
+    const tagged = tagsWhere('i', r.target.tags);
     const rows = await this.#sql().all<{ id: string; customer_id: string; current_version: string | null }>(
-      `SELECT i.id, i.customer_id, i.current_version FROM instances i WHERE i.app = ? AND i.revoked_at IS NULL AND i.created_at >= ?
-       AND NOT EXISTS (SELECT 1 FROM rollout_instances ri WHERE ri.rollout_id = ? AND ri.instance_id = i.id) ORDER BY i.created_at LIMIT ?`, [r.app, since, r.id, limit]);
+      `SELECT i.id, i.customer_id, i.current_version FROM instances i WHERE i.app = ? AND i.revoked_at IS NULL AND i.created_at >= ? AND ${tagged.sql}
+       AND NOT EXISTS (SELECT 1 FROM rollout_instances ri WHERE ri.rollout_id = ? AND ri.instance_id = i.id) ORDER BY i.created_at LIMIT ?`, [r.app, since, ...tagged.params, r.id, limit]);
     return rows.map((x) => ({ id: x.id, customerId: x.customer_id, currentVersion: x.current_version }));
   }
 

@@ -16,7 +16,7 @@ export interface InstanceRow {
   id: string; customer_id: string; app: string; name: string; current_version: string | null; desired_version: string | null;
   health: string | null; last_seen_at: string | null; created_at: string;
   public_key?: string | null; facts?: string; revoked_at?: string | null; install_now?: number; pinned_version?: string | null;
-  windows?: string; report?: string | null; blocked_reason?: string | null;
+  windows?: string; report?: string | null; blocked_reason?: string | null; tags?: string;
 }
 export interface AuditRow {
   id: number; at: string; actor: string; action: string; target: string; address: string; details: string; prev_hash: string; hash: string;
@@ -46,6 +46,7 @@ export const toInstance = (r: InstanceRow): InstanceRecord => ({
   publicKey: r.public_key ?? null, facts: JSON.parse(r.facts ?? '{}') as Record<string, string>, revokedAt: r.revoked_at ?? null,
   installNow: Number(r.install_now ?? 0) === 1, pinnedVersion: r.pinned_version ?? null, windows: JSON.parse(r.windows ?? '[]') as unknown[],
   report: r.report ? (JSON.parse(r.report) as Record<string, unknown>) : null, blockedReason: r.blocked_reason ?? null,
+  tags: JSON.parse(r.tags ?? '{}') as Record<string, string>,
 });
 
 export const toAudit = (r: AuditRow): AuditEntry => ({

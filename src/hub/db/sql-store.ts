@@ -8,6 +8,7 @@ import { MIGRATIONS } from './migrations.ts';
 import { setCustomerRecipient } from './sql-recipients.ts';
 import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
+import * as tags from './sql-tags.ts';
 import { bumpGeneration, bumpGenerationIfVersionChanges, readGeneration } from './sql-generation.ts';
 import * as rows from './sql-rows.ts';
 import * as siteValues from './sql-values.ts';
@@ -298,7 +299,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     const rec: T.InstanceRecord = {
       id: randomUUID(), customerId: i.customerId, app: i.app, name: i.name,
       currentVersion: null, desiredVersion: null, health: null, lastSeenAt: null, createdAt: now(),
-      publicKey: i.publicKey ?? null, facts: i.facts ?? {}, revokedAt: null, installNow: false, pinnedVersion: null, windows: [], report: null, blockedReason: null,
+      publicKey: i.publicKey ?? null, facts: i.facts ?? {}, revokedAt: null, installNow: false, pinnedVersion: null, windows: [], report: null, blockedReason: null, tags: {},
     };
     await this.#unique(
       (tx) => tx.run('INSERT INTO instances (id, customer_id, app, name, created_at, public_key, facts) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -325,6 +326,9 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   }
   revokeInstance(id: string): Promise<boolean> {
     return fleet.revokeInstance(this.#write, id, now());
+  }
+  setInstanceTags(id: string, t: Readonly<Record<string, string>>): Promise<boolean> {
+    return tags.setInstanceTags(this.#write, id, t);
   }
   setInstancePolicy(id: string, p: { pinnedVersion?: string | null; windows?: readonly unknown[]; installNow?: boolean }): Promise<boolean> {
     return fleet.setInstancePolicy(this.#write, id, p);

@@ -25,6 +25,8 @@ export interface InstanceRecord {
   readonly report: Readonly<Record<string, unknown>> | null;
   /** Why the release this instance would get is held back (its values do not satisfy it); null when nothing is. */
   readonly blockedReason: string | null;
+  /** Vendor-set tags (key → value), which rollouts target. */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /** Whose values: a customer's for an app, or (with instanceId) one instance's overrides. */
@@ -70,6 +72,8 @@ export interface FleetFilter {
   readonly customerId?: string;
   /** Only instances last seen before this time (or never). */
   readonly seenBefore?: string;
+  /** Only instances with every one of these tags. */
+  readonly tags?: Readonly<Record<string, string>>;
   readonly limit?: number;
 }
 

@@ -86,4 +86,15 @@ export interface NotifyStore {
   setApprovalRequired(customerId: string, app: string, required: boolean): Promise<boolean>;
   /** mutate only. */
   approve(customerId: string, app: string, version: string, by: string): Promise<void>;
+  /** The versions approved for one instance (over its customer's approvals). */
+  instanceApprovals(instanceId: string): Promise<InstanceApproval[]>;
+  /** mutate only. */
+  approveInstance(instanceId: string, version: string, by: string): Promise<void>;
+}
+
+/** A customer approved upgrading one instance up to `version`. */
+export interface InstanceApproval {
+  readonly version: string;
+  readonly approvedBy: string;
+  readonly approvedAt: string;
 }

@@ -213,6 +213,8 @@ export interface MetadataWrites {
   createInstance(i: { customerId: string; app: string; name: string; publicKey?: string; facts?: Record<string, string> }): Promise<InstanceRecord>;
   /** Revokes the instance and its credentials; false when there is no such unrevoked instance. */
   revokeInstance(id: string): Promise<boolean>;
+  /** Replaces the instance's tags; false when there is no such instance. */
+  setInstanceTags(id: string, tags: Readonly<Record<string, string>>): Promise<boolean>;
   setInstancePolicy(id: string, p: { pinnedVersion?: string | null; windows?: readonly unknown[]; installNow?: boolean }): Promise<boolean>;
   setSitePolicy(customerId: string, app: string, p: Partial<SitePolicy>): Promise<boolean>;
   createEnrollToken(t: { hash: string; customerId: string; app: string; uses: number; expiresAt: string }): Promise<EnrollTokenRecord>;

@@ -1,7 +1,7 @@
 // The fleet as the vendor (and each customer, for its own) sees it: list with filters, one instance with its history;
 // revoke, install now, pins and maintenance windows; and the app's timestamp key the hub signs desired state with.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseWindows } from '../../fleet/index.ts';
+import { parseTag, parseWindows } from '../../fleet/index.ts';
 import { parseRoot, signingKeyFromPem } from '../../trust/index.ts';
 import { SkiffError } from '../../util/index.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
@@ -21,7 +21,7 @@ const POLICY = {
 } as const;
 
 type Policy = { pinnedVersion?: string | null; windows?: unknown[] };
-type FleetQuery = { app?: string; version?: string; health?: string; customer?: string; seenBefore?: string };
+type FleetQuery = { app?: string; version?: string; health?: string; customer?: string; seenBefore?: string; tag?: string | string[] };
 
 export async function instanceRoutes(app: FastifyInstance): Promise<void> {
   const { db, access, sealer } = app.hub;
@@ -40,7 +40,8 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
       querystring: {
         type: 'object',
         additionalProperties: false,
-        properties: { app: NAME, version: VERSION, health: { type: 'string', enum: ['healthy', 'unhealthy', 'unknown'] }, customer: NAME, seenBefore: { type: 'string', format: 'date-time' } },
+        properties: { app: NAME, version: VERSION, health: { type: 'string', enum: ['healthy', 'unhealthy', 'unknown'] }, customer: NAME, seenBefore: { type: 'string', format: 'date-time' },
+          tag: { anyOf: [{ type: 'string', maxLength: 200 }, { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 200 } }], description: 'k=v; repeat for all of several' } },
       },
     },
   }, async (req) => {
@@ -54,7 +55,8 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
       if (p.kind === 'instance' || (q.customer !== undefined && q.customer !== p.customerName)) throw notFound('route GET /api/v1/instances');
       customerId = p.customerId;
     }
-    const list = await db.listFleet({ ...(q.app ? { app: q.app } : {}), ...(q.version ? { version: q.version } : {}), ...(q.health ? { health: q.health } : {}), ...(customerId ? { customerId } : {}), ...(q.seenBefore ? { seenBefore: q.seenBefore } : {}) });
+    const tags = Object.fromEntries((q.tag === undefined ? [] : [q.tag].flat()).map((t) => parseTag(t, 'query tag', 'INVALID_INPUT')));
+    const list = await db.listFleet({ tags, ...(q.app ? { app: q.app } : {}), ...(q.version ? { version: q.version } : {}), ...(q.health ? { health: q.health } : {}), ...(customerId ? { customerId } : {}), ...(q.seenBefore ? { seenBefore: q.seenBefore } : {}) });
     const names = new Map((await db.listCustomers()).map((c) => [c.id, c.name]));
     return { instances: list.map((i) => instanceView(i, names.get(i.customerId) ?? '')) };
   });
