@@ -13,6 +13,8 @@ import type { BlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { chunkOffsets, decodeLayerIndex, type LayerIndex } from './layer-index.ts';
 
+const WRITE_BATCH = 4 << 20;
+
 /** A base layer the agent holds and the index of its content. */
 export interface BaseLayer {
   readonly layer: Digest;
@@ -84,7 +86,7 @@ export class ChunkLocator {
   }
 
   async #spoolBase(layer: Digest, path: string): Promise<void> {
-    await pipeline(await this.#store.get(layer), createGunzip(), createWriteStream(path));
+    await pipeline(await this.#store.get(layer), createGunzip({ chunkSize: 1 << 20 }), createWriteStream(path, { highWaterMark: 1 << 20 }));
   }
 }
 
@@ -96,10 +98,21 @@ export async function rebuildLayerTar(index: LayerIndex, chunks: ChunkLocator, o
     let lit = 0;
     let next = 0;
     let pos = 0;
+    // Pieces are gathered into large writes: a write per 32 KiB chunk costs more than the copy.
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const flush = async () => {
+      if (batched === 0) return;
+      await fh.writev(batch, pos);
+      pos += batched;
+      batch = [];
+      batched = 0;
+    };
     const put = async (b: Buffer) => {
       whole.update(b);
-      await fh.write(b, 0, b.length, pos);
-      pos += b.length;
+      batch.push(b);
+      batched += b.length;
+      if (batched >= WRITE_BATCH) await flush();
     };
     for (const [litLength, n] of index.runs) {
       if (litLength > 0) await put(index.literal.subarray(lit, lit + litLength));
@@ -112,6 +125,7 @@ export async function rebuildLayerTar(index: LayerIndex, chunks: ChunkLocator, o
         await put(bytes);
       }
     }
+    await flush();
   } finally {
     await fh.close();
   }
