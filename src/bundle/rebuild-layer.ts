@@ -4,8 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { ChunkLocator, decodeLayerIndex, rebuildLayerTar, unpackChunks, type BaseLayer } from '../delta/index.ts';
-import { gzipFileParallel, storedGzipFile, storedGzipSize, type Digest } from '../oci/index.ts';
+import { ChunkLocator, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseLayer } from '../delta/index.ts';
+import { gzipFileParallel, storedGzip, storedGzipSize, type Digest } from '../oci/index.ts';
 import { listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { SkiffError, isSkiffError } from '../util/index.ts';
@@ -52,16 +52,32 @@ export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget):
     const wanted = new Map(index.chunks.map((c) => [c.digest, c.length]));
     const spool = join(work, 'pack');
     await chunks.addPack(spool, (await unpackChunks(req.pack, wanted, spool, what)).at);
-    const tar = join(work, 'layer.tar');
-    await rebuildLayerTar(index, chunks, tar, what);
-    await chunks.close();
-    // Compressed as release create did, told apart by the signed size: stored gzip (a copy, the same on every Node)
-    // or gzip -6 (zlib's output, which an agent on another zlib build may not reproduce). write() checks the digest.
+    // Compressed as release create did, told apart by the signed size: stored gzip (framed as the tar is rebuilt, the
+    // same on every Node) or gzip -6 (zlib's output, which an agent on another zlib build may not reproduce). write()
+    // keeps the layer only when it hashes to the signed digest; a rebuild error (diffID, missing chunk) is its own.
     const stored = req.size === storedGzipSize(index.tarSize);
-    await t.write(req.layer, req.size, stored ? storedGzipFile(tar) : gzipFileParallel(tar, 6)).catch((e: unknown) => {
+    let rebuildError: unknown;
+    async function* rebuilt(): AsyncGenerator<Buffer> {
+      try {
+        yield* rebuildLayerPieces(index, chunks, what);
+      } catch (e) {
+        rebuildError = e;
+        throw e;
+      }
+    }
+    let data: AsyncIterable<Uint8Array>;
+    if (stored) data = storedGzip(rebuilt(), index.tarSize);
+    else {
+      const tar = join(work, 'layer.tar');
+      await rebuildLayerTar(index, chunks, tar, what);
+      data = gzipFileParallel(tar, 6);
+    }
+    await t.write(req.layer, req.size, data).catch((e: unknown) => {
+      if (rebuildError !== undefined) throw rebuildError;
       if (!isSkiffError(e, 'DIGEST_MISMATCH') && !isSkiffError(e, 'SIZE_MISMATCH')) throw e;
       throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt to its exact diffID but compresses to other bytes than the signed layer (${stored ? 'not as a stored gzip' : "this agent's zlib differs from the one that made the release"}): ask the vendor for a bundle with whole layers (bundle create --layers-only), or releases made with release create --layer-compression stored`, { cause: e });
     });
+    await chunks.close();
   } finally {
     await chunks.close();
     await rm(work, { recursive: true, force: true });

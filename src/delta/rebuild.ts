@@ -90,13 +90,39 @@ export class ChunkLocator {
   }
 }
 
+/**
+ * The tar `index` describes, piece by piece (header bytes and chunks); BASE_MISSING when a chunk is nowhere, and after
+ * the last piece DIGEST_MISMATCH when the whole is not the diffID: a consumer keeps nothing until the end came clean.
+ */
+export async function* rebuildLayerPieces(index: LayerIndex, chunks: ChunkLocator, what: string): AsyncGenerator<Buffer> {
+  const whole = createHash('sha256');
+  let lit = 0;
+  let next = 0;
+  for (const [litLength, n] of index.runs) {
+    if (litLength > 0) {
+      const b = index.literal.subarray(lit, lit + litLength);
+      whole.update(b);
+      yield b;
+    }
+    lit += litLength;
+    for (let i = 0; i < n; i++) {
+      const ref = index.chunks[next++]!;
+      const bytes = await chunks.read(ref.digest, ref.length);
+      if (!bytes)
+        throw new SkiffError('BASE_MISSING', `${what} needs chunk ${ref.digest}, which neither the bundle nor the base release holds: install the base release the bundle names, or use a full bundle`);
+      whole.update(bytes);
+      yield bytes;
+    }
+  }
+  const got = `sha256:${whole.digest('hex')}`;
+  if (got !== index.diffId)
+    throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt from its recipe hashes to ${got}, not its diffID ${index.diffId}: the bundle or the base is damaged; nothing was installed`);
+}
+
 /** Writes the tar `index` describes to `out`; DIGEST_MISMATCH when a chunk is missing or the result is not the diffID. */
 export async function rebuildLayerTar(index: LayerIndex, chunks: ChunkLocator, out: string, what: string): Promise<void> {
-  const whole = createHash('sha256');
   const fh = await open(out, 'w');
   try {
-    let lit = 0;
-    let next = 0;
     let pos = 0;
     // Pieces are gathered into large writes: a write per 32 KiB chunk costs more than the copy.
     let batch: Buffer[] = [];
@@ -108,28 +134,13 @@ export async function rebuildLayerTar(index: LayerIndex, chunks: ChunkLocator, o
       batch = [];
       batched = 0;
     };
-    const put = async (b: Buffer) => {
-      whole.update(b);
+    for await (const b of rebuildLayerPieces(index, chunks, what)) {
       batch.push(b);
       batched += b.length;
       if (batched >= WRITE_BATCH) await flush();
-    };
-    for (const [litLength, n] of index.runs) {
-      if (litLength > 0) await put(index.literal.subarray(lit, lit + litLength));
-      lit += litLength;
-      for (let i = 0; i < n; i++) {
-        const ref = index.chunks[next++]!;
-        const bytes = await chunks.read(ref.digest, ref.length);
-        if (!bytes)
-          throw new SkiffError('BASE_MISSING', `${what} needs chunk ${ref.digest}, which neither the bundle nor the base release holds: install the base release the bundle names, or use a full bundle`);
-        await put(bytes);
-      }
     }
     await flush();
   } finally {
     await fh.close();
   }
-  const got = `sha256:${whole.digest('hex')}`;
-  if (got !== index.diffId)
-    throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt from its recipe hashes to ${got}, not its diffID ${index.diffId}: the bundle or the base is damaged; nothing was installed`);
 }

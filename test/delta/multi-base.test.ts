@@ -133,6 +133,14 @@ for (const base of ['1.0.0', '1.1.0'])
   test(`an agent holding only ${base} installs the multi-base delta; the engine holds exactly the signed image`, async () => {
     const stateDir = path.join(work, `agent-${base}`);
     assert.equal((await run(stateDir, await bundle(`full-${base}`, base))).outcome, 'installed');
+    const before = await snapshot(engine, app, stateDir);
+    const multi = await readFile(path.join(work, 'multi.skiff'));
+    const appLayer = (await layersOf('2.0.0')).at(-1)!.digest;
+    const e = entryAt(multi, `skiff/chunks/${appLayer.slice(7)}`);
+    multi[e.data + (e.size >> 1)] = (multi[e.data + (e.size >> 1)] ?? 0) ^ 0x55;
+    await writeFile(path.join(work, 'damaged.skiff'), multi);
+    await assert.rejects(run(stateDir, path.join(work, 'damaged.skiff')), (err) => isSkiffError(err, 'BUNDLE_INVALID') && /chunks of layer/.test(err.message));
+    assert.deepEqual(await snapshot(engine, app, stateDir), before, 'a damaged chunk changes nothing');
     const result = await run(stateDir, path.join(work, 'multi.skiff'));
     assert.deepEqual([result.outcome, result.to], ['upgraded', '2.0.0']);
     const v2 = (await getRelease(new FsBlobStore(path.join(stateDir, 'store')), app, '2.0.0')).manifest;
