@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine, type AgentEngine } from '../engine/index.ts';
-import { BUNDLE_READ_BYTES, readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
+import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
@@ -139,8 +139,9 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
           // After an operator rollback, a bundle may not go below the highest release this agent committed.
           if (highest && semver.lt(release.version, highest))
             throw new SkiffError('RELEASE_ROLLBACK', `bundle is ${release.app}@${release.version}, older than ${highest}, which this agent already ran: install ${highest} or newer`);
-          if (index.base && !(await findRelease(sd.store, release.app, index.base.version)))
-            throw new SkiffError('BASE_MISSING', `this delta bundle needs ${release.app}@${index.base.version} installed first: install that release, or use a full bundle`);
+          const bases = bundleBases(index);
+          if (bases.length > 0 && !(await Promise.all(bases.map((b) => findRelease(sd.store, release.app, b.version)))).some(Boolean))
+            throw new SkiffError('BASE_MISSING', `this delta bundle needs ${basesText(release.app, index)} installed first: install ${bases.length > 1 ? 'one of them' : 'that release'}, or use a full bundle`);
           const values = resolveValues(release.configSchema, given ?? current?.values ?? {});
           const project = projectOf({ release, values });
           const currentRelease = current ? (await findRelease(sd.store, release.app, current.version))!.manifest : undefined;

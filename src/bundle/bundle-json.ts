@@ -26,6 +26,8 @@ export function indexDisagreement(
     return `it says includedBytes ${index.includedBytes}, the blobs it lists as included make ${sum(true)}`;
   if (!index.base && index.blobs.some((b) => !b.included))
     return 'it lists blobs as omitted but names no base release';
+  if (index.bases && (index.bases.length < 2 || index.bases[0]!.releaseDigest !== index.base?.releaseDigest))
+    return 'its bases do not start with its base';
   if (index.omittedBytes !== sum(false))
     return `it says omittedBytes ${index.omittedBytes}, the blobs it lists as omitted make ${sum(false)}`;
   for (const [service, img] of Object.entries(release.images)) {

@@ -35,12 +35,16 @@ const BundleBlob = z.object({
   included: z.boolean(),
 });
 
+const BaseRef = z.object({ version: z.string(), releaseDigest: z.string().refine(isDigest) });
+
 export const BundleIndexSchema = z.object({
   schema: z.literal(BUNDLE_SCHEMA),
   app: z.string(),
   version: z.string(),
   releaseDigest: z.string().refine(isDigest),
-  base: z.object({ version: z.string(), releaseDigest: z.string().refine(isDigest) }).optional(),
+  base: BaseRef.optional(),
+  /** A delta that applies to any one of several bases names them all here (`base` is the first); absent for one base. */
+  bases: z.array(BaseRef).optional(),
   blobs: z.array(BundleBlob),
   /** Blobs are age files (`<digest>.age`) for these recipients; a hint like the rest of bundle.json. */
   encryption: z.object({ scheme: z.literal('age'), recipients: z.array(z.string()) }).optional(),
@@ -52,6 +56,12 @@ export const BundleIndexSchema = z.object({
 
 export type BundleIndex = z.infer<typeof BundleIndexSchema>;
 export type BundleBlobEntry = z.infer<typeof BundleBlob>;
+
+/** The releases a delta applies to (any one of them suffices), as bundle.json names them; empty for a full bundle. */
+export const bundleBases = (index: BundleIndex): readonly z.infer<typeof BaseRef>[] => index.bases ?? (index.base ? [index.base] : []);
+
+/** The bases for a message: `app@1.0.0 or app@1.1.0`. */
+export const basesText = (app: string, index: BundleIndex): string => bundleBases(index).map((b) => `${app}@${b.version}`).join(' or ') || 'its base release';
 
 /**
  * What a reader may hold in memory, the one home of these limits: every entry it buffers has a ceiling checked

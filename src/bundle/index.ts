@@ -6,5 +6,5 @@ export { BUNDLE_READ_BYTES } from './entries.ts';
 export { StagingSink, VerifyOnlySink, type BlobSink } from './sinks.ts';
 export { trustVerifier, type TrustOutcome, type TrustVerifier } from './trust-verifier.ts';
 export { inspectBundle, type BundleSummary } from './inspect.ts';
-export { BUNDLE_SCHEMA, type BundleIndex } from './format.ts';
+export { BUNDLE_SCHEMA, bundleBases, basesText, type BundleIndex } from './format.ts';
 export { readIdentityFile, newIdentity, checkRecipient, BlobEncrypter, ENCRYPTED_BLOB_ENTRY_RE } from './encryption.ts';

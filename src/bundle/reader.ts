@@ -20,6 +20,7 @@ import {
   BundleIndexSchema,
   BundleLimits,
   Entry,
+  basesText,
   entryLimit,
   type BundleIndex,
 } from './format.ts';
@@ -255,5 +256,5 @@ const truncated = (digest: Digest) =>
 const baseMissing = (release: ReleaseManifest, index: BundleIndex, count: number) =>
   new SkiffError(
     'BASE_MISSING',
-    `this delta bundle needs ${release.app}@${index.base?.version ?? 'its base release'} installed first (${count} blobs of it are missing): install that release, or use a full bundle`,
+    `this delta bundle needs ${basesText(release.app, index)} installed first (${count} blobs of it are missing): install that release, or use a full bundle`,
   );

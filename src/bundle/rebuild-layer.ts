@@ -1,11 +1,11 @@
 // The agent's rebuild of a layer a content-level delta carries as a chunk pack: unpack and check the chunks, rebuild
 // the tar from the signed recipe with the base's chunks, check it against the config's diffID, then compress it as
-// release create did and write it through the staging sink, which refuses anything but the signed layer digest.
+// release create did (stored or gzip -6) and write it through the staging sink, which refuses all but the signed digest.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { ChunkLocator, decodeLayerIndex, rebuildLayerTar, unpackChunks, type BaseLayer } from '../delta/index.ts';
-import { gzipFileParallel, type Digest } from '../oci/index.ts';
+import { ChunkLocator, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseLayer } from '../delta/index.ts';
+import { gzipFileParallel, storedGzip, storedGzipSize, type Digest } from '../oci/index.ts';
 import { listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { SkiffError, isSkiffError } from '../util/index.ts';
@@ -52,14 +52,32 @@ export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget):
     const wanted = new Map(index.chunks.map((c) => [c.digest, c.length]));
     const spool = join(work, 'pack');
     await chunks.addPack(spool, (await unpackChunks(req.pack, wanted, spool, what)).at);
-    const tar = join(work, 'layer.tar');
-    await rebuildLayerTar(index, chunks, tar, what);
-    await chunks.close();
-    // The same deterministic gzip as release create: the signed digest is checked by write().
-    await t.write(req.layer, req.size, gzipFileParallel(tar, 6)).catch((e: unknown) => {
+    // Compressed as release create did, told apart by the signed size: stored gzip (framed as the tar is rebuilt, the
+    // same on every Node) or gzip -6 (zlib's output, which an agent on another zlib build may not reproduce). write()
+    // keeps the layer only when it hashes to the signed digest; a rebuild error (diffID, missing chunk) is its own.
+    const stored = req.size === storedGzipSize(index.tarSize);
+    let rebuildError: unknown;
+    async function* rebuilt(): AsyncGenerator<Buffer> {
+      try {
+        yield* rebuildLayerPieces(index, chunks, what);
+      } catch (e) {
+        rebuildError = e;
+        throw e;
+      }
+    }
+    let data: AsyncIterable<Uint8Array>;
+    if (stored) data = storedGzip(rebuilt(), index.tarSize);
+    else {
+      const tar = join(work, 'layer.tar');
+      await rebuildLayerTar(index, chunks, tar, what);
+      data = gzipFileParallel(tar, 6);
+    }
+    await t.write(req.layer, req.size, data).catch((e: unknown) => {
+      if (rebuildError !== undefined) throw rebuildError;
       if (!isSkiffError(e, 'DIGEST_MISMATCH') && !isSkiffError(e, 'SIZE_MISMATCH')) throw e;
-      throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt to its exact diffID but compresses to other bytes than the signed layer (this agent's zlib differs from the one that made the release): ask the vendor for a bundle with whole layers (bundle create --layers-only)`, { cause: e });
+      throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt to its exact diffID but compresses to other bytes than the signed layer (${stored ? 'not as a stored gzip' : "this agent's zlib differs from the one that made the release"}): ask the vendor for a bundle with whole layers (bundle create --layers-only), or releases made with release create --layer-compression stored`, { cause: e });
     });
+    await chunks.close();
   } finally {
     await chunks.close();
     await rm(work, { recursive: true, force: true });

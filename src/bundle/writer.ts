@@ -17,6 +17,8 @@ export interface BundleSource {
   readonly chain: readonly Uint8Array[];
   /** For a delta: the release whose blobs are omitted. */
   readonly base?: StoredRelease;
+  /** Further bases: the delta then applies to any one of them, carrying what not all of them hold. */
+  readonly moreBases?: readonly StoredRelease[];
   /** Bytes per read of each blob (e.g. a ReadBufferBudget lease); the store's default when absent. */
   readonly chunkSize?: number;
   /** Encrypt every blob to these age recipients (a customer's X25519 key); the bundle is then not reproducible. */
@@ -28,12 +30,15 @@ export interface BundleSource {
 /** The bundle's index, computed from the store before writing (so the hub can announce its size). */
 export async function planBundle(src: BundleSource): Promise<BundleIndex> {
   const blobs = await releaseBlobs(src.blobs, src.release.manifest);
-  const baseHas = new Set(src.base ? (await releaseBlobs(src.blobs, src.base.manifest)).map((b) => b.digest) : []);
+  const bases = src.base ? [src.base, ...(src.moreBases ?? [])] : [];
+  // Omitted: only what every base holds, so that a site with any one of them has it.
+  const baseSets = await Promise.all(bases.map(async (b) => new Set((await releaseBlobs(src.blobs, b.manifest)).map((x) => x.digest))));
+  const baseHas = new Set(baseSets.length === 0 ? [] : [...baseSets[0]!].filter((d) => baseSets.every((s) => s.has(d))));
   const wholeLayers = blobs.filter((b) => b.kind === 'layer' && !baseHas.has(b.digest));
   // Encrypted bundles carry whole layers: a pack is not an age file the reader could open.
   const packs =
-    src.base && !src.layersOnly && !src.recipients?.length
-      ? await planLayerPacks(src.blobs, wholeLayers, src.release.manifest.contentIndex ?? [], src.base.manifest.contentIndex ?? [])
+    bases.length > 0 && !src.layersOnly && !src.recipients?.length
+      ? await planLayerPacks(src.blobs, wholeLayers, src.release.manifest.contentIndex ?? [], bases.map((b) => b.manifest.contentIndex ?? []))
       : [];
   const rebuilt = new Set(packs.map((p) => p.layer));
   const entries = blobs.map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType, kind: b.kind, included: !baseHas.has(b.digest) && !rebuilt.has(b.digest) }));
@@ -45,6 +50,7 @@ export async function planBundle(src: BundleSource): Promise<BundleIndex> {
     version: m.version,
     releaseDigest: src.release.digest,
     ...(src.base ? { base: { version: src.base.manifest.version, releaseDigest: src.base.digest } } : {}),
+    ...(bases.length > 1 ? { bases: bases.map((b) => ({ version: b.manifest.version, releaseDigest: b.digest })) } : {}),
     blobs: entries,
     ...(src.recipients?.length ? { encryption: { scheme: ENCRYPTION_SCHEME, recipients: [...src.recipients] } } : {}),
     includedBytes: sum(true),

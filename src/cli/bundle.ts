@@ -40,23 +40,25 @@ function blobLines(index: BundleIndex, included: boolean, note: string): string[
 }
 
 async function createBundleFile(
-  opts: { store: string; ref: string; from?: string; out: string; recipients?: readonly string[]; layersOnly?: boolean },
+  opts: { store: string; ref: string; from?: readonly string[]; out: string; recipients?: readonly string[]; layersOnly?: boolean },
   out: Output,
 ): Promise<void> {
-  const { FsBlobStore, parseAppVersion, getRelease, loadChain, HashingStream, writeBundle } = await libs();
+  const { FsBlobStore, parseAppVersion, getRelease, loadChain, HashingStream, writeBundle, bundleBases } = await libs();
   const store = new FsBlobStore(opts.store);
   const { app, version } = parseAppVersion(opts.ref);
   const release = await getRelease(store, app, version);
-  let base;
-  if (opts.from !== undefined) {
-    const b = parseAppVersion(opts.from);
+  const bases: Awaited<ReturnType<typeof getRelease>>[] = [];
+  for (const from of opts.from ?? []) {
+    const b = parseAppVersion(from);
     if (b.app !== app)
       throw new SkiffError(
         'USAGE',
-        `--from ${opts.from} is another app than ${opts.ref}: a delta needs two versions of one app`,
+        `--from ${from} is another app than ${opts.ref}: a delta needs two versions of one app`,
       );
-    base = await getRelease(store, b.app, b.version);
+    if (bases.some((x) => x.manifest.version === b.version)) throw new SkiffError('USAGE', `--from ${from} is given twice: name each base once`);
+    bases.push(await getRelease(store, b.app, b.version));
   }
+  const [base, ...moreBases] = bases;
   const chain = await loadChain(store, app);
   // Written beside the target and renamed: a crash never leaves a half bundle under the final name.
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -73,7 +75,7 @@ async function createBundleFile(
     const written = pipeline(hasher, file);
     written.catch(() => undefined);
     const index = await writeBundle(
-      { blobs: store, release, chain, ...(base ? { base } : {}), ...(opts.recipients?.length ? { recipients: opts.recipients } : {}), ...(opts.layersOnly ? { layersOnly: true } : {}) },
+      { blobs: store, release, chain, ...(base ? { base, moreBases } : {}), ...(opts.recipients?.length ? { recipients: opts.recipients } : {}), ...(opts.layersOnly ? { layersOnly: true } : {}) },
       hasher,
       (done, total) => bar.update(done, total),
     );
@@ -82,7 +84,7 @@ async function createBundleFile(
     bar.stop();
     const c = counts(index);
     out.write(
-      `wrote ${opts.out}: ${app}@${version}${index.base ? ` (delta from ${index.base.version})` : ' (full)'}\n`,
+      `wrote ${opts.out}: ${app}@${version}${index.base ? ` (delta from ${bundleBases(index).map((b) => b.version).join(' or ')})` : ' (full)'}\n`,
     );
     out.write(`size: ${formatBytes(hasher.size)} (${hasher.size} bytes)\n`);
     out.write(
@@ -109,7 +111,7 @@ async function readTrustedRoot(rootFile: string): Promise<RootMeta> {
 }
 
 async function inspectBundleFile(file: string, rootFile: string | undefined, json: boolean, out: Output): Promise<void> {
-  const { trustVerifier, inspectBundle } = await libs();
+  const { trustVerifier, inspectBundle, bundleBases } = await libs();
   const outcome: TrustOutcome = {};
   const verifier = rootFile ? trustVerifier(await readTrustedRoot(rootFile), outcome) : undefined;
   const s = await inspectBundle(file, verifier);
@@ -145,7 +147,7 @@ async function inspectBundleFile(file: string, rootFile: string | undefined, jso
     ...(s.disagreement
       ? [`warning: bundle.json disagrees with release.json: ${s.disagreement}; bundle verify and agent install refuse this bundle`]
       : []),
-    `bundle.json (an unsigned index, not verified): ${index.base ? `delta from ${index.base.version} (${index.base.releaseDigest})` : 'full bundle'}`,
+    `bundle.json (an unsigned index, not verified): ${index.base ? `delta from ${bundleBases(index).map((b) => `${b.version} (${b.releaseDigest})`).join(' or ')}` : 'full bundle'}`,
     `  included: ${c.included} blobs, ${formatBytes(index.includedBytes)}`,
     ...blobLines(index, true, ''),
     `  omitted: ${c.omitted} blobs, ${formatBytes(index.omittedBytes)}`,
@@ -155,7 +157,7 @@ async function inspectBundleFile(file: string, rootFile: string | undefined, jso
 }
 
 async function verifyBundleFile(file: string, rootFile: string, json: boolean, out: Output, identities?: readonly string[]): Promise<void> {
-  const { readBundle, trustVerifier, VerifyOnlySink, releaseDigest, BUNDLE_READ_BYTES } = await libs();
+  const { readBundle, trustVerifier, basesText, VerifyOnlySink, releaseDigest, BUNDLE_READ_BYTES } = await libs();
   const trusted = await readTrustedRoot(rootFile);
   const source = createReadStream(file, { highWaterMark: BUNDLE_READ_BYTES });
   const opened = new Promise<void>((resolve, reject) =>
@@ -181,14 +183,14 @@ async function verifyBundleFile(file: string, rootFile: string, json: boolean, o
   const digest = releaseDigest(contents.releaseBytes);
   if (json) {
     out.write(
-      `${JSON.stringify({ verified: true, app: release.app, version: release.version, releaseDigest: digest, checked: received, checkedBytes: receivedBytes, notChecked: missing.map((b) => b.digest), ...(index.base ? { unverifiedBase: index.base } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ verified: true, app: release.app, version: release.version, releaseDigest: digest, checked: received, checkedBytes: receivedBytes, notChecked: missing.map((b) => b.digest), ...(index.base ? { unverifiedBase: index.base } : {}), ...(index.bases ? { unverifiedBases: index.bases } : {}) }, null, 2)}\n`,
     );
     return;
   }
   out.write(`verified ${release.app}@${release.version} (${digest})\n`);
   out.write(`  ${received.length} blobs checked, ${formatBytes(receivedBytes)}\n`);
   if (missing.length > 0) {
-    const base = index.base ? `${release.app}@${index.base.version}, as bundle.json names it` : 'its base release';
+    const base = index.base ? `${basesText(release.app, index)}, as bundle.json names it` : 'its base release';
     out.write(
       `  ${missing.length} blobs the release needs are not in this delta bundle, not checked: an install takes them from ${base}\n`,
     );
@@ -207,11 +209,11 @@ export function bundleCommand(out: Output = process.stdout): Command {
     .description('write a full bundle, or a delta with only the blobs the --from release lacks')
     .argument('<app@version>', 'the release to export')
     .requiredOption('--store <dir>', 'content store holding the release')
-    .option('--from <app@version>', 'base release the site already runs (delta bundle)')
+    .option('--from <app@version>', 'base release the site already runs (delta bundle); repeat it for a delta that applies to any one of several', (v: string, prev: string[] = []) => [...prev, v])
     .requiredOption('-o, --output <file>', 'the .skiff file to write')
     .option('--recipient <age1…>', "encrypt every blob to this customer's age X25519 recipient (repeatable); the signed release stays readable", (v: string, prev: string[] = []) => [...prev, v])
     .option('--layers-only', 'a delta carries changed layers whole, never as chunk packs the agent rebuilds')
-    .action((ref: string, opts: { store: string; from?: string; output: string; recipient?: string[]; layersOnly?: boolean }) =>
+    .action((ref: string, opts: { store: string; from?: string[]; output: string; recipient?: string[]; layersOnly?: boolean }) =>
       runAction(() =>
         createBundleFile(
           {

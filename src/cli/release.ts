@@ -1,6 +1,6 @@
 // `skiff release`: create a signed release from a Compose file and local images; list, show and diff releases.
 import { readFile } from 'node:fs/promises';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { ReleaseDiff, StoredRelease } from '../release/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
@@ -139,6 +139,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
       '--agent-image <ref>',
       'also carry this skiff-agent image (npm run agent-image builds it): its full bundles load with docker load -i BUNDLE, so a first install needs only the bundle and Docker',
     )
+    .addOption(new Option('--layer-compression <kind>', 'gzip (smallest layers) or stored (no compression: agents rebuild content-level deltas at disk speed, on any Node)').choices(['gzip', 'stored']).default('gzip'))
     .action(
       (opts: {
         compose: string;
@@ -148,6 +149,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
         store: string;
         changelog?: string;
         agentImage?: string;
+        layerCompression: 'gzip' | 'stored';
       } & ProvenanceFlags) =>
         runAction(async () => {
           const [{ createRelease, FsBlobStore }, { DockerEngine }] = await Promise.all([libs(), import('../engine/index.ts')]);
@@ -162,6 +164,7 @@ export function releaseCommand(out: Output = process.stdout): Command {
             engine,
             ...(changelog === undefined ? {} : { changelog }),
             ...(opts.agentImage ? { agentImage: opts.agentImage } : {}),
+            layerCompression: opts.layerCompression,
             onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
             onSbom: () => process.stderr.write('reading the layers for the SBOM\n'),
             ...(opts.provenance ? { provenance: provenanceOf(opts) } : {}),

@@ -22,13 +22,14 @@ const MADE_LIMIT = 1024;
 export const MIN_PACKED_LAYER = 256 << 10;
 
 /**
- * For each of `layers` (those a delta would carry whole) that has an index in `target`, the pack of its chunks the
- * base's layers (`base`) lack, when that pack is smaller than the layer; layers without an index, or with a larger
- * pack, are left out (they go whole). Empty when the base has no indexes.
+ * For each of `layers` (those a delta would carry whole) that has an index in `target`, the pack of its chunks that
+ * not every base holds (`bases`: each base release's layer indexes; a site has any one of them), when that pack is
+ * smaller than the layer; layers without an index, or with a larger pack, are left out (they go whole). Empty when a
+ * base has no indexes.
  */
-export async function planLayerPacks(store: BlobStore, layers: readonly { digest: Digest; size: number }[], target: readonly LayerIndexRef[], base: readonly LayerIndexRef[], signal?: AbortSignal): Promise<LayerPack[]> {
-  if (base.length === 0) return [];
-  const baseKey = base.map((b) => b.digest).sort().join(',');
+export async function planLayerPacks(store: BlobStore, layers: readonly { digest: Digest; size: number }[], target: readonly LayerIndexRef[], bases: readonly (readonly LayerIndexRef[])[], signal?: AbortSignal): Promise<LayerPack[]> {
+  if (bases.length === 0 || bases.some((b) => b.length === 0)) return [];
+  const baseKey = bases.map((b) => b.map((r) => r.digest).sort().join(',')).join('|');
   let baseChunks: Set<Digest> | undefined;
   const out: LayerPack[] = [];
   for (const layer of layers) {
@@ -37,7 +38,7 @@ export async function planLayerPacks(store: BlobStore, layers: readonly { digest
     const key = createHash('sha256').update(`${ref.digest}\0${baseKey}`).digest('hex');
     let pack = made.get(key);
     if (!pack || !(await store.has(pack.digest, signal))) {
-      baseChunks ??= await chunksOf(store, base);
+      baseChunks ??= await sharedChunks(store, bases);
       const index = await decodeLayerIndex(await buffer(await store.get(ref.digest, { signal })), `the index of layer ${layer.digest}`);
       const needed = new Set(index.chunks.map((c) => c.digest).filter((d) => !baseChunks!.has(d)));
       pack = await store.put(packChunks(layerTar(store, layer.digest, signal), index, needed), {}, signal);
@@ -47,6 +48,12 @@ export async function planLayerPacks(store: BlobStore, layers: readonly { digest
     if (pack.size < layer.size) out.push({ layer: layer.digest, pack });
   }
   return out;
+}
+
+/** The chunks every base holds (their intersection). */
+async function sharedChunks(store: BlobStore, bases: readonly (readonly LayerIndexRef[])[]): Promise<Set<Digest>> {
+  const [first, ...rest] = await Promise.all(bases.map((b) => chunksOf(store, b)));
+  return new Set([...first!].filter((d) => rest.every((s) => s.has(d))));
 }
 
 async function chunksOf(store: BlobStore, refs: readonly LayerIndexRef[]): Promise<Set<Digest>> {

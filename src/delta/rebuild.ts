@@ -13,6 +13,8 @@ import type { BlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { chunkOffsets, decodeLayerIndex, type LayerIndex } from './layer-index.ts';
 
+const WRITE_BATCH = 4 << 20;
+
 /** A base layer the agent holds and the index of its content. */
 export interface BaseLayer {
   readonly layer: Digest;
@@ -84,38 +86,61 @@ export class ChunkLocator {
   }
 
   async #spoolBase(layer: Digest, path: string): Promise<void> {
-    await pipeline(await this.#store.get(layer), createGunzip(), createWriteStream(path));
+    await pipeline(await this.#store.get(layer), createGunzip({ chunkSize: 1 << 20 }), createWriteStream(path, { highWaterMark: 1 << 20 }));
   }
 }
 
-/** Writes the tar `index` describes to `out`; DIGEST_MISMATCH when a chunk is missing or the result is not the diffID. */
-export async function rebuildLayerTar(index: LayerIndex, chunks: ChunkLocator, out: string, what: string): Promise<void> {
+/**
+ * The tar `index` describes, piece by piece (header bytes and chunks); BASE_MISSING when a chunk is nowhere, and after
+ * the last piece DIGEST_MISMATCH when the whole is not the diffID: a consumer keeps nothing until the end came clean.
+ */
+export async function* rebuildLayerPieces(index: LayerIndex, chunks: ChunkLocator, what: string): AsyncGenerator<Buffer> {
   const whole = createHash('sha256');
-  const fh = await open(out, 'w');
-  try {
-    let lit = 0;
-    let next = 0;
-    let pos = 0;
-    const put = async (b: Buffer) => {
+  let lit = 0;
+  let next = 0;
+  for (const [litLength, n] of index.runs) {
+    if (litLength > 0) {
+      const b = index.literal.subarray(lit, lit + litLength);
       whole.update(b);
-      await fh.write(b, 0, b.length, pos);
-      pos += b.length;
-    };
-    for (const [litLength, n] of index.runs) {
-      if (litLength > 0) await put(index.literal.subarray(lit, lit + litLength));
-      lit += litLength;
-      for (let i = 0; i < n; i++) {
-        const ref = index.chunks[next++]!;
-        const bytes = await chunks.read(ref.digest, ref.length);
-        if (!bytes)
-          throw new SkiffError('BASE_MISSING', `${what} needs chunk ${ref.digest}, which neither the bundle nor the base release holds: install the base release the bundle names, or use a full bundle`);
-        await put(bytes);
-      }
+      yield b;
     }
-  } finally {
-    await fh.close();
+    lit += litLength;
+    for (let i = 0; i < n; i++) {
+      const ref = index.chunks[next++]!;
+      const bytes = await chunks.read(ref.digest, ref.length);
+      if (!bytes)
+        throw new SkiffError('BASE_MISSING', `${what} needs chunk ${ref.digest}, which neither the bundle nor the base release holds: install the base release the bundle names, or use a full bundle`);
+      whole.update(bytes);
+      yield bytes;
+    }
   }
   const got = `sha256:${whole.digest('hex')}`;
   if (got !== index.diffId)
     throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt from its recipe hashes to ${got}, not its diffID ${index.diffId}: the bundle or the base is damaged; nothing was installed`);
+}
+
+/** Writes the tar `index` describes to `out`; DIGEST_MISMATCH when a chunk is missing or the result is not the diffID. */
+export async function rebuildLayerTar(index: LayerIndex, chunks: ChunkLocator, out: string, what: string): Promise<void> {
+  const fh = await open(out, 'w');
+  try {
+    let pos = 0;
+    // Pieces are gathered into large writes: a write per 32 KiB chunk costs more than the copy.
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const flush = async () => {
+      if (batched === 0) return;
+      await fh.writev(batch, pos);
+      pos += batched;
+      batch = [];
+      batched = 0;
+    };
+    for await (const b of rebuildLayerPieces(index, chunks, what)) {
+      batch.push(b);
+      batched += b.length;
+      if (batched >= WRITE_BATCH) await flush();
+    }
+    await flush();
+  } finally {
+    await fh.close();
+  }
 }

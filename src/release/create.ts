@@ -8,7 +8,7 @@ import { FsBlobStore, checkAppName, checkVersion } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { MediaType } from '../oci/index.ts';
 import { buildSbom } from '../sbom/index.ts';
-import { importEngineImage, type ImageSource, type StoredImage } from './import-image.ts';
+import { importEngineImage, type ImageSource, type LayerCompression, type StoredImage } from './import-image.ts';
 import { AGENT_IMAGE, RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
 import { provenanceStatement, saveProvenance, signProvenance, type ProvenanceInput } from './provenance.ts';
@@ -38,6 +38,8 @@ export interface CreateReleaseOptions {
   readonly onSbom?: () => void;
   /** Called before each layer's content is indexed (chunks and recipe, for content-level deltas). */
   readonly onContentIndex?: () => void;
+  /** 'stored' for a release meant for content-level deltas: larger layers, rebuilt at the site at the speed of a copy. */
+  readonly layerCompression?: LayerCompression;
   readonly signal?: AbortSignal;
 }
 
@@ -65,7 +67,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     opts.onImage?.(service, ref);
     let p = byRef.get(ref);
     if (!p) {
-      p = importEngineImage(opts.engine, ref, opts.store, opts.signal);
+      p = importEngineImage(opts.engine, ref, opts.store, opts.signal, opts.layerCompression);
       byRef.set(ref, p);
     }
     const img = await p;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { MediaType, HashingStream, sha256, type Digest, gzipFileParallel } from '../oci/index.ts';
+import { MediaType, HashingStream, sha256, type Digest, gzipFileParallel, storedGzipFile } from '../oci/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { writeFileAtomic, SkiffError } from '../util/index.ts';
 
@@ -35,7 +35,10 @@ interface Spooled {
 }
 
 /** Exports `ref` from the engine and writes it into `store`; layers already in the store are not compressed again. */
-export async function importEngineImage(engine: ImageSource, ref: string, store: FsBlobStore, signal?: AbortSignal): Promise<StoredImage> {
+/** How release create writes layers: gzip -6 (smallest), or stored gzip (no compression) that an agent rebuilding a layer from chunks reproduces at once on any Node. */
+export type LayerCompression = 'gzip' | 'stored';
+
+export async function importEngineImage(engine: ImageSource, ref: string, store: FsBlobStore, signal?: AbortSignal, compression: LayerCompression = 'gzip'): Promise<StoredImage> {
   const inspect = await engine.imageInspect(ref);
   if (!inspect) throw new SkiffError('NOT_FOUND', `image ${ref} is not in the local Docker Engine: build or pull it first`);
   const spoolDir = join(store.paths.tmpDir, `export-${randomBytes(6).toString('hex')}`);
@@ -65,7 +68,7 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
           const spooled = { path, diffId: hasher.digest() };
           layerFiles.set(name, spooled);
           if (!compressed.has(spooled.diffId)) {
-            const p = compressLayer(store, spooled, signal);
+            const p = compressLayer(store, spooled, compression, signal);
             p.catch(() => undefined);
             compressed.set(spooled.diffId, p);
           }
@@ -137,11 +140,11 @@ function resolveLayer(name: string, small: Map<string, Buffer>, files: Map<strin
   return fail(ref, `layer ${name} missing`);
 }
 
-async function compressLayer(store: FsBlobStore, layer: Spooled, signal?: AbortSignal): Promise<{ digest: Digest; size: number }> {
-  const cacheFile = store.paths.diffIdEntry(layer.diffId);
+async function compressLayer(store: FsBlobStore, layer: Spooled, compression: LayerCompression, signal?: AbortSignal): Promise<{ digest: Digest; size: number }> {
+  const cacheFile = `${store.paths.diffIdEntry(layer.diffId)}${compression === 'stored' ? '.stored' : ''}`;
   const cached = await readFile(cacheFile, 'utf8').then((s) => JSON.parse(s) as { digest: Digest; size: number }, () => undefined);
   if (cached && (await store.has(cached.digest))) return cached;
-  const stat = await store.put(gzipFileParallel(layer.path, 6, signal), {}, signal);
+  const stat = await store.put(compression === 'stored' ? storedGzipFile(layer.path, signal) : gzipFileParallel(layer.path, 6, signal), {}, signal);
   await writeFileAtomic(cacheFile, JSON.stringify({ digest: stat.digest, size: stat.size }));
   return { digest: stat.digest, size: stat.size };
 }

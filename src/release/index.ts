@@ -1,6 +1,6 @@
 // Releases: create one from Compose and engine images, keep it in the store, read, list and compare them.
 export { createRelease, AGENT_VERSION, type CreateReleaseOptions } from './create.ts';
-export { importEngineImage, type ImageSource, type StoredImage } from './import-image.ts';
+export { importEngineImage, type ImageSource, type LayerCompression, type StoredImage } from './import-image.ts';
 export {
   AGENT_IMAGE,
   RELEASE_SCHEMA,

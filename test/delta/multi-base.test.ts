@@ -1,0 +1,151 @@
+// A delta bundle that lists several bases, end to end on the real engine: `bundle create --from A --from B` carries what
+// not every base holds, names every base in bundle.json, and installs at a site holding any one of them (layers rebuilt
+// from chunks as stored gzip, to the digests the signed release names); a site holding none is told which it needs.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { after, before, test } from 'node:test';
+import tar from 'tar-stream';
+import { install } from '../../src/agent/index.ts';
+import type { DockerEngine } from '../../src/engine/index.ts';
+import { parseImageManifest, type Digest } from '../../src/oci/index.ts';
+import { createRelease, getRelease, type StoredRelease } from '../../src/release/index.ts';
+import { FsBlobStore } from '../../src/store/index.ts';
+import { initTrust } from '../../src/trust/index.ts';
+import { isSkiffError } from '../../src/util/errors.ts';
+import { FAST, cleanupApp, forgetImages, removeDir, runCli, snapshot, tempDir } from '../helpers/agent.ts';
+import { entryAt } from '../bundle/fixture.ts';
+import { buildBusyboxImage, ensureEngine, uniqueName } from '../helpers/engine.ts';
+
+const noise = (seed: string, length: number): Buffer => {
+  const parts: Buffer[] = [];
+  for (let i = 0; parts.length * 32 < length; i++) parts.push(createHash('sha256').update(`${seed}-${i}`).digest());
+  return Buffer.concat(parts).subarray(0, length);
+};
+
+/** Two layers per image: lib/ (1.1.0 and 2.0.0 share it, 1.0.0 has an older one) and app/ (new in each version). */
+function files(lib: 1 | 2, app: 1 | 2 | 3): Map<string, Buffer> {
+  const f = new Map<string, Buffer>();
+  for (let i = 0; i < 20; i++) f.set(`lib/srv/lib/mod-${i}.js`, noise(`mod-${i}-${i === 3 ? lib : 1}`, 30_000));
+  const big = noise('runtime', 600_000);
+  f.set('app/srv/runtime.bin', Buffer.concat([big.subarray(0, 100_000 * app), Buffer.from(`patch ${app}`), big.subarray(100_000 * app)]));
+  f.set('app/srv/version.txt', Buffer.from(`version ${app}\n`));
+  return f;
+}
+
+async function context(f: Map<string, Buffer>, baseTag: string, mtimes: { lib: Date; app: Date }): Promise<Buffer> {
+  const pack = tar.pack();
+  const done = buffer(pack);
+  const add = (header: Parameters<typeof pack.entry>[0], data: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header, data, (e) => (e ? reject(e) : resolve())));
+  await add({ name: 'Dockerfile', mtime: mtimes.lib }, Buffer.from(`FROM ${baseTag}\nCOPY lib/ /\nCOPY app/ /\nCMD ["sleep", "3600"]\n`));
+  for (const [name, data] of f) await add({ name, mtime: name.startsWith('lib/') ? mtimes.lib : mtimes.app, mode: 0o644 }, data);
+  pack.finalize();
+  return done;
+}
+
+const STORED_HEADER = Buffer.from('1f8b08000000000000ff', 'hex');
+
+let engine: DockerEngine;
+let work: string;
+let store: FsBlobStore;
+let app: string;
+const tags: string[] = [];
+const releases = new Map<string, StoredRelease>();
+
+const bundle = async (name: string, version: string, ...from: string[]): Promise<string> => {
+  const file = path.join(work, `${name}.skiff`);
+  const r = await runCli(['bundle', 'create', '--store', path.join(work, 'store'), `${app}@${version}`, ...from.flatMap((v) => ['--from', `${app}@${v}`]), '-o', file]);
+  assert.equal(r.code, 0, r.stderr);
+  return file;
+};
+
+before(async () => {
+  engine = await ensureEngine();
+  app = uniqueName('skmulti');
+  work = await tempDir(app);
+  const trustDir = path.join(work, 'trust');
+  await initTrust(trustDir, { expiresDays: 30 });
+  store = new FsBlobStore(path.join(work, 'store'));
+  const baseTag = `skiff-test/${app}-base:1`;
+  await buildBusyboxImage(engine, baseTag);
+  tags.push(baseTag);
+  const at = (s: string) => new Date(s);
+  for (const [version, lib, appV, mtimes] of [
+    ['1.0.0', 1, 1, { lib: at('2020-01-01T00:00:00Z'), app: at('2020-01-01T00:00:00Z') }],
+    ['1.1.0', 2, 2, { lib: at('2021-01-01T00:00:00Z'), app: at('2021-01-01T00:00:00Z') }],
+    ['2.0.0', 2, 3, { lib: at('2021-01-01T00:00:00Z'), app: at('2024-06-01T12:00:00Z') }],
+  ] as const) {
+    const tag = `skiff-test/${app}-app:${version}`;
+    await engine.imageBuild(await context(files(lib, appV), baseTag, mtimes), tag);
+    tags.push(tag);
+    const compose = path.join(work, `compose-${version}.yaml`);
+    await writeFile(compose, `services:\n  app:\n    image: ${tag}\n`);
+    releases.set(version, (await createRelease({ composeFile: compose, app, version, trustDir, store, engine, layerCompression: 'stored' })).release);
+  }
+  await forgetImages(engine, [...releases.values()].map((r) => r.manifest.images.app!.configDigest));
+});
+
+after(async () => {
+  if (engine) {
+    await cleanupApp(engine, app);
+    for (const t of tags.reverse()) await engine.imageRemove(t, { force: true }).catch(() => undefined);
+  }
+  await removeDir(work);
+});
+
+const layersOf = async (version: string): Promise<readonly { digest: Digest; size: number }[]> =>
+  parseImageManifest(await buffer(await store.get(releases.get(version)!.manifest.images.app!.manifestDigest))).layers;
+
+const indexOf = async (file: string) => {
+  const bytes = await readFile(file);
+  const e = entryAt(bytes, 'skiff/bundle.json');
+  return JSON.parse(bytes.subarray(e.data, e.data + e.size).toString()) as { base?: { version: string }; bases?: { version: string }[]; blobs: { digest: string; included: boolean }[]; packs?: { layer: string }[] };
+};
+
+test('bundle create --from A --from B names both bases and carries what not both hold', async () => {
+  const [, lib, appLayer] = await layersOf('2.0.0');
+  assert.deepEqual((await layersOf('1.1.0'))[1], lib, 'the fixture: 1.1.0 and 2.0.0 share the lib layer');
+  assert.notDeepEqual((await layersOf('1.0.0'))[1], lib);
+  for (const l of await layersOf('2.0.0')) assert.ok((await readFile(store.blobPath(l.digest))).subarray(0, 10).equals(STORED_HEADER), `layer ${l.digest} is a stored gzip`);
+  const one = await indexOf(await bundle('from-1.1', '2.0.0', '1.1.0'));
+  assert.equal(one.bases, undefined);
+  assert.equal(one.blobs.find((b) => b.digest === lib!.digest)?.included, false, 'one base: the shared lib layer is omitted');
+  const multi = await indexOf(await bundle('multi', '2.0.0', '1.0.0', '1.1.0'));
+  assert.deepEqual(multi.bases?.map((b) => b.version), ['1.0.0', '1.1.0']);
+  assert.equal(multi.base?.version, '1.0.0');
+  const carried = (d: string) => multi.blobs.find((b) => b.digest === d)?.included === true || multi.packs?.some((p) => p.layer === d) === true;
+  assert.ok(carried(lib!.digest), 'the lib layer 1.0.0 lacks is carried');
+  assert.ok(multi.packs?.some((p) => p.layer === appLayer!.digest), 'the new app layer comes as a chunk pack');
+});
+
+const run = (stateDir: string, file: string) => install({ stateDir, bundle: file, trustFile: path.join(work, 'trust', 'root.json'), ...FAST });
+
+test('an agent holding none of the bases is told which it needs, and nothing changes', async () => {
+  const stateDir = path.join(work, 'agent-none');
+  await assert.rejects(run(stateDir, path.join(work, 'multi.skiff')), (e) => isSkiffError(e, 'BASE_MISSING') && e.message.includes(`${app}@1.0.0 or ${app}@1.1.0`));
+  const s = await snapshot(engine, app, stateDir);
+  assert.deepEqual([s.stateJson, s.containers], [undefined, []]);
+});
+
+for (const base of ['1.0.0', '1.1.0'])
+  test(`an agent holding only ${base} installs the multi-base delta; the engine holds exactly the signed image`, async () => {
+    const stateDir = path.join(work, `agent-${base}`);
+    assert.equal((await run(stateDir, await bundle(`full-${base}`, base))).outcome, 'installed');
+    const before = await snapshot(engine, app, stateDir);
+    const multi = await readFile(path.join(work, 'multi.skiff'));
+    const appLayer = (await layersOf('2.0.0')).at(-1)!.digest;
+    const e = entryAt(multi, `skiff/chunks/${appLayer.slice(7)}`);
+    multi[e.data + (e.size >> 1)] = (multi[e.data + (e.size >> 1)] ?? 0) ^ 0x55;
+    await writeFile(path.join(work, 'damaged.skiff'), multi);
+    await assert.rejects(run(stateDir, path.join(work, 'damaged.skiff')), (err) => isSkiffError(err, 'BUNDLE_INVALID') && /chunks of layer/.test(err.message));
+    assert.deepEqual(await snapshot(engine, app, stateDir), before, 'a damaged chunk changes nothing');
+    const result = await run(stateDir, path.join(work, 'multi.skiff'));
+    assert.deepEqual([result.outcome, result.to], ['upgraded', '2.0.0']);
+    const v2 = (await getRelease(new FsBlobStore(path.join(stateDir, 'store')), app, '2.0.0')).manifest;
+    assert.equal((await engine.imageInspect(`skiff/${app}/app:2.0.0`))?.id, `sha256:${v2.images.app!.configDigest.slice(7)}`);
+    assert.match((await snapshot(engine, app, stateDir)).containers.join('\n'), / 2\.0\.0 running/);
+    await cleanupApp(engine, app);
+    await forgetImages(engine, [...releases.values()].map((r) => r.manifest.images.app!.configDigest));
+  });
