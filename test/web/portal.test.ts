@@ -153,15 +153,18 @@ describe('customer portal', () => {
     assert.equal(summary.index.base?.version, '1.0.0', 'a delta from what the instance runs');
     assert.ok(summary.index.blobs.some((b) => !b.included), 'the delta leaves out what 1.0.0 has');
 
-    await p.getByRole('button', { name: 'Approve upgrade to 1.1.0' }).click();
+    // Keyboard: the approval is a real button, taken with Enter.
+    await p.getByRole('button', { name: 'Approve upgrade to 1.1.0' }).focus();
+    await p.keyboard.press('Enter');
     await p.getByText('Approved: 1.1.0.').waitFor();
     assert.deepEqual((await api('GET', `/customers/acme/apps/${app}/approval`)).json.approved, ['1.1.0']);
 
     await goTo(p, 'Maintenance windows');
     const form = p.getByRole('form', { name: `Add a window for ${app}` });
-    await form.getByLabel('sat').check();
+    await form.getByLabel('sat').focus();
+    await p.keyboard.press('Space');
     await form.getByLabel('Time zone').fill('UTC');
-    await form.getByRole('button', { name: 'Add window' }).click();
+    await p.keyboard.press('Enter');
     await p.getByText('sat 02:00–04:00 UTC').waitFor();
     assert.deepEqual((await api('GET', `/customers/acme/apps/${app}/policy`)).json.windows, [{ days: ['sat'], start: '02:00', end: '04:00', timeZone: 'UTC' }]);
     await shot(p, 'portal-windows-desktop');
@@ -191,6 +194,8 @@ describe('customer portal', () => {
 
     await goTo(p, 'Users');
     await p.getByRole('cell', { name: 'victor', exact: true }).waitFor();
+    assert.equal(await p.getByRole('button', { name: 'Remove alice' }).count(), 0, 'no one is offered removing themselves');
+    assert.equal(await p.getByRole('button', { name: 'Remove victor' }).count(), 1);
     await shot(p, 'portal-users-desktop');
     assert.deepEqual(problems, []);
     await p.context().close();

@@ -1,4 +1,5 @@
-// The portal's users: who signs in for this customer and with which role; a customer-admin adds and removes them.
+// The portal's users: who signs in for this customer and with which role; a customer-admin adds and removes them
+// (not itself, so that a customer does not lock its last admin out by a slip).
 import { useCallback, useState, type FormEvent } from 'react';
 import { api, ago } from '../api.ts';
 import { errorText, send, type CustomerUser } from '../portal-api.ts';
@@ -6,8 +7,19 @@ import { usePolled } from '../poll.ts';
 
 const q = encodeURIComponent;
 
-export function PortalUsers({ customer, canManage }: { customer: string; canManage: boolean }) {
-  const load = useCallback(() => api.get<{ users: CustomerUser[] }>(`/customers/${q(customer)}/users`).then((r) => r.users), [customer]);
+export function PortalUsers({
+  customer,
+  canManage,
+  self,
+}: {
+  customer: string;
+  canManage: boolean;
+  self: string | null;
+}) {
+  const load = useCallback(
+    () => api.get<{ users: CustomerUser[] }>(`/customers/${q(customer)}/users`).then((r) => r.users),
+    [customer],
+  );
   const { data, error, reload } = usePolled(load);
   const [problem, setProblem] = useState('');
   const add = async (e: FormEvent<HTMLFormElement>) => {
@@ -16,7 +28,11 @@ export function PortalUsers({ customer, canManage }: { customer: string; canMana
     const f = new FormData(form);
     setProblem('');
     try {
-      await send('POST', `/customers/${q(customer)}/users`, { username: f.get('username'), password: f.get('password'), role: f.get('role') });
+      await send('POST', `/customers/${q(customer)}/users`, {
+        username: f.get('username'),
+        password: f.get('password'),
+        role: f.get('role'),
+      });
       form.reset();
       reload();
     } catch (err) {
@@ -35,7 +51,11 @@ export function PortalUsers({ customer, canManage }: { customer: string; canMana
   return (
     <>
       <h2>Users</h2>
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       {data && (
         <div className="table-wrap">
           <table>
@@ -55,9 +75,16 @@ export function PortalUsers({ customer, canManage }: { customer: string; canMana
                   <td>{ago(u.createdAt)}</td>
                   {canManage && (
                     <td>
-                      <button type="button" className="secondary" onClick={() => void remove(u.username)} aria-label={`Remove ${u.username}`}>
-                        Remove
-                      </button>
+                      {u.username !== self && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() => void remove(u.username)}
+                          aria-label={`Remove ${u.username}`}
+                        >
+                          Remove
+                        </button>
+                      )}
                     </td>
                   )}
                 </tr>
@@ -73,7 +100,8 @@ export function PortalUsers({ customer, canManage }: { customer: string; canMana
             User name <input name="username" required autoComplete="off" />
           </label>
           <label>
-            Password <input name="password" type="password" minLength={12} required autoComplete="new-password" />
+            Password{' '}
+            <input name="password" type="password" minLength={12} required autoComplete="new-password" />
           </label>
           <label>
             Role
@@ -85,7 +113,11 @@ export function PortalUsers({ customer, canManage }: { customer: string; canMana
           <button type="submit">Add user</button>
         </form>
       )}
-      {problem && <p role="alert" className="error">{problem}</p>}
+      {problem && (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      )}
     </>
   );
 }

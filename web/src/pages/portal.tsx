@@ -14,7 +14,7 @@ interface PortalPage {
   path: string;
   title: string;
   adminOnly: boolean;
-  render: (customer: string, isAdmin: boolean) => React.ReactNode;
+  render: (customer: string, isAdmin: boolean, self: string | null) => React.ReactNode;
 }
 
 const PAGES: PortalPage[] = [
@@ -22,7 +22,7 @@ const PAGES: PortalPage[] = [
   { path: 'releases', title: 'Releases & downloads', adminOnly: false, render: (c, admin) => <PortalReleases customer={c} canApprove={admin} /> },
   { path: 'windows', title: 'Maintenance windows', adminOnly: false, render: (c, admin) => <PortalWindows customer={c} canEdit={admin} /> },
   { path: 'uploads', title: 'Upload', adminOnly: true, render: () => <PortalUploads /> },
-  { path: 'users', title: 'Users', adminOnly: false, render: (c, admin) => <PortalUsers customer={c} canManage={admin} /> },
+  { path: 'users', title: 'Users', adminOnly: false, render: (c, admin, self) => <PortalUsers customer={c} canManage={admin} self={self} /> },
 ];
 
 function usePortalPath(): string {
@@ -53,7 +53,7 @@ export function Portal({ me }: { me: PortalMe }) {
           </a>
         ))}
       </nav>
-      {page.render(me.customer, isAdmin)}
+      {page.render(me.customer, isAdmin, me.username ?? null)}
     </section>
   );
 }
