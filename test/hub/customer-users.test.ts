@@ -96,7 +96,10 @@ describe('customer users', () => {
     assert.equal((await hub.call('PATCH', `/api/v1/customers/acme/apps/${APP}/policy`, victor, { windows: [] })).status, 403);
     assert.equal((await addUser('acme', 'eve', 'customer-admin', victor)).status, 403);
     assert.equal((await hub.call('POST', '/api/v1/reports', victor, {})).status, 403);
-    const approval = await hub.call('GET', `/customers/acme/apps/${APP}/approval`.replace(/^/, '/api/v1'), victor);
+    const policy = await hub.call('GET', `/api/v1/customers/acme/apps/${APP}/policy`, victor);
+    assert.deepEqual(policy.json.windows, [WINDOW], 'a viewer reads its windows');
+    assert.equal((await hub.call('GET', `/api/v1/customers/acme/apps/${APP}/policy`, await login('gail'))).status, 404);
+    const approval = await hub.call('GET', `/api/v1/customers/acme/apps/${APP}/approval`, victor);
     assert.deepEqual(approval.json.approved, ['1.1.0'], 'the refused approval left nothing behind');
   });
 

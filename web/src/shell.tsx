@@ -52,7 +52,7 @@ export function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
           Sign out
         </button>
       </header>
-      <main>{me.kind === 'customer' ? <Portal customer={me.customer} /> : page ? page.render(me) : <p>Your role has no pages here.</p>}</main>
+      <main>{me.kind === 'customer' ? <Portal me={me} /> : page ? page.render(me) : <p>Your role has no pages here.</p>}</main>
     </div>
   );
 }

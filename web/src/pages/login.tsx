@@ -26,7 +26,7 @@ export function Login({ onLogin }: { onLogin: () => void }) {
       <h1>Skiff</h1>
       <div role="tablist" aria-label="Who signs in">
         <button type="button" role="tab" aria-selected={mode === 'vendor'} onClick={() => setMode('vendor')}>
-          Vendor
+          User account
         </button>
         <button type="button" role="tab" aria-selected={mode === 'customer'} onClick={() => setMode('customer')}>
           Customer portal
