@@ -6,7 +6,7 @@ import { toServiceSpec } from './convert.ts';
 import { parseDuration } from './duration.ts';
 import { splitShellWords } from './shell-words.ts';
 import { interpolate, mapStrings } from './interpolate.ts';
-import { formatPath, SyntaxIssue, type Issue } from './issues.ts';
+import { formatPath, SyntaxIssue, type DocPath, type Issue } from './issues.ts';
 import { crossReferenceIssues } from './references.ts';
 import type { ComposeFile } from './schema.ts';
 import type { ComposeProject } from './types.ts';
@@ -54,10 +54,9 @@ export function normalizeCompose(raw: unknown, values: Readonly<Record<string, s
     throw new SyntaxIssue(`uses \${${name}}, which is not a setting in x-skiff.config`);
   };
   const document = { ...(checked.raw as Record<string, unknown>) };
-  for (const section of INTERPOLATED_SECTIONS) {
-    if (document[section] === undefined) continue;
-    document[section] = mapStrings(
-      document[section],
+  const fill = (value: unknown, at: DocPath): unknown =>
+    mapStrings(
+      value,
       (text, path) => {
         try {
           return interpolate(text, lookup, missing);
@@ -66,9 +65,14 @@ export function normalizeCompose(raw: unknown, values: Readonly<Record<string, s
           throw e;
         }
       },
-      [section],
+      at,
     );
+  for (const section of INTERPOLATED_SECTIONS) {
+    if (document[section] !== undefined) document[section] = fill(document[section], [section]);
   }
+  // x-skiff.logs names files where the site's settings put them ("data:/var/log/${LOG_DIR}/*.log"); the rest of x-skiff is the vendor's, as written.
+  const ext = document['x-skiff'];
+  if (typeof ext === 'object' && ext !== null && 'logs' in ext && ext.logs !== undefined) document['x-skiff'] = { ...ext, logs: fill(ext.logs, ['x-skiff', 'logs']) };
   const filled = validateCompose(document);
   if ('issues' in filled) fail(filled.issues, redact, ' (with this site\'s settings filled in)');
   const references = crossReferenceIssues(filled.file);

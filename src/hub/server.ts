@@ -131,7 +131,7 @@ async function openSyslog(opts: ServeOptions, log: (message: string) => void): P
   const files = { '--syslog-ca': opts.syslogCa, '--syslog-cert': opts.syslogCert, '--syslog-key': opts.syslogKey };
   const given = Object.entries(files).filter(([, file]) => file !== undefined).map(([flag]) => flag);
   if (opts.syslog === undefined || !opts.syslog.startsWith('tls://')) {
-    if (given.length > 0) throw new SkiffError('USAGE', `${given.join(' and ')} need --syslog tls://host:port`);
+    if (given.length > 0) throw new SkiffError('USAGE', `${given.join(' and ')} ${given.length > 1 ? 'need' : 'needs'} --syslog tls://host:port`);
     return opts.syslog === undefined ? undefined : new SyslogForwarder({ url: opts.syslog, log });
   }
   if ((opts.syslogCert === undefined) !== (opts.syslogKey === undefined)) throw new SkiffError('USAGE', 'give both --syslog-cert and --syslog-key, or neither');

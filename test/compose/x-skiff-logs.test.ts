@@ -32,3 +32,11 @@ test('a bad entry, an undeclared volume or a directory the volume is not mounted
   rejects('["cache:/var/log/app/*.log"]', /line 8: x-skiff\.logs\[0\] names volume "cache", which is not declared under top-level volumes/);
   rejects('["data:/srv/logs/*.log"]', /names \/srv\/logs, but no service mounts volume "data" there or above it/);
 });
+
+test("an entry using a setting names the directory the site's value gives; a value that breaks the entry is named", () => {
+  const doc = (logs: string): unknown => parseCompose(`${base(logs)}  config:\n    LOG_DIR: { type: string, default: audit }\n`).raw;
+  const entry = '["data:/var/log/app/${LOG_DIR}/*.log"]';
+  assert.deepEqual(normalizeCompose(doc(entry), { LOG_DIR: 'audit-trail' }).logs, [{ volume: 'data', dir: '/var/log/app/audit-trail', pattern: '*.log' }]);
+  assert.throws(() => normalizeCompose(doc(entry), { LOG_DIR: '../../../etc' }), (e: unknown) => isSkiffError(e, 'COMPOSE_INVALID') && /x-skiff\.logs\[0\] .*is not <volume>:<absolute path>.*with this site's settings filled in/.test(e.message));
+  assert.throws(() => normalizeCompose(doc('["data:/var/log/app/${NOT_DECLARED}/*.log"]'), {}), (e: unknown) => isSkiffError(e) && /x-skiff\.logs\[0\] uses \$\{NOT_DECLARED\}, which is not a setting/.test(e.message));
+});

@@ -133,6 +133,16 @@ describe('syslog forwarding', () => {
       }
     });
 
+    it('refuses TLS files given without tls://, half a client certificate, or a file that cannot be read, naming the flag', async () => {
+      const data = join(dir, 'hub-data');
+      const refused = async (opts: { syslog?: string; syslogCa?: string; syslogCert?: string; syslogKey?: string }, pattern: RegExp) =>
+        assert.rejects(startHubServer({ dataDir: data, listen: '127.0.0.1:0', rollouts: false, webDir: false, ...opts }), (e: unknown) => isSkiffError(e, 'USAGE') && pattern.test(e.message));
+      await refused({ syslog: 'tcp://127.0.0.1:514', syslogCa: ca.caCert }, /^--syslog-ca needs --syslog tls:\/\/host:port$/);
+      await refused({ syslogCert: ca.cert, syslogKey: ca.key }, /^--syslog-cert and --syslog-key need --syslog tls:\/\/host:port$/);
+      await refused({ syslog: `tls://127.0.0.1:${rsyslog.port}`, syslogCert: ca.cert }, /give both --syslog-cert and --syslog-key, or neither/);
+      await refused({ syslog: `tls://127.0.0.1:${rsyslog.port}`, syslogCa: join(dir, 'missing.pem') }, /^--syslog-ca .*missing\.pem cannot be read: .*ENOENT/);
+    });
+
     it('with the wrong CA: one line in the log naming --syslog-ca, nothing sent, the lines kept and retried', async () => {
       const said: string[] = [];
       const forwarder = new SyslogForwarder({ url: `tls://127.0.0.1:${rsyslog.port}`, ca: await readFile(otherCa.caCert), log: (m) => said.push(m) });
