@@ -28,7 +28,9 @@ BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/skiff-bench-XXXXXX")
 BENCH_APP="benchnet-$suffix"
 BENCH_NETWORK="skiff-bench-$suffix"
 BENCH_STARTED=$(date -u +%FT%TZ)
-export BENCH_WORK BENCH_APP BENCH_NETWORK BENCH_STARTED
+# bench/delta.ts builds a rebuild-only release of netapp 1.0.0 (same sources, new build) for its row.
+BENCH_DELTA_REBUILD=${BENCH_DELTA_REBUILD:-1}
+export BENCH_WORK BENCH_APP BENCH_NETWORK BENCH_STARTED BENCH_DELTA_REBUILD
 corpus=(skiff-bench/base:bookworm skiff-bench/netapp:1.0.0 skiff-bench/netapp:1.0.1 skiff-bench/netapp:1.1.0 skiff-bench/netapp:2.0.0 skiff-bench/collector:1.0.0)
 
 cleanup() {
@@ -55,7 +57,7 @@ echo "== saving the corpus (the install figures remove it from the engine)"
 docker save -o "$BENCH_WORK/corpus.tar" "${corpus[@]}"
 
 docker network create "$BENCH_NETWORK" >/dev/null
-for step in setup cli-start-up bundle-size release-create sbom scan bundle-create verify-throughput verify-large downtime downtime-unchanged snapshot-cost install peak-rss; do
+for step in setup cli-start-up bundle-size delta release-create sbom scan bundle-create verify-throughput verify-large downtime downtime-unchanged snapshot-cost install peak-rss; do
   echo "== $step"
   node --import tsx "bench/$step.ts"
 done

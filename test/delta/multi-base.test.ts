@@ -118,6 +118,9 @@ test('bundle create --from A --from B names both bases and carries what not both
   const carried = (d: string) => multi.blobs.find((b) => b.digest === d)?.included === true || multi.packs?.some((p) => p.layer === d) === true;
   assert.ok(carried(lib!.digest), 'the lib layer 1.0.0 lacks is carried');
   assert.ok(multi.packs?.some((p) => p.layer === appLayer!.digest), 'the new app layer comes as a chunk pack');
+  const twice = await runCli(['bundle', 'create', '--store', path.join(work, 'store'), `${app}@2.0.0`, '--from', `${app}@1.0.0`, '--from', `${app}@1.0.0`, '-o', path.join(work, 'twice.skiff')]);
+  assert.notEqual(twice.code, 0);
+  assert.match(twice.stderr.trim(), /^skiff: .*--from .*1\.0\.0 is given twice: name each base once$/);
 });
 
 const run = (stateDir: string, file: string) => install({ stateDir, bundle: file, trustFile: path.join(work, 'trust', 'root.json'), ...FAST });
