@@ -48,22 +48,35 @@ test('a lock from another boot is stale even when its pid is alive now, and is t
   await unlock();
 });
 
+// Each taker says at once whether it got the lock; the one that did holds it until the test has every answer (a
+// taker that starts late, on a loaded machine, then still finds the lock held rather than a released one).
 const TAKER = `
+import { access } from 'node:fs/promises';
 import { StateDir } from './src/agent/state.ts';
-const until = Number(process.argv[2]);
-while (Date.now() < until) {}
-try { const unlock = await new StateDir(process.argv[1]).lock(); console.log('locked'); await new Promise((r) => setTimeout(r, 1500)); await unlock(); }
-catch (e) { console.log(e.code); }
+const [dir, until, release] = process.argv.slice(1);
+while (Date.now() < Number(until)) {}
+try {
+  const unlock = await new StateDir(dir).lock();
+  console.log('locked');
+  for (let i = 0; i < 600; i++) { if (await access(release).then(() => true, () => false)) break; await new Promise((r) => setTimeout(r, 100)); }
+  await unlock();
+} catch (e) { console.log(e.code); }
 `;
 
-function taker(dir: string, at: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', TAKER, dir, String(at)], { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+/** Starts a taker; `answer` resolves with its first line, `done` when it has exited. */
+function taker(dir: string, at: number, release: string): { answer: Promise<string>; done: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', TAKER, dir, String(at), release], { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const answer = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
+    });
     child.on('error', reject);
     child.on('close', () => resolve(out.trim()));
   });
+  const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return { answer, done };
 }
 
 test('agents that find the same stale lock at once: exactly one takes it', async () => {
@@ -72,7 +85,11 @@ test('agents that find the same stale lock at once: exactly one takes it', async
     await mkdir(dir);
     await writeFile(lockFile(dir), `${bootId()} 2147483646\n`);
     const at = Date.now() + 4000;
-    const outcomes = await Promise.all(Array.from({ length: 4 }, () => taker(dir, at)));
+    const release = path.join(work, `race-${round}.release`);
+    const takers = Array.from({ length: 4 }, () => taker(dir, at, release));
+    const outcomes = await Promise.all(takers.map((t) => t.answer));
+    await writeFile(release, '');
+    await Promise.all(takers.map((t) => t.done));
     assert.equal(outcomes.filter((o) => o === 'locked').length, 1, `round ${round}: ${outcomes.join(', ')}`);
     assert.deepEqual(outcomes.filter((o) => o !== 'locked'), ['CONFLICT', 'CONFLICT', 'CONFLICT']);
   }
