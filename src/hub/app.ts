@@ -51,6 +51,8 @@ import { installMetrics } from './metrics/metrics-route.ts';
 import { AlertEvaluator, type AlertOptions } from './alerts/evaluator.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { airgapReportRoutes } from './routes/airgap-reports.ts';
+import { documentResponses } from './response-schemas.ts';
+import { readEtags } from './read-etags.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -180,6 +182,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     },
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.addHook('onRoute', documentResponses(API_PREFIX));
+  app.addHook('onSend', readEtags(API_PREFIX));
 
   await app.register(
     async (api) => {
