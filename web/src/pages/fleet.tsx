@@ -1,7 +1,9 @@
-// The fleet: every instance with its version, health and last check-in; a filter; the version distribution at a glance.
-import { useCallback, useMemo, useState } from 'react';
-import { ago, api, type Instance } from '../api.ts';
-import { usePolled } from '../poll.ts';
+// The fleet: every instance with its version, health and last check-in; a filter; the version distribution at a glance;
+// `#/fleet/<id>` is one instance's page.
+import { useEffect, useMemo, useState } from 'react';
+import { ago, type Instance } from '../api.ts';
+import { useLive } from '../live.ts';
+import { InstancePage } from './instance.tsx';
 
 export function VersionChart({ instances }: { instances: Instance[] }) {
   const counts = new Map<string, number>();
@@ -28,7 +30,7 @@ export function VersionChart({ instances }: { instances: Instance[] }) {
   );
 }
 
-export function InstanceTable({ instances, showCustomer }: { instances: Instance[]; showCustomer: boolean }) {
+export function InstanceTable({ instances, showCustomer, link = false }: { instances: Instance[]; showCustomer: boolean; link?: boolean }) {
   return (
     <div className="table-wrap">
       <table>
@@ -46,7 +48,7 @@ export function InstanceTable({ instances, showCustomer }: { instances: Instance
         <tbody>
           {instances.map((i) => (
             <tr key={i.id}>
-              <td>{i.name}</td>
+              <td>{link ? <a href={`#/fleet/${i.id}`}>{i.name}</a> : i.name}</td>
               {showCustomer && <td>{i.customer}</td>}
               <td>{i.app}</td>
               <td>
@@ -67,9 +69,26 @@ export function InstanceTable({ instances, showCustomer }: { instances: Instance
   );
 }
 
-export function Fleet() {
-  const load = useCallback(() => api.get<{ instances: Instance[] }>('/instances').then((r) => r.instances), []);
-  const { data, error } = usePolled(load);
+/** The instance id in `#/fleet/<id>`, if any. */
+function useInstanceId(): string | undefined {
+  const read = () => /^#\/?fleet\/([0-9a-f-]{36})$/.exec(location.hash)?.[1];
+  const [id, setId] = useState(read);
+  useEffect(() => {
+    const on = () => setId(read());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return id;
+}
+
+export function Fleet({ canWrite = false }: { canWrite?: boolean }) {
+  const id = useInstanceId();
+  return id ? <InstancePage id={id} canWrite={canWrite} /> : <FleetTable />;
+}
+
+function FleetTable() {
+  const { data: answer, error } = useLive('/instances');
+  const data = answer?.instances;
   const [filter, setFilter] = useState('');
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
@@ -87,7 +106,7 @@ export function Fleet() {
       <label className="filter">
         Filter <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="name, customer, version, health" />
       </label>
-      <InstanceTable instances={shown} showCustomer />
+      <InstanceTable instances={shown} showCustomer link />
     </section>
   );
 }
