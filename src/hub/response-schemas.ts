@@ -40,6 +40,7 @@ const RESPONSES: Record<string, Record<number, Schema>> = {
   'GET /customers': { 200: obj({ customers: arr(CUSTOMER) }) },
   'GET /audit': { 200: obj({ entries: arr(AUDIT_ENTRY) }) },
   'GET /instances': { 200: obj({ instances: arr(INSTANCE) }) },
+  'GET /instances/summary': { 200: obj({ instances: INT, unhealthy: INT, versions: arr(obj({ version: orNull(STR), count: INT })) }) },
   'GET /instances/:id': { 200: INSTANCE_DETAIL },
   'GET /rollouts': { 200: obj({ rollouts: arr(ROLLOUT) }) },
   'GET /rollouts/:id': { 200: ROLLOUT },

@@ -556,6 +556,8 @@ export interface Operations {
       health?: "healthy" | "unhealthy" | "unknown";
       customer?: string;
       seenBefore?: string;
+      limit?: string;
+      offset?: string;
     };
     body: never;
     response: {
@@ -844,6 +846,19 @@ export interface Operations {
     };
     body: never;
     response: unknown;
+  };
+  "GET /instances/summary": {
+    params: Record<string, never>;
+    query: never;
+    body: never;
+    response: {
+      instances: number;
+      unhealthy: number;
+      versions: {
+        version: string | null;
+        count: number;
+      }[];
+    };
   };
   "POST /login": {
     params: Record<string, never>;

@@ -71,6 +71,8 @@ export interface FleetFilter {
   /** Only instances last seen before this time (or never). */
   readonly seenBefore?: string;
   readonly limit?: number;
+  /** Skips this many (in the list's order: customer, then name). */
+  readonly offset?: number;
 }
 
 /** Per customer and app: a pinned version and maintenance windows, over the channel's newest release. */

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { ago } from '../api.ts';
 import { useLive } from '../live.ts';
+import { TableWrap } from '../table-wrap.tsx';
 
 export function Alerts() {
   const [state, setState] = useState<'' | 'firing' | 'resolved'>('');
@@ -25,7 +26,7 @@ export function Alerts() {
           <option value="resolved">resolved</option>
         </select>
       </label>
-      <div className="table-wrap">
+      <TableWrap label="Alerts">
         <table>
           <thead>
             <tr>
@@ -55,7 +56,7 @@ export function Alerts() {
           </tbody>
         </table>
         {data && alerts.length === 0 && <p>No alerts.</p>}
-      </div>
+      </TableWrap>
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { api, type ResponseOf } from '../api.ts';
 import { useLive } from '../live.ts';
 import { BarChart } from '../charts.tsx';
+import { TableWrap } from '../table-wrap.tsx';
 
 type Report = ResponseOf<'GET', '/reports/adoption'>;
 
@@ -20,7 +21,7 @@ function ReportView({ r }: { r: Report }) {
         <BarChart title="Releases behind their channel" rows={Object.entries(r.behind).map(([k, n]) => [k === 'none' ? 'up to date' : `${k} behind`, n ?? 0])} />
       </div>
       <h2>Adoption of each release</h2>
-      <div className="table-wrap">
+      <TableWrap label="Adoption of each release">
         <table>
           <thead>
             <tr>
@@ -43,9 +44,9 @@ function ReportView({ r }: { r: Report }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <h2>Per customer</h2>
-      <div className="table-wrap">
+      <TableWrap label="Versions per customer">
         <table>
           <thead>
             <tr>
@@ -66,7 +67,7 @@ function ReportView({ r }: { r: Report }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {r.failedUpgrades.length > 0 && (
         <>
           <h2>Failed upgrades</h2>

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { api, ApiError, ago, type ResponseOf } from '../api.ts';
 import { useLive } from '../live.ts';
+import { TableWrap } from '../table-wrap.tsx';
 
 type Rollout = ResponseOf<'GET', '/rollouts'>['rollouts'][number];
 type Command = 'pause' | 'resume' | 'cancel';
@@ -53,7 +54,7 @@ function RolloutCard({ r, canCommand, onDone }: { r: Rollout; canCommand: boolea
         {done} of {size} instances upgraded · started by {r.createdBy} {ago(r.createdAt)}
         {r.reason ? ` · ${r.reason}` : ''}
       </p>
-      <div className="table-wrap">
+      <TableWrap label={`Progress of the rollout of ${r.app} ${r.version}`}>
         <table>
           <caption className="visually-hidden">Progress per group</caption>
           <tbody>
@@ -62,7 +63,7 @@ function RolloutCard({ r, canCommand, onDone }: { r: Rollout; canCommand: boolea
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {canCommand && commandsOf(r).length > 0 && (
         <div className="actions">
           {asking === null ? (
