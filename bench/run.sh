@@ -60,7 +60,7 @@ for step in setup cli-start-up bundle-size release-create sbom scan bundle-creat
   node --import tsx "bench/$step.ts"
 done
 # The hub's figures print their result rows on stdout.
-for step in hub-blob-download hub-push hub-checkins rollout; do
+for step in hub-blob-download hub-push hub-checkins rollout web-fleet; do
   echo "== $step"
   node --import tsx "bench/$step.ts" | grep '^{' >>"$BENCH_WORK/results.jsonl"
 done

@@ -18,7 +18,7 @@ function ReportView({ r }: { r: Report }) {
       </p>
       <div className="charts">
         <BarChart title="Instances per version" rows={r.versions.filter((v) => v.instances > 0).map((v) => [v.version, v.instances])} />
-        <BarChart title="Releases behind their channel" rows={Object.entries(r.behind).map(([k, n]) => [k === 'none' ? 'up to date' : `${k} behind`, n ?? 0])} />
+        <BarChart title="Releases behind their channel" rows={Object.entries(r.behind).map(([k, n]) => [k === '0' ? 'up to date' : k === 'none' ? 'behind on all' : `${k} behind`, n ?? 0])} />
       </div>
       <h2>Adoption of each release</h2>
       <TableWrap label="Adoption of each release">
