@@ -112,7 +112,7 @@ function FleetTable() {
       </p>
       {summary && <VersionChart counts={summary.versions.map((v) => [v.version ?? 'none', v.count])} />}
       <label className="filter">
-        Filter <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="name, customer, version, health" />
+        Filter this page <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="name, customer, version, health" />
       </label>
       <InstanceTable instances={shown} showCustomer link />
       {(offset > 0 || hasNext) && (
