@@ -31,7 +31,7 @@ const INSTANCE_DETAIL = {
 };
 
 /** By "METHOD path" under the API prefix: the status and schema of the success answer. */
-const RESPONSES: Record<string, Record<number, Schema>> = {
+export const DOCUMENTED_RESPONSES: Record<string, Record<number, Schema>> = {
   'GET /session': { 200: SESSION },
   'GET /whoami': { 200: SESSION },
   'GET /apps': { 200: obj({ apps: arr(APP) }) },
@@ -63,7 +63,7 @@ export function documentResponses(prefix: string): (route: RouteOptions) => void
   return (route) => {
     const method = Array.isArray(route.method) ? route.method[0] : route.method;
     if (!route.url.startsWith(prefix)) return;
-    const response = RESPONSES[`${method} ${route.url.slice(prefix.length)}`];
+    const response = DOCUMENTED_RESPONSES[`${method} ${route.url.slice(prefix.length)}`];
     if (!response) return;
     route.schema = { ...route.schema, response };
     route.serializerCompiler = () => (data) => JSON.stringify(data);

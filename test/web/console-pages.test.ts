@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import type { SimAgent } from '../../bench/lib/fleet-sim.ts';
+import { DOCUMENTED_RESPONSES } from '../../src/hub/response-schemas.ts';
 import { APP, checkPage, DESKTOP, openPage, PHONE, signIn, startConsoleWorld, type ConsoleWorld } from './console-fixture.ts';
+import { schemaViolations } from './schema-check.ts';
 
 let w: ConsoleWorld;
 let rolloutId: string;
@@ -134,6 +136,24 @@ describe('console pages', () => {
     assert.equal((await w.api('GET', '/instances?limit=0')).status, 400);
     const summary = await w.api<{ instances: number; unhealthy: number; versions: { version: string | null; count: number }[] }>('GET', '/instances/summary');
     assert.deepEqual(summary.json, { instances: 6, unhealthy: 1, versions: [{ version: '1.0.0', count: 4 }, { version: '2.0.0', count: 2 }] });
+  });
+
+  it('every documented read answers as documented (the client’s types hold)', async () => {
+    const id = agentOn('1.0.0').id;
+    const urls: Record<string, string> = {
+      'GET /session': '/session', 'GET /whoami': '/whoami', 'GET /apps': '/apps', 'GET /apps/:app/releases': `/apps/${APP}/releases`, 'GET /apps/:app/channels': `/apps/${APP}/channels`,
+      'GET /customers': '/customers', 'GET /audit': '/audit', 'GET /instances': '/instances', 'GET /instances/summary': '/instances/summary', 'GET /instances/:id': `/instances/${id}`,
+      'GET /rollouts': '/rollouts', 'GET /rollouts/:id': `/rollouts/${rolloutId}`, 'GET /alerts': '/alerts', 'GET /logs': `/logs?instance=${id}`,
+      'GET /instances/:id/support-bundles': `/instances/${id}/support-bundles`, 'GET /reports/adoption': `/reports/adoption?app=${APP}`,
+    };
+    for (const [route, statuses] of Object.entries(DOCUMENTED_RESPONSES)) {
+      if (!route.startsWith('GET ')) continue;
+      const url = urls[route];
+      assert.ok(url, `${route} is checked here`);
+      const got = await w.api<unknown>('GET', url);
+      assert.equal(got.status, 200, `${url}: ${JSON.stringify(got.json)}`);
+      assert.deepEqual(schemaViolations(statuses[200]!, got.json), [], `${url} answers as documented`);
+    }
   });
 
   it('offers a viewer no rollout command and no support bundle request', async () => {
