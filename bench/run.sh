@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 bash scripts/prepare.sh
 
 # The peers and tools the figures use beyond the test set-up: GNU time (peak RSS), nginx (blob download, check-ins),
-# wrk (check-ins).
+# wrk (check-ins), Chromium (the console's fleet page).
 missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v nginx >/dev/null || missing+=(nginx-light)
 command -v wrk >/dev/null || missing+=(wrk)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -62,7 +63,7 @@ for step in setup cli-start-up bundle-size delta release-create sbom scan bundle
   node --import tsx "bench/$step.ts"
 done
 # The hub's figures print their result rows on stdout.
-for step in hub-blob-download hub-push hub-checkins rollout; do
+for step in hub-blob-download hub-push hub-checkins rollout web-fleet; do
   echo "== $step"
   node --import tsx "bench/$step.ts" | grep '^{' >>"$BENCH_WORK/results.jsonl"
 done

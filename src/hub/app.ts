@@ -53,6 +53,8 @@ import { installMetrics } from './metrics/metrics-route.ts';
 import { AlertEvaluator, type AlertOptions } from './alerts/evaluator.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { airgapReportRoutes } from './routes/airgap-reports.ts';
+import { documentResponses } from './response-schemas.ts';
+import { readEtags } from './read-etags.ts';
 
 export interface BuildDeps {
   readonly db: MetadataDb;
@@ -182,6 +184,8 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
     },
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.addHook('onRoute', documentResponses(API_PREFIX));
+  app.addHook('onSend', readEtags(API_PREFIX));
 
   await app.register(
     async (api) => {

@@ -1,6 +1,6 @@
 // How an instance appears in the API: what it runs, its health and last report, its policies; never a credential.
 import { outageOf } from '../fleet/index.ts';
-import type { InstanceRecord } from './db/types.ts';
+import type { FleetCount, InstanceRecord } from './db/types.ts';
 
 export function instanceView(i: InstanceRecord, customer: string) {
   const report = i.report ?? {};
@@ -29,5 +29,16 @@ export function instanceView(i: InstanceRecord, customer: string) {
     installNow: i.installNow,
     blockedReason: i.blockedReason,
     tags: i.tags,
+  };
+}
+
+/** The fleet at a glance, from its counts by app, version and health. */
+export function fleetSummary(counts: readonly FleetCount[]) {
+  const versions = new Map<string | null, number>();
+  for (const c of counts) versions.set(c.version, (versions.get(c.version) ?? 0) + c.count);
+  return {
+    instances: counts.reduce((n, c) => n + c.count, 0),
+    unhealthy: counts.filter((c) => c.health === 'unhealthy').reduce((n, c) => n + c.count, 0),
+    versions: [...versions].map(([version, count]) => ({ version, count })).sort((a, b) => b.count - a.count),
   };
 }

@@ -1,5 +1,7 @@
 // The console's one client of the hub: the public REST API under /api/v1, authenticated by the session cookie; every
 // change carries X-Skiff-CSRF (the hub refuses a cookie-authenticated change without it). Errors carry the hub's message.
+// Calls name the hub's route (`api.get('/rollouts/:id', { params: { id } })`) and are typed by web/src/api-types.ts.
+import type { Operations } from './api-types.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -11,25 +13,75 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown, etag?: string): Promise<T> {
+  return (await exchange<T>(method, path, body, etag)).data as T;
+}
+
+/** One request; `etag` asks for a 304 (data undefined) when the answer has not changed since. */
+async function exchange<T>(method: string, path: string, body?: unknown, etag?: string): Promise<{ data: T | undefined; etag: string | undefined }> {
   const res = await fetch(`/api/v1${path}`, {
     method,
     credentials: 'same-origin',
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(method === 'GET' ? {} : { 'x-skiff-csrf': '1' }) },
+    // The poller keeps the last answer itself: the browser's cache would hide the 304.
+    cache: etag === undefined ? 'default' : 'no-store',
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(method === 'GET' ? {} : { 'x-skiff-csrf': '1' }),
+      ...(etag === undefined ? {} : { 'if-none-match': etag }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (res.status === 304) return { data: undefined, etag };
   const text = await res.text();
   const json = text ? (JSON.parse(text) as unknown) : {};
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string } }).error;
     throw new ApiError(res.status, err?.code ?? 'HTTP', err?.message ?? `the hub answered ${res.status}`);
   }
-  return json as T;
+  return { data: json as T, etag: res.headers.get('etag') ?? undefined };
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** The routes of a method, as the hub names them ("/rollouts/:id"). */
+export type PathOf<M extends Method> = { [K in keyof Operations]: K extends `${M} ${infer P}` ? P : never }[keyof Operations];
+export type Op<M extends Method, P extends PathOf<M>> = Operations[`${M} ${P}` & keyof Operations];
+/** What the route answers. */
+export type ResponseOf<M extends Method, P extends PathOf<M>> = Op<M, P>['response'];
+type Query<O extends { query: unknown }> = [O['query']] extends [never] ? never : O['query'];
+/** Path parameters are required when the route has some; the query is optional. */
+export type Args<O extends { params: unknown; query: unknown }> = string extends keyof O['params'] ? [opts?: { query?: Query<O> }] : [opts: { params: O['params']; query?: Query<O> }];
+
+/** The route's path with its parameters filled in and the query appended. */
+export function url(route: string, opts?: { params?: unknown; query?: unknown }): string {
+  const params = (opts?.params ?? {}) as Record<string, string>;
+  const filled = route.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries((opts?.query ?? {}) as Record<string, unknown>)) if (v !== undefined && v !== '') query.set(k, String(v));
+  const q = query.toString();
+  return q ? `${filled}?${q}` : filled;
+}
+
+function get<P extends PathOf<'GET'>>(route: P, ...args: Args<Op<'GET', P>>): Promise<ResponseOf<'GET', P>>;
+/** An untyped read (a path built by hand); a route's own name must take the typed form above. */
+function get<T = unknown, S extends string = string>(path: S & (S extends PathOf<'GET'> ? never : unknown)): Promise<T>;
+function get(route: string, opts?: { params?: unknown; query?: unknown }): Promise<unknown> {
+  return call('GET', url(route, opts));
+}
+function post<P extends PathOf<'POST'>>(route: P, body: Op<'POST', P>['body'], ...args: Args<Op<'POST', P>>): Promise<ResponseOf<'POST', P>>;
+function post<T = unknown>(path: string, body?: unknown): Promise<T>;
+function post(route: string, body: unknown = {}, opts?: { params?: unknown; query?: unknown }): Promise<unknown> {
+  return call('POST', url(route, opts), body);
+}
+
+/** A read that may answer "unchanged" (data undefined) when given the ETag of the last answer. */
+export function getIfChanged<P extends PathOf<'GET'>>(route: P, etag: string | undefined, ...args: Args<Op<'GET', P>>): Promise<{ data: ResponseOf<'GET', P> | undefined; etag: string | undefined }> {
+  const [opts] = args as [{ params?: unknown; query?: unknown }?];
+  return exchange<ResponseOf<'GET', P>>('GET', url(route, opts), undefined, etag);
 }
 
 export const api = {
-  get: <T>(path: string) => call<T>('GET', path),
-  post: <T>(path: string, body: unknown = {}) => call<T>('POST', path, body),
+  get,
+  post,
   del: <T>(path: string) => call<T>('DELETE', path),
 };
 

@@ -6,6 +6,9 @@ import { Audit } from './pages/audit.tsx';
 import { Customers } from './pages/customers.tsx';
 import { Fleet } from './pages/fleet.tsx';
 import { Portal } from './pages/portal.tsx';
+import { Rollouts } from './pages/rollouts.tsx';
+import { Alerts } from './pages/alerts.tsx';
+import { Reports } from './pages/reports.tsx';
 
 interface Page {
   path: string;
@@ -15,10 +18,13 @@ interface Page {
 }
 
 const PAGES: Page[] = [
-  { path: 'fleet', title: 'Fleet', scope: 'customer:read', render: () => <Fleet /> },
+  { path: 'fleet', title: 'Fleet', scope: 'customer:read', render: (me) => <Fleet canWrite={me.scopes.includes('customer:write')} /> },
   { path: 'apps', title: 'Apps & releases', scope: 'read', render: (me) => <Apps canPromote={me.scopes.includes('channel:write')} /> },
   { path: 'customers', title: 'Customers', scope: 'customer:read', render: (me) => <Customers canWrite={me.scopes.includes('customer:write')} /> },
   { path: 'audit', title: 'Audit log', scope: 'audit:read', render: () => <Audit /> },
+  { path: 'rollouts', title: 'Rollouts', scope: 'read', render: (me) => <Rollouts canCommand={me.scopes.includes('channel:write')} /> },
+  { path: 'alerts', title: 'Alerts', scope: 'customer:read', render: () => <Alerts /> },
+  { path: 'reports', title: 'Delivery reports', scope: 'customer:read', render: () => <Reports /> },
 ];
 
 function useHash(): string {

@@ -44,9 +44,9 @@ export async function listFleet(sql: SqlExec, f: T.FleetFilter): Promise<T.Insta
      WHERE (CAST(? AS TEXT) IS NULL OR i.app = ?) AND (CAST(? AS TEXT) IS NULL OR i.current_version = ?)
        AND (CAST(? AS TEXT) IS NULL OR i.health = ?) AND (CAST(? AS TEXT) IS NULL OR i.customer_id = ?)
        AND (CAST(? AS TEXT) IS NULL OR i.last_seen_at IS NULL OR i.last_seen_at < ?) AND ${tagged.sql}
-     ORDER BY c.name, i.name LIMIT ?`,
+     ORDER BY c.name, i.name LIMIT ? OFFSET ?`,
     [f.app ?? null, f.app ?? null, f.version ?? null, f.version ?? null, f.health ?? null, f.health ?? null,
-      f.customerId ?? null, f.customerId ?? null, f.seenBefore ?? null, f.seenBefore ?? null, ...tagged.params, f.limit ?? 10_000],
+      f.customerId ?? null, f.customerId ?? null, f.seenBefore ?? null, f.seenBefore ?? null, ...tagged.params, f.limit ?? 10_000, f.offset ?? 0],
   );
   return list.map(rows.toInstance);
 }

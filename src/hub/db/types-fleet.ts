@@ -75,6 +75,8 @@ export interface FleetFilter {
   /** Only instances with every one of these tags. */
   readonly tags?: Readonly<Record<string, string>>;
   readonly limit?: number;
+  /** Skips this many (in the list's order: customer, then name). */
+  readonly offset?: number;
 }
 
 /** Per customer and app: a pinned version and maintenance windows, over the channel's newest release. */

@@ -7,7 +7,7 @@ import { SkiffError } from '../../util/index.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
 import type { InstanceRecord } from '../db/types.ts';
 import { timestampKeyContext } from '../desired.ts';
-import { instanceView } from '../instance-view.ts';
+import { fleetSummary, instanceView } from '../instance-view.ts';
 import { NAME, SECURITY, UUID, VERSION, appParams } from '../schemas.ts';
 
 const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: UUID } } as const;
@@ -21,7 +21,7 @@ const POLICY = {
 } as const;
 
 type Policy = { pinnedVersion?: string | null; windows?: unknown[] };
-type FleetQuery = { app?: string; version?: string; health?: string; customer?: string; seenBefore?: string; tag?: string | string[] };
+type FleetQuery = { app?: string; version?: string; health?: string; customer?: string; seenBefore?: string; tag?: string | string[]; limit?: string; offset?: string };
 
 export async function instanceRoutes(app: FastifyInstance): Promise<void> {
   const { db, access, sealer } = app.hub;
@@ -40,8 +40,12 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
       querystring: {
         type: 'object',
         additionalProperties: false,
-        properties: { app: NAME, version: VERSION, health: { type: 'string', enum: ['healthy', 'unhealthy', 'unknown'] }, customer: NAME, seenBefore: { type: 'string', format: 'date-time' },
-          tag: { anyOf: [{ type: 'string', maxLength: 200 }, { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 200 } }], description: 'k=v; repeat for all of several' } },
+        properties: {
+          app: NAME, version: VERSION, health: { type: 'string', enum: ['healthy', 'unhealthy', 'unknown'] }, customer: NAME, seenBefore: { type: 'string', format: 'date-time' },
+          tag: { anyOf: [{ type: 'string', maxLength: 200 }, { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 200 } }], description: 'k=v; repeat for all of several' },
+          limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$', description: 'at most this many (1..10000; default 10000), in order of customer and name' },
+          offset: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'after skipping this many' },
+        },
       },
     },
   }, async (req) => {
@@ -56,9 +60,16 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
       customerId = p.customerId;
     }
     const tags = Object.fromEntries((q.tag === undefined ? [] : [q.tag].flat()).map((t) => parseTag(t, 'query tag', 'INVALID_INPUT')));
-    const list = await db.listFleet({ tags, ...(q.app ? { app: q.app } : {}), ...(q.version ? { version: q.version } : {}), ...(q.health ? { health: q.health } : {}), ...(customerId ? { customerId } : {}), ...(q.seenBefore ? { seenBefore: q.seenBefore } : {}) });
+    const list = await db.listFleet({ tags, ...(q.app ? { app: q.app } : {}), ...(q.version ? { version: q.version } : {}), ...(q.health ? { health: q.health } : {}), ...(customerId ? { customerId } : {}), ...(q.seenBefore ? { seenBefore: q.seenBefore } : {}), ...(q.limit ? { limit: Number(q.limit) } : {}), ...(q.offset ? { offset: Number(q.offset) } : {}) });
     const names = new Map((await db.listCustomers()).map((c) => [c.id, c.name]));
     return { instances: list.map((i) => instanceView(i, names.get(i.customerId) ?? '')) };
+  });
+
+  app.get('/instances/summary', {
+    schema: { tags: ['instances'], summary: 'The fleet at a glance: unrevoked instances, how many are unhealthy, how many run each version', security: SECURITY },
+  }, async (req) => {
+    requireUser(req, 'customer:read', 'route GET /api/v1/instances/summary');
+    return fleetSummary(await db.observe.fleetCounts());
   });
 
   app.get<{ Params: { id: string } }>('/instances/:id', {

@@ -2,6 +2,7 @@
 import { useCallback, useState } from 'react';
 import { api, ApiError, type App, type Channel, type Release } from '../api.ts';
 import { usePolled } from '../poll.ts';
+import { TableWrap } from '../table-wrap.tsx';
 
 interface AppView {
   app: App;
@@ -10,11 +11,11 @@ interface AppView {
 }
 
 async function loadApps(): Promise<AppView[]> {
-  const { apps } = await api.get<{ apps: App[] }>('/apps');
+  const { apps } = await api.get('/apps');
   return Promise.all(
     apps.map(async (app) => {
-      const enc = encodeURIComponent(app.name);
-      const [{ releases }, { channels }] = await Promise.all([api.get<{ releases: Release[] }>(`/apps/${enc}/releases`), api.get<{ channels: Channel[] }>(`/apps/${enc}/channels`)]);
+      const params = { app: app.name };
+      const [{ releases }, { channels }] = await Promise.all([api.get('/apps/:app/releases', { params }), api.get('/apps/:app/channels', { params })]);
       return { app, releases, channels };
     }),
   );
@@ -83,7 +84,7 @@ export function Apps({ canPromote }: { canPromote: boolean }) {
             ))}
           </ul>
           <h3>Releases</h3>
-          <div className="table-wrap">
+          <TableWrap label={`Releases of ${view.app.name}`}>
             <table>
               <thead>
                 <tr>
@@ -104,7 +105,7 @@ export function Apps({ canPromote }: { canPromote: boolean }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           {canPromote && <Promote view={view} onDone={reload} />}
         </article>
       ))}

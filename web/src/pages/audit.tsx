@@ -2,13 +2,14 @@
 import { useCallback } from 'react';
 import { api, type AuditEntry } from '../api.ts';
 import { usePolled } from '../poll.ts';
+import { TableWrap } from '../table-wrap.tsx';
 
 export function Audit() {
   const load = useCallback(async () => {
     // The API pages oldest first: walk to the end (bounded), keep the newest 500.
     let entries: AuditEntry[] = [];
     for (let page = 0, after = 0; page < 100; page++) {
-      const r = await api.get<{ entries: AuditEntry[] }>(`/audit?after=${after}&limit=1000`);
+      const r = await api.get('/audit', { query: { after: String(after), limit: '1000' } });
       entries = [...entries, ...r.entries].slice(-500);
       if (r.entries.length < 1000) break;
       after = r.entries.at(-1)!.id;
@@ -20,7 +21,7 @@ export function Audit() {
     <section>
       <h1>Audit log</h1>
       {error && <p role="alert" className="error">{error}</p>}
-      <div className="table-wrap">
+      <TableWrap label="Audit entries">
         <table>
           <thead>
             <tr>
@@ -41,7 +42,7 @@ export function Audit() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </section>
   );
 }

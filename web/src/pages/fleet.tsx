@@ -1,12 +1,16 @@
-// The fleet: every instance with its version, health and last check-in; a filter; the version distribution at a glance.
-import { useCallback, useMemo, useState } from 'react';
-import { ago, api, type Instance } from '../api.ts';
-import { usePolled } from '../poll.ts';
+// The fleet: every instance with its version, health and last check-in; a filter; the version distribution at a glance;
+// `#/fleet/<id>` is one instance's page.
+import { useEffect, useMemo, useState } from 'react';
+import { ago, type Instance } from '../api.ts';
+import { useLive } from '../live.ts';
+import { TableWrap } from '../table-wrap.tsx';
+import { InstancePage } from './instance.tsx';
 
-export function VersionChart({ instances }: { instances: Instance[] }) {
-  const counts = new Map<string, number>();
-  for (const i of instances) counts.set(i.currentVersion ?? 'none', (counts.get(i.currentVersion ?? 'none') ?? 0) + 1);
-  const rows = [...counts].sort((a, b) => b[1] - a[1]);
+/** Rows of [version, instances]: from the fleet's summary, or counted from a list of instances. */
+export function VersionChart({ instances, counts }: { instances?: Instance[]; counts?: [string, number][] }) {
+  const tally = new Map<string, number>();
+  for (const i of instances ?? []) tally.set(i.currentVersion ?? 'none', (tally.get(i.currentVersion ?? 'none') ?? 0) + 1);
+  const rows = counts ?? [...tally].sort((a, b) => b[1] - a[1]);
   const max = Math.max(1, ...rows.map((r) => r[1]));
   return (
     <figure className="chart" aria-label="Instances per version">
@@ -28,9 +32,9 @@ export function VersionChart({ instances }: { instances: Instance[] }) {
   );
 }
 
-export function InstanceTable({ instances, showCustomer }: { instances: Instance[]; showCustomer: boolean }) {
+export function InstanceTable({ instances, showCustomer, link = false }: { instances: Instance[]; showCustomer: boolean; link?: boolean }) {
   return (
-    <div className="table-wrap">
+    <TableWrap label="Instances">
       <table>
         <thead>
           <tr>
@@ -46,7 +50,7 @@ export function InstanceTable({ instances, showCustomer }: { instances: Instance
         <tbody>
           {instances.map((i) => (
             <tr key={i.id}>
-              <td>{i.name}</td>
+              <td>{link ? <a href={`#/fleet/${i.id}`}>{i.name}</a> : i.name}</td>
               {showCustomer && <td>{i.customer}</td>}
               <td>{i.app}</td>
               <td>
@@ -63,31 +67,68 @@ export function InstanceTable({ instances, showCustomer }: { instances: Instance
         </tbody>
       </table>
       {instances.length === 0 && <p>No instances match.</p>}
-    </div>
+    </TableWrap>
   );
 }
 
-export function Fleet() {
-  const load = useCallback(() => api.get<{ instances: Instance[] }>('/instances').then((r) => r.instances), []);
-  const { data, error } = usePolled(load);
+/** The instance id in `#/fleet/<id>`, if any. */
+function useInstanceId(): string | undefined {
+  const read = () => /^#\/?fleet\/([0-9a-f-]{36})$/.exec(location.hash)?.[1];
+  const [id, setId] = useState(read);
+  useEffect(() => {
+    const on = () => setId(read());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return id;
+}
+
+export function Fleet({ canWrite = false }: { canWrite?: boolean }) {
+  const id = useInstanceId();
+  return id ? <InstancePage id={id} canWrite={canWrite} /> : <FleetTable />;
+}
+
+const PAGE = 100;
+
+function FleetTable() {
+  const [offset, setOffset] = useState(0);
+  const { data: summary, error: summaryError } = useLive('/instances/summary');
+  // One page more than shown tells whether there is a next page.
+  const { data: answer, error } = useLive('/instances', { query: { limit: String(PAGE + 1), offset: String(offset) } });
+  const page = answer?.instances.slice(0, PAGE);
+  const hasNext = (answer?.instances.length ?? 0) > PAGE;
   const [filter, setFilter] = useState('');
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
-    return (data ?? []).filter((i) => !f || [i.name, i.customer, i.app, i.currentVersion ?? '', i.health ?? ''].some((v) => v.toLowerCase().includes(f)));
-  }, [data, filter]);
-  const unhealthy = (data ?? []).filter((i) => i.health === 'unhealthy').length;
+    return (page ?? []).filter((i) => !f || [i.name, i.customer, i.app, i.currentVersion ?? '', i.health ?? ''].some((v) => v.toLowerCase().includes(f)));
+  }, [page, filter]);
+  const problem = error || summaryError;
   return (
     <section>
       <h1>Fleet</h1>
-      {error && <p role="alert" className="error">{error}</p>}
+      {problem && <p role="alert" className="error">{problem}</p>}
       <p className="summary">
-        {data ? `${data.length} instances, ${unhealthy} unhealthy` : 'Loading…'}
+        {summary ? `${summary.instances} instances, ${summary.unhealthy} unhealthy` : 'Loading…'}
       </p>
-      {data && <VersionChart instances={data} />}
+      {summary && <VersionChart counts={summary.versions.map((v) => [v.version ?? 'none', v.count])} />}
       <label className="filter">
-        Filter <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="name, customer, version, health" />
+        Filter this page <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="name, customer, version, health" />
       </label>
-      <InstanceTable instances={shown} showCustomer />
+      <InstanceTable instances={shown} showCustomer link />
+      {(offset > 0 || hasNext) && (
+        <nav className="pager" aria-label="Pages of instances">
+          <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            Previous
+          </button>
+          <span>
+            {offset + 1}–{offset + (page?.length ?? 0)}
+            {summary ? ` of ${summary.instances}` : ''}
+          </span>
+          <button type="button" className="secondary" disabled={!hasNext} onClick={() => setOffset(offset + PAGE)}>
+            Next
+          </button>
+        </nav>
+      )}
     </section>
   );
 }
