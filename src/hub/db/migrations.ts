@@ -10,6 +10,7 @@ import { LOGS_MIGRATION } from './sql-logs.ts';
 import { OBSERVE_MIGRATION } from './sql-observe.ts';
 import { AIRGAP_MIGRATION } from './sql-airgap.ts';
 import { RECIPIENTS_MIGRATION } from './sql-recipients.ts';
+import { SCAN_SIGNATURES_MIGRATION } from './sql-scan-signatures.ts';
 
 export interface Migration {
   readonly version: number;
@@ -86,4 +87,5 @@ export const MIGRATIONS: readonly Migration[] = [
   LOGS_MIGRATION,
   OBSERVE_MIGRATION,
   AIRGAP_MIGRATION,
+  SCAN_SIGNATURES_MIGRATION,
 ];
