@@ -70,18 +70,20 @@ export function releaseWaiveCommand(out: Output): Command {
     );
 }
 
-/** Uploads a scan report file (skiff release scan --json) for `app@version`; returns the hub's summary line. */
+/**
+ * Uploads a signed scan report (skiff release scan --json --sign: `file` and its signature `file.sig`, each as the exact
+ * text the hub verifies) for `app@version`; returns the hub's summary line.
+ */
 export async function uploadScanReport(o: HubOpts, app: string, version: string, file: string): Promise<string> {
-  const text = await readFile(file, 'utf8').catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', `cannot read the scan report ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  });
-  let report: unknown;
-  try {
-    report = JSON.parse(text);
-  } catch {
-    throw new SkiffError('INVALID_INPUT', `${file} is not JSON: write it with skiff release scan ${app}@${version} --db osv.zip --json > ${file}`);
-  }
-  const r = await clientFrom(o).request<{ reportDigest: string; findings: Record<string, number> }>('PUT', `/apps/${encodeURIComponent(app)}/releases/${encodeURIComponent(version)}/scan`, report);
+  const sign = `sign it with skiff release scan ${app}@${version} --db osv.zip --json --sign --trust DIR -o ${file}`;
+  const read = (at: string, what: string) =>
+    readFile(at, 'utf8').catch((e: unknown) => {
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      throw new SkiffError('NOT_FOUND', `cannot read ${what} ${at} (${code})${code === 'ENOENT' && at !== file ? `: gates count only signed scan reports; ${sign}` : ''}`);
+    });
+  const report = await read(file, 'the scan report');
+  const signature = await read(`${file}.sig`, 'its signature');
+  const r = await clientFrom(o).request<{ reportDigest: string; findings: Record<string, number> }>('PUT', `/apps/${encodeURIComponent(app)}/releases/${encodeURIComponent(version)}/scan`, { report, signature });
   const counts = Object.entries(r.findings).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ');
   return `scan report ${r.reportDigest} uploaded (${counts || 'no findings'})\n`;
 }

@@ -14,7 +14,7 @@ export function releasePushCommand(out: Output = process.stdout): Command {
     .description('upload a release from a store to the hub: only the blobs the hub lacks, then the signed release')
     .argument('<app@version>', 'the release, e.g. netmon@1.2.0')
     .requiredOption('--store <dir>', 'content store holding the release')
-    .option('--scan <file>', 'then upload this scan report of the release (skiff release scan --json), which channel gates check')
+    .option('--scan <file>', 'then upload this signed scan report of the release and its FILE.sig (skiff release scan --json --sign -o FILE), which channel gates check')
     .action((ref: string, o: { hub?: string; token?: string; hubCa?: string; store: string; scan?: string }) =>
       runAction(async () => {
         // Loaded here, not with the command: `skiff release --help` starts without them.

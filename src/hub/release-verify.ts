@@ -7,10 +7,10 @@ import type { BlobStore } from '../store/index.ts';
 import { parseEnvelope, parseRoot, verifyRelease, verifyRootChain, type RootMeta } from '../trust/index.ts';
 import { SkiffError, isSkiffError } from '../util/index.ts';
 import { notFound } from './context.ts';
-import type { MetadataDb, ReleaseRecord } from './db/types.ts';
+import type { MetadataDb, MetadataReads, ReleaseRecord } from './db/types.ts';
 
 /** The app's root chain as stored, walked from root 1 (each rotation checked); returns the chain and its newest root. */
-export async function trustedRoots(db: MetadataDb, app: string): Promise<{ chain: RootMeta[]; latest: RootMeta }> {
+export async function trustedRoots(db: Pick<MetadataReads, 'listRoots'>, app: string): Promise<{ chain: RootMeta[]; latest: RootMeta }> {
   const records = await db.listRoots(app);
   const chain = records.map((r) => parseRoot(r.root, `root.json version ${r.version} of app "${app}"`));
   const [first, ...rest] = chain;

@@ -11,8 +11,10 @@ export interface GatePolicy {
 
 export interface GateInput {
   readonly policy: GatePolicy;
-  /** The scan report uploaded for this very release (same release digest); undefined when none was. */
+  /** The scan report uploaded for this very release (same release digest) that counts (signed); undefined when none does. */
   readonly report: ScanReport | undefined;
+  /** Why the report uploaded for the release does not count (unsigned, its signature does not verify). */
+  readonly uncounted?: string;
   /** The release's SBOM packages; undefined when the release carries no SBOM. */
   readonly packages: readonly SbomPackage[] | undefined;
   readonly waivers: readonly { readonly finding: string; readonly expiresAt: string }[];
@@ -20,7 +22,7 @@ export interface GateInput {
 }
 
 export type GateBlock =
-  | { readonly kind: 'no-scan' }
+  | { readonly kind: 'no-scan'; readonly why?: string }
   | { readonly kind: 'no-sbom' }
   | { readonly kind: 'vulnerability'; readonly finding: string; readonly severity: string; readonly package: string }
   | { readonly kind: 'license'; readonly finding: string; readonly license: string; readonly package: string };
@@ -35,7 +37,7 @@ export function gateDecision(input: GateInput): { blocks: GateBlock[]; waived: s
   const waived = new Set<string>();
   const { failOn } = input.policy;
   if (failOn) {
-    if (!input.report) blocks.push({ kind: 'no-scan' });
+    if (!input.report) blocks.push(input.uncounted === undefined ? { kind: 'no-scan' } : { kind: 'no-scan', why: input.uncounted });
     else
       for (const f of input.report.findings) {
         if (severityRank(f.severity) < severityRank(failOn)) continue;
@@ -61,8 +63,9 @@ const describe = (b: GateBlock): string =>
 /** One line: why channel `channel` refuses `app@version`, and what to do. */
 export function gateMessage(app: string, version: string, channel: string, policy: GatePolicy, blocks: readonly GateBlock[]): string {
   const ref = `${app}@${version}`;
-  if (blocks.some((b) => b.kind === 'no-scan'))
-    return `channel "${channel}" admits only scanned releases (findings at or above ${policy.failOn} refuse): scan ${ref} (skiff release scan ${ref} --db osv.zip --json > scan.json) and upload the report (skiff release push ${ref} --scan scan.json) first`;
+  const noScan = blocks.find((b) => b.kind === 'no-scan');
+  if (noScan)
+    return `channel "${channel}" admits only releases with a signed scan report (findings at or above ${policy.failOn} refuse)${noScan.why === undefined ? '' : ` and ${ref} has none: ${noScan.why}`}; scan ${ref} (skiff release scan ${ref} --db osv.zip --json --sign --trust DIR -o scan.json) and upload the report with its signature (skiff release push ${ref} --scan scan.json) first`;
   if (blocks.some((b) => b.kind === 'no-sbom'))
     return `channel "${channel}" refuses licenses (${policy.refusedLicenses.join(', ')}) and ${ref} carries no SBOM to check them against: publish a new version made by a Skiff that writes SBOMs`;
   const vulns = blocks.filter((b) => b.kind === 'vulnerability');

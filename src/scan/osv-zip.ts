@@ -1,5 +1,6 @@
 // Reads the .json entries of an OSV database .zip in-process (yauzl), one entry at a time and bounded: a limit on the
 // entry count and on each entry's uncompressed size, and each entry's CRC checked, so a corrupt zip is a one-line error.
+import { readFile, stat } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { SkiffError } from '../util/index.ts';
@@ -9,9 +10,19 @@ export interface ZipLimits {
   readonly entries: number;
   /** Uncompressed bytes of one record (the largest real OSV records are a few hundred KiB). */
   readonly entryBytes: number;
+  /**
+   * A zip up to this size is read into memory with one read: read from the file, each of its tens of thousands of
+   * small entries costs a few reads of its own (central directory, local header, data), which dominate a scan's time.
+   */
+  readonly bufferedBytes: number;
 }
 
-export const OSV_ZIP_LIMITS: ZipLimits = { entries: 2_000_000, entryBytes: 16 * 1024 * 1024 };
+export const OSV_ZIP_LIMITS: ZipLimits = { entries: 2_000_000, entryBytes: 16 * 1024 * 1024, bufferedBytes: 256 * 1024 * 1024 };
+
+async function openZip(file: string, bufferedBytes: number): Promise<yauzl.ZipFile> {
+  if ((await stat(file)).size > bufferedBytes) return yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
+  return yauzl.fromBufferPromise(await readFile(file), { lazyEntries: true });
+}
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
 const unreadable = (file: string, why: string, cause?: unknown): SkiffError =>
@@ -56,7 +67,7 @@ async function entryBytes(zip: yauzl.ZipFile, entry: yauzl.Entry, limit: number)
 export async function readZipJsonEntries(file: string, onEntry: (name: string, bytes: Buffer) => void, limits: ZipLimits = OSV_ZIP_LIMITS): Promise<void> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
+    zip = await openZip(file, limits.bufferedBytes);
   } catch (e) {
     throw unreadable(file, firstLine(e), e);
   }

@@ -5,16 +5,15 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSupportBundle, install, redactExistingBundle, runConnected, uploadOwnSupportBundle } from '../../src/agent/index.ts';
 import { readSupportBundle, writeSupportBundle } from '../../src/agent/support/bundle-file.ts';
-import { HubClient, pushRelease, uploadSupportBundle } from '../../src/hub-client/index.ts';
-import { loadTrustDir } from '../../src/trust/index.ts';
-import { FAST, cleanupApp, makeBundle, removeDir, runCli, tempDir } from '../helpers/agent.ts';
-import { makeVendor, type ComposeDoc, type Vendor } from '../helpers/vendor.ts';
-import { startHub, type Hub } from '../hub/hub-fixture.ts';
+import { uploadSupportBundle, type HubClient } from '../../src/hub-client/index.ts';
+import { FAST, makeBundle, runCli } from '../helpers/agent.ts';
+import { startAgentHub, type AgentHub } from '../helpers/agent-hub.ts';
+import type { ComposeDoc, Vendor } from '../helpers/vendor.ts';
+import type { Hub } from '../hub/hub-fixture.ts';
 
 const PLANTED = 'planted-Secret-b41d07';
 const BEARER = 'zyxwvutsrqponmlkjihg9876';
@@ -37,34 +36,22 @@ describe('support bundle', () => {
   let state: string;
   let instanceId: string;
   const logs: string[] = [];
+  let site: AgentHub;
   const file = (name: string): string => path.join(work, name);
   const list = (): Promise<BundleList> => admin.get<BundleList>(`/instances/${instanceId}/support-bundles`);
 
   before(async () => {
-    vendor = await makeVendor('sksb');
-    work = await tempDir('skiff-support');
-    state = path.join(work, 'state');
-    hub = await startHub();
-    await hub.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(hub.app.server.address() as AddressInfo).port}`;
-    admin = new HubClient({ hub: url, token: hub.admin.token });
-    await admin.post('/apps', { name: vendor.app, root: await readFile(vendor.rootJson, 'utf8') });
-    await admin.request('PUT', `/apps/${vendor.app}/keys/timestamp`, { key: await (await loadTrustDir(vendor.trustDir)).timestampKeyPem() });
-    await vendor.createVersion('1.0.0', { edit: leaky });
-    await pushRelease({ conn: { hub: url, token: hub.admin.token }, store: vendor.store, app: vendor.app, version: '1.0.0' });
+    site = await startAgentHub({ prefix: 'sksb', workPrefix: 'skiff-support', connected: true });
+    ({ vendor, hub, url, admin, work, state } = site);
+    await site.release('1.0.0', { edit: leaky });
     // Nothing promoted: the connected agent only enrolls and answers requests; the app is installed from a bundle.
-    await admin.post('/customers', { name: 'help-me', entitlements: [{ app: vendor.app, channel: 'stable' }] });
-    const { token } = await admin.post<{ token: string }>('/customers/help-me/enroll-tokens', { app: vendor.app, uses: 1 });
-    await runConnected({ stateDir: state, hub: url, enrollToken: token, once: true, log: (l) => logs.push(l), ...FAST });
-    instanceId = (JSON.parse(await readFile(path.join(state, 'connected', 'identity.json'), 'utf8')) as { instanceId: string }).instanceId;
+    await site.customer('help-me');
+    instanceId = await site.enrollConnected('help-me', (l) => logs.push(l));
     await writeFile(file('values.yaml'), `API_TOKEN: ${PLANTED}\n`);
     await install({ stateDir: state, bundle: (await makeBundle(vendor.store, vendor.app, '1.0.0', file('1.0.0.skiff'))).file, valuesFile: file('values.yaml'), ...FAST });
   });
   after(async () => {
-    await cleanupApp(vendor.engine, vendor.app);
-    await hub.close();
-    await vendor.cleanup();
-    await removeDir(work);
+    await site?.close();
   });
 
   it('of a running app: the files its spec lists, secrets redacted', async () => {

@@ -5,16 +5,16 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { install, writeAirgapReport } from '../../src/agent/index.ts';
 import { signReport, type ReportEnvelope } from '../../src/fleet/index.ts';
-import { HubClient, importReport as importReportApi, pushRelease } from '../../src/hub-client/index.ts';
+import { importReport as importReportApi, type HubClient } from '../../src/hub-client/index.ts';
 import { errorMessage } from '../../src/util/errors.ts';
-import { FAST, cleanupApp, makeBundle, removeDir, runCli, tempDir, type CliResult } from '../helpers/agent.ts';
-import { makeVendor, type ComposeDoc, type Vendor } from '../helpers/vendor.ts';
-import { startHub, type Hub } from '../hub/hub-fixture.ts';
+import { FAST, makeBundle, runCli, type CliResult } from '../helpers/agent.ts';
+import { startAgentHub, type AgentHub } from '../helpers/agent-hub.ts';
+import type { ComposeDoc, Vendor } from '../helpers/vendor.ts';
+import type { Hub } from '../hub/hub-fixture.ts';
 
 const PLANTED = 'planted-Secret-7f3a9c';
 const BEARER = 'abcdefghijklmnopqrstuvwx0123';
@@ -39,6 +39,7 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
   let work: string;
   let state: string;
   let instanceId: string;
+  let site: AgentHub;
   const hubFlags = (): string[] => ['--hub', url, '--token', hub.admin.token];
   const file = (name: string): string => path.join(work, name);
   const ok = (r: CliResult): CliResult => {
@@ -72,26 +73,14 @@ describe('air-gapped instance: offline enrollment and the report loop', () => {
   };
 
   before(async () => {
-    vendor = await makeVendor('skag');
-    work = await tempDir('skiff-airgap');
-    state = path.join(work, 'state');
-    hub = await startHub();
-    await hub.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(hub.app.server.address() as AddressInfo).port}`;
-    admin = new HubClient({ hub: url, token: hub.admin.token });
-    await admin.post('/apps', { name: vendor.app, root: await readFile(vendor.rootJson, 'utf8') });
-    for (const v of ['1.0.0', '1.1.0']) {
-      await vendor.createVersion(v, { edit: leaky });
-      await pushRelease({ conn: { hub: url, token: hub.admin.token }, store: vendor.store, app: vendor.app, version: v });
-    }
-    await admin.post('/customers', { name: 'remote-site', airgapped: true, entitlements: [{ app: vendor.app, channel: 'stable' }] });
+    site = await startAgentHub({ prefix: 'skag', workPrefix: 'skiff-airgap', connected: false });
+    ({ vendor, hub, url, admin, work, state } = site);
+    for (const v of ['1.0.0', '1.1.0']) await site.release(v, { edit: leaky });
+    await site.customer('remote-site', { airgapped: true });
     await writeFile(file('values.yaml'), `API_TOKEN: ${PLANTED}\n`);
   });
   after(async () => {
-    await cleanupApp(vendor.engine, vendor.app);
-    await hub.close();
-    await vendor.cleanup();
-    await removeDir(work);
+    await site?.close();
   });
 
   it('enrolls offline: request file, the hub answers (using the token), the agent completes', async () => {

@@ -3,17 +3,16 @@
 // window downloads but does not switch, a revoked instance gets 401 and its app keeps running.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { runConnected } from '../../src/agent/index.ts';
-import { HubClient, pushRelease } from '../../src/hub-client/index.ts';
-import { loadTrustDir } from '../../src/trust/index.ts';
+import type { HubClient } from '../../src/hub-client/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
-import { FAST, cleanupApp, forgetImages, page, removeDir, runCli, tempDir } from '../helpers/agent.ts';
-import { makeVendor, type Vendor } from '../helpers/vendor.ts';
-import { startHub, type Hub } from '../hub/hub-fixture.ts';
+import { FAST, forgetImages, page, runCli } from '../helpers/agent.ts';
+import { startAgentHub, type AgentHub } from '../helpers/agent-hub.ts';
+import type { Vendor } from '../helpers/vendor.ts';
+import type { Hub } from '../hub/hub-fixture.ts';
 
 interface View {
   id: string;
@@ -40,6 +39,7 @@ describe('connected sites', () => {
   let stateDir: string;
   let instanceId: string;
   const logs: string[] = [];
+  let site: AgentHub;
 
   const agent = (extra: { enrollToken?: string } = {}) =>
     runConnected({ stateDir, hub: url, once: true, log: (l) => logs.push(l), ...FAST, ...extra });
@@ -47,29 +47,16 @@ describe('connected sites', () => {
   const promote = (version: string) => admin.post(`/apps/${vendor.app}/channels/stable/releases`, { version });
 
   before(async () => {
-    vendor = await makeVendor('skfl');
-    work = await tempDir('skiff-connected');
-    stateDir = path.join(work, 'state');
-    hub = await startHub();
-    await hub.app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(hub.app.server.address() as AddressInfo).port}`;
-    admin = new HubClient({ hub: url, token: hub.admin.token });
-    await admin.post('/apps', { name: vendor.app, root: await readFile(vendor.rootJson, 'utf8') });
-    await admin.request('PUT', `/apps/${vendor.app}/keys/timestamp`, { key: await (await loadTrustDir(vendor.trustDir)).timestampKeyPem() });
+    site = await startAgentHub({ prefix: 'skfl', workPrefix: 'skiff-connected', connected: true });
+    ({ vendor, hub, url, admin, work, state: stateDir } = site);
     const made = [];
-    for (const [v, health] of [['1.0.0', 'ok'], ['1.1.0', 'ok'], ['1.2.0', 'fail'], ['1.3.0', 'ok']] as const) {
-      made.push(await vendor.createVersion(v, { health }));
-      await pushRelease({ conn: { hub: url, token: hub.admin.token }, store: vendor.store, app: vendor.app, version: v });
-    }
+    for (const [v, health] of [['1.0.0', 'ok'], ['1.1.0', 'ok'], ['1.2.0', 'fail'], ['1.3.0', 'ok']] as const) made.push(await site.release(v, { health }));
     // The agent pulls every image from its loopback registry, as on a customer host.
     await forgetImages(vendor.engine, made.flatMap((r) => Object.values(r.manifest.images).map((i) => i.configDigest)));
-    await admin.post('/customers', { name: 'acme', entitlements: [{ app: vendor.app, channel: 'stable' }] });
+    await site.customer('acme');
   });
   after(async () => {
-    await cleanupApp(vendor.engine, vendor.app);
-    await hub.close();
-    await vendor.cleanup();
-    await removeDir(work);
+    await site?.close();
   });
 
   it('enrolls with a token naming the root, and installs the channel’s release', async () => {

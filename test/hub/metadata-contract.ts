@@ -103,10 +103,10 @@ export function metadataContract(name: string, make: () => Promise<MadeDb>): voi
       await write((tx) => tx.setChannelPolicy({ app: 'netmon', channel: 'stable', failOn: 'critical', refusedLicenses: ['AGPL-3.0-only', 'GPL-3.0-only'] }));
       const p = await db.getChannelPolicy('netmon', 'stable');
       assert.deepEqual([p?.failOn, p?.refusedLicenses], ['critical', ['AGPL-3.0-only', 'GPL-3.0-only']]);
-      await write((tx) => tx.putReleaseScan({ app: 'netmon', version: '1.2.0', releaseDigest: digest('b'), reportDigest: digest('1'), report: '{"n":1}' }));
-      await write((tx) => tx.putReleaseScan({ app: 'netmon', version: '1.2.0', releaseDigest: digest('b'), reportDigest: digest('2'), report: '{"n":2}' }));
+      await write((tx) => tx.putReleaseScan({ app: 'netmon', version: '1.2.0', releaseDigest: digest('b'), reportDigest: digest('1'), report: '{"n":1}', signature: null }));
+      await write((tx) => tx.putReleaseScan({ app: 'netmon', version: '1.2.0', releaseDigest: digest('b'), reportDigest: digest('2'), report: '{"n":2}', signature: '{"sig":2}' }));
       const scan = await db.getReleaseScan('netmon', '1.2.0');
-      assert.deepEqual([scan?.reportDigest, scan?.report, scan?.releaseDigest], [digest('2'), '{"n":2}', digest('b')]);
+      assert.deepEqual([scan?.reportDigest, scan?.report, scan?.signature, scan?.releaseDigest], [digest('2'), '{"n":2}', '{"sig":2}', digest('b')]);
       assert.equal(await db.getReleaseScan('netmon', '1.9.0'), undefined);
       const waiver = { app: 'netmon', version: '1.2.0', finding: 'DSA-1-1', reason: 'r1', expiresAt: '2030-01-01T00:00:00.000Z', createdBy: 'user:alice' };
       await write((tx) => tx.putWaiver(waiver));

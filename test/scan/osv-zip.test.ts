@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadOsvDatabase } from '../../src/scan/index.ts';
-import { readZipJsonEntries } from '../../src/scan/osv-zip.ts';
+import { OSV_ZIP_LIMITS, readZipJsonEntries } from '../../src/scan/osv-zip.ts';
 import { isSkiffError } from '../../src/util/index.ts';
 import { OSV_RECORDS, writeOsvDatabase } from './osv-fixture.ts';
 
@@ -66,6 +66,19 @@ test('a zip whose record data is corrupt is a one-line error naming the file', a
   await rejectsNaming(loadOsvDatabase(truncated), truncated, /is not a readable zip: /);
 });
 
+test('a zip over the in-memory size is read from the file: the same entries, and a corrupt one is the same one-line error', async () => {
+  const entries = async (file: string, bufferedBytes: number) => {
+    const got: [string, string][] = [];
+    await readZipJsonEntries(file, (name, bytes) => got.push([name, bytes.toString('utf8')]), { ...OSV_ZIP_LIMITS, bufferedBytes });
+    return got;
+  };
+  const fromFile = await entries(db.zip, 0);
+  assert.equal(fromFile.length, Object.keys(OSV_RECORDS).length);
+  assert.deepEqual(await entries(db.zip, OSV_ZIP_LIMITS.bufferedBytes), fromFile);
+  const corrupt = path.join(dir, 'corrupt.zip');
+  await rejectsNaming(entries(corrupt, 0), corrupt, /is not a readable zip: .*CRC/);
+});
+
 test('an entry larger than an OSV record may be is refused before it is inflated', async () => {
   const big = path.join(dir, 'big');
   execFileSync('mkdir', ['-p', big]);
@@ -79,7 +92,7 @@ test('an entry larger than an OSV record may be is refused before it is inflated
 test('a zip with more entries than the limit is refused before any is read', async () => {
   let read = 0;
   await rejectsNaming(
-    readZipJsonEntries(db.zip, () => read++, { entries: 3, entryBytes: 1 << 20 }),
+    readZipJsonEntries(db.zip, () => read++, { entries: 3, entryBytes: 1 << 20, bufferedBytes: 0 }),
     db.zip,
     /holds \d+ entries, more than the 3 an OSV database zip is read with/,
   );

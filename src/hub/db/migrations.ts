@@ -12,6 +12,7 @@ import { AIRGAP_MIGRATION } from './sql-airgap.ts';
 import { TAGS_MIGRATION } from './sql-tags.ts';
 import { RECIPIENTS_MIGRATION } from './sql-recipients.ts';
 import { CUSTOMER_USERS_MIGRATION } from './sql-customer-users.ts';
+import { SCAN_SIGNATURES_MIGRATION } from './sql-scan-signatures.ts';
 
 export interface Migration {
   readonly version: number;
@@ -90,4 +91,5 @@ export const MIGRATIONS: readonly Migration[] = [
   AIRGAP_MIGRATION,
   TAGS_MIGRATION,
   CUSTOMER_USERS_MIGRATION,
+  SCAN_SIGNATURES_MIGRATION,
 ];

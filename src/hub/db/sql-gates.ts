@@ -48,23 +48,25 @@ interface ScanRow {
   release_digest: string;
   report_digest: string;
   report: string;
+  signature: string | null;
   uploaded_at: string;
 }
 
 export async function getReleaseScan(sql: SqlExec, app: string, version: string): Promise<T.ReleaseScanRecord | undefined> {
   const [r] = await sql.all<ScanRow>('SELECT * FROM release_scans WHERE app = ? AND version = ?', [app, version]);
-  return r && { app: r.app, version: r.version, releaseDigest: r.release_digest, reportDigest: r.report_digest, report: r.report, uploadedAt: r.uploaded_at };
+  return r && { app: r.app, version: r.version, releaseDigest: r.release_digest, reportDigest: r.report_digest, report: r.report, signature: r.signature, uploadedAt: r.uploaded_at };
 }
 
 /** The newest report replaces the one before (a rescan with a fresher database). */
 export async function putReleaseScan(sql: SqlExec, s: Omit<T.ReleaseScanRecord, 'uploadedAt'>, at: string): Promise<void> {
   await sql.run('DELETE FROM release_scans WHERE app = ? AND version = ?', [s.app, s.version]);
-  await sql.run('INSERT INTO release_scans (app, version, release_digest, report_digest, report, uploaded_at) VALUES (?, ?, ?, ?, ?, ?)', [
+  await sql.run('INSERT INTO release_scans (app, version, release_digest, report_digest, report, signature, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
     s.app,
     s.version,
     s.releaseDigest,
     s.reportDigest,
     s.report,
+    s.signature,
     at,
   ]);
 }

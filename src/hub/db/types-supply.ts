@@ -17,7 +17,10 @@ export interface ReleaseScanRecord {
   readonly version: string;
   readonly releaseDigest: string;
   readonly reportDigest: string;
+  /** The report's bytes exactly as signed. */
   readonly report: string;
+  /** Its detached signature (`skiff release scan --sign`); null for a report uploaded before signatures were required. */
+  readonly signature: string | null;
   readonly uploadedAt: string;
 }
 

@@ -1,5 +1,6 @@
 // A customer's age X25519 recipient: set or cleared by a vendor user (audited); the customer's bundles are then
-// encrypted to it, and the bundles encrypted to a former key are dropped from the cache.
+// encrypted to it and /v2/ refuses it plain images (the rule: access.ts), and the bundles encrypted to a former key
+// are dropped from the cache.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkRecipient } from '../../bundle/index.ts';
 import { mutate, principalOf, requireUser } from '../context.ts';
@@ -26,7 +27,7 @@ export async function customerRecipientRoutes(app: FastifyInstance): Promise<voi
   app.put<{ Params: { customer: string }; Body: { recipient: string } }>('/customers/:customer/recipient', {
     schema: {
       tags: ['customers'],
-      summary: "Set the customer's age X25519 recipient (age1…): its bundles are then encrypted to it",
+      summary: "Set the customer's age X25519 recipient (age1…): its bundles are then encrypted to it, and /v2/ refuses it plain images",
       security: SECURITY,
       params,
       body: { type: 'object', required: ['recipient'], additionalProperties: false, properties: { recipient: RECIPIENT } },
@@ -38,7 +39,7 @@ export async function customerRecipientRoutes(app: FastifyInstance): Promise<voi
   });
 
   app.delete<{ Params: { customer: string } }>('/customers/:customer/recipient', {
-    schema: { tags: ['customers'], summary: "Clear the customer's recipient: its bundles are plain again", security: SECURITY, params },
+    schema: { tags: ['customers'], summary: "Clear the customer's recipient: its bundles are plain again, and /v2/ serves it", security: SECURITY, params },
   }, async (req) => {
     requireUser(req, 'customer:write', `customer "${req.params.customer}"`);
     return setRecipient(req.params.customer, null, req);

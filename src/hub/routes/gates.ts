@@ -1,13 +1,15 @@
 // Promotion gates: a channel's policy (severity that refuses, licenses refused), a release's scan report (uploaded by
-// the vendor CLI, tied to the release digest) and waivers (a reason and an expiry each). Every change is audited.
+// the vendor CLI, signed by the release keys, naming the release digest) and waivers (a reason and an expiry each).
+// Every change is audited.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { SEVERITIES, ScanReportSchema, countBySeverity } from '../../scan/index.ts';
+import { SEVERITIES, countBySeverity } from '../../scan/index.ts';
 import { SkiffError } from '../../util/index.ts';
 import { actorOf } from '../auth/principal.ts';
 import { mutate, notFound, requireUser } from '../context.ts';
 import type { MetadataDb } from '../db/types.ts';
 import { storedReleaseOf } from '../release-verify.ts';
+import { signedScanHint, verifiedScanReport } from '../scan-verify.ts';
 import { DATE, NAME, SECURITY, VERSION } from '../schemas.ts';
 
 const channelParams = { type: 'object', required: ['app', 'channel'], additionalProperties: false, properties: { app: NAME, channel: NAME } } as const;
@@ -61,26 +63,28 @@ export async function gateRoutes(app: FastifyInstance): Promise<void> {
     return (await db.getChannelPolicy(name, channel)) ?? policy;
   });
 
-  app.put<{ Params: R; Body: unknown }>('/apps/:app/releases/:version/scan', {
+  app.put<{ Params: R; Body: Record<string, unknown> }>('/apps/:app/releases/:version/scan', {
     bodyLimit: MAX_REPORT_BYTES,
-    schema: { tags: ['gates'], summary: "Upload a release's scan report (skiff release scan --json); it must name the release's digest", security: SECURITY, params: releaseParams, body: { type: 'object' } },
+    schema: {
+      tags: ['gates'],
+      summary: "Upload a release's signed scan report: the JSON report (skiff release scan --json --sign) and its detached signature, each as the exact text of its file",
+      security: SECURITY,
+      params: releaseParams,
+      body: { type: 'object', properties: { report: { type: 'string', minLength: 1 }, signature: { type: 'string', minLength: 1 } } },
+    },
   }, async (req, reply) => {
     const { app: name, version } = req.params;
     requireUser(req, 'release:push', `app "${name}"`);
-    const parsed = ScanReportSchema.safeParse(req.body);
-    if (!parsed.success) throw new SkiffError('INVALID_INPUT', `body is not a scan report: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}; upload what skiff release scan --json prints`.trim());
-    const report = parsed.data;
+    const { report: text, signature } = req.body;
     const release = storedReleaseOf(await visibleRelease(db, name, version));
-    if (report.app !== name || report.version !== version) throw new SkiffError('INVALID_INPUT', `the report is of ${report.app}@${report.version}, not ${name}@${version}: upload it to its own release`);
-    if (report.releaseDigest !== release.digest)
-      throw new SkiffError('INVALID_INPUT', `the report scanned release ${report.releaseDigest}, the hub's ${name}@${version} is ${release.digest}: scan the release as pushed and upload again`);
-    if (!release.manifest.sbom.some((a) => a.digest === report.sbomDigest)) throw new SkiffError('INVALID_INPUT', `the report scanned SBOM ${report.sbomDigest}, which ${name}@${version} does not carry: scan the release as pushed`);
-    const text = JSON.stringify(report);
+    if (typeof text !== 'string' || typeof signature !== 'string')
+      throw new SkiffError('INVALID_INPUT', `body needs the report and its signature (body.report, body.signature): gates count only signed scan reports; ${signedScanHint(`${name}@${version}`)}`);
+    const { report, keyids } = await verifiedScanReport(db, release, text, signature);
     const reportDigest = `sha256:${createHash('sha256').update(text).digest('hex')}`;
-    await mutate(app, req, (tx) => tx.putReleaseScan({ app: name, version, releaseDigest: release.digest, reportDigest, report: text }), {
+    await mutate(app, req, (tx) => tx.putReleaseScan({ app: name, version, releaseDigest: release.digest, reportDigest, report: text, signature }), {
       action: 'release.scan',
       target: `app:${name}/release:${version}`,
-      details: { reportDigest, database: report.database.digest, findings: countBySeverity(report.findings) },
+      details: { reportDigest, database: report.database.digest, findings: countBySeverity(report.findings), signedBy: keyids },
     });
     return reply.status(201).send({ app: name, version, reportDigest, findings: countBySeverity(report.findings) });
   });
