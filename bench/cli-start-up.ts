@@ -2,7 +2,7 @@
 // built dist/, as `npm run build` leaves it) — against `node -e 0`, Node's own start-up, interleaved. Wall and CPU time.
 import { fmtMs, median, record, run, SKIFF } from './lib/run.ts';
 
-const GROUPS = ['trust', 'release', 'bundle', 'agent', 'hub', 'app', 'channel', 'customer', 'instance', 'fleet', 'values'];
+const GROUPS = ['trust', 'release', 'bundle', 'agent', 'hub', 'app', 'channel', 'customer', 'instance', 'fleet', 'values', 'rollout', 'logs', 'alerts', 'report', 'support-bundle', 'webhook'];
 const TARGET_MS = 150;
 
 /** Wall time and CPU time (user + system) of one run, through GNU time. */

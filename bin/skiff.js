@@ -2,6 +2,7 @@
 // The skiff command: runs the built CLI (dist/, from `npm run build`) when it is newer than every source file,
 // otherwise compiles the TypeScript sources on the fly through tsx, so a fresh edit is never shadowed.
 import { readdirSync, statSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,6 +23,9 @@ function builtIsFresh() {
     return false;
   }
 }
+
+// V8's code cache on disk (Node ≥ 22.1): later starts skip compiling the CLI's modules.
+module.enableCompileCache?.();
 
 if (builtIsFresh()) {
   await import('../dist/main.js');

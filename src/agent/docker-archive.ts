@@ -8,6 +8,8 @@ import type { Digest, ImageManifest } from '../oci/index.ts';
 
 export interface ArchiveImage {
   readonly manifest: ImageManifest;
+  /** Bottom layers the engine already holds as a chain: named in manifest.json, but their bytes are left out. */
+  readonly skipLayers?: number;
 }
 
 /** Opens a verified blob (from the staging store or the store). */
@@ -23,7 +25,8 @@ export function loadManifest(images: readonly ArchiveImage[]): Buffer {
 
 /**
  * The archive as a stream. A layer shared by several images is written once (the engine reads entries by name).
- * The engine extracts the whole archive before it loads, so the order of entries does not matter to it.
+ * The engine extracts the whole archive before it loads, so the order of entries does not matter to it; it opens a
+ * layer's file only when it lacks the chain up to that layer, so skipped layers are never read.
  */
 export function dockerArchive(images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal): Readable {
   const tar = tarPack();
@@ -31,8 +34,8 @@ export function dockerArchive(images: readonly ArchiveImage[], open: OpenBlob, s
   void (async () => {
     const manifestJson = loadManifest(images);
     await new Promise<void>((resolve, reject) => tar.entry({ name: 'manifest.json', size: manifestJson.length }, manifestJson, (e) => (e ? reject(e) : resolve())));
-    for (const { manifest } of images) {
-      for (const blob of [manifest.config, ...manifest.layers]) {
+    for (const { manifest, skipLayers = 0 } of images) {
+      for (const blob of [manifest.config, ...manifest.layers.slice(skipLayers)]) {
         if (written.has(blob.digest)) continue;
         written.add(blob.digest);
         signal?.throwIfAborted();

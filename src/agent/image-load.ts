@@ -9,12 +9,58 @@ import { dockerArchive, type ArchiveImage, type OpenBlob } from './docker-archiv
 
 export const imageId = (configDigest: string): string => `sha256:${configDigest.slice('sha256:'.length)}`;
 
-/** Loads images whose every blob is verified; the engine checks the layers against the configs' diffIDs. */
-export async function loadVerifiedImages(engine: AgentEngine, images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal): Promise<void> {
-  await engine.imageLoad(dockerArchive(images, open, signal), signal);
+/**
+ * Loads images whose every blob is verified; the engine checks the layers against the configs' diffIDs. The bottom
+ * layers an image shares with one of the app's images the engine has are not sent (as a pull skips them); if the
+ * engine refuses that archive (that image went meanwhile, or an engine that reads every file), all is sent again.
+ */
+export async function loadVerifiedImages(engine: AgentEngine, app: string, images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal): Promise<void> {
+  const known = await knownChains(engine, app, signal);
+  const skipping: ArchiveImage[] = [];
+  for (const img of images) skipping.push({ ...img, skipLayers: sharedBottom(await diffIdsOf(open, img.manifest), known) });
+  if (skipping.some((i) => (i.skipLayers ?? 0) > 0)) {
+    const sent = await engine.imageLoad(dockerArchive(skipping, open, signal), signal).then(
+      () => true,
+      (e: unknown) => (signal?.aborted ? Promise.reject(e) : false),
+    );
+    if (!sent) await engine.imageLoad(dockerArchive(images, open, signal), signal);
+  } else await engine.imageLoad(dockerArchive(images, open, signal), signal);
   for (const { manifest } of images)
     if (!(await engine.imageInspect(imageId(manifest.config.digest), signal)))
       throw new SkiffError('ENGINE_ERROR', `Docker Engine: the load of image ${imageId(manifest.config.digest).slice(0, 19)}… finished but the engine does not have it`);
+}
+
+/** The layer chains (diffIDs, bottom first) of the app's tagged images: what an upgrade's images most often share. */
+async function knownChains(engine: AgentEngine, app: string, signal?: AbortSignal): Promise<string[][]> {
+  const chains: string[][] = [];
+  try {
+    for (const summary of await engine.imageList({ reference: [`skiff/${app}/*`] }, signal)) {
+      const layers = (await engine.imageInspect(summary.id, signal))?.rootfsLayers;
+      if (layers?.length) chains.push(layers);
+    }
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return []; // Sending every layer is always right, only slower.
+  }
+  return chains;
+}
+
+/** The most bottom layers of `diffIds` that one known chain starts with. */
+function sharedBottom(diffIds: readonly string[], known: readonly (readonly string[])[]): number {
+  let best = 0;
+  for (const chain of known) {
+    let n = 0;
+    while (n < diffIds.length && n < chain.length && chain[n] === diffIds[n]) n++;
+    best = Math.max(best, n);
+  }
+  return best;
+}
+
+/** The config's diffIDs, read from the verified config blob (its digest is the signed one). */
+async function diffIdsOf(open: OpenBlob, manifest: ImageManifest): Promise<string[]> {
+  const config = JSON.parse((await buffer(await open(manifest.config.digest))).toString('utf8')) as { rootfs?: { diff_ids?: unknown } };
+  const ids = config.rootfs?.diff_ids;
+  return Array.isArray(ids) && ids.length === manifest.layers.length && ids.every((d) => typeof d === 'string') ? ids : [];
 }
 
 export interface OverlapSource {
@@ -42,6 +88,7 @@ export class OverlappedImageLoad {
   readonly #pending: Pending[] = [];
   readonly #loaded: string[] = [];
   #queue: Promise<void> = Promise.resolve();
+  #app = '';
 
   constructor(engine: AgentEngine, source: OverlapSource, log?: (line: string) => void) {
     this.#engine = engine;
@@ -51,6 +98,7 @@ export class OverlappedImageLoad {
 
   /** Every image manifest is verified by now: list what each image the engine lacks still waits for. */
   async plan(release: ReleaseManifest): Promise<void> {
+    this.#app = release.app;
     for (const img of Object.values(release.images)) {
       if (await this.#engine.imageInspect(imageId(img.configDigest), this.#abort.signal)) continue;
       if (!(await this.#source.verified(img.manifestDigest))) continue;
@@ -79,7 +127,7 @@ export class OverlappedImageLoad {
       if (this.#abort.signal.aborted) return;
       const id = imageId(p.manifest.config.digest);
       try {
-        await loadVerifiedImages(this.#engine, [p], this.#source.open, this.#abort.signal);
+        await loadVerifiedImages(this.#engine, this.#app, [p], this.#source.open, this.#abort.signal);
         this.#loaded.push(id);
       } catch (e) {
         if (!this.#abort.signal.aborted) this.#log?.(`loading image ${id.slice(0, 19)}… while reading the bundle failed (it is loaded from the store next): ${errorMessage(e)}`);

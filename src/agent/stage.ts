@@ -19,7 +19,7 @@ export async function stageImages(engine: AgentEngine, blobs: BlobStore, release
       throw new SkiffError('DIGEST_MISMATCH', `manifest ${img.manifestDigest} of ${release.app}/${service} names config ${manifest.config.digest}, the signed release ${img.configDigest}: the store is corrupt, import the release again`);
     missing.push({ manifest });
   }
-  if (missing.length > 0) await loadVerifiedImages(engine, missing, (d) => blobs.get(d, { signal }), signal);
+  if (missing.length > 0) await loadVerifiedImages(engine, release.app, missing, (d) => blobs.get(d, { signal }), signal);
   await tagAll(engine, release, signal);
 }
 

@@ -1,8 +1,16 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
 // Only the group named on the command line is loaded, so a command starts without the hub's or agent's modules.
-import { Command } from 'commander';
-import { SkiffError } from '../util/index.ts';
-import { notPartOfInstall, reportUsageErrors, runAction } from './run.ts';
+import type { Command } from 'commander';
+
+const VERSION = '0.1.0';
+// `skiff --version` answers before any module loads (commander included): the cheapest start there is.
+if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
+const { Command: CommandClass } = await import('commander');
+const { SkiffError } = await import('../util/index.ts');
+const { notPartOfInstall, reportUsageErrors, runAction } = await import('./run.ts');
 
 const GROUPS: Record<string, () => Promise<Command>> = {
   trust: async () => (await import('./trust.ts')).trustCommand(),
@@ -25,7 +33,7 @@ const GROUPS: Record<string, () => Promise<Command>> = {
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */
-async function loadGroup(name: string): Promise<Command | SkiffError> {
+async function loadGroup(name: string): Promise<Command | InstanceType<typeof SkiffError>> {
   try {
     return await GROUPS[name]!();
   } catch (e) {
@@ -35,9 +43,9 @@ async function loadGroup(name: string): Promise<Command | SkiffError> {
   }
 }
 
-const program = new Command('skiff')
+const program = new CommandClass('skiff')
   .description('Ship containerized on-premises software: signed releases, verifiable bundles, health-gated upgrades with rollback.')
-  .version('0.1.0')
+  .version(VERSION)
   // Positional options: `release create --version X` is the release's version, not the program's `--version`.
   .enablePositionalOptions();
 
@@ -50,7 +58,7 @@ await runAction(async () => {
     const group = await loadGroup(name);
     // Asked for by name, a missing group is the error; listed in the help, it is left out.
     if (group instanceof SkiffError && wanted.length === 1) throw group;
-    if (group instanceof Command) program.addCommand(group);
+    if (group instanceof CommandClass) program.addCommand(group);
   }
   reportUsageErrors(program);
   await program.parseAsync(process.argv);

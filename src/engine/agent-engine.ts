@@ -9,6 +9,7 @@ export const AGENT_ENGINE_CALLS = [
   'imageLoad',
   'imageTag',
   'imageRemove',
+  'imageList',
   'containerList',
   'containerCreate',
   'containerStart',
