@@ -63,9 +63,14 @@ for step in setup cli-start-up bundle-size delta release-create sbom scan bundle
   node --import tsx "bench/$step.ts"
 done
 # The hub's figures print their result rows on stdout.
-for step in hub-blob-download hub-push hub-checkins rollout web-fleet; do
+for step in hub-blob-download hub-push hub-checkins web-fleet; do
   echo "== $step"
   node --import tsx "bench/$step.ts" | grep '^{' >>"$BENCH_WORK/results.jsonl"
+done
+# The scheduler's cost must stay flat as the fleet grows: one row per size.
+for n in 1000 10000; do
+  echo "== rollout ($n instances)"
+  ROLLOUT_N=$n node --import tsx bench/rollout.ts | grep '^{' >>"$BENCH_WORK/results.jsonl"
 done
 echo "== write-results"
 node --import tsx bench/write-results.ts

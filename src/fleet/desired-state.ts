@@ -66,7 +66,7 @@ export function decideDesired(s: SiteInputs): { readonly desired: DesiredUnsigne
   let blockedReason: string | null = null;
   const approval = s.approval;
   if (release && approval?.required && release.version !== s.current && !approval.approved.some((v) => semver.valid(v) && semver.gte(v, release!.version))) {
-    blockedReason = `${s.app}@${release.version} awaits the approval of customer "${approval.customer}" (POST /api/v1/apps/${s.app}/approvals with its token, or skiff customer approve)`;
+    blockedReason = `${s.app}@${release.version} awaits the approval of customer "${approval.customer}" (POST /api/v1/apps/${s.app}/approvals with its token, or skiff customer approve; for this instance alone POST /api/v1/instances/${s.instance}/approvals, or skiff instance approve)`;
     release = s.channel.find((r) => r.version === s.current) ?? null;
     verdict = release && s.values?.(release);
   }

@@ -2,7 +2,7 @@
 // to the actions the hub takes (start a group, pause with a reason, finish, retry an instance). No I/O, so every
 // threshold is tested at its exact count without a network; the hub applies the actions under its lease.
 import { retryDelayMs, successCount, toleratedFailures, type RolloutPlan } from './rollout-plan.ts';
-import { windowOpen } from './windows.ts';
+import { windowOpen, type MaintenanceWindow } from './windows.ts';
 
 export const ROLLOUT_STATES = ['running', 'paused', 'cancelled', 'finished'] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
@@ -27,6 +27,8 @@ export interface RetryCandidate {
   readonly instanceId: string;
   readonly retriesUsed: number;
   readonly failedAt: string;
+  /** The site's maintenance windows (the instance's own, else its customer's); empty: any time. */
+  readonly windows: readonly MaintenanceWindow[];
 }
 
 export interface SchedulerInput {
@@ -63,7 +65,9 @@ export function errorPause(plan: RolloutPlan, groups: readonly GroupProgress[]):
  * tolerates pauses the whole rollout. Otherwise groups are walked in order: a group meets its success threshold
  * (recorded once), the next starts after the soak — unless a gate waits for a person (the rollout pauses with that
  * reason) or the rollout's window is closed — and when the last group has met its threshold the rollout finishes.
- * Failed instances with retries left are retried once their back-off has passed, while the window is open.
+ * Failed instances with retries left are retried once their back-off has passed, while the rollout's window and the
+ * site's own are open: a retry is told as "install now", which the agent applies outside its windows, so the site's
+ * windows are checked here, where the retry is decided.
  */
 export function scheduleRollout(input: SchedulerInput): RolloutAction[] {
   const { plan, groups, now } = input;
@@ -95,7 +99,7 @@ export function scheduleRollout(input: SchedulerInput): RolloutAction[] {
   }
   if (open)
     for (const c of input.retryCandidates) {
-      if (c.retriesUsed >= plan.retries) continue;
+      if (c.retriesUsed >= plan.retries || (c.windows.length > 0 && !windowOpen(c.windows, now))) continue;
       const due = Date.parse(c.failedAt) + retryDelayMs(plan, c.retriesUsed + 1);
       if (due <= now.getTime()) actions.push({ kind: 'retry', instanceId: c.instanceId, dueAt: new Date(due).toISOString() });
     }

@@ -122,6 +122,15 @@ export async function retryRollout(db: MetadataDb, id: string, instances: readon
   }, (retried) => ({ ...audit, action: 'rollout.retry', target: `rollout:${id}`, details: { instances: retried.length } }));
 }
 
+/** What one scheduler step reads and decides (every tick pays this, also when nothing is due; bench/rollout.ts times it). */
+export async function planStep(db: MetadataDb, r: RolloutRecord, now: Date): Promise<{ joiners: { id: string; currentVersion: string | null }[]; last: number; actions: RolloutAction[] }> {
+  const reached = await reachedCustomers(db, r.app, r.version, r.target, now);
+  const joiners = (await db.rollouts.unplaced(r, r.createdAt)).filter((i) => reached.has(i.customerId));
+  const progress = await db.rollouts.progress(r.id, r.plan.retries);
+  const candidates = await db.rollouts.retryCandidates(r.id, r.plan.retries);
+  return { joiners, last: progress.at(-1)?.group ?? 1, actions: scheduleRollout({ state: r.state, plan: r.plan, groups: progress, retryCandidates: candidates, now }) };
+}
+
 /** A step's outcome: what it applied (for the audit log and the caller). */
 export interface StepResult {
   readonly joined: number;
@@ -133,12 +142,7 @@ export interface StepResult {
  * in one audited transaction that first checks this replica still holds the lease (a lapsed one changes nothing).
  */
 export async function stepRollout(db: MetadataDb, r: RolloutRecord, holder: string, now: Date): Promise<StepResult> {
-  const reached = await reachedCustomers(db, r.app, r.version, r.target, now);
-  const joiners = (await db.rollouts.unplaced(r, r.createdAt)).filter((i) => reached.has(i.customerId));
-  const progress = await db.rollouts.progress(r.id, r.plan.retries);
-  const last = progress.at(-1)?.group ?? 1;
-  const candidates = await db.rollouts.retryCandidates(r.id, r.plan.retries);
-  const actions = scheduleRollout({ state: r.state, plan: r.plan, groups: progress, retryCandidates: candidates, now });
+  const { joiners, last, actions } = await planStep(db, r, now);
   if (joiners.length === 0 && actions.length === 0) return { joined: 0, applied: [] };
   return db.mutate(async (tx) => {
     if (!(await db.rollouts.holdsLease(holder, Date.now()))) throw new SkiffError('CONFLICT', `the scheduler's lease lapsed for ${holder}: another replica schedules now`);

@@ -103,12 +103,23 @@ describe('rollout scheduler', () => {
   it('retries a failed instance after its back-off, doubling, and no more than the policy allows', () => {
     const p = plan({ retries: 2, backoffSeconds: 60 });
     const g = [group(1, started), group(2), group(3), group(4)];
-    const at = (retriesUsed: number, failedAt: string) => scheduleRollout(input({ plan: p, groups: g, retryCandidates: [{ instanceId: 'i1', retriesUsed, failedAt }] }));
+    const at = (retriesUsed: number, failedAt: string) => scheduleRollout(input({ plan: p, groups: g, retryCandidates: [{ instanceId: 'i1', retriesUsed, failedAt, windows: [] }] }));
     assert.deepEqual(at(0, '2026-03-02T11:59:01Z'), []);
     assert.deepEqual(at(0, '2026-03-02T11:59:00Z'), [{ kind: 'retry', instanceId: 'i1', dueAt: '2026-03-02T12:00:00.000Z' }]);
     assert.deepEqual(at(1, '2026-03-02T11:58:01Z'), [], 'the second retry waits twice as long');
     assert.equal(at(1, '2026-03-02T11:58:00Z').length, 1);
     assert.deepEqual(at(2, '2026-03-02T00:00:00Z'), [], 'no retry left');
+  });
+
+  it("retries a failed instance only while its site's maintenance window is open (a retry is an install-now)", () => {
+    const p = plan({ retries: 1, backoffSeconds: 60 });
+    const g = [group(1, started), group(2), group(3), group(4)];
+    const windows = [{ days: ['mon' as const], start: '22:00', end: '23:00', timeZone: 'UTC' }];
+    const at = (now: string) => scheduleRollout(input({ plan: p, groups: g, now: new Date(now), retryCandidates: [{ instanceId: 'i1', retriesUsed: 0, failedAt: '2026-03-02T11:00:00Z', windows }] }));
+    assert.deepEqual(at('2026-03-02T12:00:00Z'), [], 'due, but the site is outside its window (Monday 12:00)');
+    assert.deepEqual(at('2026-03-02T21:59:59Z'), []);
+    assert.deepEqual(at('2026-03-02T22:00:00Z'), [{ kind: 'retry', instanceId: 'i1', dueAt: '2026-03-02T11:01:00.000Z' }], 'the window opened');
+    assert.deepEqual(at('2026-03-02T23:00:01Z'), [], 'closed again');
   });
 });
 

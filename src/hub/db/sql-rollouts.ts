@@ -3,7 +3,7 @@
 // Group starts and state changes are conditional UPDATEs, so a step applied twice (two replicas) changes nothing twice.
 import type { GroupProgress, RetryCandidate, RolloutPlan, RolloutState, RolloutView } from '../../fleet/index.ts';
 import type { SqlExec } from './driver.ts';
-import { matchesTags, type Tags } from '../../fleet/index.ts';
+import { matchesTags, parseWindows, type MaintenanceWindow, type Tags } from '../../fleet/index.ts';
 import { tagsWhere } from './sql-tags.ts';
 import { acquireLease, holdsLease, releaseLease } from './sql-lease.ts';
 
@@ -70,6 +70,15 @@ const toRollout = (r: RolloutRow): RolloutRecord => ({
 
 const ROWS_PER_INSERT = 400;
 
+/** Stored maintenance windows (checked when set); none when unreadable, as the desired state reads them. */
+function storedWindows(json: string | null): MaintenanceWindow[] {
+  try {
+    return parseWindows(JSON.parse(json ?? '[]') as unknown, 'windows');
+  } catch {
+    return [];
+  }
+}
+
 /** Rollout storage; reads run on the current transaction or the driver, writes only inside mutate() (audited). */
 export class SqlRollouts {
   readonly #sql: () => SqlExec;
@@ -112,11 +121,16 @@ export class SqlRollouts {
     });
   }
 
-  /** Failed instances with a retry left (at most `limit`, oldest failure first). */
+  /** Failed instances with a retry left (at most `limit`, oldest failure first), with their site's maintenance windows. */
   async retryCandidates(id: string, retries: number, limit = 1000): Promise<RetryCandidate[]> {
-    const rows = await this.#sql().all<{ instance_id: string; retries_used: number; failed_at: string }>(
-      "SELECT instance_id, retries_used, failed_at FROM rollout_instances WHERE rollout_id = ? AND state = 'failed' AND retries_used < ? ORDER BY failed_at LIMIT ?", [id, retries, limit]);
-    return rows.map((r) => ({ instanceId: r.instance_id, retriesUsed: Number(r.retries_used), failedAt: r.failed_at }));
+    const rows = await this.#sql().all<{ instance_id: string; retries_used: number; failed_at: string; own: string; site: string | null }>(
+      `SELECT ri.instance_id, ri.retries_used, ri.failed_at, i.windows AS own, e.windows AS site FROM rollout_instances ri
+       JOIN instances i ON i.id = ri.instance_id LEFT JOIN entitlements e ON e.customer_id = i.customer_id AND e.app = i.app
+       WHERE ri.rollout_id = ? AND ri.state = 'failed' AND ri.retries_used < ? ORDER BY ri.failed_at LIMIT ?`, [id, retries, limit]);
+    return rows.map((r) => {
+      const own = storedWindows(r.own);
+      return { instanceId: r.instance_id, retriesUsed: Number(r.retries_used), failedAt: r.failed_at, windows: own.length > 0 ? own : storedWindows(r.site) };
+    });
   }
 
   async members(id: string, f: { state?: InstanceOutcome; limit?: number } = {}): Promise<RolloutMember[]> {

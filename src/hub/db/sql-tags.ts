@@ -6,11 +6,15 @@ import type { SqlExec } from './driver.ts';
 
 export const TAGS_MIGRATION = {
   version: 20,
-  name: 'instance tags and approvals',
+  name: 'instance tags, instance approvals, rollout scheduler indexes',
   statements: (): string[] => [
     "ALTER TABLE instances ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'",
     `CREATE TABLE instance_approvals (instance_id TEXT NOT NULL REFERENCES instances(id), version TEXT NOT NULL, approved_by TEXT NOT NULL,
       approved_at TEXT NOT NULL, PRIMARY KEY (instance_id, version))`,
+    // The rollout scheduler's per-tick reads, so a tick does not scan the fleet: late enrollers by app and enrollment
+    // time, failed instances of a rollout by state.
+    'CREATE INDEX instances_app_created ON instances (app, created_at)',
+    'CREATE INDEX rollout_instances_state ON rollout_instances (rollout_id, state, failed_at)',
   ],
 };
 
