@@ -219,7 +219,10 @@ export interface Operations {
       version: string;
     };
     query: never;
-    body: Record<string, unknown>;
+    body: {
+      report?: string;
+      signature?: string;
+    };
     response: unknown;
   };
   "GET /apps/:app/releases/:version/waivers": {
@@ -370,6 +373,15 @@ export interface Operations {
     body: {
       required: boolean;
     };
+    response: unknown;
+  };
+  "GET /customers/:customer/apps/:app/policy": {
+    params: {
+      customer: string;
+      app: string;
+    };
+    query: never;
+    body: never;
     response: unknown;
   };
   "PATCH /customers/:customer/apps/:app/policy": {
@@ -526,6 +538,35 @@ export interface Operations {
     body: Record<string, never>;
     response: unknown;
   };
+  "GET /customers/:customer/users": {
+    params: {
+      customer: string;
+    };
+    query: never;
+    body: never;
+    response: unknown;
+  };
+  "POST /customers/:customer/users": {
+    params: {
+      customer: string;
+    };
+    query: never;
+    body: {
+      username: string;
+      password: string;
+      role: "customer-admin" | "customer-viewer";
+    };
+    response: unknown;
+  };
+  "DELETE /customers/:customer/users/:username": {
+    params: {
+      customer: string;
+      username: string;
+    };
+    query: never;
+    body: never;
+    response: unknown;
+  };
   "POST /deliveries/:id/redeliver": {
     params: {
       id: string;
@@ -556,6 +597,7 @@ export interface Operations {
       health?: "healthy" | "unhealthy" | "unknown";
       customer?: string;
       seenBefore?: string;
+      tag?: string | string[];
       limit?: string;
       offset?: string;
     };
@@ -667,6 +709,24 @@ export interface Operations {
       }[];
     };
   };
+  "GET /instances/:id/approvals": {
+    params: {
+      id: string;
+    };
+    query: never;
+    body: never;
+    response: unknown;
+  };
+  "POST /instances/:id/approvals": {
+    params: {
+      id: string;
+    };
+    query: never;
+    body: {
+      version: string;
+    };
+    response: unknown;
+  };
   "POST /instances/:id/install-now": {
     params: {
       id: string;
@@ -758,6 +818,34 @@ export interface Operations {
     };
     query: never;
     body: never;
+    response: unknown;
+  };
+  "PUT /instances/:id/tags": {
+    params: {
+      id: string;
+    };
+    query: never;
+    body: {
+      tags: {
+        [k: string]: string | undefined;
+      };
+    };
+    response: unknown;
+  };
+  "PATCH /instances/:id/tags": {
+    params: {
+      id: string;
+    };
+    query: never;
+    body: {
+      set?: {
+        [k: string]: string | undefined;
+      };
+      /**
+       * @maxItems 32
+       */
+      remove?: string[];
+    };
     response: unknown;
   };
   "GET /instances/:id/values": {
