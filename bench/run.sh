@@ -63,7 +63,7 @@ for step in setup cli-start-up bundle-size delta release-create sbom scan bundle
   node --import tsx "bench/$step.ts"
 done
 # The hub's figures print their result rows on stdout.
-for step in hub-blob-download hub-push hub-checkins web-fleet; do
+for step in hub-blob-download hub-push hub-checkins log-ingest web-fleet; do
   echo "== $step"
   node --import tsx "bench/$step.ts" | grep '^{' >>"$BENCH_WORK/results.jsonl"
 done
