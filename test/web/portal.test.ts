@@ -153,6 +153,15 @@ describe('customer portal', () => {
     assert.equal(summary.index.base?.version, '1.0.0', 'a delta from what the instance runs');
     assert.ok(summary.index.blobs.some((b) => !b.included), 'the delta leaves out what 1.0.0 has');
 
+    // One instance may go ahead alone: its own approval, while its sibling still waits.
+    const fleet = (await api('GET', `/instances?app=${app}&customer=acme`)).json.instances as { id: string; name: string }[];
+    const [gw0, gw1] = ['acme-gw-0', 'acme-gw-1'].map((n) => fleet.find((i) => i.name === n)!.id);
+    await p.getByRole('button', { name: 'Approve 1.1.0 for acme-gw-0' }).click();
+    await p.getByText('may upgrade to 1.1.0').waitFor();
+    const approvedOf = async (id: string | undefined) => ((await api('GET', `/instances/${id}/approvals`)).json.approved as { version: string }[]).map((a) => a.version);
+    assert.deepEqual(await approvedOf(gw0), ['1.1.0']);
+    assert.deepEqual(await approvedOf(gw1), [], 'the sibling still waits');
+
     // Keyboard: the approval is a real button, taken with Enter.
     await p.getByRole('button', { name: 'Approve upgrade to 1.1.0' }).focus();
     await p.keyboard.press('Enter');

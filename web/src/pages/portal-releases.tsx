@@ -72,7 +72,12 @@ function Notes({ notes }: { notes: ReleaseNotes }) {
   );
 }
 
-/** Approval per customer and app; a per-instance approval (being added to the API) belongs beside it, in this component. */
+/** What GET /instances/:id/approvals answers: the versions approved for this instance alone. */
+interface InstanceApprovals {
+  approved: { version: string; approvedBy: string; approvedAt: string }[];
+}
+
+/** Approval per customer and app, and per instance: one instance may go ahead while the others wait. */
 function ApprovalControls({ customer, offer, canApprove, onChange }: { customer: string; offer: AppOffer; canApprove: boolean; onChange: () => void }) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -103,7 +108,49 @@ function ApprovalControls({ customer, offer, canApprove, onChange }: { customer:
         </button>
       )}
       {error && <p role="alert" className="error">{error}</p>}
+      {newest !== null && !approvedNewest && offer.instances.length > 0 && (
+        <ul className="instance-approvals" aria-label="Approval per instance">
+          {offer.instances.map((i) => (
+            <InstanceApproval key={i.id} instance={i} version={newest} canApprove={canApprove} />
+          ))}
+        </ul>
+      )}
     </section>
+  );
+}
+
+function InstanceApproval({ instance, version, canApprove }: { instance: Instance; version: string; canApprove: boolean }) {
+  const [state, setState] = useState<{ approved?: boolean; busy?: boolean; error?: string }>({});
+  const path = `/instances/${q(instance.id)}/approvals`;
+  useEffect(() => {
+    api.get<InstanceApprovals>(path).then(
+      (a) => setState({ approved: a.approved.some((x) => x.version === version) }),
+      (e: unknown) => setState({ error: errorText(e) }),
+    );
+  }, [path, version]);
+  const approve = async () => {
+    setState({ busy: true });
+    try {
+      const a = await send<InstanceApprovals>('POST', path, { version });
+      setState({ approved: a.approved.some((x) => x.version === version) });
+    } catch (e) {
+      setState({ error: errorText(e) });
+    }
+  };
+  return (
+    <li>
+      {instance.name} (runs {instance.currentVersion ?? 'nothing yet'}):{' '}
+      {state.approved ? (
+        <span>may upgrade to {version}</span>
+      ) : canApprove ? (
+        <button type="button" disabled={state.busy === true || (state.approved === undefined && state.error === undefined)} onClick={() => void approve()}>
+          Approve {version} for {instance.name}
+        </button>
+      ) : (
+        <span>waits</span>
+      )}
+      {state.error && <span role="alert" className="error"> {state.error}</span>}
+    </li>
   );
 }
 
