@@ -15,7 +15,7 @@ function seconds(v: string): number {
   return n;
 }
 
-/** The agent (engine client, Compose, the loopback registry), loaded when a command runs: `agent --help` starts without it. */
+/** The agent (engine client, Compose, image loading), loaded when a command runs: `agent --help` starts without it. */
 const agentLib = () => import('../agent/index.ts');
 
 // No commander defaults: they live in the agent library, which the command's definition does not load.

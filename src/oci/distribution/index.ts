@@ -1,4 +1,4 @@
-// The OCI Distribution pull API: a Fastify plugin and its seams, shared by the agent's loopback registry and the hub.
+// The OCI Distribution pull API: a Fastify plugin and its seams, used by the hub's /v2/.
 export { distributionPlugin } from './plugin.ts';
 export type { DistributionOptions, PullResolver, ResolvedManifest } from './types.ts';
 export { isRepositoryName, isTag, parseReference, type Reference } from './names.ts';
