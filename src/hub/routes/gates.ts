@@ -76,9 +76,10 @@ export async function gateRoutes(app: FastifyInstance): Promise<void> {
     const { app: name, version } = req.params;
     requireUser(req, 'release:push', `app "${name}"`);
     const { report: text, signature } = req.body;
-    const release = storedReleaseOf(await visibleRelease(db, name, version));
+    // The body is checked before the release is looked up: a malformed body is a 400 whether or not the release exists.
     if (typeof text !== 'string' || typeof signature !== 'string')
       throw new SkiffError('INVALID_INPUT', `body needs the report and its signature (body.report, body.signature): gates count only signed scan reports; ${signedScanHint(`${name}@${version}`)}`);
+    const release = storedReleaseOf(await visibleRelease(db, name, version));
     const { report, keyids } = await verifiedScanReport(db, release, text, signature);
     const reportDigest = `sha256:${createHash('sha256').update(text).digest('hex')}`;
     await mutate(app, req, (tx) => tx.putReleaseScan({ app: name, version, releaseDigest: release.digest, reportDigest, report: text, signature }), {
