@@ -6,7 +6,6 @@ import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
 import { admitLoginAttempt, appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { setCustomerRecipient } from './sql-recipients.ts';
-import { channelsOf, entitledReleases, listCustomerRecords, promoteRelease, readCustomer, writeEntitlements } from './sql-queries.ts';
 import * as fleet from './sql-fleet.ts';
 import * as tags from './sql-tags.ts';
 import { bumpGeneration, bumpGenerationIfVersionChanges, readGeneration } from './sql-generation.ts';
@@ -17,6 +16,8 @@ import { SqlRollouts } from './sql-rollouts.ts';
 import { SqlNotifyStore } from './sql-notify.ts';
 import { observeStore } from './sql-observe.ts';
 import * as airgap from './sql-airgap.ts';
+import * as accounts from './sql-accounts.ts';
+import * as catalog from './sql-catalog.ts';
 import type * as T from './types.ts';
 import { SqlLogStore } from './sql-logs.ts';
 import { SqlCustomerUsers } from './sql-customer-users.ts';
@@ -41,6 +42,9 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
 
   readonly logs: SqlLogStore;
   readonly observe: T.ObservabilityStore = observeStore(() => this.#tx.getStore() ?? this.#driver);
+
+  /** What the catalog queries run on; functions, so a write outside a mutation still throws. */
+  readonly #ctx: catalog.Ctx = { sql: () => this.#sql, write: () => this.#write, unique: (fn, what) => this.#unique(fn, what) };
 
   constructor(driver: SqlDriver) {
     this.#driver = driver;
@@ -118,181 +122,97 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     await this.#sql.run('DELETE FROM login_attempts WHERE id = ?', [id]);
   }
 
-  async createUser(u: { username: string; passwordHash: string; role: T.Role }): Promise<T.UserRecord> {
-    const rec: T.UserRecord = { id: randomUUID(), username: u.username, passwordHash: u.passwordHash, role: u.role, createdAt: now() };
-    await this.#unique(
-      (tx) => tx.run('INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
-        [rec.id, rec.username, rec.passwordHash, rec.role, rec.createdAt]),
-      `user "${u.username}"`,
-    );
-    return rec;
+  createUser(u: { username: string; passwordHash: string; role: T.Role }): Promise<T.UserRecord> {
+    return accounts.createUser((fn, what) => this.#unique(fn, what), u);
+  }
+  getUserByName(username: string): Promise<T.UserRecord | undefined> {
+    return accounts.getUserByName(this.#sql, username);
+  }
+  getUser(id: string): Promise<T.UserRecord | undefined> {
+    return accounts.getUser(this.#sql, id);
+  }
+  listUsers(): Promise<T.UserRecord[]> {
+    return accounts.listUsers(this.#sql);
+  }
+  countUsers(): Promise<number> {
+    return accounts.countUsers(this.#sql);
+  }
+  createToken(t: Omit<T.TokenRecord, 'id' | 'createdAt' | 'revokedAt' | 'instanceId'> & { instanceId?: string }): Promise<T.TokenRecord> {
+    return accounts.createToken(this.#write, t);
+  }
+  getTokenByHash(hash: string): Promise<T.TokenRecord | undefined> {
+    return accounts.getTokenByHash(this.#sql, hash);
+  }
+  listTokens(filter: { userId?: string; customerId?: string }): Promise<T.TokenRecord[]> {
+    return accounts.listTokens(this.#sql, filter);
+  }
+  revokeToken(id: string): Promise<boolean> {
+    return accounts.revokeToken(this.#write, id);
   }
 
-  async getUserByName(username: string): Promise<T.UserRecord | undefined> {
-    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE lower(username) = lower(?) AND customer_id IS NULL', [username]);
-    return r && rows.toUser(r);
+  createApp(name: string, root: { version: number; bytes: Uint8Array }): Promise<T.AppRecord> {
+    return catalog.createApp(this.#ctx, name, root);
+  }
+  getApp(name: string): Promise<T.AppRecord | undefined> {
+    return catalog.getApp(this.#ctx, name);
+  }
+  listApps(): Promise<T.AppRecord[]> {
+    return catalog.listApps(this.#ctx);
+  }
+  listRoots(app: string): Promise<T.RootRecord[]> {
+    return catalog.listRoots(this.#ctx, app);
+  }
+  addRoot(app: string, version: number, bytes: Uint8Array): Promise<T.RootRecord> {
+    return catalog.addRoot(this.#ctx, app, version, bytes);
+  }
+  putRelease(r: Omit<T.ReleaseRecord, 'createdAt' | 'visible'> & { visible?: boolean }): Promise<T.ReleaseRecord> {
+    return catalog.putRelease(this.#ctx, r);
+  }
+  setReleaseVisible(app: string, version: string, visible: boolean): Promise<void> {
+    return catalog.setReleaseVisible(this.#ctx, app, version, visible);
+  }
+  getRelease(app: string, version: string): Promise<T.ReleaseRecord | undefined> {
+    return catalog.getRelease(this.#ctx, app, version);
+  }
+  listReleases(app: string): Promise<T.ReleaseRecord[]> {
+    return catalog.listReleases(this.#ctx, app);
   }
 
-  async getUser(id: string): Promise<T.UserRecord | undefined> {
-    const [r] = await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE id = ? AND customer_id IS NULL', [id]);
-    return r && rows.toUser(r);
+  listChannels(app: string): Promise<T.ChannelRecord[]> {
+    return catalog.listChannels(this.#ctx, app);
   }
-
-  async listUsers(): Promise<T.UserRecord[]> {
-    return (await this.#sql.all<rows.UserRow>('SELECT * FROM users WHERE customer_id IS NULL ORDER BY username')).map(rows.toUser);
+  getChannel(app: string, name: string): Promise<T.ChannelRecord | undefined> {
+    return catalog.getChannel(this.#ctx, app, name);
   }
-
-  async countUsers(): Promise<number> {
-    const [r] = await this.#sql.all<{ n: number | string }>('SELECT COUNT(*) AS n FROM users WHERE customer_id IS NULL');
-    return Number(r?.n ?? 0);
+  promote(app: string, channel: string, version: string, required: boolean): Promise<void> {
+    return catalog.promote(this.#ctx, app, channel, version, required);
   }
-
-  async createToken(t: Omit<T.TokenRecord, 'id' | 'createdAt' | 'revokedAt' | 'instanceId'> & { instanceId?: string }): Promise<T.TokenRecord> {
-    const rec: T.TokenRecord = { ...t, instanceId: t.instanceId ?? null, id: randomUUID(), createdAt: now(), revokedAt: null };
-    await this.#write.run(
-      'INSERT INTO tokens (id, kind, hash, name, user_id, customer_id, instance_id, scopes, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
-      [rec.id, rec.kind, rec.hash, rec.name, rec.userId, rec.customerId, rec.instanceId, JSON.stringify(rec.scopes), rec.createdAt, rec.expiresAt],
-    );
-    return rec;
+  demote(app: string, channel: string, version: string): Promise<boolean> {
+    return catalog.demote(this.#ctx, app, channel, version);
   }
-
-  async getTokenByHash(hash: string): Promise<T.TokenRecord | undefined> {
-    const [r] = await this.#sql.all<rows.TokenRow>('SELECT * FROM tokens WHERE hash = ?', [hash]);
-    return r && rows.toToken(r);
+  setRequired(app: string, channel: string, version: string, required: boolean): Promise<boolean> {
+    return catalog.setRequired(this.#ctx, app, channel, version, required);
   }
-
-  async listTokens(filter: { userId?: string; customerId?: string }): Promise<T.TokenRecord[]> {
-    const list = await this.#sql.all<rows.TokenRow>(
-      'SELECT * FROM tokens WHERE (CAST(? AS TEXT) IS NULL OR user_id = ?) AND (CAST(? AS TEXT) IS NULL OR customer_id = ?) ORDER BY created_at, id',
-      [filter.userId ?? null, filter.userId ?? null, filter.customerId ?? null, filter.customerId ?? null],
-    );
-    return list.map(rows.toToken);
+  createCustomer(c: { name: string; airgapped: boolean; entitlements: readonly T.Entitlement[] }): Promise<T.CustomerRecord> {
+    return catalog.createCustomer(this.#ctx, c);
   }
-
-  async revokeToken(id: string): Promise<boolean> {
-    return (await this.#write.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now(), id])) === 1;
-  }
-
-  async createApp(name: string, root: { version: number; bytes: Uint8Array }): Promise<T.AppRecord> {
-    const rec: T.AppRecord = { name, createdAt: now() };
-    await this.#unique(async (tx) => {
-      await tx.run('INSERT INTO apps (name, created_at) VALUES (?, ?)', [name, rec.createdAt]);
-      await tx.run('INSERT INTO app_roots (app, version, root, created_at) VALUES (?, ?, ?, ?)', [name, root.version, root.bytes, rec.createdAt]);
-    }, `app "${name}"`);
-    return rec;
-  }
-
-  async getApp(name: string): Promise<T.AppRecord | undefined> {
-    const [r] = await this.#sql.all<{ name: string; created_at: string }>('SELECT * FROM apps WHERE name = ?', [name]);
-    return r && { name: r.name, createdAt: r.created_at };
-  }
-
-  async listApps(): Promise<T.AppRecord[]> {
-    const list = await this.#sql.all<{ name: string; created_at: string }>('SELECT * FROM apps ORDER BY name');
-    return list.map((r) => ({ name: r.name, createdAt: r.created_at }));
-  }
-
-  async listRoots(app: string): Promise<T.RootRecord[]> {
-    return (await this.#sql.all<rows.RootRow>('SELECT * FROM app_roots WHERE app = ? ORDER BY version', [app])).map(rows.toRoot);
-  }
-
-  async addRoot(app: string, version: number, bytes: Uint8Array): Promise<T.RootRecord> {
-    const rec: T.RootRecord = { app, version, root: bytes, createdAt: now() };
-    await this.#unique(
-      (tx) => tx.run('INSERT INTO app_roots (app, version, root, created_at) VALUES (?, ?, ?, ?)', [app, version, bytes, rec.createdAt]),
-      `root version ${version} of app "${app}"`,
-    );
-    return rec;
-  }
-
-  async putRelease(r: Omit<T.ReleaseRecord, 'createdAt' | 'visible'> & { visible?: boolean }): Promise<T.ReleaseRecord> {
-    return this.#write.transaction(async (tx) => {
-      const [existing] = await tx.all<rows.ReleaseRow>('SELECT * FROM releases WHERE app = ? AND version = ?', [r.app, r.version]);
-      if (existing) {
-        if (existing.digest !== r.digest)
-          throw new SkiffError('RELEASE_EXISTS', `release ${r.app}@${r.version} already exists with another digest; publish a new version`);
-        return rows.toRelease(existing);
-      }
-      const rec: T.ReleaseRecord = { ...r, createdAt: now(), visible: r.visible ?? true };
-      await tx.run(
-        'INSERT INTO releases (app, version, digest, manifest, signature, created_at, visible) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [rec.app, rec.version, rec.digest, rec.manifest, rec.signature, rec.createdAt, rec.visible ? 1 : 0],
-      );
-      return rec;
-    });
-  }
-
-  async setReleaseVisible(app: string, version: string, visible: boolean): Promise<void> {
-    const n = await this.#write.run('UPDATE releases SET visible = ? WHERE app = ? AND version = ?', [visible ? 1 : 0, app, version]);
-    if (n === 0) throw new SkiffError('NOT_FOUND', `release ${app}@${version} not found`);
-  }
-
-  async getRelease(app: string, version: string): Promise<T.ReleaseRecord | undefined> {
-    const [r] = await this.#sql.all<rows.ReleaseRow>('SELECT * FROM releases WHERE app = ? AND version = ?', [app, version]);
-    return r && rows.toRelease(r);
-  }
-
-  async listReleases(app: string): Promise<T.ReleaseRecord[]> {
-    return (await this.#sql.all<rows.ReleaseRow>('SELECT * FROM releases WHERE app = ?', [app])).map(rows.toRelease).sort(rows.bySemver);
-  }
-
-  async listChannels(app: string): Promise<T.ChannelRecord[]> {
-    return channelsOf(this.#sql, app);
-  }
-
-  async getChannel(app: string, name: string): Promise<T.ChannelRecord | undefined> {
-    return (await channelsOf(this.#sql, app, name))[0];
-  }
-
-  async promote(app: string, channel: string, version: string, required: boolean): Promise<void> {
-    await this.#write.transaction((tx) => promoteRelease(tx, { app, channel, version, required }, now()));
-  }
-
-  async demote(app: string, channel: string, version: string): Promise<boolean> {
-    return (await this.#write.run('DELETE FROM channel_releases WHERE app = ? AND channel = ? AND version = ?', [app, channel, version])) === 1;
-  }
-
-  async setRequired(app: string, channel: string, version: string, required: boolean): Promise<boolean> {
-    const n = await this.#write.run('UPDATE channel_releases SET required = ? WHERE app = ? AND channel = ? AND version = ?', [required ? 1 : 0, app, channel, version]);
-    return n === 1;
-  }
-
-  async createCustomer(c: { name: string; airgapped: boolean; entitlements: readonly T.Entitlement[] }): Promise<T.CustomerRecord> {
-    const id = randomUUID();
-    await this.#unique(async (tx) => {
-      await tx.run('INSERT INTO customers (id, name, airgapped, created_at) VALUES (?, ?, ?, ?)', [id, c.name, c.airgapped ? 1 : 0, now()]);
-      await writeEntitlements(tx, id, c.entitlements);
-    }, `customer "${c.name}"`);
-    const created = await readCustomer(this.#sql, id);
-    if (!created) throw new SkiffError('INTERNAL', `customer "${c.name}" vanished right after it was created`);
-    return created;
-  }
-
   getCustomer(id: string): Promise<T.CustomerRecord | undefined> {
-    return readCustomer(this.#sql, id);
+    return catalog.getCustomer(this.#ctx, id);
   }
-
   getCustomerByName(name: string): Promise<T.CustomerRecord | undefined> {
-    return readCustomer(this.#sql, name, 'name');
+    return catalog.getCustomerByName(this.#ctx, name);
   }
-
   listCustomers(): Promise<T.CustomerRecord[]> {
-    return listCustomerRecords(this.#sql);
+    return catalog.listCustomers(this.#ctx);
   }
-
-  async setEntitlements(customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
-    await this.#write.transaction(async (tx) => {
-      await tx.run('DELETE FROM entitlements WHERE customer_id = ?', [customerId]);
-      await writeEntitlements(tx, customerId, entitlements);
-    });
+  setEntitlements(customerId: string, entitlements: readonly T.Entitlement[]): Promise<void> {
+    return catalog.setEntitlements(this.#ctx, customerId, entitlements);
   }
-
-  async releasesVisibleTo(customerId: string, at: Date = new Date()): Promise<T.ReleaseRecord[]> {
-    return entitledReleases(this.#sql, customerId, at);
+  releasesVisibleTo(customerId: string, at: Date = new Date()): Promise<T.ReleaseRecord[]> {
+    return catalog.releasesVisibleTo(this.#ctx, customerId, at);
   }
-
-  async isEntitled(customerId: string, app: string, version: string, at: Date = new Date()): Promise<boolean> {
-    return (await entitledReleases(this.#sql, customerId, at, { app, version })).length > 0;
+  isEntitled(customerId: string, app: string, version: string, at: Date = new Date()): Promise<boolean> {
+    return catalog.isEntitled(this.#ctx, customerId, app, version, at);
   }
 
   async createInstance(i: { customerId: string; app: string; name: string; publicKey?: string; facts?: Record<string, string> }): Promise<T.InstanceRecord> {
