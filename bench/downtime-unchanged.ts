@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { removeContainers, resetAgent } from './lib/engine.ts';
 import { ProbeLoop, untilHealthy } from './lib/probe.ts';
 import { ROUNDS, STOP_TIMEOUT, fmtMs, image, median, quiet, readSetup, record, run, skiff, sleep, workDir } from './lib/run.ts';
-import { freePort } from '../test/helpers/ports.ts';
+import { freeStablePort } from '../test/helpers/ports.ts';
 
 /** The bench's one-service file (bench/setup.ts wrote it) on `port`, plus `steady`: always netapp 1.0.0, on `steadyPort`. */
 function twoServices(one: string, version: string, oldPort: number, port: number, steadyPort: number): string {
@@ -18,8 +18,8 @@ async function main(): Promise<void> {
   const s = await readSetup();
   const dir = workDir();
   const app = `${s.app}-two`;
-  const port = await freePort();
-  const steadyPort = await freePort();
+  const port = await freeStablePort();
+  const steadyPort = await freeStablePort();
   const bundles: Record<string, string> = {};
   for (const [v, from] of [['1.0.0', undefined], ['1.0.1', '1.0.0']] as const) {
     const file = join(dir, `two-${v}.yaml`);

@@ -107,8 +107,10 @@ describe('desired-state answers', () => {
   it('installs from the hub’s own answers through the proxy', async () => {
     await promote('1.0.0');
     const { token } = await admin.post<{ token: string }>('/customers/acme/enroll-tokens', { app: vendor.app, uses: 1 });
+    logs.length = 0;
     await agent({ enrollToken: token });
-    assert.equal(await page(vendor.webPort), 'web 1.0.0');
+    const served = await page(vendor.webPort).catch((e: unknown) => `no page: ${String(e)}`);
+    assert.equal(served, 'web 1.0.0', `the agent installed 1.0.0; it logged:\n${logs.join('\n')}`);
     const { instances } = await admin.get<{ instances: View[] }>('/instances');
     instanceId = instances[0]?.id ?? '';
     assert.ok(envelope(proxy.lastAnswer).signed.release, 'the proxy saw the answer');

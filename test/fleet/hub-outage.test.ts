@@ -16,7 +16,7 @@ import { FAST, cleanupApp, forgetImages, page, removeDir, runCli, snapshot, temp
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.ts';
 import { buildLayeredImage } from '../helpers/engine.ts';
 import { hubInit, startHubProcess, type HubProcess } from '../helpers/hub-process.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freeStablePort } from '../helpers/ports.ts';
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
 
 const MiB = 1024 * 1024;
@@ -74,7 +74,7 @@ describe('the hub going away under a connected agent', () => {
     data = path.join(work, 'hub');
     stateDir = path.join(work, 'state');
     adminToken = (await hubInit({ data })).token;
-    port = await freePort();
+    port = await freeStablePort();
     await startHub();
     proxy = await startCountingProxy({ host: '127.0.0.1', port });
     admin = new HubClient({ hub: hub.url, token: adminToken });

@@ -10,6 +10,7 @@ import { createRelease, type StoredRelease } from '../../src/release/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
 import { initTrust } from '../../src/trust/index.ts';
 import { buildBusyboxImage, buildLayeredImage, ensureEngine, uniqueName } from './engine.ts';
+import { freeStablePort } from './ports.ts';
 
 export interface VersionOptions {
   /** What web serves at `/`; a different page gives a different web image. Default: `web <version>`. */
@@ -64,7 +65,7 @@ export async function makeVendor(prefix = 'skv'): Promise<Vendor> {
   const tags = new Set<string>();
   const baseImage = `${repo}-base:1`;
   const workerImage = `${repo}-worker:1`;
-  const webPort = 20000 + Math.floor(Math.random() * 20000);
+  const webPort = await freeStablePort();
 
   const webImage = (version: string, opts: VersionOptions = {}): string =>
     `${repo}-web:${short(opts.webPage ?? `web ${version}`)}`;
