@@ -9,4 +9,4 @@ npx eslint .
 npx tsc --noEmit
 npx tsc --noEmit -p web
 shopt -s globstar
-node --import tsx --test --test-concurrency=2 --test-timeout=600000 test/**/*.test.ts
+node --import tsx --test --test-concurrency=2 --test-timeout=900000 test/**/*.test.ts
