@@ -130,6 +130,13 @@ describe('rollout scheduler across two replicas on PostgreSQL', { timeout: 300_0
     const starts = (await audit()).filter((e) => e.target === `rollout:${r.id}`).flatMap((e) => (e.details.applied ?? []).filter((a) => a.kind === 'start-group').map((a) => ({ group: a.group, actor: e.actor })));
     assert.deepEqual(starts.map((s) => s.group), [1, 2, 3, 4], 'each group started once, in order');
     assert.ok(starts.slice(2).every((s) => s.actor.includes(`/${survivor.pid}/`)), `the survivor started groups 3 and 4: ${JSON.stringify(starts)}`);
+    const db2 = await fh.openDb();
+    try {
+      const { stored, recounted } = await db2.rollouts.counts(r.id);
+      assert.deepEqual(stored, recounted, 'the group counters the survivor kept equal a recount of the members');
+    } finally {
+      await db2.close();
+    }
     for (const [id, versions] of told) assert.ok(versions.length <= 2 && (versions.length === 1 || (versions[0] === '1.0.0' && versions[1] === '2.0.0')), `instance ${id} was told ${versions.join(' then ')}`);
   });
 });

@@ -13,6 +13,7 @@ import { TAGS_MIGRATION } from './sql-tags.ts';
 import { RECIPIENTS_MIGRATION } from './sql-recipients.ts';
 import { CUSTOMER_USERS_MIGRATION } from './sql-customer-users.ts';
 import { SCAN_SIGNATURES_MIGRATION } from './sql-scan-signatures.ts';
+import { ROLLOUT_COUNTS_MIGRATION } from './sql-rollout-counts.ts';
 
 export interface Migration {
   readonly version: number;
@@ -92,4 +93,5 @@ export const MIGRATIONS: readonly Migration[] = [
   TAGS_MIGRATION,
   CUSTOMER_USERS_MIGRATION,
   SCAN_SIGNATURES_MIGRATION,
+  ROLLOUT_COUNTS_MIGRATION,
 ];

@@ -6,6 +6,7 @@ import type { SqlExec } from './driver.ts';
 import { matchesTags, parseWindows, type MaintenanceWindow, type Tags } from '../../fleet/index.ts';
 import { tagsWhere } from './sql-tags.ts';
 import { acquireLease, holdsLease, releaseLease } from './sql-lease.ts';
+import { addCounts, applyReport, countsOf, retryMembers, type GroupCounts } from './sql-rollout-counts.ts';
 
 /** The lease of the one replica that runs the rollout scheduler. */
 const SCHEDULER_LEASE = 'rollout-scheduler';
@@ -105,20 +106,22 @@ export class SqlRollouts {
     return rows.map(toRollout);
   }
 
-  /** Each group's size and outcomes; `failed` counts only instances with no retry left under `retries`. */
-  async progress(id: string, retries: number): Promise<GroupProgress[]> {
-    const sql = this.#sql();
-    const groups = await sql.all<{ grp: number; started_at: string | null; succeeded_at: string | null; approved: number }>(
-      'SELECT grp, started_at, succeeded_at, approved FROM rollout_groups WHERE rollout_id = ? ORDER BY grp', [id]);
-    const counts = await sql.all<{ grp: number; state: string; retries_used: number; n: number | string }>(
-      'SELECT grp, state, retries_used, COUNT(*) AS n FROM rollout_instances WHERE rollout_id = ? GROUP BY grp, state, retries_used', [id]);
-    return groups.map((g) => {
-      const of = (pred: (c: (typeof counts)[number]) => boolean): number => counts.filter((c) => Number(c.grp) === Number(g.grp) && pred(c)).reduce((s, c) => s + Number(c.n), 0);
-      return {
-        group: Number(g.grp), size: of(() => true), committed: of((c) => c.state === 'committed'), failed: of((c) => c.state === 'failed' && Number(c.retries_used) >= retries),
-        startedAt: g.started_at, succeededAt: g.succeeded_at, approved: Number(g.approved) === 1,
-      };
-    });
+  /**
+   * Each group's size and outcomes from the counters on its row (O(groups), however large the fleet); `failed` counts only
+   * instances with no retry left under the rollout's own retries (`_retries`, the plan's, is what the counters use).
+   */
+  async progress(id: string, _retries?: number): Promise<GroupProgress[]> {
+    const groups = await this.#sql().all<{ grp: number; started_at: string | null; succeeded_at: string | null; approved: number; size: number; committed: number; failed: number }>(
+      'SELECT grp, started_at, succeeded_at, approved, size, committed, failed FROM rollout_groups WHERE rollout_id = ? ORDER BY grp', [id]);
+    return groups.map((g) => ({
+      group: Number(g.grp), size: Number(g.size), committed: Number(g.committed), failed: Number(g.failed),
+      startedAt: g.started_at, succeededAt: g.succeeded_at, approved: Number(g.approved) === 1,
+    }));
+  }
+
+  /** The stored counters of each group beside a recount of its members (they must agree; tests check it). */
+  counts(id: string): Promise<{ stored: GroupCounts[]; recounted: GroupCounts[] }> {
+    return countsOf(this.#sql(), id);
   }
 
   /** Failed instances with a retry left (at most `limit`, oldest failure first), with their site's maintenance windows. */
@@ -170,15 +173,21 @@ export class SqlRollouts {
 
   async create(r: Omit<RolloutRecord, 'updatedAt'>, groupCount: number, members: readonly RolloutMember[]): Promise<void> {
     const w = this.#write();
-    await w.run('INSERT INTO rollouts (id, app, version, digest, target, plan, state, reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-      r.id, r.app, r.version, r.digest, JSON.stringify(r.target), JSON.stringify(r.plan), r.state, r.reason, r.createdBy, r.createdAt, r.createdAt]);
+    await w.run('INSERT INTO rollouts (id, app, version, digest, target, plan, state, reason, created_by, created_at, updated_at, retries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      r.id, r.app, r.version, r.digest, JSON.stringify(r.target), JSON.stringify(r.plan), r.state, r.reason, r.createdBy, r.createdAt, r.createdAt, r.plan.retries]);
     for (let g = 1; g <= groupCount; g++) await w.run('INSERT INTO rollout_groups (rollout_id, grp) VALUES (?, ?)', [r.id, g]);
     await this.place(r.id, members);
   }
 
-  /** Adds instances to groups (creation, late enrollers). */
+  /** Adds instances to groups (creation, late enrollers), counting them on their groups first (the lock order). */
   async place(id: string, members: readonly RolloutMember[]): Promise<void> {
     const w = this.#write();
+    const added = new Map<number, { size: number; committed: number }>();
+    for (const m of members) {
+      const a = added.get(m.group) ?? { size: 0, committed: 0 };
+      added.set(m.group, { size: a.size + 1, committed: a.committed + (m.state === 'committed' ? 1 : 0) });
+    }
+    for (const [group, a] of [...added].sort(([x], [y]) => x - y)) await addCounts(w, id, group, a);
     for (let at = 0; at < members.length; at += ROWS_PER_INSERT) {
       const part = members.slice(at, at + ROWS_PER_INSERT);
       await w.run(`INSERT INTO rollout_instances (rollout_id, instance_id, grp, state) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}`, part.flatMap((m) => [id, m.instanceId, m.group, m.state]));
@@ -206,29 +215,17 @@ export class SqlRollouts {
   }
 
   /** Failed instances (all, or those given) are tried again; returns those that were failed. `spend`: a retry of the policy. */
-  async retry(id: string, instanceIds: readonly string[] | 'all-failed', spend: boolean): Promise<string[]> {
-    const w = this.#write();
-    const failed = (await w.all<{ instance_id: string }>("SELECT instance_id FROM rollout_instances WHERE rollout_id = ? AND state = 'failed' ORDER BY instance_id", [id]))
-      .map((r) => r.instance_id).filter((x) => instanceIds === 'all-failed' || instanceIds.includes(x));
-    for (const instanceId of failed)
-      await w.run(`UPDATE rollout_instances SET state = 'pending'${spend ? ', retries_used = retries_used + 1' : ''} WHERE rollout_id = ? AND instance_id = ?`, [id, instanceId]);
-    return failed;
+  retry(id: string, instanceIds: readonly string[] | 'all-failed', spend: boolean): Promise<string[]> {
+    return retryMembers(this.#write(), id, instanceIds, spend);
   }
 
   /**
    * An instance's report, as the rollouts see it (its own account: bookkeeping, no audit entry, no generation move,
    * as nothing it is told depends on it): running the release commits it; a new failure of the release (a
-   * failedRelease with a time not seen before) fails it, in a started group only.
+   * failedRelease with a time not seen before) fails it, in a started group only; its group's counters move with it.
    */
-  async noteReport(instanceId: string, app: string, currentVersion: string | null, failed: { version: string; at: string; reason: string } | null): Promise<void> {
-    const sql = this.#sql();
-    const ofRelease = 'rollout_id IN (SELECT id FROM rollouts WHERE app = ? AND version = ?)';
-    if (currentVersion !== null) await sql.run(`UPDATE rollout_instances SET state = 'committed' WHERE instance_id = ? AND state <> 'committed' AND ${ofRelease}`, [instanceId, app, currentVersion]);
-    if (failed && failed.version !== currentVersion)
-      await sql.run(
-        `UPDATE rollout_instances SET state = 'failed', failed_at = ?, reason = ? WHERE instance_id = ? AND state = 'pending' AND (failed_at IS NULL OR failed_at <> ?) AND ${ofRelease}
-         AND EXISTS (SELECT 1 FROM rollout_groups g WHERE g.rollout_id = rollout_instances.rollout_id AND g.grp = rollout_instances.grp AND g.started_at IS NOT NULL)`,
-        [failed.at, failed.reason.slice(0, 500), instanceId, failed.at, app, failed.version]);
+  noteReport(instanceId: string, app: string, currentVersion: string | null, failed: { version: string; at: string; reason: string } | null): Promise<void> {
+    return applyReport(this.#sql(), instanceId, app, currentVersion, failed);
   }
 
   /** Takes or renews the scheduler's lease (one conditional UPDATE); false while another replica holds it. */

@@ -1,30 +1,27 @@
-// The MetadataDb written once in portable SQL over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers.
+// The MetadataDb written once in portable SQL over the SqlDriver seam (the transaction mechanism here, the instances' methods in
+// sql-instances.ts); sqlite.ts and postgres.ts only supply drivers.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import { SkiffError } from '../../util/index.ts';
 import { LOCKS, type SqlDriver, type SqlExec } from './driver.ts';
 import { admitLoginAttempt, appendAuditEntry } from './sql-audit.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { setCustomerRecipient } from './sql-recipients.ts';
-import * as fleet from './sql-fleet.ts';
-import * as tags from './sql-tags.ts';
-import { bumpGeneration, bumpGenerationIfVersionChanges, readGeneration } from './sql-generation.ts';
+import { bumpGeneration, readGeneration } from './sql-generation.ts';
 import * as rows from './sql-rows.ts';
-import * as siteValues from './sql-values.ts';
 import * as gates from './sql-gates.ts';
 import { SqlRollouts } from './sql-rollouts.ts';
 import { SqlNotifyStore } from './sql-notify.ts';
 import { observeStore } from './sql-observe.ts';
-import * as airgap from './sql-airgap.ts';
 import * as accounts from './sql-accounts.ts';
 import * as catalog from './sql-catalog.ts';
 import type * as T from './types.ts';
 import { SqlLogStore } from './sql-logs.ts';
 import { SqlCustomerUsers } from './sql-customer-users.ts';
+import { SqlInstanceStore } from './sql-instances.ts';
 
 const now = (): string => new Date().toISOString();
 
-export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
+export class SqlMetadataDb extends SqlInstanceStore implements T.MetadataDb, T.MetadataTx {
   readonly #driver: SqlDriver;
   /** The transaction the current async call chain runs in: every call made from within `mutate` joins it. */
   readonly #tx = new AsyncLocalStorage<SqlExec>();
@@ -47,6 +44,7 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   readonly #ctx: catalog.Ctx = { sql: () => this.#sql, write: () => this.#write, unique: (fn, what) => this.#unique(fn, what) };
 
   constructor(driver: SqlDriver) {
+    super();
     this.#driver = driver;
     this.logs = new SqlLogStore(driver);
   }
@@ -60,6 +58,18 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     const tx = this.#tx.getStore();
     if (!tx) throw new SkiffError('INTERNAL', 'a metadata write was attempted outside mutate(); every write needs its audit entry');
     return tx;
+  }
+
+  protected get readExec(): SqlExec {
+    return this.#sql;
+  }
+
+  protected get writeExec(): SqlExec {
+    return this.#write;
+  }
+
+  protected uniqueInsert<R>(fn: (tx: SqlExec) => Promise<R>, what: string): Promise<R> {
+    return this.#unique(fn, what);
   }
 
   /** Runs fn in a savepoint so that a caught CONFLICT leaves the transaction usable (PostgreSQL aborts it otherwise). */
@@ -215,68 +225,6 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
     return catalog.isEntitled(this.#ctx, customerId, app, version, at);
   }
 
-  async createInstance(i: { customerId: string; app: string; name: string; publicKey?: string; facts?: Record<string, string> }): Promise<T.InstanceRecord> {
-    const rec: T.InstanceRecord = {
-      id: randomUUID(), customerId: i.customerId, app: i.app, name: i.name,
-      currentVersion: null, desiredVersion: null, health: null, lastSeenAt: null, createdAt: now(),
-      publicKey: i.publicKey ?? null, facts: i.facts ?? {}, revokedAt: null, installNow: false, pinnedVersion: null, windows: [], report: null, blockedReason: null, tags: {},
-    };
-    await this.#unique(
-      (tx) => tx.run('INSERT INTO instances (id, customer_id, app, name, created_at, public_key, facts) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [rec.id, rec.customerId, rec.app, rec.name, rec.createdAt, rec.publicKey, JSON.stringify(rec.facts)]),
-      `instance "${i.name}"`,
-    );
-    return rec;
-  }
-
-  listFleet(filter: T.FleetFilter): Promise<T.InstanceRecord[]> {
-    return fleet.listFleet(this.#sql, filter);
-  }
-  listInstanceEvents(instanceId: string, limit = 100): Promise<T.InstanceEvent[]> {
-    return fleet.listInstanceEvents(this.#sql, instanceId, limit);
-  }
-  getEnrollTokenByHash(hash: string): Promise<T.EnrollTokenRecord | undefined> {
-    return fleet.getEnrollTokenByHash(this.#sql, hash);
-  }
-  getSitePolicy(customerId: string, app: string): Promise<T.SitePolicy> {
-    return fleet.getSitePolicy(this.#sql, customerId, app);
-  }
-  getAppKey(app: string, role: string): Promise<{ keyid: string; sealed: string } | undefined> {
-    return fleet.getAppKey(this.#sql, app, role);
-  }
-  revokeInstance(id: string): Promise<boolean> {
-    return fleet.revokeInstance(this.#write, id, now());
-  }
-  setInstanceTags(id: string, t: Readonly<Record<string, string>>): Promise<boolean> {
-    return tags.setInstanceTags(this.#write, id, t);
-  }
-  setInstancePolicy(id: string, p: { pinnedVersion?: string | null; windows?: readonly unknown[]; installNow?: boolean }): Promise<boolean> {
-    return fleet.setInstancePolicy(this.#write, id, p);
-  }
-  setSitePolicy(customerId: string, app: string, p: Partial<T.SitePolicy>): Promise<boolean> {
-    return fleet.setSitePolicy(this.#write, customerId, app, p);
-  }
-  createEnrollToken(t: { hash: string; customerId: string; app: string; uses: number; expiresAt: string }): Promise<T.EnrollTokenRecord> {
-    return fleet.createEnrollToken(this.#write, t, now());
-  }
-  consumeEnrollToken(hash: string, at: Date): Promise<T.EnrollTokenRecord | undefined> {
-    return fleet.consumeEnrollToken(this.#write, hash, at);
-  }
-  putAppKey(app: string, role: string, keyid: string, sealed: string): Promise<void> {
-    return fleet.putAppKey(this.#write, app, role, keyid, sealed, now());
-  }
-  addInstanceEvent(instanceId: string, e: T.InstanceEvent): Promise<void> {
-    return fleet.addInstanceEvent(this.#tx.getStore() ?? this.#driver, instanceId, e);
-  }
-  listSiteValues(customerId: string, app: string, instanceId?: string): Promise<T.SiteValueRecord[]> {
-    return siteValues.listSiteValues(this.#sql, customerId, app, instanceId);
-  }
-  setSiteValues(scope: T.ValuesScope, values: readonly T.SiteValueInput[]): Promise<void> {
-    return siteValues.setSiteValues(this.#write, scope, values, now());
-  }
-  unsetSiteValues(scope: T.ValuesScope, names: readonly string[]): Promise<number> {
-    return siteValues.unsetSiteValues(this.#write, scope, names);
-  }
   getChannelPolicy(app: string, channel: string): Promise<T.ChannelPolicy | undefined> {
     return gates.getChannelPolicy(this.#sql, app, channel);
   }
@@ -298,30 +246,6 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   setCustomerRecipient(customerId: string, recipient: string | null): Promise<boolean> {
     return setCustomerRecipient(this.#write, customerId, recipient);
   }
-  setInstanceBlocked(instanceId: string, reason: string | null): Promise<boolean> {
-    return siteValues.setInstanceBlocked(this.#tx.getStore() ?? this.#driver, instanceId, reason);
-  }
-
-  async listInstances(customerId: string): Promise<T.InstanceRecord[]> {
-    return (await this.#sql.all<rows.InstanceRow>('SELECT * FROM instances WHERE customer_id = ? ORDER BY name', [customerId])).map(rows.toInstance);
-  }
-
-  async getInstance(id: string): Promise<T.InstanceRecord | undefined> {
-    const [r] = await this.#sql.all<rows.InstanceRow>('SELECT * FROM instances WHERE id = ?', [id]);
-    return r && rows.toInstance(r);
-  }
-
-  async reportInstance(id: string, report: { currentVersion: string | null; health: string | null; report?: Record<string, unknown> }): Promise<boolean> {
-    const n = await (this.#tx.getStore() ?? this.#driver).transaction(async (tx) => {
-      // What an instance runs decides its desired state (required steps, never below it), so a new version is a change.
-      await bumpGenerationIfVersionChanges(tx, id, report.currentVersion);
-      return tx.run(
-        'UPDATE instances SET current_version = ?, health = ?, last_seen_at = ?, report = COALESCE(?, report) WHERE id = ?',
-        [report.currentVersion, report.health, now(), report.report ? JSON.stringify(report.report) : null, id],
-      );
-    });
-    return n === 1;
-  }
 
   generation(): Promise<number> {
     return readGeneration(this.#sql);
@@ -330,20 +254,5 @@ export class SqlMetadataDb implements T.MetadataDb, T.MetadataTx {
   async listAudit(opts: { afterId?: number; limit?: number } = {}): Promise<T.AuditEntry[]> {
     const list = await this.#sql.all<rows.AuditRow>('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?', [opts.afterId ?? 0, opts.limit ?? 1_000_000]);
     return list.map(rows.toAudit);
-  }
-  getAirgapState(instanceId: string): Promise<T.AirgapState> {
-    return airgap.getAirgapState(this.#sql, instanceId);
-  }
-  listSupportBundles(instanceId: string): Promise<T.SupportBundleRecord[]> {
-    return airgap.listSupportBundles(this.#sql, instanceId);
-  }
-  recordReportImport(instanceId: string, r: { seq: number; digest: string; createdAt: string }): Promise<boolean> {
-    return airgap.recordReportImport(this.#write, instanceId, r);
-  }
-  setSupportRequest(instanceId: string, at: string | null): Promise<void> {
-    return airgap.setSupportRequest(this.#write, instanceId, at);
-  }
-  addSupportBundle(b: Omit<T.SupportBundleRecord, 'id' | 'createdAt'>): Promise<T.SupportBundleRecord> {
-    return airgap.addSupportBundle(this.#write, b, now());
   }
 }
