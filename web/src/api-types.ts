@@ -598,6 +598,7 @@ export interface Operations {
       customer?: string;
       seenBefore?: string;
       tag?: string | string[];
+      q?: string;
       limit?: string;
       offset?: string;
     };
