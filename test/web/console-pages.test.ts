@@ -145,6 +145,8 @@ describe('console pages', () => {
       'GET /customers': '/customers', 'GET /audit': '/audit', 'GET /instances': '/instances', 'GET /instances/summary': '/instances/summary', 'GET /instances/:id': `/instances/${id}`,
       'GET /rollouts': '/rollouts', 'GET /rollouts/:id': `/rollouts/${rolloutId}`, 'GET /alerts': '/alerts', 'GET /logs': `/logs?instance=${id}`,
       'GET /instances/:id/support-bundles': `/instances/${id}/support-bundles`, 'GET /reports/adoption': `/reports/adoption?app=${APP}`,
+      'GET /apps/:app/notes': `/apps/${APP}/notes?customer=acme`, 'GET /customers/:customer/apps/:app/approval': `/customers/acme/apps/${APP}/approval`,
+      'GET /customers/:customer/apps/:app/policy': `/customers/acme/apps/${APP}/policy`, 'GET /customers/:customer/users': '/customers/acme/users', 'GET /instances/:id/approvals': `/instances/${id}/approvals`,
     };
     for (const [route, statuses] of Object.entries(DOCUMENTED_RESPONSES)) {
       if (!route.startsWith('GET ')) continue;
