@@ -2,6 +2,7 @@
 // attached to the routes by method and path so the route files stay as they are.
 import type { RouteOptions } from 'fastify';
 import { ADOPTION, ALERT, ANY_OBJECT, arr, BOOL, INT, LOG_LINE, METRICS, NUM, obj, orNull, ROLLOUT, type Schema, STR, SUPPORT_BUNDLE, TIME } from './response-schemas-fleet.ts';
+import { PORTAL_RESPONSES } from './response-schemas-portal.ts';
 
 const APP = obj({ name: STR, createdAt: TIME });
 const RELEASE = obj({ app: STR, version: STR, digest: STR, createdAt: TIME });
@@ -52,6 +53,7 @@ export const DOCUMENTED_RESPONSES: Record<string, Record<number, Schema>> = {
   'GET /instances/:id/support-bundles': { 200: obj({ bundles: arr(SUPPORT_BUNDLE), requestedAt: orNull(TIME) }) },
   'POST /instances/:id/support-bundle-request': { 202: obj({ requestedAt: TIME }) },
   'GET /reports/adoption': { 200: ADOPTION },
+  ...PORTAL_RESPONSES,
 };
 
 /**

@@ -11,6 +11,7 @@ import { FleetSim } from '../../bench/lib/fleet-sim.ts';
 import { startHubServer, type RunningHub } from '../../src/hub/server.ts';
 import { initTrust, serializeRoot } from '../../src/trust/index.ts';
 import { putPlaceholderRelease } from '../helpers/checkin.ts';
+import { hubApi } from '../helpers/hub-api.ts';
 import { hubInit } from '../helpers/hub-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -37,11 +38,7 @@ export async function startConsoleWorld(instances: number): Promise<ConsoleWorld
   const data = path.join(work, 'hub');
   const admin = await hubInit({ data });
   const hub = await startHubServer({ dataDir: data, listen: '127.0.0.1:0', webDir, rollouts: { tickMs: 100 } });
-  const api = async <T>(method: string, url: string, body?: unknown, token = admin.token): Promise<{ status: number; json: T }> => {
-    const res = await fetch(`${hub.url}/api/v1${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, json: (text ? JSON.parse(text) : {}) as T };
-  };
+  const api = <T>(method: string, url: string, body?: unknown, token = admin.token) => hubApi<T>(hub.url, token, method, url, body);
   const { db } = hub.app.hub;
   const release = async (version: string): Promise<void> => {
     await db.mutate((tx) => putPlaceholderRelease(tx, APP, version), { actor: 'test', action: 'test.release', target: version, address: 'local' });

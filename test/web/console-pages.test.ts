@@ -145,6 +145,8 @@ describe('console pages', () => {
       'GET /customers': '/customers', 'GET /audit': '/audit', 'GET /instances': '/instances', 'GET /instances/summary': '/instances/summary', 'GET /instances/:id': `/instances/${id}`,
       'GET /rollouts': '/rollouts', 'GET /rollouts/:id': `/rollouts/${rolloutId}`, 'GET /alerts': '/alerts', 'GET /logs': `/logs?instance=${id}`,
       'GET /instances/:id/support-bundles': `/instances/${id}/support-bundles`, 'GET /reports/adoption': `/reports/adoption?app=${APP}`,
+      'GET /apps/:app/notes': `/apps/${APP}/notes?customer=acme`, 'GET /customers/:customer/apps/:app/approval': `/customers/acme/apps/${APP}/approval`,
+      'GET /customers/:customer/apps/:app/policy': `/customers/acme/apps/${APP}/policy`, 'GET /customers/:customer/users': '/customers/acme/users', 'GET /instances/:id/approvals': `/instances/${id}/approvals`,
     };
     for (const [route, statuses] of Object.entries(DOCUMENTED_RESPONSES)) {
       if (!route.startsWith('GET ')) continue;
@@ -162,10 +164,76 @@ describe('console pages', () => {
     await signIn(w, p, 'vic', 'correct horse battery staple');
     await p.getByRole('link', { name: 'Rollouts' }).click();
     await p.getByRole('heading', { name: /gateway 2\.0\.0/ }).waitFor();
-    assert.equal(await p.getByRole('button', { name: /Pause|Cancel|Resume/ }).count(), 0);
+    assert.equal(await p.getByRole('button', { name: /Pause|Cancel|Resume|Retry/ }).count(), 0);
     await p.goto(`${w.hub.url}/#/fleet/${agentOn('1.0.0').id}`);
     await p.getByRole('heading', { name: 'Support bundles' }).waitFor();
     assert.equal(await p.getByRole('button', { name: 'Request a support bundle' }).count(), 0);
+    assert.deepEqual(problems, []);
+    await p.context().close();
+  });
+
+  it('retries the failed instance from the rollouts page, confirmed; a viewer is not offered it', async () => {
+    // A rollout whose one group has started, and an instance that reports the release failed.
+    assert.equal((await w.api('POST', `/rollouts/${rolloutId}/cancel`, {})).status, 200);
+    const made = await w.api<{ id: string }>('POST', '/rollouts', { app: APP, version: '2.0.0', groups: [{ count: 6 }] });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    for (let k = 0; k < 100 && !(await w.api<{ groups: { startedAt: string | null }[] }>('GET', `/rollouts/${made.json.id}`)).json.groups[0]?.startedAt; k++) await sleep(100);
+    const agent = agentOn('1.0.0');
+    const failedRelease = { version: '2.0.0', at: new Date().toISOString(), reason: 'the health check of web failed; rolled back' };
+    assert.equal((await w.api('POST', '/instances/self/status', { currentVersion: '1.0.0', health: 'unhealthy', failedRelease }, agent.credential)).status, 204);
+    const failedOne = { name: '2 of 6 upgraded, 1 failed' };
+
+    assert.equal((await w.api('POST', '/users', { username: 'rita', password: 'correct horse battery staple', role: 'viewer' })).status, 201);
+    const viewer = await openPage(w);
+    await signIn(w, viewer.page, 'rita', 'correct horse battery staple');
+    await viewer.page.getByRole('link', { name: 'Rollouts' }).click();
+    await viewer.page.getByRole('img', failedOne).waitFor({ timeout: 15_000 });
+    assert.equal(await viewer.page.getByRole('button', { name: 'Retry failed' }).count(), 0);
+    await viewer.page.context().close();
+
+    const { page: p, problems } = await openPage(w);
+    await signIn(w, p);
+    await p.getByRole('link', { name: 'Rollouts' }).click();
+    await p.getByRole('img', failedOne).waitFor({ timeout: 15_000 });
+    await p.getByRole('button', { name: 'Retry failed' }).click();
+    await p.getByText('Try the 1 failed instance of gateway 2.0.0 again?').waitFor();
+    await p.getByRole('button', { name: 'No' }).click();
+    assert.equal(await p.getByRole('img', failedOne).count(), 1, 'declining changes nothing');
+    await p.getByRole('button', { name: 'Retry failed' }).click();
+    await p.getByRole('button', { name: 'Yes, retry' }).click();
+    await p.getByRole('img', { name: '2 of 6 upgraded, 0 failed' }).waitFor();
+    assert.equal(await p.getByRole('button', { name: 'Retry failed' }).count(), 0, 'nothing left to retry');
+    const rollout = await w.api<{ groups: { failed: number }[] }>('GET', `/rollouts/${made.json.id}`);
+    assert.deepEqual(rollout.json.groups.map((g) => g.failed), [0]);
+    const audit = await w.api<{ entries: { action: string }[] }>('GET', '/audit?limit=1000');
+    assert.ok(audit.json.entries.some((e) => e.action === 'rollout.retry'), 'the retry is audited');
+    assert.deepEqual(problems, []);
+    await p.context().close();
+  });
+
+  it('on a phone the navigation folds behind a menu button: keyboard opens it, Escape closes it and gives the focus back', async () => {
+    const { page: p, problems } = await openPage(w, PHONE);
+    await signIn(w, p);
+    const menu = p.getByRole('button', { name: 'Menu' });
+    const nav = p.getByRole('navigation', { name: 'Main' });
+    assert.equal(await nav.getByRole('link', { name: 'Rollouts' }).isVisible(), false, 'folded at first');
+    assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+    await menu.focus();
+    await p.keyboard.press('Enter');
+    await nav.getByRole('link', { name: 'Rollouts' }).waitFor();
+    assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+    assert.equal(await p.evaluate(() => document.activeElement?.textContent), 'Fleet', 'the focus moves into the menu');
+    await checkPage(p, 'menu');
+    await p.keyboard.press('Escape');
+    await nav.getByRole('link', { name: 'Rollouts' }).waitFor({ state: 'hidden' });
+    assert.equal(await p.evaluate(() => document.activeElement?.textContent), 'Menu', 'the focus is back on the button');
+    await p.keyboard.press('Enter');
+    await nav.getByRole('link', { name: 'Rollouts' }).click();
+    await p.getByRole('heading', { name: 'Rollouts', level: 1 }).waitFor();
+    await nav.getByRole('link', { name: 'Rollouts' }).waitFor({ state: 'hidden' });
+    await p.setViewportSize(DESKTOP);
+    await nav.getByRole('link', { name: 'Rollouts' }).waitFor();
+    assert.equal(await menu.isVisible(), false, 'a desktop shows the navigation without a menu button');
     assert.deepEqual(problems, []);
     await p.context().close();
   });

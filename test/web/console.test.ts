@@ -11,6 +11,7 @@ import { build as viteBuild } from 'vite';
 import { FleetSim } from '../../bench/lib/fleet-sim.ts';
 import { startHubServer, type RunningHub } from '../../src/hub/server.ts';
 import { makeRoot } from '../hub/hub-fixture.ts';
+import { hubApi } from '../helpers/hub-api.ts';
 import { hubInit } from '../helpers/hub-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -20,16 +21,9 @@ let browser: Browser;
 let admin: { token: string; password: string };
 let customerToken: string;
 let enrollToken: string;
+let globexSim: FleetSim;
 
-async function api(method: string, url: string, body?: unknown, token = admin.token): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${hub.url}/api/v1${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
+const api = (method: string, url: string, body?: unknown, token = admin.token) => hubApi(hub.url, token, method, url, body);
 
 async function page(viewport = { width: 1280, height: 800 }): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport });
@@ -70,12 +64,13 @@ before(async () => {
   enrollToken = tokens.json.token as string;
   const globexToken = (await api('POST', '/customers/globex/enroll-tokens', { app: 'gateway', uses: 1 })).json.token as string;
   await FleetSim.enroll({ hub: hub.url, enrollToken, count: 3, namePrefix: 'acme-gw' });
-  await FleetSim.enroll({ hub: hub.url, enrollToken: globexToken, count: 1, namePrefix: 'globex-gw' });
+  globexSim = await FleetSim.enroll({ hub: hub.url, enrollToken: globexToken, count: 1, namePrefix: 'globex-gw' });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 });
 
 after(async () => {
   await browser?.close();
+  await globexSim?.close();
   await hub?.close();
   await rm(work, { recursive: true, force: true });
 });
@@ -99,7 +94,7 @@ describe('web console', () => {
     await p.getByRole('heading', { name: 'Fleet' }).waitFor();
     await p.getByText('4 instances, 0 unhealthy').waitFor();
     assert.equal(await p.getByRole('img', { name: /none: 4/ }).count(), 1, 'the version chart counts the instances');
-    await p.getByLabel('Filter').fill('globex');
+    await p.getByLabel('Search the fleet').fill('globex');
     await p.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
     await p.getByRole('link', { name: 'Apps & releases' }).click();
     await p.getByRole('heading', { name: 'gateway' }).waitFor();
@@ -133,6 +128,26 @@ describe('web console', () => {
     await p.getByRole('heading', { name: 'gateway' }).waitFor();
     assert.equal(await p.getByRole('button', { name: 'Promote' }).count(), 0);
     assert.equal(await p.getByRole('link', { name: 'Audit log' }).count(), 0);
+    assert.deepEqual(problems, []);
+    await p.context().close();
+  });
+
+  it('searches the whole fleet at the hub, not the page shown', async () => {
+    // 120 more: the fleet's first page of 100 (by customer, then name) ends before globex's last instances.
+    await globexSim.seed({ db: hub.app.hub.db, customer: 'globex', count: 120, namePrefix: 'far' });
+    const { page: p, problems } = await page();
+    await signInAsVendor(p, 'admin', admin.password);
+    await p.getByText('125 instances, 0 unhealthy').waitFor({ timeout: 15_000 });
+    await p.getByRole('navigation', { name: 'Pages of instances' }).waitFor();
+    assert.equal(await p.getByRole('link', { name: 'far-99', exact: true }).count(), 0, 'not on the first page');
+    const searched = p.waitForRequest((r) => new URL(r.url()).searchParams.get('q') === 'far-99');
+    await p.getByLabel('Search the fleet').pressSequentially('far-99');
+    await searched;
+    await p.getByRole('link', { name: 'far-99', exact: true }).waitFor();
+    await p.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    assert.equal(await p.getByRole('navigation', { name: 'Pages of instances' }).count(), 0, 'one page of results');
+    await p.getByLabel('Search the fleet').fill('');
+    await p.waitForFunction(() => document.querySelectorAll('tbody tr').length === 100);
     assert.deepEqual(problems, []);
     await p.context().close();
   });

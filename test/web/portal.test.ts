@@ -3,7 +3,7 @@
 // sees its instances and the notes between what runs and what is offered, sees a delta bundle's size and downloads a
 // valid bundle, uploads an air-gap report and a support bundle, approves an upgrade and sets a window; a viewer is
 // offered no change (and the API refuses one); another customer's user sees none of it. Screenshots of each page,
-// desktop and phone, go to test/web/screenshots/ (git-ignored).
+// desktop and phone, go to .tmp/console-screenshots/ (git-ignored), each page checked by axe-core first.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,13 +17,14 @@ import { FleetSim } from '../../bench/lib/fleet-sim.ts';
 import { inspectBundle } from '../../src/bundle/index.ts';
 import { signReport } from '../../src/fleet/index.ts';
 import { startHubServer, type RunningHub } from '../../src/hub/server.ts';
+import { hubApi } from '../helpers/hub-api.ts';
+import { axeViolations, SCREENSHOTS } from './console-fixture.ts';
 import { hubInit } from '../helpers/hub-process.ts';
 import { putHubRelease } from '../helpers/hub-release.ts';
 import { reportVersion } from '../helpers/checkin.ts';
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const SHOTS = path.join(ROOT, 'test/web/screenshots');
 const PASSWORD = 'correct horse battery staple';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -35,15 +36,7 @@ let app: string;
 let admin: { token: string; password: string };
 let site: { id: string; privateKey: ReturnType<typeof generateKeyPairSync>['privateKey'] };
 
-async function api(method: string, url: string, body?: unknown, token = admin.token): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${hub.url}/api/v1${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
+const api = (method: string, url: string, body?: unknown, token = admin.token) => hubApi(hub.url, token, method, url, body);
 const ok = async (r: Promise<{ status: number; json: Record<string, unknown> }>, status = 201) => {
   const done = await r;
   assert.equal(done.status, status, JSON.stringify(done.json));
@@ -51,7 +44,8 @@ const ok = async (r: Promise<{ status: number; json: Record<string, unknown> }>,
 };
 
 async function open(viewport = DESKTOP): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  // The page's own CSP forbids the injected axe script; only this test context bypasses it.
+  const context = await browser.newContext({ viewport, acceptDownloads: true, bypassCSP: true });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
@@ -73,11 +67,15 @@ async function signIn(p: Page, username: string): Promise<void> {
 }
 
 const goTo = (p: Page, title: string) => p.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: title }).click();
-const shot = (p: Page, name: string) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+/** axe-core finds no serious or critical violation on the page as it is; then its screenshot. */
+const shot = async (p: Page, name: string): Promise<void> => {
+  assert.deepEqual(await axeViolations(p), [], `${name}: axe-core found serious or critical violations`);
+  await p.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+};
 
 before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'skiff-portal-'));
-  await mkdir(SHOTS, { recursive: true });
+  await mkdir(SCREENSHOTS, { recursive: true });
   const webDir = path.join(work, 'web');
   await viteBuild({ configFile: path.join(ROOT, 'web/vite.config.ts'), build: { outDir: webDir, emptyOutDir: true }, logLevel: 'error' });
   const data = path.join(work, 'hub');
@@ -123,6 +121,9 @@ after(async () => {
 describe('customer portal', () => {
   it('a customer-admin: instances, notes, a delta bundle’s size and download, uploads, approval and a window', async () => {
     const { page: p, problems } = await open();
+    await p.goto(hub.url);
+    await p.getByLabel('User name').waitFor();
+    await shot(p, 'login-desktop');
     await signIn(p, 'alice');
     await p.getByRole('heading', { name: 'Your instances' }).waitFor();
     await p.getByRole('cell', { name: 'acme-gw-0' }).waitFor();
@@ -212,6 +213,9 @@ describe('customer portal', () => {
 
   it('fits a phone’s width on every page (screenshots of each)', async () => {
     const { page: p, problems } = await open(PHONE);
+    await p.goto(hub.url);
+    await p.getByLabel('User name').waitFor();
+    await shot(p, 'login-phone');
     await signIn(p, 'alice');
     for (const [title, name, ready] of [
       ['Instances', 'instances', 'acme-gw-0'],

@@ -166,7 +166,17 @@ export interface Operations {
       customer?: string;
     };
     body: never;
-    response: unknown;
+    response: {
+      app: string;
+      customer: string;
+      from: string | null;
+      to: string | null;
+      notes: {
+        version: string;
+        changelog: string;
+        createdAt: string;
+      }[];
+    };
   };
   "GET /apps/:app/releases": {
     params: {
@@ -362,7 +372,10 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      required: boolean;
+      approved: string[];
+    };
   };
   "PUT /customers/:customer/apps/:app/approval": {
     params: {
@@ -382,7 +395,15 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      pinnedVersion: string | null;
+      windows: {
+        days: string[];
+        start: string;
+        end: string;
+        timeZone: string;
+      }[];
+    };
   };
   "PATCH /customers/:customer/apps/:app/policy": {
     params: {
@@ -544,7 +565,15 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      users: {
+        id: string;
+        customer: string;
+        username: string;
+        role: "customer-admin" | "customer-viewer";
+        createdAt: string;
+      }[];
+    };
   };
   "POST /customers/:customer/users": {
     params: {
@@ -598,6 +627,7 @@ export interface Operations {
       customer?: string;
       seenBefore?: string;
       tag?: string | string[];
+      q?: string;
       limit?: string;
       offset?: string;
     };
@@ -715,7 +745,19 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      instance: string;
+      name: string;
+      customer: string;
+      app: string;
+      required: boolean;
+      customerApproved: string[];
+      approved: {
+        version: string;
+        approvedBy: string;
+        approvedAt: string;
+      }[];
+    };
   };
   "POST /instances/:id/approvals": {
     params: {

@@ -89,48 +89,13 @@ export type Scope = 'read' | 'release:push' | 'channel:write' | 'app:write' | 'c
 
 export type Me = { kind: 'user'; username: string; role: string; scopes: Scope[] } | { kind: 'customer'; customer: string };
 
-export interface App {
-  name: string;
-  createdAt: string;
-}
-export interface Release {
-  app: string;
-  version: string;
-  digest: string;
-  createdAt: string;
-}
-export interface Channel {
-  app: string;
-  name: string;
-  releases: { version: string; required: boolean; promotedAt: string }[];
-}
-export interface Customer {
-  id: string;
-  name: string;
-  airgapped: boolean;
-  createdAt: string;
-  entitlements: { app: string; channel: string; expiresAt: string | null }[];
-}
-export interface Instance {
-  id: string;
-  name: string;
-  customer: string;
-  app: string;
-  currentVersion: string | null;
-  desiredVersion: string | null;
-  health: string | null;
-  phase: string | null;
-  lastError: string | null;
-  lastSeenAt: string | null;
-  revokedAt: string | null;
-}
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-}
+// The hub's documented answers, as the generated client types them.
+export type App = ResponseOf<'GET', '/apps'>['apps'][number];
+export type Release = ResponseOf<'GET', '/apps/:app/releases'>['releases'][number];
+export type Channel = ResponseOf<'GET', '/apps/:app/channels'>['channels'][number];
+export type Customer = ResponseOf<'GET', '/customers'>['customers'][number];
+export type Instance = ResponseOf<'GET', '/instances'>['instances'][number];
+export type AuditEntry = ResponseOf<'GET', '/audit'>['entries'][number];
 
 /** "3 min ago" for a timestamp; "never" for none. */
 export function ago(iso: string | null, now = Date.now()): string {

@@ -1,6 +1,6 @@
 // The customer portal's calls beyond web/src/api.ts: PATCH, raw uploads, and a bundle's size by HEAD before its
 // download. Same rules: the public /api/v1, the session cookie, X-Skiff-CSRF on every change.
-import { ApiError } from './api.ts';
+import { ApiError, type ResponseOf } from './api.ts';
 
 export type CustomerRole = 'customer-admin' | 'customer-viewer';
 export interface PortalMe {
@@ -9,30 +9,12 @@ export interface PortalMe {
   role?: CustomerRole;
   username?: string | null;
 }
-export interface MaintenanceWindow {
-  days: string[];
-  start: string;
-  end: string;
-  timeZone: string;
-}
-export interface SitePolicy {
-  pinnedVersion: string | null;
-  windows: MaintenanceWindow[];
-}
-export interface ReleaseNotes {
-  from: string | null;
-  to: string | null;
-  notes: { version: string; changelog: string; createdAt: string }[];
-}
-export interface Approval {
-  required: boolean;
-  approved: string[];
-}
-export interface CustomerUser {
-  username: string;
-  role: CustomerRole;
-  createdAt: string;
-}
+export type SitePolicy = ResponseOf<'GET', '/customers/:customer/apps/:app/policy'>;
+export type MaintenanceWindow = SitePolicy['windows'][number];
+export type ReleaseNotes = ResponseOf<'GET', '/apps/:app/notes'>;
+export type Approval = ResponseOf<'GET', '/customers/:customer/apps/:app/approval'>;
+export type CustomerUser = ResponseOf<'GET', '/customers/:customer/users'>['users'][number];
+export type InstanceApprovals = ResponseOf<'GET', '/instances/:id/approvals'>;
 
 async function errorOf(res: Response): Promise<ApiError> {
   const text = await res.text();

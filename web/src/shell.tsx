@@ -1,5 +1,6 @@
-// The frame around every page: navigation for what the caller's role may see, the hash route, sign-out.
-import { useEffect, useState } from 'react';
+// The frame around every page: navigation for what the caller's role may see, the hash route, sign-out. On a narrow
+// screen the navigation folds behind a menu button (Escape closes it and gives the focus back to the button).
+import { useEffect, useRef, useState } from 'react';
 import { api, type Me, type Scope } from './api.ts';
 import { Apps } from './pages/apps.tsx';
 import { Audit } from './pages/audit.tsx';
@@ -37,8 +38,29 @@ function useHash(): string {
   return hash;
 }
 
+/** The menu's state on a narrow screen: open moves the focus to the first link; Escape or a new page closes it. */
+function useMenu(hash: string) {
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const nav = useRef<HTMLElement>(null);
+  useEffect(() => setOpen(false), [hash]);
+  useEffect(() => {
+    if (!open) return;
+    nav.current?.querySelector('a')?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setOpen(false);
+      button.current?.focus();
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [open]);
+  return { open, toggle: () => setOpen(!open), close: () => setOpen(false), button, nav };
+}
+
 export function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const hash = useHash();
+  const menu = useMenu(hash);
   const logout = () => void api.post('/logout').finally(onLogout);
   const pages = me.kind === 'user' ? PAGES.filter((p) => me.scopes.includes(p.scope)) : [];
   const page = pages.find((p) => p.path === hash.split('/')[0]) ?? pages[0];
@@ -46,9 +68,14 @@ export function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
     <div className="shell">
       <header>
         <strong className="brand">Skiff</strong>
-        <nav aria-label="Main">
+        {pages.length > 0 && (
+          <button type="button" className="menu-button secondary" aria-expanded={menu.open} aria-controls="main-nav" ref={menu.button} onClick={menu.toggle}>
+            Menu
+          </button>
+        )}
+        <nav aria-label="Main" id="main-nav" ref={menu.nav} className={menu.open ? 'open' : undefined}>
           {pages.map((p) => (
-            <a key={p.path} href={`#/${p.path}`} aria-current={p === page ? 'page' : undefined}>
+            <a key={p.path} href={`#/${p.path}`} aria-current={p === page ? 'page' : undefined} onClick={menu.close}>
               {p.title}
             </a>
           ))}

@@ -2,6 +2,7 @@
 // per-site policies (pins and maintenance windows on the entitlement), and the apps' online keys (sealed).
 import { randomUUID } from 'node:crypto';
 import type { SqlExec } from './driver.ts';
+import { searchWhere, searchWords } from './sql-fleet-search.ts';
 import { tagsWhere } from './sql-tags.ts';
 import * as rows from './sql-rows.ts';
 import type * as T from './types.ts';
@@ -39,14 +40,15 @@ const toEnroll = (r: EnrollRow): T.EnrollTokenRecord => ({
 
 export async function listFleet(sql: SqlExec, f: T.FleetFilter): Promise<T.InstanceRecord[]> {
   const tagged = tagsWhere('i', f.tags);
+  const search = searchWhere(searchWords(f.search));
   const list = await sql.all<rows.InstanceRow>(
     `SELECT i.* FROM instances i JOIN customers c ON c.id = i.customer_id
      WHERE (CAST(? AS TEXT) IS NULL OR i.app = ?) AND (CAST(? AS TEXT) IS NULL OR i.current_version = ?)
        AND (CAST(? AS TEXT) IS NULL OR i.health = ?) AND (CAST(? AS TEXT) IS NULL OR i.customer_id = ?)
-       AND (CAST(? AS TEXT) IS NULL OR i.last_seen_at IS NULL OR i.last_seen_at < ?) AND ${tagged.sql}
+       AND (CAST(? AS TEXT) IS NULL OR i.last_seen_at IS NULL OR i.last_seen_at < ?) AND ${tagged.sql} AND ${search.sql}
      ORDER BY c.name, i.name LIMIT ? OFFSET ?`,
     [f.app ?? null, f.app ?? null, f.version ?? null, f.version ?? null, f.health ?? null, f.health ?? null,
-      f.customerId ?? null, f.customerId ?? null, f.seenBefore ?? null, f.seenBefore ?? null, ...tagged.params, f.limit ?? 10_000, f.offset ?? 0],
+      f.customerId ?? null, f.customerId ?? null, f.seenBefore ?? null, f.seenBefore ?? null, ...tagged.params, ...search.params, f.limit ?? 10_000, f.offset ?? 0],
   );
   return list.map(rows.toInstance);
 }

@@ -74,6 +74,8 @@ export interface FleetFilter {
   readonly seenBefore?: string;
   /** Only instances with every one of these tags. */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Only instances whose id, name, customer, version or tags hold every word of this text (case-insensitive). */
+  readonly search?: string;
   readonly limit?: number;
   /** Skips this many (in the list's order: customer, then name). */
   readonly offset?: number;

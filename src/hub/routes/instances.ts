@@ -5,6 +5,7 @@ import { parseTag, parseWindows } from '../../fleet/index.ts';
 import { parseRoot, signingKeyFromPem } from '../../trust/index.ts';
 import { SkiffError } from '../../util/index.ts';
 import { mutate, notFound, principalOf, requireUser } from '../context.ts';
+import { SEARCH_MAX_WORDS, searchWords } from '../db/sql-fleet-search.ts';
 import type { InstanceRecord } from '../db/types.ts';
 import { timestampKeyContext } from '../desired.ts';
 import { fleetSummary, instanceView } from '../instance-view.ts';
@@ -21,7 +22,7 @@ const POLICY = {
 } as const;
 
 type Policy = { pinnedVersion?: string | null; windows?: unknown[] };
-type FleetQuery = { app?: string; version?: string; health?: string; customer?: string; seenBefore?: string; tag?: string | string[]; limit?: string; offset?: string };
+type FleetQuery = { app?: string; version?: string; health?: string; customer?: string; seenBefore?: string; tag?: string | string[]; q?: string; limit?: string; offset?: string };
 
 export async function instanceRoutes(app: FastifyInstance): Promise<void> {
   const { db, access, sealer } = app.hub;
@@ -43,6 +44,7 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
         properties: {
           app: NAME, version: VERSION, health: { type: 'string', enum: ['healthy', 'unhealthy', 'unknown'] }, customer: NAME, seenBefore: { type: 'string', format: 'date-time' },
           tag: { anyOf: [{ type: 'string', maxLength: 200 }, { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 200 } }], description: 'k=v; repeat for all of several' },
+          q: { type: 'string', maxLength: 200, description: `text: every word (at most ${SEARCH_MAX_WORDS}) occurs in the id, name, customer, version or tags (k=v); case-insensitive` },
           limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$', description: 'at most this many (1..10000; default 10000), in order of customer and name' },
           offset: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'after skipping this many' },
         },
@@ -59,8 +61,9 @@ export async function instanceRoutes(app: FastifyInstance): Promise<void> {
       if (p.kind === 'instance' || (q.customer !== undefined && q.customer !== p.customerName)) throw notFound('route GET /api/v1/instances');
       customerId = p.customerId;
     }
+    if (searchWords(q.q).length > SEARCH_MAX_WORDS) throw new SkiffError('INVALID_INPUT', `query q has more than ${SEARCH_MAX_WORDS} words: search with fewer`);
     const tags = Object.fromEntries((q.tag === undefined ? [] : [q.tag].flat()).map((t) => parseTag(t, 'query tag', 'INVALID_INPUT')));
-    const list = await db.listFleet({ tags, ...(q.app ? { app: q.app } : {}), ...(q.version ? { version: q.version } : {}), ...(q.health ? { health: q.health } : {}), ...(customerId ? { customerId } : {}), ...(q.seenBefore ? { seenBefore: q.seenBefore } : {}), ...(q.limit ? { limit: Number(q.limit) } : {}), ...(q.offset ? { offset: Number(q.offset) } : {}) });
+    const list = await db.listFleet({ tags, ...(q.app ? { app: q.app } : {}), ...(q.version ? { version: q.version } : {}), ...(q.health ? { health: q.health } : {}), ...(customerId ? { customerId } : {}), ...(q.seenBefore ? { seenBefore: q.seenBefore } : {}), ...(q.q ? { search: q.q } : {}), ...(q.limit ? { limit: Number(q.limit) } : {}), ...(q.offset ? { offset: Number(q.offset) } : {}) });
     const names = new Map((await db.listCustomers()).map((c) => [c.id, c.name]));
     return { instances: list.map((i) => instanceView(i, names.get(i.customerId) ?? '')) };
   });

@@ -1,6 +1,6 @@
 // Customers: their entitlements and instances; enrollment tokens for a new site.
 import { useCallback, useState } from 'react';
-import { api, ApiError, type Customer, type Instance } from '../api.ts';
+import { api, ApiError, type Customer } from '../api.ts';
 import { usePolled } from '../poll.ts';
 import { InstanceTable } from './fleet.tsx';
 
@@ -35,7 +35,7 @@ function EnrollToken({ customer }: { customer: Customer }) {
 
 export function Customers({ canWrite }: { canWrite: boolean }) {
   const load = useCallback(async () => {
-    const [{ customers }, { instances }] = await Promise.all([api.get<{ customers: Customer[] }>('/customers'), api.get<{ instances: Instance[] }>('/instances')]);
+    const [{ customers }, { instances }] = await Promise.all([api.get('/customers'), api.get('/instances')]);
     return { customers, instances };
   }, []);
   const { data, error } = usePolled(load, 10_000);

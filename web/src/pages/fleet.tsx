@@ -1,6 +1,6 @@
 // The fleet: every instance with its version, health and last check-in; a filter; the version distribution at a glance;
 // `#/fleet/<id>` is one instance's page.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ago, type Instance } from '../api.ts';
 import { useLive } from '../live.ts';
 import { TableWrap } from '../table-wrap.tsx';
@@ -90,18 +90,26 @@ export function Fleet({ canWrite = false }: { canWrite?: boolean }) {
 
 const PAGE = 100;
 
+/** The value after it has stopped changing for `ms`: a search is sent once the typing pauses. */
+function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
 function FleetTable() {
   const [offset, setOffset] = useState(0);
+  const [search, setSearch] = useState('');
+  const q = useDebounced(search.trim(), 300);
+  useEffect(() => setOffset(0), [q]);
   const { data: summary, error: summaryError } = useLive('/instances/summary');
-  // One page more than shown tells whether there is a next page.
-  const { data: answer, error } = useLive('/instances', { query: { limit: String(PAGE + 1), offset: String(offset) } });
+  // The hub searches the whole fleet; one page more than shown tells whether there is a next page.
+  const { data: answer, error } = useLive('/instances', { query: { limit: String(PAGE + 1), offset: String(offset), q } });
   const page = answer?.instances.slice(0, PAGE);
   const hasNext = (answer?.instances.length ?? 0) > PAGE;
-  const [filter, setFilter] = useState('');
-  const shown = useMemo(() => {
-    const f = filter.trim().toLowerCase();
-    return (page ?? []).filter((i) => !f || [i.name, i.customer, i.app, i.currentVersion ?? '', i.health ?? ''].some((v) => v.toLowerCase().includes(f)));
-  }, [page, filter]);
   const problem = error || summaryError;
   return (
     <section>
@@ -112,9 +120,9 @@ function FleetTable() {
       </p>
       {summary && <VersionChart counts={summary.versions.map((v) => [v.version ?? 'none', v.count])} />}
       <label className="filter">
-        Filter this page <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="name, customer, version, health" />
+        Search the fleet <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="name, customer, version, id, tag=value" maxLength={200} />
       </label>
-      <InstanceTable instances={shown} showCustomer link />
+      {page ? <InstanceTable instances={page} showCustomer link /> : <p>Loading…</p>}
       {(offset > 0 || hasNext) && (
         <nav className="pager" aria-label="Pages of instances">
           <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
@@ -122,7 +130,7 @@ function FleetTable() {
           </button>
           <span>
             {offset + 1}–{offset + (page?.length ?? 0)}
-            {summary ? ` of ${summary.instances}` : ''}
+            {summary && !q ? ` of ${summary.instances}` : ''}
           </span>
           <button type="button" className="secondary" disabled={!hasNext} onClick={() => setOffset(offset + PAGE)}>
             Next

@@ -2,8 +2,8 @@
 // instances run and that, upgrade approval (where the vendor requires it), and bundle downloads — full, or a delta from
 // what an instance runs — with the size shown before the download.
 import { useCallback, useEffect, useState } from 'react';
-import { api, type App, type Channel, type Instance } from '../api.ts';
-import { bundlePath, bundleSize, errorText, formatBytes, send, type Approval, type ReleaseNotes } from '../portal-api.ts';
+import { api, type Instance } from '../api.ts';
+import { bundlePath, bundleSize, errorText, formatBytes, send, type Approval, type InstanceApprovals, type ReleaseNotes } from '../portal-api.ts';
 import { usePolled } from '../poll.ts';
 
 interface AppOffer {
@@ -18,13 +18,13 @@ const q = encodeURIComponent;
 
 export function PortalReleases({ customer, canApprove }: { customer: string; canApprove: boolean }) {
   const load = useCallback(async (): Promise<AppOffer[]> => {
-    const [{ apps }, { instances }] = await Promise.all([api.get<{ apps: App[] }>('/apps'), api.get<{ instances: Instance[] }>('/instances')]);
+    const [{ apps }, { instances }] = await Promise.all([api.get('/apps'), api.get('/instances')]);
     return Promise.all(
       apps.map(async ({ name }) => {
         const [{ channels }, notes, approval] = await Promise.all([
-          api.get<{ channels: Channel[] }>(`/apps/${q(name)}/channels`),
-          api.get<ReleaseNotes>(`/apps/${q(name)}/notes`),
-          api.get<Approval>(`/customers/${q(customer)}/apps/${q(name)}/approval`),
+          api.get('/apps/:app/channels', { params: { app: name } }),
+          api.get('/apps/:app/notes', { params: { app: name } }),
+          api.get('/customers/:customer/apps/:app/approval', { params: { customer, app: name } }),
         ]);
         const offered = channels.flatMap((c) => c.releases.map((r) => r.version));
         return { app: name, offered, notes, approval, instances: instances.filter((i) => i.app === name && !i.revokedAt) };
@@ -70,11 +70,6 @@ function Notes({ notes }: { notes: ReleaseNotes }) {
       ))}
     </section>
   );
-}
-
-/** What GET /instances/:id/approvals answers: the versions approved for this instance alone. */
-interface InstanceApprovals {
-  approved: { version: string; approvedBy: string; approvedAt: string }[];
 }
 
 /** Approval per customer and app, and per instance: one instance may go ahead while the others wait. */
@@ -123,7 +118,7 @@ function InstanceApproval({ instance, version, canApprove }: { instance: Instanc
   const [state, setState] = useState<{ approved?: boolean; busy?: boolean; error?: string }>({});
   const path = `/instances/${q(instance.id)}/approvals`;
   useEffect(() => {
-    api.get<InstanceApprovals>(path).then(
+    api.get('/instances/:id/approvals', { params: { id: instance.id } }).then(
       (a) => setState({ approved: a.approved.some((x) => x.version === version) }),
       (e: unknown) => setState({ error: errorText(e) }),
     );

@@ -1,7 +1,7 @@
 // The portal's uploads (customer-admin): an air-gapped instance's signed report (.skiffr), which the hub checks is
 // that instance's own and next in sequence, and a support bundle (.tar.gz) for one of the customer's instances.
 import { useCallback, useState, type FormEvent } from 'react';
-import { api, type Instance } from '../api.ts';
+import { api } from '../api.ts';
 import { errorText, formatBytes, send } from '../portal-api.ts';
 import { usePolled } from '../poll.ts';
 
@@ -13,7 +13,7 @@ function Result({ outcome }: { outcome: Outcome | undefined }) {
 }
 
 export function PortalUploads() {
-  const load = useCallback(() => api.get<{ instances: Instance[] }>('/instances').then((r) => r.instances.filter((i) => !i.revokedAt)), []);
+  const load = useCallback(() => api.get('/instances').then((r) => r.instances.filter((i) => !i.revokedAt)), []);
   const { data: instances } = usePolled(load, 30_000);
   const [report, setReport] = useState<Outcome>();
   const [support, setSupport] = useState<Outcome>();

@@ -2,7 +2,7 @@
 // (not itself, so that a customer does not lock its last admin out by a slip).
 import { useCallback, useState, type FormEvent } from 'react';
 import { api, ago } from '../api.ts';
-import { errorText, send, type CustomerUser } from '../portal-api.ts';
+import { errorText, send } from '../portal-api.ts';
 import { usePolled } from '../poll.ts';
 
 const q = encodeURIComponent;
@@ -17,7 +17,7 @@ export function PortalUsers({
   self: string | null;
 }) {
   const load = useCallback(
-    () => api.get<{ users: CustomerUser[] }>(`/customers/${q(customer)}/users`).then((r) => r.users),
+    () => api.get('/customers/:customer/users', { params: { customer } }).then((r) => r.users),
     [customer],
   );
   const { data, error, reload } = usePolled(load);

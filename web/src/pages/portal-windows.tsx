@@ -1,8 +1,8 @@
 // The portal's maintenance windows: per entitled app, the weekly spans in which the customer's instances may switch
 // releases; a customer-admin adds and removes them (the whole list is sent, as the API takes it).
 import { useCallback, useState, type FormEvent } from 'react';
-import { api, type App } from '../api.ts';
-import { errorText, send, type MaintenanceWindow, type SitePolicy } from '../portal-api.ts';
+import { api } from '../api.ts';
+import { errorText, send, type MaintenanceWindow } from '../portal-api.ts';
 import { usePolled } from '../poll.ts';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -11,8 +11,8 @@ const describe = (w: MaintenanceWindow) => `${w.days.join(', ')} ${w.start}–${
 
 export function PortalWindows({ customer, canEdit }: { customer: string; canEdit: boolean }) {
   const load = useCallback(async () => {
-    const { apps } = await api.get<{ apps: App[] }>('/apps');
-    return Promise.all(apps.map(async (a) => ({ app: a.name, policy: await api.get<SitePolicy>(`/customers/${q(customer)}/apps/${q(a.name)}/policy`) })));
+    const { apps } = await api.get('/apps');
+    return Promise.all(apps.map(async (a) => ({ app: a.name, policy: await api.get('/customers/:customer/apps/:app/policy', { params: { customer, app: a.name } }) })));
   }, [customer]);
   const { data, error, reload } = usePolled(load);
   return (

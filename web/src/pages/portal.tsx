@@ -1,7 +1,7 @@
 // The customer portal: its own navigation (instances, releases, maintenance windows, uploads, users) for a customer
 // user or the customer's token; a page offers only what the caller's customer role may do (the API refuses the rest).
 import { useCallback, useEffect, useState } from 'react';
-import { api, type Instance } from '../api.ts';
+import { api } from '../api.ts';
 import type { PortalMe } from '../portal-api.ts';
 import { usePolled } from '../poll.ts';
 import { InstanceTable } from './fleet.tsx';
@@ -59,7 +59,7 @@ export function Portal({ me }: { me: PortalMe }) {
 }
 
 function PortalInstances() {
-  const load = useCallback(() => api.get<{ instances: Instance[] }>('/instances').then((r) => r.instances), []);
+  const load = useCallback(() => api.get('/instances').then((r) => r.instances), []);
   const { data, error } = usePolled(load);
   return (
     <>

@@ -1,14 +1,21 @@
-// Rollouts, newest first: each group's live progress; pause, resume or cancel (each confirmed) for those who may.
+// Rollouts, newest first: each group's live progress; pause, resume, cancel or retry the failed instances (each
+// confirmed) for those who may.
 import { useState } from 'react';
 import { api, ApiError, ago, type ResponseOf } from '../api.ts';
 import { useLive } from '../live.ts';
 import { TableWrap } from '../table-wrap.tsx';
 
 type Rollout = ResponseOf<'GET', '/rollouts'>['rollouts'][number];
-type Command = 'pause' | 'resume' | 'cancel';
+type Command = 'pause' | 'resume' | 'cancel' | 'retry';
 
-const VERB: Record<Command, string> = { pause: 'Pause', resume: 'Resume', cancel: 'Cancel' };
-const commandsOf = (r: Rollout): Command[] => (r.state === 'running' ? ['pause', 'cancel'] : r.state === 'paused' ? ['resume', 'cancel'] : []);
+const VERB: Record<Command, string> = { pause: 'Pause', resume: 'Resume', cancel: 'Cancel', retry: 'Retry failed' };
+const failedOf = (r: Rollout): number => r.groups.reduce((n, g) => n + g.failed, 0);
+const commandsOf = (r: Rollout): Command[] => {
+  const retry: Command[] = failedOf(r) > 0 ? ['retry'] : [];
+  return r.state === 'running' ? ['pause', ...retry, 'cancel'] : r.state === 'paused' ? ['resume', ...retry, 'cancel'] : [];
+};
+const question = (c: Command, r: Rollout): string =>
+  c === 'retry' ? `Try the ${failedOf(r)} failed instance${failedOf(r) === 1 ? '' : 's'} of ${r.app} ${r.version} again?` : `${VERB[c]} the rollout of ${r.app} ${r.version}?`;
 
 function GroupProgress({ g }: { g: Rollout['groups'][number] }) {
   const pct = (n: number) => (g.size ? (100 * n) / g.size : 0);
@@ -74,11 +81,9 @@ function RolloutCard({ r, canCommand, onDone }: { r: Rollout; canCommand: boolea
             ))
           ) : (
             <div className="confirm" role="group" aria-label="Confirm">
-              <span>
-                {VERB[asking]} the rollout of {r.app} {r.version}?
-              </span>
+              <span>{question(asking, r)}</span>
               <button type="button" autoFocus onClick={() => void run(asking)}>
-                {`Yes, ${VERB[asking].toLowerCase()}`}
+                {`Yes, ${asking}`}
               </button>
               <button type="button" className="secondary" onClick={() => setAsking(null)}>
                 No
