@@ -116,18 +116,21 @@ async function rebuildOnly(): Promise<boolean> {
 async function agentRead(root: string, file: string, dir: string): Promise<void> {
   const store = new FsBlobStore(join(dir, 'agent-store'));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const sink = new StagingSink(store, join(dir, 'agent-staging', String(process.pid)));
   const c = await readBundle(createReadStream(file, { highWaterMark: 256 << 10 }), { verify: trustVerifier(parseRoot(Buffer.from(root))), sink, name: file });
   await sink.commit();
   await saveRelease(store, c.releaseBytes, c.sig, c.chain);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const rel = await getRelease(store, c.release.app, c.release.version);
   let tarBytes = 0;
   for (const layer of c.rebuilt) {
     const ref = rel.manifest.contentIndex!.find((x) => x.layer === layer)!;
     tarBytes += (await decodeLayerIndex(await readFile(store.blobPath(ref.digest)), ref.digest)).tarSize;
   }
-  process.stdout.write(`${JSON.stringify({ ms, tarBytes, layers: c.rebuilt.length, maxRssKB: process.resourceUsage().maxRSS })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, tarBytes, layers: c.rebuilt.length, maxRssKB: process.resourceUsage().maxRSS })}\n`);
 }
 
 interface ReadFigures {

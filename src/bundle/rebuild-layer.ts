@@ -55,11 +55,12 @@ export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget):
     // Compressed as release create did, told apart by the signed size: stored gzip (framed as the tar is rebuilt, the
     // same on every Node) or gzip -6 (zlib's output, which an agent on another zlib build may not reproduce). write()
     // keeps the layer only when it hashes to the signed digest; a rebuild error (diffID, missing chunk) is its own.
+    // storedGzip copies each piece into its blocks before it asks for the next: the pieces may be transient.
     const stored = req.size === storedGzipSize(index.tarSize);
     let rebuildError: unknown;
     async function* rebuilt(): AsyncGenerator<Buffer> {
       try {
-        yield* rebuildLayerPieces(index, chunks, what);
+        yield* rebuildLayerPieces(index, chunks, what, { transient: true });
       } catch (e) {
         rebuildError = e;
         throw e;

@@ -10,6 +10,7 @@ import { SkiffError } from '../util/index.ts';
 import { LayerIndexer, type LayerIndex } from './layer-index.ts';
 
 const RECORD_HEAD = 36;
+const WRITE_BATCH = 4 << 20;
 
 /**
  * The pack of `layerTar` (the uncompressed layer `index` describes) holding the chunks in `needed`, each once, in tar
@@ -57,7 +58,17 @@ export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: Read
   try {
     let offset = 0;
     let buf: Buffer = Buffer.alloc(0);
-    const decompress = createBrotliDecompress();
+    // Records are written in large batches: a write per 32 KiB chunk costs more than the copy.
+    let batch: Buffer[] = [];
+    let batched = 0;
+    let written = 0;
+    const flush = async () => {
+      if (batched > 0) await fh.writev(batch, written);
+      written += batched;
+      batch = [];
+      batched = 0;
+    };
+    const decompress = createBrotliDecompress({ chunkSize: 1 << 20 });
     const input = Readable.from(pack);
     input.on('error', (e) => decompress.destroy(e));
     const plain = input.pipe(decompress) as AsyncIterable<Buffer>;
@@ -72,12 +83,15 @@ export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: Read
           if (buf.length < RECORD_HEAD + length) break;
           const bytes = buf.subarray(RECORD_HEAD, RECORD_HEAD + length);
           if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) throw bad(`do not hash to their digests (${digest})`);
-          await fh.write(bytes, 0, length, offset);
+          batch.push(bytes);
+          batched += length;
           at.set(digest, { offset, length });
           offset += length;
           buf = buf.subarray(RECORD_HEAD + length);
         }
+        if (batched >= WRITE_BATCH) await flush();
       }
+      await flush();
     } catch (e) {
       if (e instanceof SkiffError) throw e;
       throw bad(`do not decompress (${(e as Error).message})`);

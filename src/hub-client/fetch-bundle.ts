@@ -15,8 +15,8 @@ export interface FetchOptions {
   readonly conn: HubConnection;
   readonly app: string;
   readonly version: string;
-  /** The version the site runs: the hub sends a delta without the blobs it has. */
-  readonly from?: string;
+  /** The version the site runs: the hub sends a delta without the blobs it has; several: a delta for a site holding any one. */
+  readonly from?: string | readonly string[];
   readonly output: string;
   readonly onProgress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
@@ -42,8 +42,9 @@ interface PartMeta {
   readonly size: number;
 }
 
-export function bundleUrl(conn: HubConnection, app: string, version: string, from?: string): string {
-  const q = from === undefined ? '' : `?from=${encodeURIComponent(from)}`;
+export function bundleUrl(conn: HubConnection, app: string, version: string, from: string | readonly string[] = []): string {
+  const froms = typeof from === 'string' ? [from] : from;
+  const q = froms.length === 0 ? '' : `?${froms.map((f) => `from=${encodeURIComponent(f)}`).join('&')}`;
   return `${conn.hub}/api/v1/bundles/${encodeURIComponent(app)}/${encodeURIComponent(version)}${q}`;
 }
 

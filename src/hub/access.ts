@@ -58,7 +58,10 @@ export interface Sealed {
 /** What a content route may serve: the release, the base of a delta, and the key it must be encrypted to (if any). */
 export interface Download {
   readonly release: ReleaseRecord;
+  /** The first of `bases` (the oldest), when a delta was asked for. */
   readonly base?: ReleaseRecord;
+  /** A delta's bases, oldest first: the bundle applies to a site holding any one of them. */
+  readonly bases: readonly ReleaseRecord[];
   readonly sealedTo?: Sealed;
 }
 
@@ -170,10 +173,11 @@ export class HubAccess {
   }
 
   /**
-   * A release the caller may download, with the base of a delta: both must be visible to it (an unknown and a hidden
-   * base answer alike), and a customer may not skip a required release (REQUIRED_RELEASE naming it).
+   * A release the caller may download, with the bases of a delta (`from`, one version or several: the bundle then
+   * applies to any one of them): each must be visible to it (an unknown and a hidden base answer alike), and a
+   * customer may not skip a required release from any of them (REQUIRED_RELEASE naming it).
    */
-  async download(p: Principal, app: string, version: string, from?: string): Promise<Download> {
+  async download(p: Principal, app: string, version: string, from: string | readonly string[] = []): Promise<Download> {
     const visible = await this.releases(p, app).catch((e: unknown) => {
       throw e instanceof SkiffError && e.code === 'NOT_FOUND' ? notFound(`release ${app}@${version}`) : e;
     });
@@ -181,15 +185,22 @@ export class HubAccess {
     if (!release) throw notFound(`release ${app}@${version}`);
     const sealedTo = await this.#sealedTo(p);
     const sealed = sealedTo ? { sealedTo } : {};
-    if (from === undefined) {
+    const froms = typeof from === 'string' ? [from] : from;
+    if (froms.length === 0) {
       await this.#requireNoSkip(p, app, version);
-      return { release, ...sealed };
+      return { release, bases: [], ...sealed };
     }
-    if (!semver.lt(from, version)) throw new SkiffError('USAGE', `from=${from} is not older than ${version}: a delta goes from the release a site runs to a newer one`);
-    const base = visible.find((r) => r.version === from);
-    if (!base) throw notFound(`release ${app}@${from} (from=${from})`);
-    await this.#requireNoSkip(p, app, version, from);
-    return { release, base, ...sealed };
+    const twice = froms.find((f, i) => froms.indexOf(f) !== i);
+    if (twice !== undefined) throw new SkiffError('USAGE', `from=${twice} is given twice: name each base once`);
+    const bases: ReleaseRecord[] = [];
+    for (const f of [...froms].sort(semver.compare)) {
+      if (!semver.lt(f, version)) throw new SkiffError('USAGE', `from=${f} is not older than ${version}: a delta goes from the release a site runs to a newer one`);
+      const base = visible.find((r) => r.version === f);
+      if (!base) throw notFound(`release ${app}@${f} (from=${f})`);
+      bases.push(base);
+    }
+    for (const b of bases) await this.#requireNoSkip(p, app, version, b.version);
+    return { release, base: bases[0]!, bases, ...sealed };
   }
 
   /**

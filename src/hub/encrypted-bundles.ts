@@ -25,6 +25,11 @@ async function sweepAbandoned(dir: string): Promise<void> {
   }
 }
 
+/** The bases of a delta as one string for a cache key: a one-base delta's is its base's digest alone, as it always was. */
+export function baseKey(src: BundleSource): string {
+  return [src.base, ...(src.moreBases ?? [])].flatMap((b) => (b ? [b.digest] : [])).join('+');
+}
+
 export class EncryptedBundleCache {
   readonly #given: string | undefined;
   #own: Promise<string> | undefined;
@@ -38,7 +43,7 @@ export class EncryptedBundleCache {
 
   /** Names the exact bytes: the same release, base, roots and recipient give the same file. */
   static key(src: BundleSource, recipient: string): string {
-    const h = createHash('sha256').update(src.release.digest).update(`\0${src.base?.digest ?? ''}\0`);
+    const h = createHash('sha256').update(src.release.digest).update(`\0${baseKey(src)}\0`);
     for (const root of src.chain) h.update(createHash('sha256').update(root).digest());
     return h.update(`\0${recipient}`).digest('hex').slice(0, 40);
   }

@@ -3,4 +3,4 @@ export * from './constants.ts';
 export * from './digest.ts';
 export * from './manifest.ts';
 export { gzipFileParallel } from './parallel-gzip.ts';
-export { storedGzip, storedGzipFile, storedGzipSize } from './stored-gzip.ts';
+export { storedGzip, storedGzipFile, storedGzipSize, STORED_BLOCK, STORED_BLOCK_HEAD, STORED_HEADER_SIZE } from './stored-gzip.ts';

@@ -10,6 +10,10 @@ const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 /** The largest stored block; every block but the last holds exactly this much. */
 const BLOCK = 65535;
 const BLOCK_HEAD = 5;
+/** The framing's constants, for readers that find tar bytes in a stored gzip without inflating it. */
+export const STORED_HEADER_SIZE = HEADER.length;
+export const STORED_BLOCK = BLOCK;
+export const STORED_BLOCK_HEAD = BLOCK_HEAD;
 const OUT_BLOCKS = 16;
 const READ = 1 << 20;
 
@@ -24,7 +28,7 @@ export function storedGzipSize(size: number): number {
  */
 export async function* storedGzip(input: AsyncIterable<Uint8Array>, total: number): AsyncGenerator<Buffer> {
   yield HEADER;
-  const out = Buffer.allocUnsafe(OUT_BLOCKS * (BLOCK_HEAD + BLOCK));
+  let out = Buffer.allocUnsafe(OUT_BLOCKS * (BLOCK_HEAD + BLOCK));
   let o = 0;
   let fill = 0;
   let pos = 0;
@@ -48,7 +52,8 @@ export async function* storedGzip(input: AsyncIterable<Uint8Array>, total: numbe
       if (fill === BLOCK) {
         closeBlock();
         if (o === out.length) {
-          yield Buffer.from(out);
+          yield out;
+          out = Buffer.allocUnsafe(out.length);
           o = 0;
         }
       }

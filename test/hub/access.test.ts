@@ -82,6 +82,11 @@ describe('hub access on every path', () => {
     for (const res of [hidden, unknown, unpromoted]) assert.equal(res.statusCode, 404, res.body);
     assert.equal(errorOf(hidden).message.replace('0.5.0', 'V').replace('0.5.0', 'V'), errorOf(unknown).message.replace('0.6.0', 'V').replace('0.6.0', 'V'));
     assert.equal((await get(`/api/v1/bundles/${vendor.app}/2.0.0?from=0.5.0`, hub.admin.token)).statusCode, 200, 'the vendor may');
+    const hiddenOfTwo = await get(`/api/v1/bundles/${vendor.app}/2.0.0?from=1.1.0&from=0.5.0`, tokens.acme!);
+    const unknownOfTwo = await get(`/api/v1/bundles/${vendor.app}/2.0.0?from=1.1.0&from=0.6.0`, tokens.acme!);
+    for (const res of [hiddenOfTwo, unknownOfTwo]) assert.equal(res.statusCode, 404, res.body);
+    assert.equal(errorOf(hiddenOfTwo).message.replaceAll('0.5.0', 'V'), errorOf(unknownOfTwo).message.replaceAll('0.6.0', 'V'), 'one hidden base among several answers as an unknown one');
+    assert.equal((await get(`/api/v1/bundles/${vendor.app}/2.0.0?from=1.1.0&from=0.5.0`, hub.admin.token)).statusCode, 200, 'the vendor may');
   });
 
   it('an expired customer sees nothing of the app, also what was promoted after the expiry', async () => {

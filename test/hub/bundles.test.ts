@@ -27,10 +27,10 @@ describe('bundle downloads', () => {
   let acme: string;
   let globex: string;
 
-  const local = async (release: StoredRelease, base?: StoredRelease): Promise<Buffer> => {
+  const local = async (release: StoredRelease, base?: StoredRelease, ...moreBases: StoredRelease[]): Promise<Buffer> => {
     const out = new PassThrough();
     const bytes = buffer(out);
-    await writeBundle({ blobs: vendor.store, release, chain: await loadChain(vendor.store, vendor.app), ...(base ? { base } : {}) }, out);
+    await writeBundle({ blobs: vendor.store, release, chain: await loadChain(vendor.store, vendor.app), ...(base ? { base } : {}), ...(moreBases.length > 0 ? { moreBases } : {}) }, out);
     return bytes;
   };
   const download = (path: string, token: string) => hub.app.inject({ method: 'GET', url: `/api/v1/bundles/${path}`, headers: { authorization: `Bearer ${token}` } });
@@ -81,6 +81,32 @@ describe('bundle downloads', () => {
     const contents = await readBundle(PassThrough.from([res.rawPayload]), { verify: trustVerifier(parseRoot(vendor.rootJson)), sink: new VerifyOnlySink(), allowMissing: true });
     assert.ok(contents.received.length > 0);
     for (const d of contents.received) assert.ok(!baseBlobs.has(d), `${d} is in the base`);
+  });
+
+  it('several bases (from repeated): the local multi-base delta whatever their order, cached alike, each base checked', async () => {
+    const admin = hub.admin.token;
+    const res = await download(`${vendor.app}/2.0.0?from=1.1.0&from=1.0.0`, admin);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-disposition'], `attachment; filename="${vendor.app}-1.0.0+1.1.0-to-2.0.0.skiff"`);
+    assert.equal(Number(res.headers['content-length']), res.rawPayload.length);
+    assert.ok(res.rawPayload.equals(await local(rel['2.0.0']!, rel['1.0.0']!, rel['1.1.0']!)), 'identical to bundle create --from 1.0.0 --from 1.1.0');
+    const again = await download(`${vendor.app}/2.0.0?from=1.0.0&from=1.1.0`, admin);
+    assert.ok(again.rawPayload.equals(res.rawPayload));
+    assert.equal(again.headers.etag, res.headers.etag, 'one set of bases, one ETag');
+    assert.notEqual((await download(`${vendor.app}/2.0.0?from=1.1.0`, admin)).headers.etag, res.headers.etag, 'another set, another ETag');
+    const required = await download(`${vendor.app}/2.0.0?from=1.1.0&from=1.0.0`, acme);
+    assert.equal(required.statusCode, 409, 'a site on either base may not skip a required release');
+    assert.equal(errorOf(required).code, 'REQUIRED_RELEASE');
+    const unknown = await download(`${vendor.app}/2.0.0?from=1.1.0&from=0.9.0`, acme);
+    assert.equal(unknown.statusCode, 404);
+    assert.match(errorOf(unknown).message, /@0\.9\.0/);
+    assert.equal((await download(`${vendor.app}/2.0.0?from=1.1.0&from=1.0.0`, globex)).statusCode, 404, 'another customer');
+    const twice = await download(`${vendor.app}/2.0.0?from=1.1.0&from=1.1.0`, admin);
+    assert.equal(twice.statusCode, 400);
+    assert.match(errorOf(twice).message, /^from=1\.1\.0 is given twice/);
+    const many = Array.from({ length: 9 }, (_, i) => `from=0.0.${i}`).join('&');
+    assert.equal((await download(`${vendor.app}/2.0.0?${many}`, admin)).statusCode, 400);
+    assert.equal((await download(`${vendor.app}/2.0.0?from=1.1.0&from=latest`, admin)).statusCode, 400);
   });
 
   it('refuses to skip a required release (409 REQUIRED_RELEASE naming it)', async () => {

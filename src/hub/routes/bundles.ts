@@ -11,14 +11,17 @@ import { bundleSize, writeBundle, type BundleSource } from '../../bundle/index.t
 import { HttpHeader } from '../../oci/index.ts';
 import { blobReadBudget } from '../../store/index.ts';
 import { principalOf } from '../context.ts';
-import { EncryptedBundleCache } from '../encrypted-bundles.ts';
+import { EncryptedBundleCache, baseKey } from '../encrypted-bundles.ts';
 import { storedReleaseOf } from '../release-verify.ts';
 import { NAME, SECURITY, VERSION } from '../schemas.ts';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.skiff.bundle';
 const CONTENT_DISPOSITION = 'content-disposition';
 
-type Q = { Params: { app: string; version: string }; Querystring: { from?: string } };
+type Q = { Params: { app: string; version: string }; Querystring: { from?: string | string[] } };
+
+/** At most this many bases in one delta (`from` repeated): each costs the hub a release's blob list and chunk index. */
+const MAX_BASES = 8;
 
 export async function bundleRoutes(app: FastifyInstance): Promise<void> {
   const { db, blobs, access, encryptedBundles } = app.hub;
@@ -26,10 +29,10 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
   const bundleRoute = {
     schema: {
       tags: ['bundles'],
-      summary: `Download a release as a ${BUNDLE_MEDIA_TYPE} file; ?from=<version> gives a delta without the blobs that release has`,
+      summary: `Download a release as a ${BUNDLE_MEDIA_TYPE} file; ?from=<version> gives a delta without the blobs that release has (from repeated: a delta that applies to any one of those releases)`,
       security: SECURITY,
       params: { type: 'object', required: ['app', 'version'], additionalProperties: false, properties: { app: NAME, version: VERSION } },
-      querystring: { type: 'object', additionalProperties: false, properties: { from: VERSION } },
+      querystring: { type: 'object', additionalProperties: false, properties: { from: { anyOf: [VERSION, { type: 'array', minItems: 1, maxItems: MAX_BASES, items: VERSION }] } } },
     },
   };
   // HEAD is this handler's too (headers only): Fastify's own HEAD route would build the whole bundle and drain it.
@@ -38,12 +41,11 @@ export async function bundleRoutes(app: FastifyInstance): Promise<void> {
 
   async function serveBundle(req: FastifyRequest<Q>, reply: FastifyReply): Promise<FastifyReply> {
     const { app: name, version } = req.params;
-    const { from } = req.query;
-    const allowed = await access.download(principalOf(req), name, version, from);
+    const allowed = await access.download(principalOf(req), name, version, req.query.from);
     const release = storedReleaseOf(allowed.release);
-    const base = allowed.base && storedReleaseOf(allowed.base);
-    const src: BundleSource = { blobs, release, chain: (await db.listRoots(name)).map((r) => r.root), ...(base ? { base } : {}) };
-    const file = from === undefined ? `${name}-${version}.skiff` : `${name}-${from}-to-${version}.skiff`;
+    const [base, ...moreBases] = allowed.bases.map(storedReleaseOf);
+    const src: BundleSource = { blobs, release, chain: (await db.listRoots(name)).map((r) => r.root), ...(base ? { base } : {}), ...(moreBases.length > 0 ? { moreBases } : {}) };
+    const file = base === undefined ? `${name}-${version}.skiff` : `${name}-${allowed.bases.map((b) => b.version).join('+')}-to-${version}.skiff`;
     reply.header(HttpHeader.contentType, BUNDLE_MEDIA_TYPE).header(HttpHeader.acceptRanges, 'bytes').header(CONTENT_DISPOSITION, `attachment; filename="${file}"`);
     // The access rule names the key a customer's content is sealed to; such a customer never gets the plain bundle.
     if (allowed.sealedTo) return serveEncrypted(req, reply, src, allowed.sealedTo.customerId, allowed.sealedTo.recipient);
@@ -109,9 +111,9 @@ function outsideBundle(req: FastifyRequest, reply: FastifyReply, size: number): 
   return { error: { code: 'INVALID_INPUT', message: `range ${String(req.headers.range).slice(0, 64)} is outside the ${size}-byte bundle` } };
 }
 
-/** Names the exact bytes of a bundle: the release, the base of a delta, and the root chain it carries. */
+/** Names the exact bytes of a bundle: the release, the bases of a delta, and the root chain it carries. */
 function bundleEtag(src: BundleSource): string {
-  const h = createHash('sha256').update(src.release.digest).update(`\0${src.base?.digest ?? ''}\0`);
+  const h = createHash('sha256').update(src.release.digest).update(`\0${baseKey(src)}\0`);
   for (const root of src.chain) h.update(createHash('sha256').update(root).digest());
   return `"${h.digest('hex').slice(0, 40)}"`;
 }
