@@ -6,6 +6,7 @@ import { parseImageManifest, type Digest, type ImageManifest } from '../oci/inde
 import type { ReleaseManifest } from '../release/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
 import { dockerArchive, type ArchiveImage, type OpenBlob } from './docker-archive.ts';
+import { decompressLayers } from './layer-tars.ts';
 
 export const imageId = (configDigest: string): string => `sha256:${configDigest.slice('sha256:'.length)}`;
 
@@ -13,18 +14,27 @@ export const imageId = (configDigest: string): string => `sha256:${configDigest.
  * Loads images whose every blob is verified; the engine checks the layers against the configs' diffIDs. The bottom
  * layers an image shares with one of the app's images the engine has are not sent (as a pull skips them); if the
  * engine refuses that archive (that image went meanwhile, or an engine that reads every file), all is sent again.
+ * With `tarDir`, gzip layers are sent as uncompressed tars written there first (see layer-tars.ts), removed after.
  */
-export async function loadVerifiedImages(engine: AgentEngine, app: string, images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal): Promise<void> {
+export async function loadVerifiedImages(engine: AgentEngine, app: string, images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal, tarDir?: string): Promise<void> {
   const known = await knownChains(engine, app, signal);
-  const skipping: ArchiveImage[] = [];
-  for (const img of images) skipping.push({ ...img, skipLayers: sharedBottom(await diffIdsOf(open, img.manifest), known) });
-  if (skipping.some((i) => (i.skipLayers ?? 0) > 0)) {
-    const sent = await engine.imageLoad(dockerArchive(skipping, open, signal), signal).then(
-      () => true,
-      (e: unknown) => (signal?.aborted ? Promise.reject(e) : false),
-    );
-    if (!sent) await engine.imageLoad(dockerArchive(images, open, signal), signal);
-  } else await engine.imageLoad(dockerArchive(images, open, signal), signal);
+  const skipping: (ArchiveImage & { diffIds: string[] })[] = [];
+  for (const img of images) {
+    const diffIds = await diffIdsOf(open, img.manifest);
+    skipping.push({ ...img, diffIds, skipLayers: sharedBottom(diffIds, known) });
+  }
+  const { tars, remove } = tarDir ? await decompressLayers(skipping, open, tarDir, signal) : { tars: undefined, remove: async () => undefined };
+  try {
+    if (skipping.some((i) => (i.skipLayers ?? 0) > 0)) {
+      const sent = await engine.imageLoad(dockerArchive(skipping, open, signal, tars), signal).then(
+        () => true,
+        (e: unknown) => (signal?.aborted ? Promise.reject(e) : false),
+      );
+      if (!sent) await engine.imageLoad(dockerArchive(images, open, signal, tars), signal);
+    } else await engine.imageLoad(dockerArchive(images, open, signal, tars), signal);
+  } finally {
+    await remove();
+  }
   for (const { manifest } of images)
     if (!(await engine.imageInspect(imageId(manifest.config.digest), signal)))
       throw new SkiffError('ENGINE_ERROR', `Docker Engine: the load of image ${imageId(manifest.config.digest).slice(0, 19)}… finished but the engine does not have it`);
@@ -68,6 +78,8 @@ export interface OverlapSource {
   readonly open: OpenBlob;
   /** True when the blob is verified already (the store has it, or this bundle's reader wrote it). */
   readonly verified: (digest: Digest) => Promise<boolean>;
+  /** Where uncompressed layer tars are written while they load (the staging dir); without it, layers go gzipped. */
+  readonly tarDir?: string;
 }
 
 interface Pending {
@@ -127,7 +139,7 @@ export class OverlappedImageLoad {
       if (this.#abort.signal.aborted) return;
       const id = imageId(p.manifest.config.digest);
       try {
-        await loadVerifiedImages(this.#engine, this.#app, [p], this.#source.open, this.#abort.signal);
+        await loadVerifiedImages(this.#engine, this.#app, [p], this.#source.open, this.#abort.signal, this.#source.tarDir);
         this.#loaded.push(id);
       } catch (e) {
         if (!this.#abort.signal.aborted) this.#log?.(`loading image ${id.slice(0, 19)}… while reading the bundle failed (it is loaded from the store next): ${errorMessage(e)}`);

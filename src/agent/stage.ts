@@ -10,7 +10,8 @@ import { imageRepo } from './containers.ts';
 import { imageId, loadVerifiedImages } from './image-load.ts';
 import type { ArchiveImage } from './docker-archive.ts';
 
-export async function stageImages(engine: AgentEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal): Promise<void> {
+/** `tarDir` (the install's staging dir, removed when it ends) holds uncompressed layer tars while they load. */
+export async function stageImages(engine: AgentEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal, tarDir?: string): Promise<void> {
   const missing: ArchiveImage[] = [];
   for (const [service, img] of Object.entries(release.images)) {
     if (await engine.imageInspect(imageId(img.configDigest), signal)) continue;
@@ -19,7 +20,7 @@ export async function stageImages(engine: AgentEngine, blobs: BlobStore, release
       throw new SkiffError('DIGEST_MISMATCH', `manifest ${img.manifestDigest} of ${release.app}/${service} names config ${manifest.config.digest}, the signed release ${img.configDigest}: the store is corrupt, import the release again`);
     missing.push({ manifest });
   }
-  if (missing.length > 0) await loadVerifiedImages(engine, release.app, missing, (d) => blobs.get(d, { signal }), signal);
+  if (missing.length > 0) await loadVerifiedImages(engine, release.app, missing, (d) => blobs.get(d, { signal }), signal, tarDir);
   await tagAll(engine, release, signal);
 }
 

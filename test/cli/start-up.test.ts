@@ -12,7 +12,7 @@ import { isSkiffError } from '../../src/util/index.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
-const HEAVY = ['zod', 'fastify', '@fastify/swagger', 'undici', 'pg', 'better-sqlite3', 'age-encryption', 'tar-stream', 'yauzl', 'yaml', 'semver', 'canonicalize', 'pino', 'prom-client', 'nodemailer'];
+const HEAVY = ['zod', 'fastify', '@fastify/swagger', 'undici', 'pg', 'better-sqlite3', 'age-encryption', 'tar-stream', 'yauzl', 'yaml', 'semver', 'canonicalize', 'pino', 'prom-client', 'nodemailer', 'cli-progress'];
 
 let dir: string;
 before(async () => {
