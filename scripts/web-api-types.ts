@@ -90,7 +90,7 @@ export async function apiTypesSource(): Promise<string> {
   }
   const schema = { title: 'Operations', type: 'object', additionalProperties: false, required: Object.keys(properties), properties };
   const banner = '// Generated from the hub\'s OpenAPI document by scripts/web-api-types.ts: do not edit; run\n// `node --import tsx scripts/web-api-types.ts` after changing a route\'s schema.\n';
-  return compile(schema as Parameters<typeof compile>[0], 'Operations', { bannerComment: banner, additionalProperties: false, strictIndexSignatures: true, format: true, unknownAny: true });
+  return compile(schema as Parameters<typeof compile>[0], 'Operations', { bannerComment: banner, additionalProperties: false, strictIndexSignatures: true, format: true, unknownAny: true, ignoreMinAndMaxItems: true });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
