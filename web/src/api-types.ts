@@ -1290,6 +1290,8 @@ export interface Operations {
       | {
           kind: "customer";
           customer: string;
+          role: "customer-admin" | "customer-viewer";
+          username: string | null;
         }
       | {
           kind: "instance";
@@ -2946,6 +2948,8 @@ export interface Operations {
       | {
           kind: "customer";
           customer: string;
+          role: "customer-admin" | "customer-viewer";
+          username: string | null;
         }
       | {
           kind: "instance";
