@@ -49,11 +49,12 @@ function listOptions(cmd: Command): Command {
     .option('--health <health>', 'healthy, unhealthy or unknown')
     .option('--customer <name>', 'only this customer')
     .option('--tag <key=value>', 'only instances with this tag (repeatable: all must match)', collect, [])
+    .option('--search <text>', 'only instances whose id, name, customer, version or tags (key=value) hold every word')
     .option('--json', 'print JSON');
 }
 
-async function listFleet(o: HubOpts & { app?: string; version?: string; health?: string; customer?: string; tag?: string[]; json?: boolean }, out: Output): Promise<void> {
-  const q = new URLSearchParams(Object.entries({ app: o.app, version: o.version, health: o.health, customer: o.customer }).flatMap(([k, v]) => (v ? [[k, v]] : [])));
+async function listFleet(o: HubOpts & { app?: string; version?: string; health?: string; customer?: string; tag?: string[]; search?: string; json?: boolean }, out: Output): Promise<void> {
+  const q = new URLSearchParams(Object.entries({ app: o.app, version: o.version, health: o.health, customer: o.customer, q: o.search }).flatMap(([k, v]) => (v ? [[k, v]] : [])));
   const { parseTag } = await import('../fleet/index.ts');
   for (const t of o.tag ?? []) q.append('tag', parseTag(t, '--tag').join('='));
   const { instances } = await clientFrom(o).get<{ instances: InstanceView[] }>(`/instances${q.size ? `?${q}` : ''}`);

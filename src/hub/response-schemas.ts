@@ -15,7 +15,7 @@ const AUDIT_ENTRY = obj({ id: INT, at: TIME, actor: STR, action: STR, target: ST
 const SESSION = {
   anyOf: [
     obj({ kind: { type: 'string', enum: ['user'] }, username: STR, role: STR, scopes: arr(STR), roleScopes: arr(STR) }),
-    obj({ kind: { type: 'string', enum: ['customer'] }, customer: STR }),
+    obj({ kind: { type: 'string', enum: ['customer'] }, customer: STR, role: { type: 'string', enum: ['customer-admin', 'customer-viewer'] }, username: orNull(STR) }),
     obj({ kind: { type: 'string', enum: ['instance'] }, customer: STR, instance: STR, app: STR }),
     obj({ kind: { type: 'string', enum: ['anonymous'] } }),
   ],

@@ -1,6 +1,7 @@
 // GET /instances?q=: the fleet's text search on SQLite and PostgreSQL over real HTTP. Every word must occur in the id,
 // name, customer, version or tags (k=v) of an instance, case-insensitively, with LIKE's wildcards taken literally; it
-// pages with limit/offset; a customer's token searches only its own instances; a query of too many words is a 400.
+// pages with limit/offset; a customer's token searches only its own instances; a query of too many words is a 400;
+// `skiff fleet --search` sends it.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { fleetCommand } from '../../src/cli/instance.ts';
 import { build, createFirstAdmin, openMetadataDb, type MetadataDb } from '../../src/hub/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
 import { initTrust, serializeRoot } from '../../src/trust/index.ts';
@@ -15,6 +17,7 @@ import { enrollInstance, putPlaceholderRelease, reportVersion, type Enrolled } f
 import { hubApi } from '../helpers/hub-api.ts';
 import { seed } from '../helpers/hub-release.ts';
 import { tempDatabase, type TempDatabase } from '../helpers/postgres.ts';
+import { runCommand } from './hub-fixture.ts';
 
 const APP = 'searched';
 
@@ -90,6 +93,12 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     it("a customer's token searches only its own instances", async () => {
       assert.deepEqual(await names('q=berlin', acmeToken), ['gw-berlin']);
       assert.deepEqual(await names('q=tokyo', acmeToken), []);
+    });
+
+    it('skiff fleet --search lists the matching instances', async () => {
+      const listed = await runCommand((out) => fleetCommand(out), ['--search', 'berlin', '--hub', url, '--token', admin]);
+      assert.equal(listed.code, 0, listed.out);
+      assert.deepEqual(['gw-berlin', 'gx-berlin', 'gw-paris', 'gx-tokyo'].map((n) => listed.out.includes(n)), [true, true, false, false], listed.out);
     });
 
     it('too many words or too long a query is a 400 naming q', async () => {

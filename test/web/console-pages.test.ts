@@ -156,6 +156,9 @@ describe('console pages', () => {
       assert.equal(got.status, 200, `${url}: ${JSON.stringify(got.json)}`);
       assert.deepEqual(schemaViolations(statuses[200]!, got.json), [], `${url} answers as documented`);
     }
+    const customer = await w.api<{ token: string }>('POST', '/customers', { name: 'initech', entitlements: [] });
+    const asCustomer = await w.api<unknown>('GET', '/session', undefined, customer.json.token);
+    assert.deepEqual(schemaViolations(DOCUMENTED_RESPONSES['GET /session']![200]!, asCustomer.json), [], 'a customer’s session answers as documented');
   });
 
   it('offers a viewer no rollout command and no support bundle request', async () => {

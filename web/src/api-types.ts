@@ -1290,6 +1290,8 @@ export interface Operations {
       | {
           kind: "customer";
           customer: string;
+          role: "customer-admin" | "customer-viewer";
+          username: string | null;
         }
       | {
           kind: "instance";
@@ -1416,6 +1418,8 @@ export interface Operations {
       | {
           kind: "customer";
           customer: string;
+          role: "customer-admin" | "customer-viewer";
+          username: string | null;
         }
       | {
           kind: "instance";

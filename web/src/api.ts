@@ -87,7 +87,8 @@ export const api = {
 
 export type Scope = 'read' | 'release:push' | 'channel:write' | 'app:write' | 'customer:read' | 'customer:write' | 'token:write' | 'user:admin' | 'audit:read';
 
-export type Me = { kind: 'user'; username: string; role: string; scopes: Scope[] } | { kind: 'customer'; customer: string };
+/** Who is signed in: a vendor user or a customer (its token, or one of its users), as GET /session answers. */
+export type Me = Extract<ResponseOf<'GET', '/session'>, { kind: 'user' | 'customer' }>;
 
 // The hub's documented answers, as the generated client types them.
 export type App = ResponseOf<'GET', '/apps'>['apps'][number];

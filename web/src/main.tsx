@@ -9,7 +9,7 @@ import './styles.css';
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const refresh = useCallback(() => {
-    api.get<Me | { kind: 'anonymous' | 'instance' }>('/session').then(
+    api.get('/session').then(
       (s) => setMe(s.kind === 'user' || s.kind === 'customer' ? s : null),
       () => setMe(null),
     );

@@ -3,12 +3,7 @@
 import { ApiError, type ResponseOf } from './api.ts';
 
 export type CustomerRole = 'customer-admin' | 'customer-viewer';
-export interface PortalMe {
-  kind: 'customer';
-  customer: string;
-  role?: CustomerRole;
-  username?: string | null;
-}
+export type PortalMe = Extract<ResponseOf<'GET', '/session'>, { kind: 'customer' }>;
 export type SitePolicy = ResponseOf<'GET', '/customers/:customer/apps/:app/policy'>;
 export type MaintenanceWindow = SitePolicy['windows'][number];
 export type ReleaseNotes = ResponseOf<'GET', '/apps/:app/notes'>;
