@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { ChunkLocator, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseLayer } from '../delta/index.ts';
+import { ChunkLocator, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseIndexCache, type BaseLayer } from '../delta/index.ts';
 import { gzipFileParallel, storedGzip, storedGzipSize, type Digest } from '../oci/index.ts';
 import { listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
@@ -18,6 +18,8 @@ export interface RebuildTarget {
   /** Blobs verified from this bundle so far (the recipe and config may be among them). */
   readonly staging: FsBlobStore;
   readonly bases: readonly BaseLayer[];
+  /** Base indexes decoded so far by this install (one per sink). */
+  readonly baseIndexes?: BaseIndexCache;
   readonly write: (digest: Digest, size: number, data: AsyncIterable<Uint8Array>) => Promise<void>;
 }
 
@@ -44,7 +46,7 @@ function diffIdOf(config: Buffer, position: number, what: string): Digest {
 export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget): Promise<void> {
   const what = `layer ${req.layer}`;
   const work = await mkdtemp(join(t.staging.paths.root, 'rebuild-'));
-  const chunks = new ChunkLocator(t.store, work, t.bases);
+  const chunks = new ChunkLocator(t.store, work, t.bases, t.baseIndexes);
   try {
     const index = await decodeLayerIndex(await readVerified(t, req.index), `the recipe of ${what}`);
     const diffId = diffIdOf(await readVerified(t, req.config), req.position, what);

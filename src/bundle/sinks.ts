@@ -9,6 +9,7 @@ import { MAX_MANIFEST_BYTES, type Digest } from '../oci/index.ts';
 import { fsyncDir } from '../util/index.ts';
 import { rebuildIntoStaging, storeBases } from './rebuild-layer.ts';
 import type { RebuildRequest } from './packs.ts';
+import type { BaseIndexCache } from '../delta/index.ts';
 
 /** Where verified blobs go: a staging store on install, nowhere on `bundle verify`. */
 export interface BlobSink {
@@ -58,6 +59,7 @@ export class StagingSink implements BlobSink {
   readonly #written: Digest[] = [];
   readonly #writtenSet = new Set<Digest>();
   readonly #onWritten: ((digest: Digest) => void) | undefined;
+  readonly #baseIndexes: BaseIndexCache = new Map();
 
   /** `onWritten` hears of each blob once it is hashed, checked and in the staging store. */
   constructor(store: FsBlobStore, stagingDir: string, onWritten?: (digest: Digest) => void) {
@@ -86,7 +88,7 @@ export class StagingSink implements BlobSink {
   }
   /** Rebuilds from the pack and the chunks of every indexed layer in the store (the base, or any release the site has). */
   async rebuildLayer(req: RebuildRequest): Promise<boolean> {
-    await rebuildIntoStaging(req, { store: this.#store, staging: this.#staging, bases: await storeBases(this.#store), write: (d, n, data) => this.write(d, n, data) });
+    await rebuildIntoStaging(req, { store: this.#store, staging: this.#staging, bases: await storeBases(this.#store), baseIndexes: this.#baseIndexes, write: (d, n, data) => this.write(d, n, data) });
     return true;
   }
 

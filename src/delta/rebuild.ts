@@ -40,20 +40,18 @@ interface BaseChunks {
   readonly offsets: ReadonlyMap<Digest, { offset: number; length: number }>;
 }
 
-/** Decoded base indexes by index digest (the same bytes always decode alike): an install rebuilding several layers decodes each once. */
-const decoded = new Map<Digest, Promise<BaseChunks>>();
-const DECODED_LIMIT = 64;
+/** Decoded base indexes by index digest, shared by the locators of one install: each is decoded once, not once per layer. */
+export type BaseIndexCache = Map<Digest, Promise<BaseChunks>>;
 
-function baseChunks(store: FsBlobStore, base: BaseLayer): Promise<BaseChunks> {
-  let p = decoded.get(base.index);
+function baseChunks(store: FsBlobStore, base: BaseLayer, cache: BaseIndexCache): Promise<BaseChunks> {
+  let p = cache.get(base.index);
   if (!p) {
     p = (async () => {
       const index = await decodeLayerIndex(await buffer(await store.get(base.index)), `the index of base layer ${base.layer}`);
       return { tarSize: index.tarSize, offsets: chunkOffsets(index) };
     })();
-    if (decoded.size >= DECODED_LIMIT) decoded.clear();
-    decoded.set(base.index, p);
-    p.catch(() => decoded.delete(base.index));
+    cache.set(base.index, p);
+    p.catch(() => cache.delete(base.index));
   }
   return p;
 }
@@ -65,11 +63,13 @@ export class ChunkLocator {
   readonly #bases: readonly BaseLayer[];
   #map: Map<Digest, Located> | undefined;
   readonly #sources: ChunkSource[] = [];
+  readonly #cache: BaseIndexCache;
 
-  constructor(store: FsBlobStore, workDir: string, bases: readonly BaseLayer[]) {
+  constructor(store: FsBlobStore, workDir: string, bases: readonly BaseLayer[], cache: BaseIndexCache = new Map()) {
     this.#store = store;
     this.#workDir = workDir;
     this.#bases = bases;
+    this.#cache = cache;
   }
 
   /** Adds the chunks of a pack unpacked into `spool`; the pack's copy of a chunk wins over a base's. */
@@ -104,7 +104,7 @@ export class ChunkLocator {
     if (this.#map) return this.#map;
     const found = [];
     for (const base of this.#bases) {
-      const { tarSize, offsets } = await baseChunks(this.#store, base);
+      const { tarSize, offsets } = await baseChunks(this.#store, base, this.#cache);
       const stored = (await this.#store.stat(base.layer))?.size === storedGzipSize(tarSize);
       found.push({ base, tarSize, offsets, stored });
     }

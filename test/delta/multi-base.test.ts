@@ -1,14 +1,17 @@
 // A delta bundle that lists several bases, end to end on the real engine: `bundle create --from A --from B` carries what
 // not every base holds, names every base in bundle.json, and installs at a site holding any one of them (layers rebuilt
 // from chunks as stored gzip, to the digests the signed release names); a site holding none is told which it needs.
+// The hub serves the same bytes (`skiff bundle fetch --from A --from B`), to a customer entitled to them only.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import tar from 'tar-stream';
 import { install } from '../../src/agent/index.ts';
+import { pushRelease } from '../../src/hub-client/index.ts';
 import type { DockerEngine } from '../../src/engine/index.ts';
 import { parseImageManifest, type Digest } from '../../src/oci/index.ts';
 import { createRelease, getRelease, type StoredRelease } from '../../src/release/index.ts';
@@ -18,6 +21,7 @@ import { isSkiffError } from '../../src/util/errors.ts';
 import { FAST, cleanupApp, forgetImages, removeDir, runCli, snapshot, tempDir } from '../helpers/agent.ts';
 import { entryAt } from '../bundle/fixture.ts';
 import { buildBusyboxImage, ensureEngine, uniqueName } from '../helpers/engine.ts';
+import { startHub, type Hub } from '../hub/hub-fixture.ts';
 
 const noise = (seed: string, length: number): Buffer => {
   const parts: Buffer[] = [];
@@ -51,6 +55,7 @@ let engine: DockerEngine;
 let work: string;
 let store: FsBlobStore;
 let app: string;
+let hub: Hub | undefined;
 const tags: string[] = [];
 const releases = new Map<string, StoredRelease>();
 
@@ -88,6 +93,7 @@ before(async () => {
 });
 
 after(async () => {
+  await hub?.close();
   if (engine) {
     await cleanupApp(engine, app);
     for (const t of tags.reverse()) await engine.imageRemove(t, { force: true }).catch(() => undefined);
@@ -123,6 +129,29 @@ test('bundle create --from A --from B names both bases and carries what not both
   assert.match(twice.stderr.trim(), /^skiff: .*--from .*1\.0\.0 is given twice: name each base once$/);
 });
 
+test('the hub sends the same multi-base delta to an entitled customer (skiff bundle fetch --from A --from B), and nothing to another', async () => {
+  hub = await startHub();
+  await hub.app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(hub.app.server.address() as AddressInfo).port}`;
+  assert.equal((await hub.call('POST', '/api/v1/apps', hub.admin.token, { name: app, root: await readFile(path.join(work, 'trust', 'root.json'), 'utf8') })).status, 201);
+  for (const v of ['1.0.0', '1.1.0', '2.0.0']) {
+    await pushRelease({ conn: { hub: url, token: hub.admin.token }, store, app, version: v });
+    assert.equal((await hub.call('POST', `/api/v1/apps/${app}/channels/stable/releases`, hub.admin.token, { version: v })).status, 201);
+  }
+  const acme = String((await hub.call('POST', '/api/v1/customers', hub.admin.token, { name: 'acme', entitlements: [{ app, channel: 'stable' }] })).json.token);
+  const globex = String((await hub.call('POST', '/api/v1/customers', hub.admin.token, { name: 'globex', entitlements: [] })).json.token);
+  const fetched = path.join(work, 'fetched.skiff');
+  const r = await runCli(['bundle', 'fetch', `${app}@2.0.0`, '--from', '1.1.0', '--from', `${app}@1.0.0`, '-o', fetched, '--hub', url, '--token', acme]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\(delta from 1\.1\.0 or 1\.0\.0\)/);
+  assert.ok((await readFile(fetched)).equals(await readFile(path.join(work, 'multi.skiff'))), 'the bytes of bundle create --from 1.0.0 --from 1.1.0');
+  const refused = path.join(work, 'refused.skiff');
+  const other = await runCli(['bundle', 'fetch', `${app}@2.0.0`, '--from', '1.0.0', '--from', '1.1.0', '-o', refused, '--hub', url, '--token', globex]);
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr.trim(), /^skiff: hub: .*not found/);
+  assert.equal(await readFile(refused).catch(() => undefined), undefined, 'nothing written for another customer');
+});
+
 const run = (stateDir: string, file: string) => install({ stateDir, bundle: file, trustFile: path.join(work, 'trust', 'root.json'), ...FAST });
 
 test('an agent holding none of the bases is told which it needs, and nothing changes', async () => {
@@ -133,7 +162,7 @@ test('an agent holding none of the bases is told which it needs, and nothing cha
 });
 
 for (const base of ['1.0.0', '1.1.0'])
-  test(`an agent holding only ${base} installs the multi-base delta; the engine holds exactly the signed image`, async () => {
+  test(`an agent holding only ${base} installs the multi-base delta fetched from the hub; the engine holds exactly the signed image`, async () => {
     const stateDir = path.join(work, `agent-${base}`);
     assert.equal((await run(stateDir, await bundle(`full-${base}`, base))).outcome, 'installed');
     const before = await snapshot(engine, app, stateDir);
@@ -144,7 +173,7 @@ for (const base of ['1.0.0', '1.1.0'])
     await writeFile(path.join(work, 'damaged.skiff'), multi);
     await assert.rejects(run(stateDir, path.join(work, 'damaged.skiff')), (err) => isSkiffError(err, 'BUNDLE_INVALID') && /chunks of layer/.test(err.message));
     assert.deepEqual(await snapshot(engine, app, stateDir), before, 'a damaged chunk changes nothing');
-    const result = await run(stateDir, path.join(work, 'multi.skiff'));
+    const result = await run(stateDir, path.join(work, 'fetched.skiff'));
     assert.deepEqual([result.outcome, result.to], ['upgraded', '2.0.0']);
     const v2 = (await getRelease(new FsBlobStore(path.join(stateDir, 'store')), app, '2.0.0')).manifest;
     assert.equal((await engine.imageInspect(`skiff/${app}/app:2.0.0`))?.id, `sha256:${v2.images.app!.configDigest.slice(7)}`);
