@@ -7,7 +7,12 @@
 import { access, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { median, quiet, record, run, sh, skiff } from './lib/run.ts';
+import { median, quiet, record, run, SKIFF } from './lib/run.ts';
+
+// Building the bundle reads GBs through the engine twice (release create, its SBOM): longer than run()'s 10 minutes.
+const HOUR = 3_600_000;
+const sh = (script: string) => run('bash', ['-c', `set -euo pipefail; ${script}`], { timeoutMs: HOUR });
+const skiff = (...args: string[]) => run(SKIFF, args, { timeoutMs: HOUR });
 
 const rate = (bytes: number, ms: number): string => `${(bytes / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s`;
 
