@@ -58,7 +58,7 @@ echo "== saving the corpus (the install figures remove it from the engine)"
 docker save -o "$BENCH_WORK/corpus.tar" "${corpus[@]}"
 
 docker network create "$BENCH_NETWORK" >/dev/null
-for step in setup cli-start-up bundle-size delta release-create sbom scan bundle-create verify-throughput verify-large downtime downtime-unchanged snapshot-cost install peak-rss; do
+for step in setup cli-start-up bundle-size delta release-create sbom scan bundle-create verify-throughput verify-large downtime downtime-unchanged snapshot-cost install install-load peak-rss; do
   echo "== $step"
   node --import tsx "bench/$step.ts"
 done

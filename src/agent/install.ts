@@ -106,7 +106,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     // Each image goes into the engine once its own blobs are verified, while the rest of the bundle is read.
     let overlap: OverlappedImageLoad | undefined = undefined;
     const sink: StagingSink = new StagingSink(sd.store, sd.staging(stagingId), (digest) => overlap?.verified(digest));
-    overlap = new OverlappedImageLoad(engine, { open: (d) => sink.open(d, opts.signal), verified: (d) => sink.verified(d), tarDir: sd.staging(stagingId) }, opts.log);
+    overlap = new OverlappedImageLoad(engine, { open: (d) => sink.open(d, opts.signal), verified: (d) => sink.verified(d) }, opts.log);
     const outcome: TrustOutcome = {};
     let journal: Journal | undefined;
     let unchanged = false;

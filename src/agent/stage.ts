@@ -10,7 +10,7 @@ import { imageRepo } from './containers.ts';
 import { imageId, loadVerifiedImages } from './image-load.ts';
 import type { ArchiveImage } from './docker-archive.ts';
 
-/** `tarDir` (the install's staging dir, removed when it ends) holds uncompressed layer tars while they load. */
+/** With `tarDir` (a dir removed when the install ends), layers load as uncompressed tars written there (layer-tars.ts). */
 export async function stageImages(engine: AgentEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal, tarDir?: string): Promise<void> {
   const missing: ArchiveImage[] = [];
   for (const [service, img] of Object.entries(release.images)) {

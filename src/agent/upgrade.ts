@@ -77,7 +77,7 @@ export class Machine {
     this.#opts.log?.(`staging images of ${app}@${j.to.version}`);
     let failure: Failure | undefined;
     try {
-      await stageImages(this.#engine, this.#sd.store, to.release, this.#opts.signal, this.#sd.staging(j.stagingId));
+      await stageImages(this.#engine, this.#sd.store, to.release, this.#opts.signal);
       j = await this.#phase(j, 'staged');
       failure = await this.#forward(j, to, from);
     } catch (e) {
@@ -217,7 +217,7 @@ export class Machine {
         this.#opts.log?.(`restoring ${restore.join(', ')} from the snapshot`);
         await restoreVolumes(this.#engine, this.#sd.dir, j.app, j.snapshot.id, restore, anyImage(from.release), async (v) => testKillPoint(`restore:${v}`));
       }
-      await stageImages(this.#engine, this.#sd.store, from.release, this.#opts.signal, this.#sd.staging(j.stagingId));
+      await stageImages(this.#engine, this.#sd.store, from.release, this.#opts.signal);
       const back = await deploy(this.#engine, from, { ...this.#deployOptions(), onStep: async (service, step) => testKillPoint(`back:${service}:${step}`) });
       if (!back.ok) failed = (await this.#redactor(j))(`service ${back.service} failed: ${back.reason}`);
     } else {
