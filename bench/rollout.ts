@@ -84,7 +84,12 @@ async function main(): Promise<void> {
       // A finished rollout is no longer stepped; its reads cost the same as while it ran (all N placed), so they are timed now.
       const tickDb = await fh.openDb();
       const tick = await tickCost(tickDb, r.id).finally(() => tickDb.close());
-      const state = (await fh.api<{ state: string }>('GET', `/rollouts/${r.id}`)).state;
+      // The last reports land just before the scheduler's next tick finishes the rollout: wait for it (bounded).
+      let state = '';
+      for (let i = 0; i < 40 && state !== 'finished'; i++) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+        state = (await fh.api<{ state: string }>('GET', `/rollouts/${r.id}`)).state;
+      }
       const summary = {
         instances: n, groups: 4, soakSeconds: 0, schedulerTickMs: TICK_MS, rounds, rolloutState: state,
         secondsToAllCommitted: +seconds.toFixed(2), hubCpuSeconds: +cpu.toFixed(2), hubCpuMsPerUpgrade: +((cpu * 1000) / n).toFixed(3),
