@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO, run, workDir, type ResultRow } from './lib/run.ts';
+import { tickFlatRow } from './lib/tick-flat.ts';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
@@ -12,6 +13,8 @@ async function main(): Promise<void> {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as ResultRow);
+  const flat = tickFlatRow(rows);
+  if (flat) rows.push(flat);
   const notes = await readFile(join(dir, 'notes.md'), 'utf8').catch(() => '');
   const explain = await readFile(join(REPO, 'bench/ANALYSIS.md'), 'utf8').catch(() => '');
   const docker = (await run('docker', ['version', '--format', 'server {{.Server.Version}} (API {{.Server.APIVersion}})'])).stdout.trim();

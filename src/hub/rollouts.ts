@@ -124,10 +124,13 @@ export async function retryRollout(db: MetadataDb, id: string, instances: readon
 
 /** What one scheduler step reads and decides (every tick pays this, also when nothing is due; bench/rollout.ts times it). */
 export async function planStep(db: MetadataDb, r: RolloutRecord, now: Date): Promise<{ joiners: { id: string; currentVersion: string | null }[]; last: number; actions: RolloutAction[] }> {
-  const reached = await reachedCustomers(db, r.app, r.version, r.target, now);
-  const joiners = (await db.rollouts.unplaced(r, r.createdAt)).filter((i) => reached.has(i.customerId));
+  // Each read is O(groups) or O(what changed): the groups' counters, the instances enrolled since the rollout began, the
+  // failed ones; the customers are read only when someone new enrolled, and retries are looked for only while it runs.
+  const unplaced = await db.rollouts.unplaced(r, r.createdAt);
+  const reached = unplaced.length > 0 ? await reachedCustomers(db, r.app, r.version, r.target, now) : new Set<string>();
+  const joiners = unplaced.filter((i) => reached.has(i.customerId));
   const progress = await db.rollouts.progress(r.id, r.plan.retries);
-  const candidates = await db.rollouts.retryCandidates(r.id, r.plan.retries);
+  const candidates = r.state === 'running' ? await db.rollouts.retryCandidates(r.id, r.plan.retries) : [];
   return { joiners, last: progress.at(-1)?.group ?? 1, actions: scheduleRollout({ state: r.state, plan: r.plan, groups: progress, retryCandidates: candidates, now }) };
 }
 
