@@ -3,6 +3,7 @@
 import type { RouteOptions } from 'fastify';
 import { ADOPTION, ALERT, ANY_OBJECT, arr, BOOL, INT, LOG_LINE, METRICS, NUM, obj, orNull, ROLLOUT, type Schema, STR, SUPPORT_BUNDLE, TIME } from './response-schemas-fleet.ts';
 import { PORTAL_RESPONSES } from './response-schemas-portal.ts';
+import { RELEASE_RESPONSES } from './response-schemas-releases.ts';
 
 const APP = obj({ name: STR, createdAt: TIME });
 const RELEASE = obj({ app: STR, version: STR, digest: STR, createdAt: TIME });
@@ -54,6 +55,7 @@ export const DOCUMENTED_RESPONSES: Record<string, Record<number, Schema>> = {
   'POST /instances/:id/support-bundle-request': { 202: obj({ requestedAt: TIME }) },
   'GET /reports/adoption': { 200: ADOPTION },
   ...PORTAL_RESPONSES,
+  ...RELEASE_RESPONSES,
 };
 
 /**

@@ -1,0 +1,103 @@
+// A release's details and its diff in the console, and the hub routes behind them: the diff is the CLI's library
+// answer (`skiff release diff`), a customer sees only what its entitlements allow, and an unknown and a hidden version
+// answer the same not found; the release view is keyboard usable and passes axe on a desktop and a phone.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { diffReleases, releaseBlobs, type StoredRelease } from '../../src/release/index.ts';
+import { makeSyntheticVendor, type SyntheticVendor } from '../hub/release-fixture.ts';
+import { checkPage, openPage, PHONE, signIn, startConsoleWorld, type ConsoleWorld } from './console-fixture.ts';
+
+let w: ConsoleWorld;
+let vendor: SyntheticVendor;
+const stored = new Map<string, StoredRelease>();
+let customerToken: string;
+
+async function push(version: string, opts: { webLayerSize?: number; changelog?: string }): Promise<void> {
+  const r = await vendor.release(version, opts);
+  stored.set(version, r);
+  const { blobs } = w.hub.app.hub;
+  for (const b of await releaseBlobs(vendor.store, r.manifest)) if (!(await blobs.has(b.digest))) await blobs.put(await vendor.store.get(b.digest), { digest: b.digest, size: b.size });
+  const put = await w.api('PUT', `/apps/${vendor.app}/releases/${version}`, { manifest: r.bytes.toString('base64'), signature: r.sig.toString('base64') });
+  assert.equal(put.status, 201, JSON.stringify(put.json));
+}
+
+before(async () => {
+  w = await startConsoleWorld(1);
+  vendor = await makeSyntheticVendor();
+  const { db } = w.hub.app.hub;
+  await db.mutate((tx) => tx.createApp(vendor.app, { version: 1, bytes: Buffer.from(vendor.rootJson) }), { actor: 'test', action: 'test.app', target: vendor.app, address: 'local' });
+  await push('1.0.0', { changelog: 'First release.\n' });
+  await push('2.0.0', { webLayerSize: 40 * 1024, changelog: 'Faster start-up.\n- web: smaller image\n' });
+  await push('3.0.0', { changelog: 'Not promoted yet.\n' });
+  for (const version of ['1.0.0', '2.0.0']) assert.equal((await w.api('POST', `/apps/${vendor.app}/channels/stable/releases`, { version, required: false })).status, 201);
+  assert.equal((await w.api('POST', '/customers', { name: 'beta', entitlements: [{ app: vendor.app, channel: 'stable' }] })).status, 201);
+  customerToken = (await w.api<{ token: string }>('POST', '/customers/beta/tokens', {})).json.token;
+});
+
+after(async () => {
+  await w?.close();
+  await vendor?.cleanup();
+});
+
+const asCustomer = <T = Record<string, unknown>>(url: string) => w.api<T>('GET', url, undefined, customerToken);
+
+describe('release details and diff', () => {
+  it('the hub diff is the CLI library answer: changed image, new layers, delta bytes, Compose changes', async () => {
+    const d = await w.api('GET', `/apps/${vendor.app}/releases/2.0.0/diff?from=1.0.0`);
+    assert.equal(d.status, 200, JSON.stringify(d.json));
+    const expected = await diffReleases(vendor.store, stored.get('1.0.0') as StoredRelease, stored.get('2.0.0') as StoredRelease);
+    assert.deepEqual(d.json, JSON.parse(JSON.stringify(expected)));
+    assert.deepEqual(expected.services.changed, ['web']);
+    assert.ok(expected.delta.bytes > 40 * 1024, 'the delta carries the new web layer');
+    assert.equal((await w.api('GET', `/apps/${vendor.app}/releases/2.0.0/diff`)).status, 400, 'from is required');
+    const details = await w.api<{ changelog: string; images: { service: string; compressedBytes: number }[]; totalCompressedBytes: number; signature: { keyIds: string[] }; channels: string[] }>('GET', `/apps/${vendor.app}/releases/2.0.0/details`);
+    assert.equal(details.status, 200);
+    assert.equal(details.json.changelog, 'Faster start-up.\n- web: smaller image\n');
+    assert.deepEqual(details.json.images.map((i) => i.service), ['web', 'worker']);
+    assert.equal(details.json.totalCompressedBytes, details.json.images.reduce((n, i) => n + i.compressedBytes, 0));
+    assert.equal(details.json.signature.keyIds.length, 1);
+    assert.deepEqual(details.json.channels, ['stable']);
+  });
+
+  it('a customer token sees only its entitled releases; an unknown and a hidden version answer the same not found', async () => {
+    assert.equal((await asCustomer(`/apps/${vendor.app}/releases/2.0.0/diff?from=1.0.0`)).status, 200);
+    const details = await asCustomer<{ channels: string[] }>(`/apps/${vendor.app}/releases/2.0.0/details`);
+    assert.equal(details.status, 200);
+    assert.deepEqual(details.json.channels, [], 'a customer is not told the vendor channels');
+    const same = (a: { status: number; json: unknown }, b: { status: number; json: unknown }, hidden: string) => {
+      assert.equal(a.status, 404);
+      assert.equal(b.status, 404);
+      assert.equal(JSON.stringify(a.json).replaceAll(hidden, 'V'), JSON.stringify(b.json).replaceAll('9.9.9', 'V'));
+    };
+    same(await asCustomer(`/apps/${vendor.app}/releases/3.0.0/diff?from=1.0.0`), await asCustomer(`/apps/${vendor.app}/releases/9.9.9/diff?from=1.0.0`), '3.0.0');
+    same(await asCustomer(`/apps/${vendor.app}/releases/2.0.0/diff?from=3.0.0`), await asCustomer(`/apps/${vendor.app}/releases/2.0.0/diff?from=9.9.9`), '3.0.0');
+    same(await asCustomer(`/apps/${vendor.app}/releases/3.0.0/details`), await asCustomer(`/apps/${vendor.app}/releases/9.9.9/details`), '3.0.0');
+    assert.equal((await w.api('GET', `/apps/${vendor.app}/releases/3.0.0/diff?from=2.0.0`)).status, 200, 'the vendor sees the unpromoted release');
+  });
+
+  for (const viewport of [undefined, PHONE]) {
+    it(`opens a release from the releases table by keyboard: changelog, images, signature, diff against the previous one${viewport ? ' (phone)' : ''}`, async () => {
+      const { page: p, problems } = await openPage(w, viewport);
+      await signIn(w, p);
+      if (viewport) await p.getByRole('button', { name: 'Menu' }).click();
+      await p.getByRole('link', { name: 'Apps' }).click();
+      const open = p.getByRole('region', { name: `Releases of ${vendor.app}` }).getByRole('button', { name: '2.0.0' });
+      await open.focus();
+      await p.keyboard.press('Enter');
+      const view = p.getByRole('region', { name: `Release ${vendor.app} 2.0.0` });
+      await view.getByText('Faster start-up.').waitFor();
+      assert.equal(await open.getAttribute('aria-expanded'), 'true');
+      await view.getByRole('region', { name: `Images of ${vendor.app} 2.0.0` }).getByRole('cell', { name: 'example/web:2.0.0' }).waitFor();
+      await view.getByText(/Signed by/).waitFor();
+      await view.getByText(/channels: stable/).waitFor();
+      assert.equal(await view.getByLabel('Changes since').inputValue(), '1.0.0', 'the previous release is compared by default');
+      await view.getByText(/From 1\.0\.0 to 2\.0\.0: a delta bundle carries \d+ blobs/).waitFor();
+      await view.getByText('services.web.image').waitFor();
+      await checkPage(p, 'release-details');
+      await view.getByLabel('Changes since').selectOption('3.0.0');
+      await view.getByText(/From 3\.0\.0 to 2\.0\.0/).waitFor();
+      assert.deepEqual(problems, []);
+      await p.context().close();
+    });
+  }
+});
