@@ -100,4 +100,36 @@ describe('release details and diff', () => {
       await p.context().close();
     });
   }
+
+  it('the customers page: instances paged per customer from the hub, tokens listed, issued once and revoked, confirmed', async () => {
+    const { page: p, problems } = await openPage(w);
+    const fleetReads: string[] = [];
+    p.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/api/v1/instances') fleetReads.push(u.search);
+    });
+    p.on('dialog', (d) => void d.accept());
+    await signIn(w, p);
+    await p.getByRole('link', { name: 'Customers' }).click();
+    const beta = p.getByRole('article').filter({ has: p.getByRole('heading', { name: /^beta/ }) });
+    const acme = p.getByRole('article').filter({ has: p.getByRole('heading', { name: /^acme/ }) });
+    await acme.getByRole('cell', { name: w.sim.agents[0]!.name }).waitFor();
+    await beta.getByRole('region', { name: 'Tokens of beta' }).getByRole('cell', { name: 'customer beta' }).first().waitFor();
+    const rows = () => p.evaluate(() => document.querySelectorAll('[aria-label="Tokens of beta"] tbody tr').length);
+    assert.equal(await rows(), 2, 'the token made with the customer and the one the test issued');
+    assert.ok(['acme', 'beta'].every((c) => fleetReads.some((q) => q.includes(`customer=${c}&limit=`))) && fleetReads.every((q) => /limit=\d+/.test(q)), `instances are read per customer, paged, never the whole fleet: ${fleetReads.join(' ')}`);
+    await beta.getByRole('button', { name: 'New customer token' }).click();
+    const shown = (await beta.locator('output.token').textContent()) ?? '';
+    assert.match(shown, /^skc_/);
+    assert.equal((await w.api('GET', '/session', undefined, shown)).status, 200, 'the token shown works');
+    await p.waitForFunction(() => document.querySelectorAll('[aria-label="Tokens of beta"] tbody tr').length === 3);
+    await checkPage(p, 'customer-tokens');
+    await beta.getByRole('button', { name: /^Revoke/ }).last().click();
+    await beta.getByText('Token revoked').waitFor();
+    await p.waitForFunction(() => document.querySelectorAll('[aria-label="Tokens of beta"] tbody tr').length === 2);
+    assert.equal((await w.api('GET', '/session', undefined, shown)).status, 401, 'the revoked token no longer works');
+    assert.equal((await w.api('GET', '/session', undefined, customerToken)).status, 200, 'the other token still works');
+    assert.deepEqual(problems, []);
+    await p.context().close();
+  });
 });

@@ -645,7 +645,15 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      tokens: {
+        id: string;
+        kind: string;
+        name: string;
+        createdAt: string;
+        revokedAt: string | null;
+      }[];
+    };
   };
   "POST /customers/:customer/tokens": {
     params: {
@@ -653,7 +661,9 @@ export interface Operations {
     };
     query: never;
     body: Record<string, never>;
-    response: unknown;
+    response: {
+      token: string;
+    };
   };
   "GET /customers/:customer/users": {
     params: {
