@@ -3,9 +3,9 @@
 // answer the same not found; the release view is keyboard usable and passes axe on a desktop and a phone.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { diffReleases, releaseBlobs, type StoredRelease } from '../../src/release/index.ts';
+import { diffReleases, RELEASE_SCHEMA, releaseBlobs, releaseBytes, releaseDigest, type StoredRelease } from '../../src/release/index.ts';
 import { makeSyntheticVendor, type SyntheticVendor } from '../hub/release-fixture.ts';
-import { checkPage, openPage, PHONE, signIn, startConsoleWorld, type ConsoleWorld } from './console-fixture.ts';
+import { APP, checkPage, openPage, PHONE, signIn, startConsoleWorld, type ConsoleWorld } from './console-fixture.ts';
 
 let w: ConsoleWorld;
 let vendor: SyntheticVendor;
@@ -124,11 +124,52 @@ describe('release details and diff', () => {
     assert.equal((await w.api('GET', '/session', undefined, shown)).status, 200, 'the token shown works');
     await p.waitForFunction(() => document.querySelectorAll('[aria-label="Tokens of beta"] tbody tr').length === 3);
     await checkPage(p, 'customer-tokens');
+    await p.setViewportSize(PHONE);
+    await checkPage(p, 'customer-tokens');
     await beta.getByRole('button', { name: /^Revoke/ }).last().click();
     await beta.getByText('Token revoked').waitFor();
     await p.waitForFunction(() => document.querySelectorAll('[aria-label="Tokens of beta"] tbody tr').length === 2);
     assert.equal((await w.api('GET', '/session', undefined, shown)).status, 401, 'the revoked token no longer works');
     assert.equal((await w.api('GET', '/session', undefined, customerToken)).status, 200, 'the other token still works');
+    assert.deepEqual(problems, []);
+    await p.context().close();
+  });
+
+  it('configuration values: a secret is write-only (set or not set, replaced), others shown and edited, confirmed', async () => {
+    // A release of the gateway app declaring a plain setting and a secret one, on the channel acme follows.
+    const manifest = releaseBytes({
+      schema: RELEASE_SCHEMA, app: APP, version: '1.1.0', createdAt: '2026-01-01T00:00:00.000Z', channelHints: [], images: {}, compose: {},
+      configSchema: [{ name: 'LOG_LEVEL', type: 'string', required: false, secret: false }, { name: 'DB_PASSWORD', type: 'string', required: true, secret: true }],
+      hooks: {}, changelog: '', minAgentVersion: '0.0.0', sbom: [],
+    });
+    await w.hub.app.hub.db.mutate((tx) => tx.putRelease({ app: APP, version: '1.1.0', digest: releaseDigest(manifest), manifest, signature: Buffer.from('{}'), visible: true }), { actor: 'test', action: 'test.release', target: '1.1.0', address: 'local' });
+    assert.equal((await w.api('POST', `/apps/${APP}/channels/stable/releases`, { version: '1.1.0', required: false })).status, 201);
+    const values = `/customers/acme/apps/${APP}/values`;
+    for (const body of [{ set: { LOG_LEVEL: 'info' } }, { set: { DB_PASSWORD: 'hunter2-secret' }, secret: true }]) {
+      const r = await w.api('PATCH', values, body);
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+    }
+    const { page: p, problems } = await openPage(w);
+    p.on('dialog', (d) => void d.accept());
+    await signIn(w, p);
+    await p.getByRole('link', { name: 'Customers' }).click();
+    const table = p.getByRole('region', { name: `Configuration of ${APP} for acme` });
+    await table.getByRole('cell', { name: 'secret, set' }).waitFor();
+    await table.getByRole('cell', { name: 'info', exact: true }).waitFor();
+    assert.equal(await table.getByLabel('New value of DB_PASSWORD').inputValue(), '');
+    assert.ok(!(await p.content()).includes('hunter2'), 'a secret never reaches the page');
+    await table.getByLabel('New value of DB_PASSWORD').fill('swordfish-secret');
+    await table.getByRole('button', { name: 'Replace' }).click();
+    await p.getByText('DB_PASSWORD saved').waitFor();
+    await table.getByLabel('Value of LOG_LEVEL').fill('debug');
+    await table.getByRole('button', { name: 'Save' }).click();
+    await table.getByRole('cell', { name: 'debug', exact: true }).waitFor();
+    assert.ok(!(await p.content()).includes('swordfish'), 'the replaced secret is not shown either');
+    const listed = await w.api<{ values: { name: string; set: boolean; value?: string }[] }>('GET', values);
+    assert.deepEqual(listed.json.values.map((v) => [v.name, v.set, v.value]), [['LOG_LEVEL', true, 'debug'], ['DB_PASSWORD', true, undefined]]);
+    await checkPage(p, 'customer-values');
+    await p.setViewportSize(PHONE);
+    await checkPage(p, 'customer-values');
     assert.deepEqual(problems, []);
     await p.context().close();
   });

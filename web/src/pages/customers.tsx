@@ -1,8 +1,9 @@
-// Customers: their entitlements, instances (paged from the hub per customer), tokens; enrollment tokens for a new site.
+// Customers: their entitlements, instances (paged from the hub per customer), tokens, configuration values; enrollment tokens for a new site.
 import { useCallback, useState } from 'react';
 import { api, ApiError, type Customer } from '../api.ts';
 import { usePolled } from '../poll.ts';
 import { CustomerTokens } from './customer-tokens.tsx';
+import { CustomerValues } from './customer-values.tsx';
 import { InstanceTable } from './fleet.tsx';
 
 const PAGE = 50;
@@ -70,6 +71,9 @@ export function Customers({ canWrite }: { canWrite: boolean }) {
             </p>
             <CustomerInstances customer={c.name} />
             <CustomerTokens customer={c.name} canWrite={canWrite} />
+            {c.entitlements.map((e) => (
+              <CustomerValues key={e.app} customer={c.name} app={e.app} canWrite={canWrite} />
+            ))}
             {canWrite && c.entitlements.length > 0 && <EnrollToken customer={c} />}
           </article>
         );
