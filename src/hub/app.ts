@@ -38,6 +38,7 @@ import { gateRoutes } from './routes/gates.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { customerRecipientRoutes } from './routes/customer-recipient.ts';
 import { releaseRoutes } from './routes/releases.ts';
+import { releaseDetailRoutes } from './routes/release-details.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
@@ -200,6 +201,7 @@ export async function build(deps: BuildDeps): Promise<FastifyInstance> {
       await api.register(auditRoutes);
       await api.register(blobRoutes);
       await api.register(releaseRoutes);
+      await api.register(releaseDetailRoutes);
       await api.register(bundleRoutes);
       await api.register(enrollRoutes);
       await api.register(instanceRoutes);

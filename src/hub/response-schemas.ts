@@ -3,6 +3,8 @@
 import type { RouteOptions } from 'fastify';
 import { ADOPTION, ALERT, ANY_OBJECT, arr, BOOL, INT, LOG_LINE, METRICS, NUM, obj, orNull, ROLLOUT, type Schema, STR, SUPPORT_BUNDLE, TIME } from './response-schemas-fleet.ts';
 import { PORTAL_RESPONSES } from './response-schemas-portal.ts';
+import { RELEASE_RESPONSES } from './response-schemas-releases.ts';
+import { CUSTOMER_RESPONSES } from './response-schemas-customers.ts';
 
 const APP = obj({ name: STR, createdAt: TIME });
 const RELEASE = obj({ app: STR, version: STR, digest: STR, createdAt: TIME });
@@ -54,6 +56,8 @@ export const DOCUMENTED_RESPONSES: Record<string, Record<number, Schema>> = {
   'POST /instances/:id/support-bundle-request': { 202: obj({ requestedAt: TIME }) },
   'GET /reports/adoption': { 200: ADOPTION },
   ...PORTAL_RESPONSES,
+  ...RELEASE_RESPONSES,
+  ...CUSTOMER_RESPONSES,
 };
 
 /**

@@ -147,6 +147,8 @@ describe('console pages', () => {
       'GET /instances/:id/support-bundles': `/instances/${id}/support-bundles`, 'GET /reports/adoption': `/reports/adoption?app=${APP}`,
       'GET /apps/:app/notes': `/apps/${APP}/notes?customer=acme`, 'GET /customers/:customer/apps/:app/approval': `/customers/acme/apps/${APP}/approval`,
       'GET /customers/:customer/apps/:app/policy': `/customers/acme/apps/${APP}/policy`, 'GET /customers/:customer/users': '/customers/acme/users', 'GET /instances/:id/approvals': `/instances/${id}/approvals`,
+      'GET /apps/:app/releases/:version/details': `/apps/${APP}/releases/2.0.0/details`, 'GET /apps/:app/releases/:version/diff': `/apps/${APP}/releases/2.0.0/diff?from=1.0.0`,
+      'GET /customers/:customer/tokens': '/customers/acme/tokens',
     };
     for (const [route, statuses] of Object.entries(DOCUMENTED_RESPONSES)) {
       if (!route.startsWith('GET ')) continue;

@@ -214,6 +214,102 @@ export interface Operations {
     };
     response: unknown;
   };
+  "GET /apps/:app/releases/:version/details": {
+    params: {
+      app: string;
+      version: string;
+    };
+    query: never;
+    body: never;
+    response: {
+      app: string;
+      version: string;
+      digest: string;
+      createdAt: string;
+      changelog: string;
+      minAgentVersion: string;
+      images: {
+        service: string;
+        ref: string;
+        manifestDigest: string;
+        platform: string;
+        compressedBytes: number;
+      }[];
+      totalCompressedBytes: number;
+      settings: {
+        name: string;
+        type: string;
+        required: boolean;
+        secret: boolean;
+      }[];
+      signature: {
+        keyIds: string[];
+        verifiedAtPush: string;
+      };
+      channels: string[];
+    };
+  };
+  "GET /apps/:app/releases/:version/diff": {
+    params: {
+      app: string;
+      version: string;
+    };
+    query: {
+      from: string;
+    };
+    body: never;
+    response: {
+      app: string;
+      from: {
+        version: string;
+        digest: string;
+      };
+      to: {
+        version: string;
+        digest: string;
+      };
+      services: {
+        added: string[];
+        removed: string[];
+        changed: string[];
+      };
+      images: {
+        service: string;
+        status: "added" | "removed" | "changed" | "unchanged";
+        imageChanged: boolean;
+        from?: {
+          ref: string;
+          manifestDigest: string;
+          configDigest: string;
+          size: number;
+        };
+        to?: {
+          ref: string;
+          manifestDigest: string;
+          configDigest: string;
+          size: number;
+        };
+        layersAdded: {
+          digest: string;
+          size: number;
+        }[];
+        layersRemoved: {
+          digest: string;
+          size: number;
+        }[];
+      }[];
+      delta: {
+        blobs: number;
+        bytes: number;
+      };
+      compose: {
+        path: string;
+        kind: "added" | "removed" | "changed";
+        from?: unknown;
+        to?: unknown;
+      }[];
+    };
+  };
   "GET /apps/:app/releases/:version/scan": {
     params: {
       app: string;
@@ -549,7 +645,15 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      tokens: {
+        id: string;
+        kind: string;
+        name: string;
+        createdAt: string;
+        revokedAt: string | null;
+      }[];
+    };
   };
   "POST /customers/:customer/tokens": {
     params: {
@@ -557,7 +661,9 @@ export interface Operations {
     };
     query: never;
     body: Record<string, never>;
-    response: unknown;
+    response: {
+      token: string;
+    };
   };
   "GET /customers/:customer/users": {
     params: {

@@ -83,6 +83,7 @@ export const api = {
   get,
   post,
   del: <T>(path: string) => call<T>('DELETE', path),
+  patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
 };
 
 export type Scope = 'read' | 'release:push' | 'channel:write' | 'app:write' | 'customer:read' | 'customer:write' | 'token:write' | 'user:admin' | 'audit:read';

@@ -102,12 +102,12 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get<{ Params: { customer: string } }>('/customers/:customer/tokens', {
-    schema: { tags: ['customers'], summary: "A customer's tokens (never their secrets)", security: SECURITY, params: customerParams },
+    schema: { tags: ['customers'], summary: "A customer's tokens (never their secrets): its customer tokens and its instances' own credentials (kind instance, revoked with the instance)", security: SECURITY, params: customerParams },
   }, async (req) => {
     requireUser(req, 'customer:read', `customer "${req.params.customer}"`);
     const c = await visibleCustomer(app, req, req.params.customer);
     const list = await db.listTokens({ customerId: c.id });
-    return { tokens: list.map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt, revokedAt: t.revokedAt })) };
+    return { tokens: list.map((t) => ({ id: t.id, kind: t.kind, name: t.name, createdAt: t.createdAt, revokedAt: t.revokedAt })) };
   });
 
   app.get<{ Params: { customer: string } }>('/customers/:customer/instances', {

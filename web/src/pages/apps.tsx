@@ -3,6 +3,7 @@ import { useCallback, useState } from 'react';
 import { api, ApiError, type App, type Channel, type Release } from '../api.ts';
 import { usePolled } from '../poll.ts';
 import { TableWrap } from '../table-wrap.tsx';
+import { ReleaseDetails } from './release-details.tsx';
 
 interface AppView {
   app: App;
@@ -66,6 +67,8 @@ function Promote({ view, onDone }: { view: AppView; onDone: () => void }) {
 export function Apps({ canPromote }: { canPromote: boolean }) {
   const load = useCallback(loadApps, []);
   const { data, error, reload } = usePolled(load, 10_000);
+  const [open, setOpen] = useState<{ app: string; version: string } | undefined>();
+  const toggle = (app: string, version: string) => setOpen((o) => (o?.app === app && o.version === version ? undefined : { app, version }));
   return (
     <section>
       <h1>Apps &amp; releases</h1>
@@ -96,7 +99,11 @@ export function Apps({ canPromote }: { canPromote: boolean }) {
               <tbody>
                 {view.releases.map((r) => (
                   <tr key={r.version}>
-                    <td>{r.version}</td>
+                    <td>
+                      <button type="button" className="secondary" aria-expanded={open?.app === view.app.name && open.version === r.version} onClick={() => toggle(view.app.name, r.version)}>
+                        {r.version}
+                      </button>
+                    </td>
                     <td className="digest" title={r.digest}>
                       {r.digest.slice(0, 19)}…
                     </td>
@@ -106,6 +113,7 @@ export function Apps({ canPromote }: { canPromote: boolean }) {
               </tbody>
             </table>
           </TableWrap>
+          {open?.app === view.app.name && <ReleaseDetails key={open.version} app={open.app} version={open.version} versions={view.releases.map((r) => r.version)} />}
           {canPromote && <Promote view={view} onDone={reload} />}
         </article>
       ))}

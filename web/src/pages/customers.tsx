@@ -1,8 +1,26 @@
-// Customers: their entitlements and instances; enrollment tokens for a new site.
+// Customers: their entitlements, instances (paged from the hub per customer), tokens, configuration values; enrollment tokens for a new site.
 import { useCallback, useState } from 'react';
 import { api, ApiError, type Customer } from '../api.ts';
 import { usePolled } from '../poll.ts';
+import { CustomerTokens } from './customer-tokens.tsx';
+import { CustomerValues } from './customer-values.tsx';
 import { InstanceTable } from './fleet.tsx';
+
+const PAGE = 50;
+
+/** The customer's first instances only, filtered by the hub: the page never loads the whole fleet. */
+function CustomerInstances({ customer }: { customer: string }) {
+  const load = useCallback(() => api.get('/instances', { query: { customer, limit: String(PAGE) } }), [customer]);
+  const { data, error } = usePolled(load, 10_000);
+  if (error) return <p role="alert" className="error">{error}</p>;
+  if (!data) return <p>Loading instances…</p>;
+  return (
+    <>
+      <InstanceTable instances={data.instances} showCustomer={false} />
+      {data.instances.length === PAGE && <p>The first {PAGE} instances; the Fleet page finds the others.</p>}
+    </>
+  );
+}
 
 function EnrollToken({ customer }: { customer: Customer }) {
   const [app, setApp] = useState(customer.entitlements[0]?.app ?? '');
@@ -34,10 +52,7 @@ function EnrollToken({ customer }: { customer: Customer }) {
 }
 
 export function Customers({ canWrite }: { canWrite: boolean }) {
-  const load = useCallback(async () => {
-    const [{ customers }, { instances }] = await Promise.all([api.get('/customers'), api.get('/instances')]);
-    return { customers, instances };
-  }, []);
+  const load = useCallback(() => api.get('/customers'), []);
   const { data, error } = usePolled(load, 10_000);
   return (
     <section>
@@ -45,7 +60,6 @@ export function Customers({ canWrite }: { canWrite: boolean }) {
       {error && <p role="alert" className="error">{error}</p>}
       {!data && !error && <p>Loading…</p>}
       {data?.customers.map((c) => {
-        const mine = data.instances.filter((i) => i.customer === c.name);
         return (
           <article key={c.id} className="card">
             <h2>
@@ -55,7 +69,11 @@ export function Customers({ canWrite }: { canWrite: boolean }) {
               Entitled to:{' '}
               {c.entitlements.map((e) => `${e.app} (${e.channel}${e.expiresAt ? `, until ${new Date(e.expiresAt).toLocaleDateString()}` : ''})`).join(', ') || 'nothing'}
             </p>
-            <InstanceTable instances={mine} showCustomer={false} />
+            <CustomerInstances customer={c.name} />
+            <CustomerTokens customer={c.name} canWrite={canWrite} />
+            {c.entitlements.map((e) => (
+              <CustomerValues key={e.app} customer={c.name} app={e.app} canWrite={canWrite} />
+            ))}
             {canWrite && c.entitlements.length > 0 && <EnrollToken customer={c} />}
           </article>
         );
