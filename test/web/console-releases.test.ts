@@ -173,4 +173,16 @@ describe('release details and diff', () => {
     assert.deepEqual(problems, []);
     await p.context().close();
   });
+
+  it('a viewer sees the tokens and values but is offered no issue, revoke, save or replace', async () => {
+    assert.equal((await w.api('POST', '/users', { username: 'vera', password: 'correct horse battery staple', role: 'viewer' })).status, 201);
+    const { page: p, problems } = await openPage(w);
+    await signIn(w, p, 'vera', 'correct horse battery staple');
+    await p.getByRole('link', { name: 'Customers' }).click();
+    await p.getByRole('region', { name: 'Tokens of beta' }).getByRole('cell', { name: 'customer beta' }).first().waitFor();
+    await p.getByRole('region', { name: `Configuration of ${APP} for acme` }).getByRole('cell', { name: 'secret, set' }).waitFor();
+    for (const name of [/New customer token/, /^Revoke/, /^Save/, /^Replace/, /New enrollment token/]) assert.equal(await p.getByRole('button', { name }).count(), 0, `no ${String(name)} button for a viewer`);
+    assert.deepEqual(problems, []);
+    await p.context().close();
+  });
 });
