@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { build as viteBuild } from 'vite';
 import { FleetSim } from '../../bench/lib/fleet-sim.ts';
 import { startHubServer, type RunningHub } from '../../src/hub/server.ts';
@@ -66,9 +66,14 @@ export async function startConsoleWorld(instances: number): Promise<ConsoleWorld
   };
 }
 
-export async function openPage(w: ConsoleWorld, viewport = DESKTOP): Promise<{ page: Page; problems: string[] }> {
+export function openPage(w: ConsoleWorld, viewport = DESKTOP): Promise<{ page: Page; problems: string[] }> {
+  return openBrowserPage(w.browser, viewport);
+}
+
+/** A page in a fresh context that collects console errors, warnings and page errors into `problems`. */
+export async function openBrowserPage(browser: Browser, viewport = DESKTOP, extra: BrowserContextOptions = {}): Promise<{ page: Page; problems: string[] }> {
   // The page's own CSP forbids the injected axe script; only this test context bypasses it.
-  const context = await w.browser.newContext({ viewport, bypassCSP: true });
+  const context = await browser.newContext({ ...extra, viewport, bypassCSP: true });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {

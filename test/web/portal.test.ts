@@ -18,7 +18,7 @@ import { inspectBundle } from '../../src/bundle/index.ts';
 import { signReport } from '../../src/fleet/index.ts';
 import { startHubServer, type RunningHub } from '../../src/hub/server.ts';
 import { hubApi } from '../helpers/hub-api.ts';
-import { axeViolations, SCREENSHOTS } from './console-fixture.ts';
+import { axeViolations, DESKTOP, openBrowserPage, PHONE, SCREENSHOTS } from './console-fixture.ts';
 import { hubInit } from '../helpers/hub-process.ts';
 import { putHubRelease } from '../helpers/hub-release.ts';
 import { reportVersion } from '../helpers/checkin.ts';
@@ -26,8 +26,6 @@ import { makeVendor, type Vendor } from '../helpers/vendor.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PASSWORD = 'correct horse battery staple';
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 let work: string;
 let hub: RunningHub;
 let browser: Browser;
@@ -43,17 +41,7 @@ const ok = async (r: Promise<{ status: number; json: Record<string, unknown> }>,
   return done.json;
 };
 
-async function open(viewport = DESKTOP): Promise<{ page: Page; problems: string[] }> {
-  // The page's own CSP forbids the injected axe script; only this test context bypasses it.
-  const context = await browser.newContext({ viewport, acceptDownloads: true, bypassCSP: true });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  return { page, problems };
-}
+const open = (viewport = DESKTOP) => openBrowserPage(browser, viewport, { acceptDownloads: true });
 
 /** Keyboard only, on the one login form: the user name has focus, Tab to the password, Enter. */
 async function signIn(p: Page, username: string): Promise<void> {
