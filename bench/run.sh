@@ -57,20 +57,26 @@ trap cleanup EXIT
 echo "== saving the corpus (the install figures remove it from the engine)"
 docker save -o "$BENCH_WORK/corpus.tar" "${corpus[@]}"
 
+# BENCH_ONLY="install verify-large" measures only those steps (setup always runs): RESULTS.md then holds only their rows.
+wanted() { [ -z "${BENCH_ONLY:-}" ] || [ "$1" = setup ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 docker network create "$BENCH_NETWORK" >/dev/null
 for step in setup cli-start-up bundle-size delta release-create sbom scan bundle-create verify-throughput verify-large downtime downtime-unchanged snapshot-cost install install-load peak-rss; do
+  wanted "$step" || continue
   echo "== $step"
   node --import tsx "bench/$step.ts"
 done
 # The hub's figures print their result rows on stdout.
 for step in hub-blob-download hub-push hub-checkins log-ingest web-fleet; do
+  wanted "$step" || continue
   echo "== $step"
   node --import tsx "bench/$step.ts" | grep '^{' >>"$BENCH_WORK/results.jsonl"
 done
 # The scheduler's cost must stay flat as the fleet grows: one row per size.
-for n in 1000 10000; do
-  echo "== rollout ($n instances)"
-  ROLLOUT_N=$n node --import tsx bench/rollout.ts | grep '^{' >>"$BENCH_WORK/results.jsonl"
-done
+if wanted rollout; then
+  for n in 1000 10000; do
+    echo "== rollout ($n instances)"
+    ROLLOUT_N=$n node --import tsx bench/rollout.ts | grep '^{' >>"$BENCH_WORK/results.jsonl"
+  done
+fi
 echo "== write-results"
 node --import tsx bench/write-results.ts

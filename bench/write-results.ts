@@ -44,6 +44,11 @@ async function main(): Promise<void> {
     '',
     ...(explain.trim() ? [explain.trim(), ''] : []),
   ];
+  // A partial run (BENCH_ONLY) must not replace the whole run's record: its table goes to the terminal only.
+  if (process.env.BENCH_ONLY) {
+    process.stdout.write(`BENCH_ONLY="${process.env.BENCH_ONLY}": bench/RESULTS.md left as it was\n\n${lines.slice(10, 12 + rows.length).join('\n')}\n`);
+    return;
+  }
   await writeFile(join(REPO, 'bench/RESULTS.md'), lines.join('\n'));
   process.stdout.write(`wrote bench/RESULTS.md (${rows.length} rows)\n`);
 }
