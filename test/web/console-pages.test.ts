@@ -221,6 +221,11 @@ describe('console pages', () => {
     await signIn(w, p);
     const menu = p.getByRole('button', { name: 'Menu' });
     const nav = p.getByRole('navigation', { name: 'Main' });
+    // The header is one line: brand, menu, who, sign-out; no button's label wraps.
+    const boxes = await Promise.all([p.locator('.brand'), menu, p.getByRole('button', { name: 'Sign out' })].map(async (l) => (await l.boundingBox())!));
+    const line = boxes[0]!.y + boxes[0]!.height / 2;
+    for (const b of boxes) assert.ok(Math.abs(b.y + b.height / 2 - line) < 6, `on the header's line: ${JSON.stringify(boxes)}`);
+    assert.ok(Math.abs(boxes[2]!.height - boxes[1]!.height) < 2, `"Sign out" is one line as "Menu" is: ${JSON.stringify(boxes)}`);
     assert.equal(await nav.getByRole('link', { name: 'Rollouts' }).isVisible(), false, 'folded at first');
     assert.equal(await menu.getAttribute('aria-expanded'), 'false');
     await menu.focus();

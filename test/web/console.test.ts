@@ -148,6 +148,22 @@ describe('web console', () => {
     assert.equal(await p.getByRole('navigation', { name: 'Pages of instances' }).count(), 0, 'one page of results');
     await p.getByLabel('Search the fleet').fill('');
     await p.waitForFunction(() => document.querySelectorAll('tbody tr').length === 100);
+    // A slow search keeps the last table shown, marked busy, instead of blanking it to "Loading…".
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await p.route((u) => u.searchParams.get('q') === 'far-1', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const slow = p.waitForRequest((r) => new URL(r.url()).searchParams.get('q') === 'far-1');
+    await p.getByLabel('Search the fleet').fill('far-1');
+    await slow;
+    await p.locator('[aria-busy="true"] tbody tr').first().waitFor();
+    assert.equal(await p.locator('tbody tr').count(), 100, 'the last answer stays while the search runs');
+    assert.equal(await p.getByText('Loading…').count(), 0);
+    release();
+    await p.locator('[aria-busy="false"]').waitFor();
+    await p.waitForFunction(() => document.querySelectorAll('tbody tr').length < 100);
     assert.deepEqual(problems, []);
     await p.context().close();
   });

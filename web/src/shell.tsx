@@ -64,6 +64,7 @@ export function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const logout = () => void api.post('/logout').finally(onLogout);
   const pages = me.kind === 'user' ? PAGES.filter((p) => me.scopes.includes(p.scope)) : [];
   const page = pages.find((p) => p.path === hash.split('/')[0]) ?? pages[0];
+  const who = me.kind === 'user' ? `${me.username} (${me.role})` : me.customer;
   return (
     <div className="shell">
       <header>
@@ -80,7 +81,9 @@ export function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
             </a>
           ))}
         </nav>
-        <span className="who">{me.kind === 'user' ? `${me.username} (${me.role})` : me.customer}</span>
+        <span className="who" title={who}>
+          {who}
+        </span>
         <button type="button" onClick={logout}>
           Sign out
         </button>

@@ -107,7 +107,7 @@ function FleetTable() {
   useEffect(() => setOffset(0), [q]);
   const { data: summary, error: summaryError } = useLive('/instances/summary');
   // The hub searches the whole fleet; one page more than shown tells whether there is a next page.
-  const { data: answer, error } = useLive('/instances', { query: { limit: String(PAGE + 1), offset: String(offset), q } });
+  const { data: answer, stale, error } = useLive('/instances', { query: { limit: String(PAGE + 1), offset: String(offset), q } }, { keepPrevious: true });
   const page = answer?.instances.slice(0, PAGE);
   const hasNext = (answer?.instances.length ?? 0) > PAGE;
   const problem = error || summaryError;
@@ -122,7 +122,13 @@ function FleetTable() {
       <label className="filter">
         Search the fleet <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="name, customer, version, id, tag=value" maxLength={200} />
       </label>
-      {page ? <InstanceTable instances={page} showCustomer link /> : <p>Loading…</p>}
+      {page ? (
+        <div aria-busy={stale} className={stale ? 'stale' : undefined}>
+          <InstanceTable instances={page} showCustomer link />
+        </div>
+      ) : (
+        <p>Loading…</p>
+      )}
       {(offset > 0 || hasNext) && (
         <nav className="pager" aria-label="Pages of instances">
           <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
