@@ -40,6 +40,7 @@ export const DOCUMENTED_RESPONSES: Record<string, Record<number, Schema>> = {
   'GET /apps': { 200: obj({ apps: arr(APP) }) },
   'GET /apps/:app/releases': { 200: obj({ releases: arr(RELEASE) }) },
   'GET /apps/:app/channels': { 200: obj({ channels: arr(CHANNEL) }) },
+  'POST /apps/:app/channels/:channel/releases': { 201: CHANNEL },
   'GET /customers': { 200: obj({ customers: arr(CUSTOMER) }) },
   'GET /audit': { 200: obj({ entries: arr(AUDIT_ENTRY) }) },
   'GET /instances': { 200: obj({ instances: arr(INSTANCE) }) },

@@ -148,7 +148,7 @@ describe('console pages', () => {
       'GET /apps/:app/notes': `/apps/${APP}/notes?customer=acme`, 'GET /customers/:customer/apps/:app/approval': `/customers/acme/apps/${APP}/approval`,
       'GET /customers/:customer/apps/:app/policy': `/customers/acme/apps/${APP}/policy`, 'GET /customers/:customer/users': '/customers/acme/users', 'GET /instances/:id/approvals': `/instances/${id}/approvals`,
       'GET /apps/:app/releases/:version/details': `/apps/${APP}/releases/2.0.0/details`, 'GET /apps/:app/releases/:version/diff': `/apps/${APP}/releases/2.0.0/diff?from=1.0.0`,
-      'GET /customers/:customer/tokens': '/customers/acme/tokens',
+      'GET /customers/:customer/tokens': '/customers/acme/tokens', 'GET /customers/:customer/apps/:app/values': `/customers/acme/apps/${APP}/values`,
     };
     for (const [route, statuses] of Object.entries(DOCUMENTED_RESPONSES)) {
       if (!route.startsWith('GET ')) continue;
@@ -161,6 +161,50 @@ describe('console pages', () => {
     const customer = await w.api<{ token: string }>('POST', '/customers', { name: 'initech', entitlements: [] });
     const asCustomer = await w.api<unknown>('GET', '/session', undefined, customer.json.token);
     assert.deepEqual(schemaViolations(DOCUMENTED_RESPONSES['GET /session']![200]!, asCustomer.json), [], 'a customer’s session answers as documented');
+  });
+
+  it('every documented change answers as documented (the client’s types hold)', async () => {
+    const id = agentOn('1.0.0').id;
+    const check = async (route: string, url: string, body?: unknown): Promise<unknown> => {
+      const [method] = route.split(' ');
+      const documented = DOCUMENTED_RESPONSES[route];
+      assert.ok(documented, `${route} is documented`);
+      const [status, schema] = Object.entries(documented)[0]!;
+      const got = await w.api<unknown>(method!, url, body);
+      assert.equal(got.status, Number(status), `${route}: ${JSON.stringify(got.json)}`);
+      assert.deepEqual(schemaViolations(schema, got.json), [], `${route} answers as documented`);
+      return got.json;
+    };
+    await check('POST /customers/:customer/enroll-tokens', '/customers/acme/enroll-tokens', { app: APP });
+    await check('POST /apps/:app/channels/:channel/releases', `/apps/${APP}/channels/documented/releases`, { version: '2.0.0' });
+    // PATCH /customers/:customer/apps/:app/values is checked in console-releases.test.ts, whose release declares settings.
+    await check('POST /customers/:customer/tokens', '/customers/acme/tokens', {});
+    const listed = await w.api<{ tokens: { id: string; kind: string; createdAt: string; revokedAt: string | null }[] }>('GET', '/customers/acme/tokens');
+    const issued = listed.json.tokens.filter((t) => t.kind === 'customer' && !t.revokedAt).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+    assert.ok(issued, JSON.stringify(listed.json));
+    await check('DELETE /tokens/:id', `/tokens/${issued.id}`);
+    assert.equal((await w.api('POST', '/customers/acme/users', { username: 'documented', password: 'correct horse battery staple', role: 'customer-viewer' })).status, 201);
+    await check('DELETE /customers/:customer/users/:username', '/customers/acme/users/documented');
+    await check('POST /instances/:id/approvals', `/instances/${id}/approvals`, { version: '2.0.0' });
+  });
+
+  it('promotes a release and makes an enrollment token from their pages, each through the typed client', async () => {
+    const { page: p, problems } = await openPage(w);
+    p.on('dialog', (d) => void d.accept());
+    await signIn(w, p);
+    await p.getByRole('link', { name: 'Apps & releases' }).click();
+    const form = p.locator('.promote').first();
+    await form.getByRole('combobox', { name: 'Release' }).selectOption('2.0.0');
+    await form.getByRole('combobox', { name: 'Channel' }).fill('from-console');
+    await form.getByRole('button', { name: 'Promote' }).click();
+    await p.getByRole('status').filter({ hasText: '2.0.0 is on from-console' }).waitFor();
+    const channels = await w.api<{ channels: { name: string; releases: { version: string }[] }[] }>('GET', `/apps/${APP}/channels`);
+    assert.deepEqual(channels.json.channels.find((c) => c.name === 'from-console')?.releases.map((r) => r.version), ['2.0.0']);
+    await p.getByRole('link', { name: 'Customers' }).click();
+    await p.getByRole('button', { name: /New enrollment token/ }).first().click();
+    assert.match(await p.locator('output.token').first().innerText({ timeout: 10_000 }), /^ske_/);
+    assert.deepEqual(problems, []);
+    await p.context().close();
   });
 
   it('offers a viewer no rollout command and no support bundle request', async () => {

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { diffReleases, RELEASE_SCHEMA, releaseBlobs, releaseBytes, releaseDigest, type StoredRelease } from '../../src/release/index.ts';
 import { makeSyntheticVendor, type SyntheticVendor } from '../hub/release-fixture.ts';
+import { DOCUMENTED_RESPONSES } from '../../src/hub/response-schemas.ts';
 import { APP, checkPage, openPage, PHONE, signIn, startConsoleWorld, type ConsoleWorld } from './console-fixture.ts';
+import { schemaViolations } from './schema-check.ts';
 
 let w: ConsoleWorld;
 let vendor: SyntheticVendor;
@@ -148,6 +150,7 @@ describe('release details and diff', () => {
     for (const body of [{ set: { LOG_LEVEL: 'info' } }, { set: { DB_PASSWORD: 'hunter2-secret' }, secret: true }]) {
       const r = await w.api('PATCH', values, body);
       assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.deepEqual(schemaViolations(DOCUMENTED_RESPONSES['PATCH /customers/:customer/apps/:app/values']![200]!, r.json), [], 'the change answers as documented');
     }
     const { page: p, problems } = await openPage(w);
     p.on('dialog', (d) => void d.accept());

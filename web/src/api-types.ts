@@ -123,7 +123,15 @@ export interface Operations {
       version: string;
       required?: boolean;
     };
-    response: unknown;
+    response: {
+      app: string;
+      name: string;
+      releases: {
+        version: string;
+        required: boolean;
+        promotedAt: string;
+      }[];
+    };
   };
   "PATCH /apps/:app/channels/:channel/releases/:version": {
     params: {
@@ -523,7 +531,29 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      customer: string;
+      app: string;
+      instance: {
+        id: string;
+        name: string;
+      } | null;
+      release: string | null;
+      values: {
+        name: string;
+        level: ("customer" | "instance") | null;
+        secret: boolean;
+        set: boolean;
+        value?: string;
+        declared: boolean;
+        required: boolean;
+      }[];
+      held: {
+        site: string;
+        release: string;
+        reason: string;
+      }[];
+    };
   };
   "PATCH /customers/:customer/apps/:app/values": {
     params: {
@@ -541,7 +571,30 @@ export interface Operations {
       unset?: string[];
       secret?: boolean;
     };
-    response: unknown;
+    response: {
+      customer: string;
+      app: string;
+      instance: {
+        id: string;
+        name: string;
+      } | null;
+      release: string | null;
+      values: {
+        name: string;
+        level: ("customer" | "instance") | null;
+        secret: boolean;
+        set: boolean;
+        value?: string;
+        declared: boolean;
+        required: boolean;
+      }[];
+      held: {
+        site: string;
+        release: string;
+        reason: string;
+      }[];
+      sealed: string[];
+    };
   };
   "POST /customers/:customer/enroll-tokens": {
     params: {
@@ -553,7 +606,13 @@ export interface Operations {
       uses?: number;
       expiresInSeconds?: number;
     };
-    response: unknown;
+    response: {
+      token: string;
+      app: string;
+      customer: string;
+      uses: number;
+      expiresAt: string;
+    };
   };
   "GET /customers/:customer/entitlements": {
     params: {
@@ -700,7 +759,9 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      removed: string;
+    };
   };
   "POST /deliveries/:id/redeliver": {
     params: {
@@ -873,7 +934,19 @@ export interface Operations {
     body: {
       version: string;
     };
-    response: unknown;
+    response: {
+      instance: string;
+      name: string;
+      customer: string;
+      app: string;
+      required: boolean;
+      customerApproved: string[];
+      approved: {
+        version: string;
+        approvedBy: string;
+        approvedAt: string;
+      }[];
+    };
   };
   "POST /instances/:id/install-now": {
     params: {
@@ -1445,7 +1518,9 @@ export interface Operations {
     };
     query: never;
     body: never;
-    response: unknown;
+    response: {
+      revoked: string;
+    };
   };
   "GET /users": {
     params: Record<string, never>;

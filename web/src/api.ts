@@ -79,12 +79,16 @@ export function getIfChanged<P extends PathOf<'GET'>>(route: P, etag: string | u
   return exchange<ResponseOf<'GET', P>>('GET', url(route, opts), undefined, etag);
 }
 
-export const api = {
-  get,
-  post,
-  del: <T>(path: string) => call<T>('DELETE', path),
-  patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
-};
+function del<P extends PathOf<'DELETE'>>(route: P, ...args: Args<Op<'DELETE', P>>): Promise<ResponseOf<'DELETE', P>> {
+  const [opts] = args as [{ params?: unknown; query?: unknown }?];
+  return call('DELETE', url(route, opts));
+}
+function patch<P extends PathOf<'PATCH'>>(route: P, body: Op<'PATCH', P>['body'], ...args: Args<Op<'PATCH', P>>): Promise<ResponseOf<'PATCH', P>> {
+  const [opts] = args as [{ params?: unknown; query?: unknown }?];
+  return call('PATCH', url(route, opts), body);
+}
+
+export const api = { get, post, del, patch };
 
 export type Scope = 'read' | 'release:push' | 'channel:write' | 'app:write' | 'customer:read' | 'customer:write' | 'token:write' | 'user:admin' | 'audit:read';
 

@@ -1,4 +1,4 @@
-// The customer portal's calls beyond web/src/api.ts: PATCH, raw uploads, and a bundle's size by HEAD before its
+// The customer portal's calls beyond web/src/api.ts: raw uploads, and a bundle's size by HEAD before its
 // download. Same rules: the public /api/v1, the session cookie, X-Skiff-CSRF on every change.
 import { ApiError, type ResponseOf } from './api.ts';
 
@@ -9,7 +9,6 @@ export type MaintenanceWindow = SitePolicy['windows'][number];
 export type ReleaseNotes = ResponseOf<'GET', '/apps/:app/notes'>;
 export type Approval = ResponseOf<'GET', '/customers/:customer/apps/:app/approval'>;
 export type CustomerUser = ResponseOf<'GET', '/customers/:customer/users'>['users'][number];
-export type InstanceApprovals = ResponseOf<'GET', '/instances/:id/approvals'>;
 
 async function errorOf(res: Response): Promise<ApiError> {
   const text = await res.text();

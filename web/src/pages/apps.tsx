@@ -30,7 +30,7 @@ function Promote({ view, onDone }: { view: AppView; onDone: () => void }) {
     if (!version || !channel) return;
     if (!confirm(`Promote ${view.app.name} ${version} to ${channel}? Sites following ${channel} will be offered it.`)) return;
     try {
-      await api.post(`/apps/${encodeURIComponent(view.app.name)}/channels/${encodeURIComponent(channel)}/releases`, { version });
+      await api.post('/apps/:app/channels/:channel/releases', { version }, { params: { app: view.app.name, channel } });
       setMessage(`${version} is on ${channel}`);
       onDone();
     } catch (e) {

@@ -24,7 +24,7 @@ export function CustomerTokens({ customer, canWrite }: { customer: string; canWr
   const revoke = async (id: string, name: string) => {
     if (!confirm(`Revoke the token "${name}" of ${customer}? Whatever uses it stops working at once.`)) return;
     try {
-      await api.del(`/tokens/${encodeURIComponent(id)}`);
+      await api.del('/tokens/:id', { params: { id } });
       setStatus('Token revoked');
       reload();
     } catch (e) {

@@ -1,26 +1,21 @@
 // A customer's configuration values of one app: a secret is write-only (shown as set or not set, can be replaced),
 // other values are shown and editable; changes only for roles that may write, each confirmed.
-import { useCallback, useState } from 'react';
-import { api, ApiError } from '../api.ts';
+import { useCallback, useMemo, useState } from 'react';
+import { api, ApiError, type ResponseOf } from '../api.ts';
 import { usePolled } from '../poll.ts';
 import { TableWrap } from '../table-wrap.tsx';
 
-interface ValueView {
-  name: string;
-  secret: boolean;
-  set: boolean;
-  value?: string;
-  required: boolean;
-}
+type ValueView = ResponseOf<'GET', '/customers/:customer/apps/:app/values'>['values'][number];
+type Site = { customer: string; app: string };
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : 'the hub cannot be reached');
 
-function ValueRow({ path, v, canWrite, onDone }: { path: string; v: ValueView; canWrite: boolean; onDone: (status: string) => void }) {
+function ValueRow({ site, v, canWrite, onDone }: { site: Site; v: ValueView; canWrite: boolean; onDone: (status: string) => void }) {
   const [draft, setDraft] = useState(v.secret ? '' : (v.value ?? ''));
   const save = async () => {
     if (!confirm(v.secret ? `Replace the secret ${v.name}? The old value is gone for good.` : `Set ${v.name} to "${draft}"?`)) return;
     try {
-      await api.patch(path, { set: { [v.name]: draft }, secret: v.secret });
+      await api.patch('/customers/:customer/apps/:app/values', { set: { [v.name]: draft }, secret: v.secret }, { params: site });
       if (v.secret) setDraft('');
       onDone(`${v.name} saved`);
     } catch (e) {
@@ -47,8 +42,8 @@ function ValueRow({ path, v, canWrite, onDone }: { path: string; v: ValueView; c
 }
 
 export function CustomerValues({ customer, app, canWrite }: { customer: string; app: string; canWrite: boolean }) {
-  const path = `/customers/${encodeURIComponent(customer)}/apps/${encodeURIComponent(app)}/values`;
-  const load = useCallback(() => api.get<{ values: ValueView[] }>(path), [path]);
+  const site = useMemo(() => ({ customer, app }), [customer, app]);
+  const load = useCallback(() => api.get('/customers/:customer/apps/:app/values', { params: site }), [site]);
   const { data, error, reload } = usePolled(load, 30_000);
   const [status, setStatus] = useState('');
   const done = (s: string) => {
@@ -72,7 +67,7 @@ export function CustomerValues({ customer, app, canWrite }: { customer: string; 
             </thead>
             <tbody>
               {data.values.map((v) => (
-                <ValueRow key={`${v.name}:${v.set ? v.value ?? 'set' : ''}`} path={path} v={v} canWrite={canWrite} onDone={done} />
+                <ValueRow key={`${v.name}:${v.set ? v.value ?? 'set' : ''}`} site={site} v={v} canWrite={canWrite} onDone={done} />
               ))}
             </tbody>
           </table>

@@ -27,7 +27,7 @@ function EnrollToken({ customer }: { customer: Customer }) {
   const [result, setResult] = useState('');
   const make = async () => {
     try {
-      const r = await api.post<{ token: string }>(`/customers/${encodeURIComponent(customer.name)}/enroll-tokens`, { app, uses: 1, expiresInSeconds: 86_400 });
+      const r = await api.post('/customers/:customer/enroll-tokens', { app, uses: 1, expiresInSeconds: 86_400 }, { params: { customer: customer.name } });
       setResult(r.token);
     } catch (e) {
       setResult(e instanceof ApiError ? e.message : 'the hub cannot be reached');

@@ -3,7 +3,7 @@
 // what an instance runs — with the size shown before the download.
 import { useCallback, useEffect, useState } from 'react';
 import { api, type Instance } from '../api.ts';
-import { bundlePath, bundleSize, errorText, formatBytes, send, type Approval, type InstanceApprovals, type ReleaseNotes } from '../portal-api.ts';
+import { bundlePath, bundleSize, errorText, formatBytes, type Approval, type ReleaseNotes } from '../portal-api.ts';
 import { usePolled } from '../poll.ts';
 
 interface AppOffer {
@@ -14,7 +14,6 @@ interface AppOffer {
   instances: Instance[];
 }
 
-const q = encodeURIComponent;
 
 export function PortalReleases({ customer, canApprove }: { customer: string; canApprove: boolean }) {
   const load = useCallback(async (): Promise<AppOffer[]> => {
@@ -81,10 +80,11 @@ function ApprovalControls({ customer, offer, canApprove, onChange }: { customer:
   const newest = notes.to;
   const approvedNewest = newest !== null && approval.approved.includes(newest);
   const approve = async () => {
+    if (newest === null) return;
     setBusy(true);
     setError('');
     try {
-      await send('POST', `/apps/${q(offer.app)}/approvals`, { version: newest, customer });
+      await api.post('/apps/:app/approvals', { version: newest, customer }, { params: { app: offer.app } });
       onChange();
     } catch (e) {
       setError(errorText(e));
@@ -116,17 +116,16 @@ function ApprovalControls({ customer, offer, canApprove, onChange }: { customer:
 
 function InstanceApproval({ instance, version, canApprove }: { instance: Instance; version: string; canApprove: boolean }) {
   const [state, setState] = useState<{ approved?: boolean; busy?: boolean; error?: string }>({});
-  const path = `/instances/${q(instance.id)}/approvals`;
   useEffect(() => {
     api.get('/instances/:id/approvals', { params: { id: instance.id } }).then(
       (a) => setState({ approved: a.approved.some((x) => x.version === version) }),
       (e: unknown) => setState({ error: errorText(e) }),
     );
-  }, [path, version]);
+  }, [instance.id, version]);
   const approve = async () => {
     setState({ busy: true });
     try {
-      const a = await send<InstanceApprovals>('POST', path, { version });
+      const a = await api.post('/instances/:id/approvals', { version }, { params: { id: instance.id } });
       setState({ approved: a.approved.some((x) => x.version === version) });
     } catch (e) {
       setState({ error: errorText(e) });

@@ -2,10 +2,9 @@
 // (not itself, so that a customer does not lock its last admin out by a slip).
 import { useCallback, useState, type FormEvent } from 'react';
 import { api, ago } from '../api.ts';
-import { errorText, send } from '../portal-api.ts';
+import { errorText } from '../portal-api.ts';
 import { usePolled } from '../poll.ts';
 
-const q = encodeURIComponent;
 
 export function PortalUsers({
   customer,
@@ -28,11 +27,11 @@ export function PortalUsers({
     const f = new FormData(form);
     setProblem('');
     try {
-      await send('POST', `/customers/${q(customer)}/users`, {
-        username: f.get('username'),
-        password: f.get('password'),
-        role: f.get('role'),
-      });
+      await api.post(
+        '/customers/:customer/users',
+        { username: String(f.get('username')), password: String(f.get('password')), role: f.get('role') === 'customer-admin' ? 'customer-admin' : 'customer-viewer' },
+        { params: { customer } },
+      );
       form.reset();
       reload();
     } catch (err) {
@@ -42,7 +41,7 @@ export function PortalUsers({
   const remove = async (username: string) => {
     setProblem('');
     try {
-      await api.del(`/customers/${q(customer)}/users/${q(username)}`);
+      await api.del('/customers/:customer/users/:username', { params: { customer, username } });
       reload();
     } catch (err) {
       setProblem(errorText(err));

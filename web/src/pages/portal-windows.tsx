@@ -2,11 +2,10 @@
 // releases; a customer-admin adds and removes them (the whole list is sent, as the API takes it).
 import { useCallback, useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
-import { errorText, send, type MaintenanceWindow } from '../portal-api.ts';
+import { errorText, type MaintenanceWindow } from '../portal-api.ts';
 import { usePolled } from '../poll.ts';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-const q = encodeURIComponent;
 const describe = (w: MaintenanceWindow) => `${w.days.join(', ')} ${w.start}–${w.end} ${w.timeZone}`;
 
 export function PortalWindows({ customer, canEdit }: { customer: string; canEdit: boolean }) {
@@ -34,7 +33,7 @@ function AppWindows(props: { customer: string; app: string; windows: Maintenance
   const save = async (next: MaintenanceWindow[]): Promise<boolean> => {
     setError('');
     try {
-      await send('PATCH', `/customers/${q(customer)}/apps/${q(app)}/policy`, { windows: next });
+      await api.patch('/customers/:customer/apps/:app/policy', { windows: next }, { params: { customer, app } });
       onChange();
       return true;
     } catch (e) {
