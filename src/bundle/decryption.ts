@@ -1,5 +1,6 @@
 // Decrypting the blob entries of a bundle encrypted to the customer's age key. age-encryption (and its @noble
 // dependencies) loads on the first encrypted blob: reading a plain bundle, as `bundle verify` mostly does, starts without it.
+import { readFile } from 'node:fs/promises';
 import { ReadableStream } from 'node:stream/web';
 import type { ReadableStreamWithSize } from 'age-encryption';
 import type { Digest } from '../oci/index.ts';
@@ -8,6 +9,17 @@ import { SkiffError } from '../util/index.ts';
 const toWeb = (source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> => ReadableStream.from(source);
 
 export const ENCRYPTED_BLOB_ENTRY_RE = /^blobs\/sha256\/([a-f0-9]{64})\.age$/;
+
+/** Reads the identities (`AGE-SECRET-KEY-1…`, one a line, `#` comments) of an age identity file. */
+export async function readIdentityFile(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch((e: unknown) => {
+    throw new SkiffError('NOT_FOUND', `cannot read the identity file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  });
+  const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (keys.length === 0 || keys.some((k) => !k.startsWith('AGE-SECRET-KEY-1')))
+    throw new SkiffError('USAGE', `${file} is not an age identity file: it must hold AGE-SECRET-KEY-1… lines (skiff bundle keygen writes one)`);
+  return keys;
+}
 
 const decryptFailed = (digest: Digest, why: string, cause: unknown) =>
   new SkiffError('DECRYPT_FAILED', `blob ${digest} of the bundle does not decrypt (${why})`, { cause });

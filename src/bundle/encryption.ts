@@ -1,7 +1,6 @@
 // Bundles encrypted to a customer's X25519 key in the age format: each blob entry is an age file (`<digest>.age`),
 // while the trust chain, release and signature stay readable so the signature is checked before anything decrypts.
 // Age authenticates every 64 KiB chunk (a tampered ciphertext fails there); the plaintext is still hashed as always.
-import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
 import { Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
@@ -9,7 +8,7 @@ import type { Digest } from '../oci/index.ts';
 import { SkiffError } from '../util/index.ts';
 
 export const ENCRYPTION_SCHEME = 'age';
-export { ENCRYPTED_BLOB_ENTRY_RE, BlobDecrypter } from './decryption.ts';
+export { ENCRYPTED_BLOB_ENTRY_RE, BlobDecrypter, readIdentityFile } from './decryption.ts';
 export const encryptedBlobEntry = (d: Digest): string => `blobs/sha256/${d.slice(7)}.age`;
 
 /** Streams age emits and reads, seen from Node: byte chunks. */
@@ -66,17 +65,6 @@ export class BlobEncrypter {
     const out = await BlobEncrypter.#encrypter(this.#recipients).encrypt(toWeb(plain) as globalThis.ReadableStream<Uint8Array>);
     return Readable.from(out as unknown as AsyncIterable<Uint8Array>, { objectMode: false });
   }
-}
-
-/** Reads the identities (`AGE-SECRET-KEY-1…`, one a line, `#` comments) of an age identity file. */
-export async function readIdentityFile(file: string): Promise<string[]> {
-  const text = await readFile(file, 'utf8').catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', `cannot read the identity file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  });
-  const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (keys.length === 0 || keys.some((k) => !k.startsWith('AGE-SECRET-KEY-1')))
-    throw new SkiffError('USAGE', `${file} is not an age identity file: it must hold AGE-SECRET-KEY-1… lines (skiff bundle keygen writes one)`);
-  return keys;
 }
 
 /** A new X25519 identity file's text and its recipient, for `skiff bundle keygen`. */

@@ -1,6 +1,6 @@
 // CLI start-up: `skiff --version` and `skiff <group> --help` load no heavy package (zod, Fastify, undici, the database
 // drivers, age, tar): each group's commands are defined without their libraries, which load when a command runs.
-// The lean one-shot commands (`bundle verify`, `bundle inspect`) load only what a bundle read needs.
+// The lean one-shot commands (`bundle verify`, `bundle inspect`, `agent install`) load only what they need.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -70,24 +70,26 @@ describe('CLI start-up', () => {
     assert.deepEqual(found, {}, 'heavy packages loaded by a group’s --help');
   });
 
-  it('`bundle verify` and `bundle inspect` load the reader and the trust check only: no writer, registry, Compose or age libraries', async () => {
+  it('the lean one-shot commands load what they need only: no writer, registry, hub-client, server or age libraries', async () => {
     const missing = join(dir, 'missing');
-    // What a bundle read needs (zod schemas, tar-stream, canonicalize for the signatures) is allowed; these are not.
-    const unneeded = ['undici', 'yaml', 'semver', 'age-encryption', 'fastify', 'pg', 'better-sqlite3', 'pino', 'prom-client', 'nodemailer', 'yauzl'];
-    const found: Record<string, string[]> = {};
-    const leaves: [string, string[], RegExp][] = [
-      ['bundle verify', ['bundle', 'verify', join(missing, 'app.skiff'), '--trust', join(missing, 'root.json')], /root\.json/],
-      ['bundle inspect', ['bundle', 'inspect', join(missing, 'app.skiff')], /app\.skiff does not exist/],
+    // A bundle read needs zod schemas, tar-stream and canonicalize (signatures); an install also the engine client
+    // (undici), Compose (yaml) and semver. The rest is another command's.
+    const server = ['fastify', 'pg', 'better-sqlite3', 'pino', 'prom-client', 'nodemailer', 'yauzl'];
+    const leaves: [string, string[], RegExp, string[]][] = [
+      ['bundle verify', ['bundle', 'verify', join(missing, 'app.skiff'), '--trust', join(missing, 'root.json')], /root\.json/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
+      ['bundle inspect', ['bundle', 'inspect', join(missing, 'app.skiff')], /app\.skiff does not exist/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
+      ['agent install', ['agent', 'install', join(missing, 'app.skiff'), '--state', join(missing, 'state'), '--trust', join(missing, 'root.json')], /missing/, ['age-encryption', ...server]],
     ];
+    const found: Record<string, string[]> = {};
     await Promise.all(
-      leaves.map(async ([name, args, fails]) => {
+      leaves.map(async ([name, args, fails, unneeded]) => {
         const { packages } = await packagesLoaded(args, fails);
-        assert.ok(packages.has('zod'), `${name}: the recorder saw the packages the reader loads`);
+        assert.ok(packages.has('zod'), `${name}: the recorder saw the packages the command loads`);
         const extra = unneeded.filter((p) => packages.has(p));
         if (extra.length > 0) found[name] = extra;
       }),
     );
-    assert.deepEqual(found, {}, 'libraries a bundle read does not need, loaded by the command');
+    assert.deepEqual(found, {}, 'libraries another command needs, loaded by a one-shot command');
   });
 
   it('a command whose library needs a package this install lacks says so in one line (the agent image has no pg)', async () => {
