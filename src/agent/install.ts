@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine, type AgentEngine } from '../engine/index.ts';
-import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index.ts';
+import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index-read.ts';
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';

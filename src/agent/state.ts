@@ -10,7 +10,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FsBlobStore } from '../store/index.ts';
 import { acquireLock } from './lock.ts';
 import { parseRoot, type RootMeta } from '../trust/index.ts';

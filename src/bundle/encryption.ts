@@ -1,15 +1,14 @@
 // Bundles encrypted to a customer's X25519 key in the age format: each blob entry is an age file (`<digest>.age`),
 // while the trust chain, release and signature stay readable so the signature is checked before anything decrypts.
 // Age authenticates every 64 KiB chunk (a tampered ciphertext fails there); the plaintext is still hashed as always.
-import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
-import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient, type ReadableStreamWithSize } from 'age-encryption';
+import { Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import type { Digest } from '../oci/index.ts';
 import { SkiffError } from '../util/index.ts';
 
 export const ENCRYPTION_SCHEME = 'age';
-export const ENCRYPTED_BLOB_ENTRY_RE = /^blobs\/sha256\/([a-f0-9]{64})\.age$/;
+export { ENCRYPTED_BLOB_ENTRY_RE, BlobDecrypter, readIdentityFile } from './decryption.ts';
 export const encryptedBlobEntry = (d: Digest): string => `blobs/sha256/${d.slice(7)}.age`;
 
 /** Streams age emits and reads, seen from Node: byte chunks. */
@@ -68,59 +67,8 @@ export class BlobEncrypter {
   }
 }
 
-/** Reads the identities (`AGE-SECRET-KEY-1…`, one a line, `#` comments) of an age identity file. */
-export async function readIdentityFile(file: string): Promise<string[]> {
-  const text = await readFile(file, 'utf8').catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', `cannot read the identity file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  });
-  const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (keys.length === 0 || keys.some((k) => !k.startsWith('AGE-SECRET-KEY-1')))
-    throw new SkiffError('USAGE', `${file} is not an age identity file: it must hold AGE-SECRET-KEY-1… lines (skiff bundle keygen writes one)`);
-  return keys;
-}
-
 /** A new X25519 identity file's text and its recipient, for `skiff bundle keygen`. */
 export async function newIdentity(): Promise<{ identity: string; recipient: string }> {
   const identity = await generateX25519Identity();
   return { identity, recipient: await identityToRecipient(identity) };
-}
-
-const decryptFailed = (digest: Digest, why: string, cause: unknown) =>
-  new SkiffError('DECRYPT_FAILED', `blob ${digest} of the bundle does not decrypt (${why})`, { cause });
-
-/** Decrypts blob entries with the customer's identities. */
-export class BlobDecrypter {
-  readonly #identities: readonly string[];
-  constructor(identities: readonly string[]) {
-    this.#identities = identities;
-  }
-
-  /** The plaintext of one `.age` entry of `cipherSize` bytes, and its size; failures are DECRYPT_FAILED naming the blob. */
-  async open(entry: AsyncIterable<Uint8Array>, cipherSize: number, digest: Digest): Promise<{ data: AsyncIterable<Uint8Array>; size: number }> {
-    const d = new Decrypter();
-    for (const id of this.#identities) d.addIdentity(id);
-    let plain: ReadableStreamWithSize;
-    try {
-      plain = await d.decrypt(toWeb(entry) as globalThis.ReadableStream<Uint8Array>);
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/no identity matched/i.test(msg))
-        throw new SkiffError('DECRYPT_FAILED', `this bundle is encrypted to another key: none of the identities given decrypts blob ${digest}; pass --identity with the key the bundle was made for`, { cause: e });
-      throw decryptFailed(digest, `its age header is damaged: ${msg}`, e);
-    }
-    let size: number;
-    try {
-      size = plain.size(cipherSize);
-    } catch (e) {
-      throw decryptFailed(digest, `its ${cipherSize} bytes cannot be an age file`, e);
-    }
-    async function* chunks(): AsyncGenerator<Uint8Array> {
-      try {
-        for await (const c of plain as unknown as AsyncIterable<Uint8Array>) yield c;
-      } catch (e) {
-        throw decryptFailed(digest, 'its ciphertext was altered or damaged; ask the vendor for an intact copy', e);
-      }
-    }
-    return { data: chunks(), size };
-  }
 }

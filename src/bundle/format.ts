@@ -1,5 +1,5 @@
 // The .skiff bundle format: entry names, bundle.json, and the fixed tar headers that make bundles reproducible.
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_MANIFEST_BYTES, isDigest, type Digest } from '../oci/index.ts';
 
 export const BUNDLE_SCHEMA = 'skiff.dev/bundle/v1';

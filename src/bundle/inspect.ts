@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Digest } from '../oci/index.ts';
-import { parseReleaseManifest, releaseDigest, type ReleaseManifest } from '../release/index.ts';
+import { parseReleaseManifest, releaseDigest, type ReleaseManifest } from '../release/index-manifest.ts';
 import { SkiffError, isSkiffError } from '../util/index.ts';
 import { indexDisagreement } from './bundle-json.ts';
 import { EntryBudget, extractEntries } from './entries.ts';
@@ -36,7 +36,10 @@ const notBundle = (file: string, why: string) =>
   new SkiffError('BUNDLE_INVALID', `${file} is not a .skiff bundle: ${why}`);
 
 export async function inspectBundle(file: string, verify?: TrustVerifier): Promise<BundleSummary> {
-  const fileSize = (await stat(file)).size;
+  const stats = await stat(file);
+  // Opening a directory succeeds and only its read fails, with an EISDIR that names no path.
+  if (stats.isDirectory()) throw new SkiffError('USAGE', `${file} is a directory: pass the .skiff file inside it`);
+  const fileSize = stats.size;
   const extract = extractEntries(createReadStream(file), file);
   const budget = new EntryBudget();
   let roots = 0;

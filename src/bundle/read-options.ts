@@ -1,8 +1,8 @@
 // What a bundle read is given (the verifier, the sink, the hooks that refuse early) and what it returns.
 import type { Digest } from '../oci/index.ts';
-import type { ReleaseBlob, ReleaseManifest } from '../release/index.ts';
+import type { ReleaseBlob, ReleaseManifest } from '../release/index-manifest.ts';
 import type { BundleIndex } from './format.ts';
-import type { BlobSink } from './sinks.ts';
+import type { BlobSink } from './verify-sink.ts';
 import type { TrustVerifier } from './trust-verifier.ts';
 
 /** What must still arrive once every image manifest is known: from the signed manifests, never from bundle.json. */

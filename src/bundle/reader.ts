@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { Extract } from 'tar-stream';
 import { parseImageManifest, type ImageManifest, type Digest } from '../oci/index.ts';
-import { walkReleaseBlobs, type ReleaseBlob, type ReleaseBlobWalk, releaseDigest, type ReleaseManifest } from '../release/index.ts';
+import { walkReleaseBlobs, type ReleaseBlob, type ReleaseBlobWalk, releaseDigest, type ReleaseManifest } from '../release/index-manifest.ts';
 import { SkiffError, isSkiffError } from '../util/index.ts';
 import { blobsDisagreement, bundleJsonMessage, indexDisagreement } from './bundle-json.ts';
 import {
@@ -24,7 +24,7 @@ import {
   entryLimit,
   type BundleIndex,
 } from './format.ts';
-import { BlobDecrypter, ENCRYPTED_BLOB_ENTRY_RE } from './encryption.ts';
+import { BlobDecrypter, ENCRYPTED_BLOB_ENTRY_RE } from './decryption.ts';
 import { readPackEntry } from './packs.ts';
 import type { BundleContents, ReadOptions } from './read-options.ts';
 import { TrustChainRead, type Verified } from './trust-chain-read.ts';

@@ -10,7 +10,7 @@ import {
   walkRootChain,
   type RootMeta,
 } from '../trust/index.ts';
-import { parseReleaseManifest, type ReleaseManifest } from '../release/index.ts';
+import { parseReleaseManifest, type ReleaseManifest } from '../release/index-manifest.ts';
 import { SkiffError } from '../util/index.ts';
 import { Entry } from './format.ts';
 

@@ -17,6 +17,8 @@ function seconds(v: string): number {
 
 /** The agent (engine client, Compose, image loading), loaded when a command runs: `agent --help` starts without it. */
 const agentLib = () => import('../agent/index.ts');
+/** The local commands' part of it (no connected agent, hub client or support bundles): a one-shot command starts sooner. */
+const localLib = () => import('../agent/index-local.ts');
 
 // No commander defaults: they live in the agent library, which the command's definition does not load.
 type SnapshotFlags = { snapshotBudget?: number; keepSnapshots?: number };
@@ -58,7 +60,7 @@ export function agentCommand(): Command {
     .option('--keep-snapshots <n>', 'how many volume snapshots to keep (default: 2)', seconds)
     .action((bundle: string, o: { state: string; trust?: string; values?: string; identity?: string; healthTimeout: number; stopTimeout: number } & SnapshotFlags) =>
       runAction(async () => {
-        const { install, DEFAULT_SNAPSHOTS } = await agentLib();
+        const { install, DEFAULT_SNAPSHOTS } = await localLib();
         const bar = progressBar('verifying');
         try {
           const r = await install({ stateDir: o.state, bundle, trustFile: o.trust, valuesFile: o.values, identityFile: o.identity, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, snapshots: snapshotSettings(o, DEFAULT_SNAPSHOTS), log, onProgress: (d, t) => bar.update(d, t) });
@@ -83,7 +85,7 @@ export function agentCommand(): Command {
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .action((o: { state: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
-        const r = await (await agentLib()).rollback({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
+        const r = await (await localLib()).rollback({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
         process.stdout.write(`${r.app}: rolled back ${r.from} → ${r.to}, healthy\n`);
       }),
     );
@@ -95,7 +97,7 @@ export function agentCommand(): Command {
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .action((o: { state: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
-        const { resume, agentStatus } = await agentLib();
+        const { resume, agentStatus } = await localLib();
         await resume({ stateDir: o.state, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
         printStatus(await agentStatus(o.state));
       }),
@@ -107,7 +109,7 @@ export function agentCommand(): Command {
     .option('--json', 'machine-readable output')
     .action((o: { state: string; json?: boolean }) =>
       runAction(async () => {
-        const s = await (await agentLib()).agentStatus(o.state);
+        const s = await (await localLib()).agentStatus(o.state);
         if (o.json) printJson(s);
         else printStatus(s);
       }),
@@ -122,7 +124,7 @@ export function agentCommand(): Command {
     .action((o: { state?: string; json?: boolean }) =>
       runAction(async () => {
         if (o.state === undefined) throw new SkiffError('USAGE', "required option '--state <dir>' not specified (see skiff agent snapshots --help)");
-        const list = await (await agentLib()).agentSnapshots(o.state);
+        const list = await (await localLib()).agentSnapshots(o.state);
         if (o.json) return printJson(list);
         if (list.length === 0) process.stdout.write('no snapshots\n');
         for (const s of list) process.stdout.write(`${s.id.padEnd(32)} data of ${s.release.padEnd(10)} before ${s.before.padEnd(10)} ${s.createdAt}  ${s.volumes.map((v) => `${v.name} ${Math.ceil(v.bytes / 1e6)} MB`).join(', ')}\n`);
@@ -137,7 +139,7 @@ export function agentCommand(): Command {
     .option('--stop-timeout <seconds>', 'grace period for a container to stop before it is killed', seconds, 10)
     .action((id: string, o: { state: string; healthTimeout: number; stopTimeout: number }) =>
       runAction(async () => {
-        const s = await (await agentLib()).restoreSnapshot({ stateDir: o.state, id, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
+        const s = await (await localLib()).restoreSnapshot({ stateDir: o.state, id, healthTimeoutMs: o.healthTimeout * 1000, stopTimeoutSec: o.stopTimeout, log });
         process.stdout.write(`restored ${s.volumes.map((v) => v.name).join(', ')} from ${s.id} (data of ${s.release}), healthy\n`);
       }),
     );

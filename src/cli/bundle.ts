@@ -9,6 +9,7 @@ import type { BundleIndex, TrustOutcome } from '../bundle/index.ts';
 import type { RootMeta } from '../trust/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { progressBar } from './progress.ts';
+import { fsErrorMessage } from './fs-errors.ts';
 import { formatBytes, runAction } from './run.ts';
 import { bundleFetchCommand } from './bundle-fetch.ts';
 
@@ -26,6 +27,12 @@ const libs = async () => {
     import('../store/index.ts'),
   ]);
   return { ...bundle, ...release, ...trust, HashingStream, FsBlobStore };
+};
+
+/** What `bundle verify` and `inspect` run: the reader and the trust check only, so they start without the writer's libraries. */
+const readLibs = async () => {
+  const [bundle, { parseRoot }, { releaseDigest }] = await Promise.all([import('../bundle/index-verify.ts'), import('../trust/index.ts'), import('../release/index-manifest.ts')]);
+  return { ...bundle, parseRoot, releaseDigest };
 };
 
 const counts = (index: BundleIndex): { included: number; omitted: number } => ({
@@ -100,18 +107,15 @@ async function createBundleFile(
 }
 
 async function readTrustedRoot(rootFile: string): Promise<RootMeta> {
-  const { parseRoot } = await libs();
+  const { parseRoot } = await readLibs();
   const rootBytes = await readFile(rootFile).catch((e: unknown) => {
-    throw new SkiffError(
-      'NOT_FOUND',
-      `cannot read the trusted root ${rootFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the trusted root') ?? `cannot read the trusted root ${rootFile}: ${String(e)}`, { cause: e });
   });
   return parseRoot(rootBytes, rootFile);
 }
 
 async function inspectBundleFile(file: string, rootFile: string | undefined, json: boolean, out: Output): Promise<void> {
-  const { trustVerifier, inspectBundle, bundleBases } = await libs();
+  const { trustVerifier, inspectBundle, bundleBases } = await readLibs();
   const outcome: TrustOutcome = {};
   const verifier = rootFile ? trustVerifier(await readTrustedRoot(rootFile), outcome) : undefined;
   const s = await inspectBundle(file, verifier);
@@ -157,17 +161,14 @@ async function inspectBundleFile(file: string, rootFile: string | undefined, jso
 }
 
 async function verifyBundleFile(file: string, rootFile: string, json: boolean, out: Output, identities?: readonly string[]): Promise<void> {
-  const { readBundle, trustVerifier, basesText, VerifyOnlySink, releaseDigest, BUNDLE_READ_BYTES } = await libs();
+  const { readBundle, trustVerifier, basesText, VerifyOnlySink, releaseDigest, BUNDLE_READ_BYTES } = await readLibs();
   const trusted = await readTrustedRoot(rootFile);
   const source = createReadStream(file, { highWaterMark: BUNDLE_READ_BYTES });
   const opened = new Promise<void>((resolve, reject) =>
     source.once('open', () => resolve()).once('error', reject),
   );
   await opened.catch((e: unknown) => {
-    throw new SkiffError(
-      'NOT_FOUND',
-      `cannot read the bundle ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the bundle') ?? `cannot read the bundle ${file}: ${String(e)}`, { cause: e });
   });
   const bar = progressBar('verify');
   const contents = await readBundle(source, {
@@ -251,7 +252,7 @@ export function bundleCommand(out: Output = process.stdout): Command {
     .option('--identity <file>', 'age identity file (AGE-SECRET-KEY-1…) to decrypt an encrypted bundle')
     .option('--json', 'print JSON')
     .action((file: string, opts: { trust: string; identity?: string; json?: boolean }) =>
-      runAction(async () => verifyBundleFile(file, opts.trust, opts.json === true, out, opts.identity ? await (await libs()).readIdentityFile(opts.identity) : undefined)),
+      runAction(async () => verifyBundleFile(file, opts.trust, opts.json === true, out, opts.identity ? await (await import('../bundle/index.ts')).readIdentityFile(opts.identity) : undefined)),
     );
 
   bundle

@@ -19,7 +19,7 @@ export type HubCalls = Pick<HubClient, 'request' | 'get' | 'post'>;
 export function clientFrom(opts: { hub?: string; token?: string; hubCa?: string }): HubCalls {
   let client: Promise<HubClient> | undefined;
   const load = (): Promise<HubClient> =>
-    (client ??= import('../hub-client/index.ts').then(({ HubClient, connectionFrom }) => new HubClient(connectionFrom(opts))));
+    (client ??= import('../hub-client/index-client.ts').then(({ HubClient, connectionFrom }) => new HubClient(connectionFrom(opts))));
   return {
     request: async <T>(method: Parameters<HubClient['request']>[0], path: string, body?: unknown) => (await load()).request<T>(method, path, body),
     get: async <T>(path: string) => (await load()).get<T>(path),
@@ -28,6 +28,6 @@ export function clientFrom(opts: { hub?: string; token?: string; hubCa?: string 
 }
 
 /** The connection for these options, its modules loaded now (for commands that stream files to or from the hub). */
-export async function connectionOf(opts: { hub?: string; token?: string; hubCa?: string }): Promise<import('../hub-client/index.ts').HubConnection> {
-  return (await import('../hub-client/index.ts')).connectionFrom(opts);
+export async function connectionOf(opts: { hub?: string; token?: string; hubCa?: string }): Promise<import('../hub-client/index-client.ts').HubConnection> {
+  return (await import('../hub-client/index-client.ts')).connectionFrom(opts);
 }

@@ -55,8 +55,10 @@ function listOptions(cmd: Command): Command {
 
 async function listFleet(o: HubOpts & { app?: string; version?: string; health?: string; customer?: string; tag?: string[]; search?: string; json?: boolean }, out: Output): Promise<void> {
   const q = new URLSearchParams(Object.entries({ app: o.app, version: o.version, health: o.health, customer: o.customer, q: o.search }).flatMap(([k, v]) => (v ? [[k, v]] : [])));
-  const { parseTag } = await import('../fleet/index.ts');
-  for (const t of o.tag ?? []) q.append('tag', parseTag(t, '--tag').join('='));
+  if (o.tag?.length) {
+    const { parseTag } = await import('../fleet/index-tags.ts');
+    for (const t of o.tag) q.append('tag', parseTag(t, '--tag').join('='));
+  }
   const { instances } = await clientFrom(o).get<{ instances: InstanceView[] }>(`/instances${q.size ? `?${q}` : ''}`);
   if (o.json) printJson(instances);
   else out.write(instances.length === 0 ? 'no instances\n' : table(instances));
@@ -127,7 +129,7 @@ export function instanceCommand(out: Output = process.stdout): Command {
     .option('--json', 'print JSON')
     .action((id: string, tags: string[], o: HubOpts & { remove: string[]; json?: boolean }) =>
       runAction(async () => {
-        const { parseTag } = await import('../fleet/index.ts');
+        const { parseTag } = await import('../fleet/index-tags.ts');
         const set = Object.fromEntries(tags.map((t) => parseTag(t, 'tag')));
         if (tags.length === 0 && o.remove.length === 0) throw new SkiffError('USAGE', 'name tags to set (key=value) or --remove KEY');
         const i = await clientFrom(o).request<InstanceView>('PATCH', `/instances/${encodeURIComponent(id)}/tags`, { ...(tags.length ? { set } : {}), ...(o.remove.length ? { remove: o.remove } : {}) });

@@ -60,7 +60,7 @@ export function describeRollout(r: RolloutView): string {
 export function rolloutCommand(out: Output = process.stdout): Command {
   const rollout = new Command('rollout').description('staged rollouts of a release to the fleet, group by group');
   // The client's and parsers' modules load when a command runs, not for --help.
-  const client = async (o: HubOpts): Promise<RolloutsClient> => new (await import('../hub-client/index.ts')).RolloutsClient(clientFrom(o));
+  const client = async (o: HubOpts): Promise<RolloutsClient> => new (await import('../hub-client/index-client.ts')).RolloutsClient(clientFrom(o));
 
   withHubOptions(rollout.command('create <app@version>'))
     .description('start a rollout: groups by count or percentage, each must meet the success threshold before the next starts')

@@ -1,12 +1,13 @@
 // Shared CLI plumbing: run an action, print `skiff: <message>` and exit non-zero on failure, never a stack trace.
 import type { Command, CommanderError } from 'commander';
 import { SkiffError, errorMessage, isSkiffError } from '../util/index.ts';
+import { fsErrorMessage } from './fs-errors.ts';
 
 export async function runAction(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (e) {
-    process.stderr.write(`skiff: ${errorMessage(e)}\n`);
+    process.stderr.write(`skiff: ${fsErrorMessage(e) ?? errorMessage(e)}\n`);
     if (isSkiffError(e)) for (const line of e.details) process.stderr.write(`  ${line}\n`);
     if (process.env.SKIFF_DEBUG && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
     process.exitCode = isSkiffError(e, 'USAGE') ? 2 : 1;

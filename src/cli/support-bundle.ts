@@ -26,7 +26,7 @@ export function supportBundleCommand(): Command {
     cmd.command('upload').description('upload a bundle carried from a site, for its instance').argument('<bundle.tar.gz>', 'the bundle').requiredOption('--instance <id>', 'the instance it came from'),
   ).action((file: string, o: HubFlags & { instance: string }) =>
     runAction(async () => {
-      const r = await (await import('../hub-client/index.ts')).uploadSupportBundle(await connectionOf(o), o.instance, file);
+      const r = await (await import('../hub-client/index-client.ts')).uploadSupportBundle(await connectionOf(o), o.instance, file);
       process.stdout.write(`uploaded ${r.id} (${r.size} bytes) for instance ${r.instanceId}\n`);
     }),
   );

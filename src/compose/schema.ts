@@ -1,6 +1,6 @@
 // The shape of Skiff's Compose subset (zod): what keys exist, what types they take, what syntax literal strings follow.
 import { parseLogEntry } from './log-files.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Label } from '../oci/index.ts';
 import { parseDuration } from './duration.ts';
 import { found, SyntaxIssue } from './issues.ts';

@@ -1,5 +1,5 @@
 // Runs the Compose subset schema over a plain document and turns zod's findings into path-named issues.
-import { z } from 'zod';
+import * as z from 'zod';
 import { closestKey, found } from './issues.ts';
 import type { DocPath, Issue } from './issues.ts';
 import { composeSchema } from './schema.ts';

@@ -1,5 +1,5 @@
 // Validates the engine's JSON answers (zod) and turns them into Skiff's camelCase views.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SkiffError } from '../util/index.ts';
 import type {
   ContainerInspect,

@@ -1,6 +1,6 @@
 // One sample of a container's resource use from GET /containers/{id}/stats?stream=false: CPU as a share of one core
 // (from the engine's two readings), memory in use (less the reclaimable page cache, as `docker stats` shows) and its limit.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SkiffError } from '../util/index.ts';
 
 export interface ContainerStats {

@@ -4,7 +4,7 @@
 // that skips numbers is applied (a lost report must not block the site's later ones) and the gap is recorded: the site
 // re-exports what the lost reports carried with `skiff agent report --since N` (N the last report the hub has).
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalBytes, signBytes, type Signature } from '../trust/index.ts';
 import { SkiffError } from '../util/index.ts';
 

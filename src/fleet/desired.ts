@@ -1,7 +1,7 @@
 // The desired-state answer: what one instance should run, signed by the app's timestamp key with a short expiry.
 // The agent refuses an unsigned, foreign-key, other-instance, expired or older-than-seen answer (TUF's freeze and
 // rollback attacks): a compromised hub can withhold updates, never make an agent install what the vendor did not sign.
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalBytes, signBytes, verifyThreshold, type RootMeta, type Signature, type SigningKey } from '../trust/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { MaintenanceWindowSchema } from './windows.ts';

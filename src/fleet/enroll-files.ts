@@ -1,6 +1,6 @@
 // The two files of an offline enrollment: the request the air-gapped agent writes (the body the online enrollment
 // sends) and the answer the vendor gets from the hub for it (the online answer, plus the hub's URL and the key it is for).
-import { z } from 'zod';
+import * as z from 'zod';
 import { SkiffError } from '../util/index.ts';
 
 export const EnrollRequestFileSchema = z

@@ -2,7 +2,7 @@
 // instances into groups: canary instances first, then every other by sha256(rollout id + ":" + instance id), so the
 // order never changes while the rollout runs and each group is spread across customers.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MaintenanceWindowSchema } from './windows.ts';
 
 const Share = z.number().min(0).max(1);

@@ -1,6 +1,6 @@
 // Vendor-set tags on instances (key=value, lowercase) and the rule a rollout's target applies: every tag it names must
 // match. Lowercase only, so the hub's substring match on the stored canonical JSON is exact on SQLite and PostgreSQL.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SkiffError } from '../util/index.ts';
 
 export const TAG_KEY = /^[a-z0-9][a-z0-9._-]{0,62}$/;

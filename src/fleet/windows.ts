@@ -1,5 +1,5 @@
 // Maintenance windows: weekly spans of local time in an IANA time zone, when an agent may switch releases.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SkiffError } from '../util/index.ts';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;

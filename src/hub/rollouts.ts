@@ -1,7 +1,7 @@
 // Rollouts at the hub: creating one (its target, its stable group order), the commands a person gives it (pause,
 // resume, cancel, retry), and one scheduler step (src/fleet's pure decision applied under the lease, audited).
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { assignGroups, groupSizes, orderInstances, RolloutPlanSchema, scheduleRollout, TagsSchema, canonicalTags, type RolloutAction, type RolloutState } from '../fleet/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { liveEntitlement } from './access.ts';

@@ -1,5 +1,5 @@
 // Image manifests (OCI and Docker v2 schema 2): parsing and the blobs one reaches.
-import { z } from 'zod';
+import * as z from 'zod';
 import { isDigest, type Digest } from './digest.ts';
 import { SkiffError } from '../util/index.ts';
 

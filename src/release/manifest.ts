@@ -1,5 +1,5 @@
 // The release manifest: its schema, canonical bytes (what is signed and hashed) and parsing.
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '../trust/index.ts';
 import { isDigest, sha256, type Digest } from '../oci/index.ts';
 import { SkiffError } from '../util/index.ts';

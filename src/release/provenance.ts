@@ -2,7 +2,7 @@
 // commit, the Compose file's digest), whose subject is the release digest and its images, signed with the release key
 // in a DSSE envelope and kept beside the release (releases/<app>/<version>/provenance.json).
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestHex, sha256 } from '../oci/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { parseRoot, verifyRelease, verifyRootChain, type RootMeta, type SignatureEnvelope } from '../trust/index.ts';

@@ -1,7 +1,7 @@
 // CycloneDX 1.5 JSON: the SBOM document a release carries, written deterministically (the same images always give the
 // same bytes, so re-creating a release is idempotent) and read back into the packages scan and license reports use.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '../trust/index.ts';
 import { SkiffError } from '../util/index.ts';
 import type { CatalogPackage, Distro, ImageCatalog } from './catalog.ts';

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SkiffError } from '../util/index.ts';
 import { readZipJsonEntries } from './osv-zip.ts';
 

@@ -1,6 +1,6 @@
 // The scan report of a release (what `release scan --json` prints and the hub's promotion gate checks, tied to the
 // release by its digest) and its SARIF 2.1.0 form for code-scanning tools.
-import { z } from 'zod';
+import * as z from 'zod';
 import { isDigest, type Digest } from '../oci/index.ts';
 import type { Finding } from './scan.ts';
 import { SEVERITIES, type FindingSeverity } from './severity.ts';

@@ -1,7 +1,7 @@
 // Signed scan reports: a detached DSSE signature over the report's exact bytes (the JSON report or SARIF, as written),
 // by the vendor's release keys, carrying the app's root chain, so that a customer holding only the vendor's root.json
 // can check that the report came from the vendor and was not altered (`skiff release verify-scan`).
-import { z } from 'zod';
+import * as z from 'zod';
 import { pae } from '../release/index.ts';
 import { parseRoot, serializeRoot, verifyRootChain, verifyRootSelfSigned, verifyThreshold, type RootMeta, type TrustDir } from '../trust/index.ts';
 import { errorMessage, SkiffError } from '../util/index.ts';

@@ -1,5 +1,5 @@
 // Validating parsers for root.json and signature envelopes: every error names the file and the field.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SkiffError, type SkiffErrorCode } from '../util/index.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { keyIdOf, sameKeyId } from './keys.ts';

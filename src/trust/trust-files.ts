@@ -8,7 +8,7 @@
 //   <dir>/keys.json                 which key files are current for each role
 import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SkiffError, writeFileAtomic } from '../util/index.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { privateKeyPem, sameKeyId, signingKeyFromPem, type SigningKey } from './keys.ts';

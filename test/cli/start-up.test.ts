@@ -1,5 +1,6 @@
 // CLI start-up: `skiff --version` and `skiff <group> --help` load no heavy package (zod, Fastify, undici, the database
 // drivers, age, tar): each group's commands are defined without their libraries, which load when a command runs.
+// The lean one-shot commands (`bundle verify`, `bundle inspect`, `agent install`) load only what they need.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -22,13 +23,19 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI from its sources (tsx loads every static import, so this is the most any build loads) and returns the npm packages it resolved. */
-async function packagesLoaded(args: string[]): Promise<{ packages: Set<string>; stdout: string }> {
+/**
+ * Runs the CLI from its sources (tsx loads every static import, so this is the most any build loads) and returns the
+ * npm packages it resolved; `fails` when the command is expected to fail (at a missing input), with its stderr.
+ */
+async function packagesLoaded(args: string[], fails?: RegExp): Promise<{ packages: Set<string>; stdout: string }> {
   const record = join(dir, `${args.join('_').replace(/\W/g, '')}.txt`);
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', join(ROOT, 'test/helpers/import-recorder.mjs'), join(ROOT, 'src/cli/main.ts'), ...args], {
+  const cli = run(process.execPath, ['--import', 'tsx', '--import', join(ROOT, 'test/helpers/import-recorder.mjs'), join(ROOT, 'src/cli/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, SKIFF_RECORD_IMPORTS: record },
   });
+  let stdout = '';
+  if (fails) await assert.rejects(cli, (e: { stderr?: string }) => fails.test(e.stderr ?? ''), `skiff ${args.join(' ')} fails at its input`);
+  else ({ stdout } = await cli);
   const urls = (await readFile(record, 'utf8').catch(() => '')).split('\n');
   const packages = new Set(urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => p !== undefined));
   return { packages, stdout };
@@ -61,6 +68,28 @@ describe('CLI start-up', () => {
       );
     }
     assert.deepEqual(found, {}, 'heavy packages loaded by a group’s --help');
+  });
+
+  it('the lean one-shot commands load what they need only: no writer, registry, hub-client, server or age libraries', async () => {
+    const missing = join(dir, 'missing');
+    // A bundle read needs zod schemas, tar-stream and canonicalize (signatures); an install also the engine client
+    // (undici), Compose (yaml) and semver. The rest is another command's.
+    const server = ['fastify', 'pg', 'better-sqlite3', 'pino', 'prom-client', 'nodemailer', 'yauzl'];
+    const leaves: [string, string[], RegExp, string[]][] = [
+      ['bundle verify', ['bundle', 'verify', join(missing, 'app.skiff'), '--trust', join(missing, 'root.json')], /root\.json/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
+      ['bundle inspect', ['bundle', 'inspect', join(missing, 'app.skiff')], /app\.skiff does not exist/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
+      ['agent install', ['agent', 'install', join(missing, 'app.skiff'), '--state', join(missing, 'state'), '--trust', join(missing, 'root.json')], /missing/, ['age-encryption', ...server]],
+    ];
+    const found: Record<string, string[]> = {};
+    await Promise.all(
+      leaves.map(async ([name, args, fails, unneeded]) => {
+        const { packages } = await packagesLoaded(args, fails);
+        assert.ok(packages.has('zod'), `${name}: the recorder saw the packages the command loads`);
+        const extra = unneeded.filter((p) => packages.has(p));
+        if (extra.length > 0) found[name] = extra;
+      }),
+    );
+    assert.deepEqual(found, {}, 'libraries another command needs, loaded by a one-shot command');
   });
 
   it('a command whose library needs a package this install lacks says so in one line (the agent image has no pg)', async () => {

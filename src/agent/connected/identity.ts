@@ -10,7 +10,7 @@
 //     last-report.json     the sequence number and time of the last air-gapped report written (the next one follows it)
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HubConnection } from '../../hub-client/index.ts';
 import { SkiffError, writeFileAtomic, writeJsonAtomic } from '../../util/index.ts';
 

@@ -1,6 +1,6 @@
 // The hub's values for this instance: fetched with its own credential only when the signed desired state names values
 // other than those it runs, and believed only when they hash to the digest that answer names.
-import { z } from 'zod';
+import * as z from 'zod';
 import { valuesDigest } from '../../fleet/index.ts';
 import { HubClient, type HubConnection } from '../../hub-client/index.ts';
 import { SkiffError } from '../../util/index.ts';

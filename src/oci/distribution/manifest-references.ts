@@ -1,5 +1,5 @@
 // What an image manifest or index points at (config, layers, child manifests), read from its JSON bytes.
-import { z } from 'zod';
+import * as z from 'zod';
 import { MediaType } from '../constants.ts';
 import { isDigest, type Digest } from '../digest.ts';
 import { SkiffError } from '../../util/index.ts';
