@@ -4,4 +4,5 @@ export { LAYER_INDEX_MEDIA_TYPE, LayerIndexer, indexLayerTar, encodeLayerIndex, 
 export { indexLayers, layerTar, type LayerIndexRef } from './index-layers.ts';
 export { packChunks, unpackChunks } from './pack.ts';
 export { planLayerPacks, type LayerPack } from './plan.ts';
-export { ChunkLocator, rebuildLayerPieces, rebuildLayerTar, type BaseIndexCache, type BaseLayer } from './rebuild.ts';
+export { ChunkLocator, planFrameJob, rebuildLayerPieces, rebuildLayerTar, type BaseIndexCache, type BaseLayer } from './rebuild.ts';
+export { LayerFramer, type FrameJob, type FrameResult } from './frame-worker.ts';
