@@ -71,7 +71,7 @@ export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promi
     if (index.diffId !== diffId) throw bundleInvalid(`the recipe of ${what} rebuilds ${index.diffId}, the image config names ${diffId}`);
     const wanted = new Map(index.chunks.map((c) => [c.digest, c.length]));
     const spool = join(work, 'pack');
-    await chunks.addPack(spool, (await unpackChunks(req.pack, wanted, spool, what)).at);
+    await chunks.addPack(spool, (await unpackChunks(req.pack, wanted, spool, what, req.codec)).at);
   } catch (e) {
     await cleanup();
     throw e;

@@ -10,7 +10,7 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
 import tar from 'tar-stream';
 import { startRebuild } from '../../src/bundle/rebuild-layer.ts';
-import { ChunkLocator, LayerFramer, encodeLayerIndex, indexLayerTar, packChunks, planFrameJob, unpackChunks } from '../../src/delta/index.ts';
+import { ChunkLocator, LayerFramer, PACK_CODEC, encodeLayerIndex, indexLayerTar, packChunks, planFrameJob, unpackChunks } from '../../src/delta/index.ts';
 import { storedGzip, type Digest } from '../../src/oci/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
@@ -64,7 +64,7 @@ async function fixture(name: string) {
   const adopted: Digest[] = [];
   const run = async () => {
     const { done } = await startRebuild(
-      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Readable.from([pack]) },
+      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Readable.from([pack]), codec: PACK_CODEC },
       { store, staging, bases: [{ layer: baseLayer, index: baseIndex }], write: () => Promise.reject(new Error('the stored layer goes through the framer')), framer, adopt: async (d, p) => (await staging.adopt(p, d), void adopted.push(d)) },
     );
     await done;
