@@ -134,7 +134,7 @@ async function damaged(name: string, entry: string, from = bundles.get('content'
   return file;
 }
 
-test('a damaged chunk or a damaged recipe is refused, and nothing changes', async () => {
+test('a damaged chunk, a damaged recipe or a pack codec bundle.json misnames is refused, and nothing changes', async () => {
   assert.equal((await run(bundles.get('full-1')!)).outcome, 'installed');
   const agentStore = new FsBlobStore(path.join(stateDir(), 'store'));
   const newLayer = await appLayer('2.0.0');
@@ -143,6 +143,14 @@ test('a damaged chunk or a damaged recipe is refused, and nothing changes', asyn
   const before = await snapshot(engine, app, stateDir());
   const chunk = await damaged('bad-chunk', `skiff/chunks/${newLayer.slice(7)}`);
   await assert.rejects(run(chunk), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /chunks of layer/.test(e.message));
+  // bundle.json names the pack's codec, unsigned: naming another is a pack that does not decompress, refused.
+  const bytes = Buffer.from(await readFile(bundles.get('content')!));
+  const at = bytes.indexOf('"codec": "deflate"');
+  assert.ok(at > 0, 'bundle.json names the codec of the pack');
+  bytes.write('"codec": "brotli" ', at, 'latin1');
+  const codecFile = path.join(work, 'bad-codec.skiff');
+  await writeFile(codecFile, bytes);
+  await assert.rejects(run(codecFile), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /chunks of layer .* do not decompress/.test(e.message));
   const recipeFile = await damaged('bad-recipe', `blobs/sha256/${recipe.slice(7)}`);
   await assert.rejects(run(recipeFile), (e) => isSkiffError(e, 'DIGEST_MISMATCH'));
   assert.deepEqual(await snapshot(engine, app, stateDir()), before);
