@@ -71,7 +71,12 @@ export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promi
     if (index.diffId !== diffId) throw bundleInvalid(`the recipe of ${what} rebuilds ${index.diffId}, the image config names ${diffId}`);
     const wanted = new Map(index.chunks.map((c) => [c.digest, c.length]));
     const spool = join(work, 'pack');
-    await chunks.addPack(spool, (await unpackChunks(req.pack, wanted, spool, what, req.codec)).at);
+    // The bases' chunk map is built while the pack decompresses (zlib works on libuv's threads meanwhile).
+    const bases = chunks.prepare();
+    bases.catch(() => undefined);
+    const unpacked = await unpackChunks(req.pack, wanted, spool, what, req.codec);
+    await bases;
+    await chunks.addPack(spool, unpacked.at);
   } catch (e) {
     await cleanup();
     throw e;

@@ -80,6 +80,11 @@ export class ChunkLocator {
     for (const [d, loc] of at) map.set(d, { source, ...loc });
   }
 
+  /** Maps the bases' chunks now (decoding their indexes): a caller starts it while it unpacks a pack, not after. */
+  async prepare(): Promise<void> {
+    await this.#baseMap();
+  }
+
   /** Where each chunk of `index` is, in recipe order; BASE_MISSING naming `what` for the first that is nowhere. */
   async locate(index: LayerIndex, what: string): Promise<Located[]> {
     const map = await this.#baseMap();
