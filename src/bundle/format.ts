@@ -50,8 +50,8 @@ export const BundleIndexSchema = z.object({
   encryption: z.object({ scheme: z.literal('age'), recipients: z.array(z.string()) }).optional(),
   includedBytes: z.number().int().nonnegative(),
   omittedBytes: z.number().int().nonnegative(),
-  /** Layers listed as omitted that the bundle rebuilds from a chunk pack (skiff/chunks/<layer>) and the base's chunks. */
-  packs: z.array(z.object({ layer: z.string().refine(isDigest), digest: z.string().refine(isDigest), size: z.number().int().nonnegative() })).optional(),
+  /** Layers listed as omitted that the bundle rebuilds from a chunk pack (skiff/chunks/<layer>) and the base's chunks; `codec` absent: brotli. */
+  packs: z.array(z.object({ layer: z.string().refine(isDigest), digest: z.string().refine(isDigest), size: z.number().int().nonnegative(), codec: z.enum(['brotli', 'deflate']).optional() })).optional(),
 });
 
 export type BundleIndex = z.infer<typeof BundleIndexSchema>;

@@ -32,9 +32,13 @@ import { TrustChainRead, type Verified } from './trust-chain-read.ts';
 export async function readBundle(source: Readable, opts: ReadOptions): Promise<BundleContents> {
   const extract = extractEntries(source, opts.name ?? 'this file');
   try {
-    return await new BundleRead(opts).consume(extract);
+    const contents = await new BundleRead(opts).consume(extract);
+    // Layers rebuilt on worker threads while the bundle was read on: the read is done when they are in the sink.
+    await opts.sink.settle?.();
+    return contents;
   } catch (e) {
     extract.destroy();
+    await opts.sink.settle?.().catch(() => undefined);
     if (isSkiffError(e)) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     if (/unexpected end|premature|truncat/i.test(msg))

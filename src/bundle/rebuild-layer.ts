@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { ChunkLocator, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseIndexCache, type BaseLayer } from '../delta/index.ts';
+import { ChunkLocator, decodeLayerIndex, planFrameJob, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseIndexCache, type BaseLayer, type LayerFramer, type LayerIndex } from '../delta/index.ts';
 import { gzipFileParallel, storedGzip, storedGzipSize, type Digest } from '../oci/index.ts';
 import { listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
@@ -21,6 +21,9 @@ export interface RebuildTarget {
   /** Base indexes decoded so far by this install (one per sink). */
   readonly baseIndexes?: BaseIndexCache;
   readonly write: (digest: Digest, size: number, data: AsyncIterable<Uint8Array>) => Promise<void>;
+  /** Worker threads for stored-gzip layers; with `adopt`, which moves a blob file already hashed to `digest` into staging. */
+  readonly framer?: LayerFramer;
+  readonly adopt?: (digest: Digest, path: string) => Promise<void>;
 }
 
 /** Every indexed layer the store holds, with its index: chunks a delta's pack leaves out are found there. */
@@ -43,46 +46,96 @@ function diffIdOf(config: Buffer, position: number, what: string): Digest {
   return id as Digest;
 }
 
+/** Rebuilds `req`'s layer into staging; returns when the layer is there (or the rebuild failed). */
 export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget): Promise<void> {
+  await (await startRebuild(req, t)).done;
+}
+
+/**
+ * Reads `req`'s pack (the bundle's stream: the caller awaits this) and starts the rebuild; `done` settles when the
+ * layer is in staging, or with the rebuild's error. With `t.framer`, a stored-gzip layer is rebuilt on a worker
+ * thread, so the bundle's next entries (and other layers) are read meanwhile.
+ */
+export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promise<{ done: Promise<void> }> {
   const what = `layer ${req.layer}`;
   const work = await mkdtemp(join(t.staging.paths.root, 'rebuild-'));
   const chunks = new ChunkLocator(t.store, work, t.bases, t.baseIndexes);
+  const cleanup = async () => {
+    await chunks.close();
+    await rm(work, { recursive: true, force: true });
+  };
+  let index: LayerIndex;
   try {
-    const index = await decodeLayerIndex(await readVerified(t, req.index), `the recipe of ${what}`);
+    index = await decodeLayerIndex(await readVerified(t, req.index), `the recipe of ${what}`);
     const diffId = diffIdOf(await readVerified(t, req.config), req.position, what);
     if (index.diffId !== diffId) throw bundleInvalid(`the recipe of ${what} rebuilds ${index.diffId}, the image config names ${diffId}`);
     const wanted = new Map(index.chunks.map((c) => [c.digest, c.length]));
     const spool = join(work, 'pack');
-    await chunks.addPack(spool, (await unpackChunks(req.pack, wanted, spool, what)).at);
-    // Compressed as release create did, told apart by the signed size: stored gzip (framed as the tar is rebuilt, the
-    // same on every Node) or gzip -6 (zlib's output, which an agent on another zlib build may not reproduce). write()
-    // keeps the layer only when it hashes to the signed digest; a rebuild error (diffID, missing chunk) is its own.
-    // storedGzip copies each piece into its blocks before it asks for the next: the pieces may be transient.
-    const stored = req.size === storedGzipSize(index.tarSize);
-    let rebuildError: unknown;
-    async function* rebuilt(): AsyncGenerator<Buffer> {
-      try {
-        yield* rebuildLayerPieces(index, chunks, what, { transient: true });
-      } catch (e) {
-        rebuildError = e;
-        throw e;
-      }
-    }
-    let data: AsyncIterable<Uint8Array>;
-    if (stored) data = storedGzip(rebuilt(), index.tarSize);
-    else {
-      const tar = join(work, 'layer.tar');
-      await rebuildLayerTar(index, chunks, tar, what);
-      data = gzipFileParallel(tar, 6);
-    }
-    await t.write(req.layer, req.size, data).catch((e: unknown) => {
-      if (rebuildError !== undefined) throw rebuildError;
-      if (!isSkiffError(e, 'DIGEST_MISMATCH') && !isSkiffError(e, 'SIZE_MISMATCH')) throw e;
-      throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt to its exact diffID but compresses to other bytes than the signed layer (${stored ? 'not as a stored gzip' : "this agent's zlib differs from the one that made the release"}): ask the vendor for a bundle with whole layers (bundle create --layers-only), or releases made with release create --layer-compression stored`, { cause: e });
-    });
-    await chunks.close();
-  } finally {
-    await chunks.close();
-    await rm(work, { recursive: true, force: true });
+    // The bases' chunk map is built while the pack decompresses (zlib works on libuv's threads meanwhile).
+    const bases = chunks.prepare();
+    bases.catch(() => undefined);
+    const unpacked = await unpackChunks(req.pack, wanted, spool, what, req.codec);
+    await bases;
+    await chunks.addPack(spool, unpacked.at);
+  } catch (e) {
+    await cleanup();
+    throw e;
   }
+  const done = (async () => {
+    try {
+      if (t.framer && t.adopt && req.size === storedGzipSize(index.tarSize)) await frameOnWorker(req, index, chunks, work, t.framer, t.adopt);
+      else await rebuildHere(req, index, chunks, work, t);
+    } finally {
+      await cleanup();
+    }
+  })();
+  return { done };
+}
+
+function notSigned(what: string, stored: boolean, cause?: unknown): SkiffError {
+  return new SkiffError('DIGEST_MISMATCH', `${what} rebuilt to its exact diffID but compresses to other bytes than the signed layer (${stored ? 'not as a stored gzip' : "this agent's zlib differs from the one that made the release"}): ask the vendor for a bundle with whole layers (bundle create --layers-only), or releases made with release create --layer-compression stored`, cause === undefined ? {} : { cause });
+}
+
+async function frameOnWorker(req: RebuildRequest, index: LayerIndex, chunks: ChunkLocator, work: string, framer: LayerFramer, adopt: NonNullable<RebuildTarget['adopt']>): Promise<void> {
+  const what = `layer ${req.layer}`;
+  const out = join(work, 'layer.gz');
+  const r = await framer.frame(await planFrameJob(index, chunks, what, out));
+  if ('error' in r) {
+    if (r.short) throw new SkiffError('DIGEST_MISMATCH', `${what} reads past the end of a base layer or of its chunk pack (${r.error}): the bundle or the base is damaged; nothing was installed`);
+    throw new Error(`rebuilding ${what}: ${r.error}`);
+  }
+  if (r.diffId !== index.diffId)
+    throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt from its recipe hashes to ${r.diffId}, not its diffID ${index.diffId}: the bundle or the base is damaged; nothing was installed`);
+  if (r.digest !== req.layer || r.size !== req.size) throw notSigned(what, true);
+  await adopt(req.layer, out);
+}
+
+async function rebuildHere(req: RebuildRequest, index: LayerIndex, chunks: ChunkLocator, work: string, t: RebuildTarget): Promise<void> {
+  const what = `layer ${req.layer}`;
+  // Compressed as release create did, told apart by the signed size: stored gzip (framed as the tar is rebuilt, the
+  // same on every Node) or gzip -6 (zlib's output, which an agent on another zlib build may not reproduce). write()
+  // keeps the layer only when it hashes to the signed digest; a rebuild error (diffID, missing chunk) is its own.
+  // storedGzip copies each piece into its blocks before it asks for the next: the pieces may be transient.
+  const stored = req.size === storedGzipSize(index.tarSize);
+  let rebuildError: unknown;
+  async function* rebuilt(): AsyncGenerator<Buffer> {
+    try {
+      yield* rebuildLayerPieces(index, chunks, what, { transient: true });
+    } catch (e) {
+      rebuildError = e;
+      throw e;
+    }
+  }
+  let data: AsyncIterable<Uint8Array>;
+  if (stored) data = storedGzip(rebuilt(), index.tarSize);
+  else {
+    const tar = join(work, 'layer.tar');
+    await rebuildLayerTar(index, chunks, tar, what);
+    data = gzipFileParallel(tar, 6);
+  }
+  await t.write(req.layer, req.size, data).catch((e: unknown) => {
+    if (rebuildError !== undefined) throw rebuildError;
+    if (!isSkiffError(e, 'DIGEST_MISMATCH') && !isSkiffError(e, 'SIZE_MISMATCH')) throw e;
+    throw notSigned(what, stored, e);
+  });
 }

@@ -5,10 +5,9 @@ import type { Readable } from 'node:stream';
 import { FsBlobStore } from '../store/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { fsyncDir } from '../util/index.ts';
-import { rebuildIntoStaging, storeBases } from './rebuild-layer.ts';
+import { startRebuild, storeBases } from './rebuild-layer.ts';
 import type { RebuildRequest } from './packs.ts';
-import type { BaseIndexCache } from '../delta/index.ts';
-
+import { LayerFramer, type BaseIndexCache } from '../delta/index.ts';
 import { readIfSmall, type BlobSink } from './verify-sink.ts';
 
 export { VerifyOnlySink, type BlobSink } from './verify-sink.ts';
@@ -21,6 +20,9 @@ export class StagingSink implements BlobSink {
   readonly #writtenSet = new Set<Digest>();
   readonly #onWritten: ((digest: Digest) => void) | undefined;
   readonly #baseIndexes: BaseIndexCache = new Map();
+  /** Rebuilds that run on while the bundle is read on (a layer framed on a worker thread). */
+  readonly #pending: Promise<void>[] = [];
+  #framer: LayerFramer | undefined;
 
   /** `onWritten` hears of each blob once it is hashed, checked and in the staging store. */
   constructor(store: FsBlobStore, stagingDir: string, onWritten?: (digest: Digest) => void) {
@@ -43,23 +45,49 @@ export class StagingSink implements BlobSink {
   }
   async write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void> {
     await this.#staging.put(Buffer.isBuffer(data) ? [data] : data, { digest, size });
+    this.#wrote(digest);
+  }
+  #wrote(digest: Digest): void {
     this.#written.push(digest);
     this.#writtenSet.add(digest);
     this.#onWritten?.(digest);
   }
   /** Rebuilds from the pack and the chunks of every indexed layer in the store (the base, or any release the site has). */
   async rebuildLayer(req: RebuildRequest): Promise<boolean> {
-    await rebuildIntoStaging(req, { store: this.#store, staging: this.#staging, bases: await storeBases(this.#store), baseIndexes: this.#baseIndexes, write: (d, n, data) => this.write(d, n, data) });
+    this.#framer ??= new LayerFramer();
+    const { done } = await startRebuild(req, {
+      store: this.#store,
+      staging: this.#staging,
+      bases: await storeBases(this.#store),
+      baseIndexes: this.#baseIndexes,
+      write: (d, n, data) => this.write(d, n, data),
+      framer: this.#framer,
+      adopt: async (d, path) => {
+        await this.#staging.adopt(path, d);
+        this.#wrote(d);
+      },
+    });
+    done.catch(() => undefined);
+    this.#pending.push(done);
     return true;
+  }
+  async settle(): Promise<void> {
+    const results = await Promise.allSettled(this.#pending.splice(0));
+    await this.#framer?.close();
+    this.#framer = undefined;
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async commit(): Promise<void> {
+    await this.settle();
     await mkdir(this.#store.paths.blobsDir, { recursive: true });
     for (const d of this.#written) await rename(this.#staging.blobPath(d), this.#store.blobPath(d));
     await fsyncDir(this.#store.paths.blobsDir);
     await this.discard();
   }
   async discard(): Promise<void> {
+    await this.settle().catch(() => undefined);
     await rm(this.#staging.paths.root, { recursive: true, force: true });
   }
 }

@@ -16,6 +16,8 @@ export interface BlobSink {
   write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void>;
   /** Rebuilds a layer from its recipe and chunk pack and writes it as `write` does; absent where nothing is kept. */
   rebuildLayer?(req: RebuildRequest): Promise<boolean>;
+  /** Waits for the rebuilds still running (they read no more of the bundle); throws the first one's error. */
+  settle?(): Promise<void>;
 }
 
 export async function readIfSmall(store: FsBlobStore, digest: Digest): Promise<Buffer | undefined> {

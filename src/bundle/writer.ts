@@ -55,7 +55,7 @@ export async function planBundle(src: BundleSource): Promise<BundleIndex> {
     ...(src.recipients?.length ? { encryption: { scheme: ENCRYPTION_SCHEME, recipients: [...src.recipients] } } : {}),
     includedBytes: sum(true),
     omittedBytes: sum(false),
-    ...(packs.length > 0 ? { packs: packs.map((p) => ({ layer: p.layer, digest: p.pack.digest, size: p.pack.size })) } : {}),
+    ...(packs.length > 0 ? { packs: packs.map((p) => ({ layer: p.layer, digest: p.pack.digest, size: p.pack.size, codec: p.codec })) } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ import { STORED_BLOCK, STORED_BLOCK_HEAD, STORED_HEADER_SIZE } from '../oci/inde
 /** Reads `length` bytes at tar offset `offset` into `into` (at `at`); false when the source ends before them. */
 export interface ChunkSource {
   read(into: Buffer, at: number, offset: number, length: number): Promise<boolean>;
+  /** The file to read (made first if need be), and for a stored gzip the size of its tar; for readers of their own. */
+  file(): Promise<{ path: string; storedTarSize: number | null }>;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,15 @@ abstract class LazyFile implements ChunkSource {
   }
 
   abstract read(into: Buffer, at: number, offset: number, length: number): Promise<boolean>;
+
+  protected storedTarSize(): number | null {
+    return null;
+  }
+
+  async file(): Promise<{ path: string; storedTarSize: number | null }> {
+    await this.handle();
+    return { path: this.#path, storedTarSize: this.storedTarSize() };
+  }
 
   async close(): Promise<void> {
     const h = this.#handle;
@@ -59,6 +70,10 @@ export class StoredGzipSource extends LazyFile {
   constructor(path: string, tarSize: number) {
     super(path);
     this.#tarSize = tarSize;
+  }
+
+  protected override storedTarSize(): number {
+    return this.#tarSize;
   }
 
   async read(into: Buffer, at: number, offset: number, length: number): Promise<boolean> {

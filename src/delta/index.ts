@@ -2,6 +2,7 @@
 export { DEFAULT_AVERAGE, ContentChunker, chunkParams, type ChunkParams } from './chunker.ts';
 export { LAYER_INDEX_MEDIA_TYPE, LayerIndexer, indexLayerTar, encodeLayerIndex, decodeLayerIndex, chunkOffsets, type LayerIndex, type ChunkRef } from './layer-index.ts';
 export { indexLayers, layerTar, type LayerIndexRef } from './index-layers.ts';
-export { packChunks, unpackChunks } from './pack.ts';
+export { PACK_CODEC, packChunks, unpackChunks, type PackCodec } from './pack.ts';
 export { planLayerPacks, type LayerPack } from './plan.ts';
-export { ChunkLocator, rebuildLayerPieces, rebuildLayerTar, type BaseIndexCache, type BaseLayer } from './rebuild.ts';
+export { ChunkLocator, planFrameJob, rebuildLayerPieces, rebuildLayerTar, type BaseIndexCache, type BaseLayer } from './rebuild.ts';
+export { LayerFramer, type FrameJob, type FrameResult } from './frame-worker.ts';

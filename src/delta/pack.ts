@@ -1,22 +1,30 @@
 // A chunk pack: the chunks of one layer that a delta's base lacks, as records [sha256 (32 bytes), length (4 bytes BE),
-// bytes], brotli-compressed. The writer streams it from the layer; the reader checks every record against its digest
+// bytes], compressed with the codec bundle.json names (raw deflate; brotli in bundles made before it, and when absent). The writer streams it from the layer; the reader checks every record against its digest
 // and against the chunks the signed recipe names before a byte of it is used.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createBrotliCompress, createBrotliDecompress, constants } from 'node:zlib';
+import { createBrotliCompress, createBrotliDecompress, createDeflateRaw, createInflateRaw, constants } from 'node:zlib';
 import type { Digest } from '../oci/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { LayerIndexer, type LayerIndex } from './layer-index.ts';
 
 const RECORD_HEAD = 36;
+
+/**
+ * How a pack's records are compressed. Deflate: the agent inflates the netapp 1.0.0→2.0.0 pack (71 MB of chunks) in
+ * ~0.23 s of CPU against brotli's ~0.37–0.47 s, for a pack ~20 % larger (35.0 against 28.8 MB): the pack's
+ * decompression comes before its layer's rebuild can start, so it is the rebuild's critical path.
+ */
+export type PackCodec = 'brotli' | 'deflate';
+export const PACK_CODEC: PackCodec = 'deflate';
 const WRITE_BATCH = 4 << 20;
 
 /**
  * The pack of `layerTar` (the uncompressed layer `index` describes) holding the chunks in `needed`, each once, in tar
  * order. One write per record into the compressor, so the same input always compresses to the same bytes.
  */
-export function packChunks(layerTar: AsyncIterable<Buffer>, index: LayerIndex, needed: ReadonlySet<Digest>): Readable {
+export function packChunks(layerTar: AsyncIterable<Buffer>, index: LayerIndex, needed: ReadonlySet<Digest>, codec: PackCodec = PACK_CODEC): Readable {
   async function* records(): AsyncGenerator<Buffer> {
     const left = new Set(needed);
     const out: Buffer[] = [];
@@ -36,10 +44,10 @@ export function packChunks(layerTar: AsyncIterable<Buffer>, index: LayerIndex, n
     if (again.diffId !== index.diffId || left.size > 0)
       throw new SkiffError('DIGEST_MISMATCH', `layer ${index.diffId} in the store does not chunk as its index says: the store is damaged; create the release again`);
   }
-  const brotli = createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_LGWIN]: 24 } });
+  const compress = codec === 'brotli' ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_LGWIN]: 24 } }) : createDeflateRaw({ level: 6 });
   const source = Readable.from(records(), { objectMode: false, highWaterMark: 1 });
-  source.on('error', (e) => brotli.destroy(e));
-  return source.pipe(brotli);
+  source.on('error', (e) => compress.destroy(e));
+  return source.pipe(compress);
 }
 
 export interface UnpackedChunks {
@@ -48,10 +56,10 @@ export interface UnpackedChunks {
 }
 
 /**
- * Decompresses a pack into the file `spool`, checking each record's digest and that the recipe wants it (`wanted`);
+ * Decompresses a pack (compressed with `codec`) into the file `spool`, checking each record's digest and that the recipe wants it (`wanted`);
  * BUNDLE_INVALID naming `what` on the first damaged, unknown or repeated chunk.
  */
-export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: ReadonlyMap<Digest, number>, spool: string, what: string): Promise<UnpackedChunks> {
+export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: ReadonlyMap<Digest, number>, spool: string, what: string, codec: PackCodec = PACK_CODEC): Promise<UnpackedChunks> {
   const bad = (why: string) => new SkiffError('BUNDLE_INVALID', `bundle is invalid: the chunks of ${what} ${why}: the bundle is damaged; copy it again or ask the vendor for an intact copy`);
   const at = new Map<Digest, { offset: number; length: number }>();
   const fh = await open(spool, 'w');
@@ -68,7 +76,7 @@ export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: Read
       batch = [];
       batched = 0;
     };
-    const decompress = createBrotliDecompress({ chunkSize: 1 << 20 });
+    const decompress = codec === 'brotli' ? createBrotliDecompress({ chunkSize: 1 << 20 }) : createInflateRaw({ chunkSize: 1 << 20 });
     const input = Readable.from(pack);
     input.on('error', (e) => decompress.destroy(e));
     const plain = input.pipe(decompress) as AsyncIterable<Buffer>;

@@ -7,12 +7,13 @@ import type { BlobStat, BlobStore } from '../store/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { decodeLayerIndex } from './layer-index.ts';
 import { layerTar, type LayerIndexRef } from './index-layers.ts';
-import { packChunks } from './pack.ts';
+import { PACK_CODEC, packChunks, type PackCodec } from './pack.ts';
 
 export interface LayerPack {
   readonly layer: Digest;
   /** The pack blob in the store. */
   readonly pack: BlobStat;
+  readonly codec: PackCodec;
 }
 
 /** Packs already made by this process, by (layer index, base indexes): the same inputs always make the same bytes. */
@@ -35,7 +36,7 @@ export async function planLayerPacks(store: BlobStore, layers: readonly { digest
   for (const layer of layers) {
     const ref = target.find((t) => t.layer === layer.digest);
     if (!ref || layer.size < MIN_PACKED_LAYER) continue;
-    const key = createHash('sha256').update(`${ref.digest}\0${baseKey}`).digest('hex');
+    const key = createHash('sha256').update(`${ref.digest}\0${baseKey}\0${PACK_CODEC}`).digest('hex');
     let pack = made.get(key);
     if (!pack || !(await store.has(pack.digest, signal))) {
       baseChunks ??= await sharedChunks(store, bases);
@@ -45,7 +46,7 @@ export async function planLayerPacks(store: BlobStore, layers: readonly { digest
       if (made.size >= MADE_LIMIT) made.clear();
       made.set(key, pack);
     }
-    if (pack.size < layer.size) out.push({ layer: layer.digest, pack });
+    if (pack.size < layer.size) out.push({ layer: layer.digest, pack, codec: PACK_CODEC });
   }
   return out;
 }

@@ -14,6 +14,7 @@ import { storedGzipSize, type Digest } from '../oci/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { PlainFileSource, StoredGzipSource, type ChunkSource } from './chunk-sources.ts';
+import type { FrameJob } from './frame-worker.ts';
 import { chunkOffsets, decodeLayerIndex, type LayerIndex } from './layer-index.ts';
 
 const WRITE_BATCH = 4 << 20;
@@ -77,6 +78,11 @@ export class ChunkLocator {
     const map = await this.#baseMap();
     const source = this.#add(new PlainFileSource(spool));
     for (const [d, loc] of at) map.set(d, { source, ...loc });
+  }
+
+  /** Maps the bases' chunks now (decoding their indexes): a caller starts it while it unpacks a pack, not after. */
+  async prepare(): Promise<void> {
+    await this.#baseMap();
   }
 
   /** Where each chunk of `index` is, in recipe order; BASE_MISSING naming `what` for the first that is nowhere. */
@@ -212,6 +218,22 @@ export async function* rebuildLayerPieces(index: LayerIndex, chunks: ChunkLocato
   const got = `sha256:${whole.digest('hex')}`;
   if (got !== index.diffId)
     throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt from its recipe hashes to ${got}, not its diffID ${index.diffId}: the bundle or the base is damaged; nothing was installed`);
+}
+
+/** The recipe of `index` as a job for a framing worker (frame-worker.ts) writing the stored gzip to `out`; BASE_MISSING as above. */
+export async function planFrameJob(index: LayerIndex, chunks: ChunkLocator, what: string, out: string): Promise<FrameJob> {
+  const { spans, pieces } = planReads(index, await chunks.locate(index, what));
+  const sources: ChunkSource[] = [];
+  const spanTriples = new Float64Array(spans.length * 3);
+  spans.forEach((s, i) => {
+    let k = sources.indexOf(s.source);
+    if (k < 0) k = sources.push(s.source) - 1;
+    spanTriples.set([k, s.start, s.end], 3 * i);
+  });
+  const pieceTriples = new Float64Array(pieces.length * 3);
+  pieces.forEach((p, i) => pieceTriples.set(Buffer.isBuffer(p) ? [-1, p.byteOffset - index.literal.byteOffset, p.length] : [p.span, p.at, p.length], 3 * i));
+  // A copy of the literal bytes alone: a view would send the whole recipe buffer under it.
+  return { sources: await Promise.all(sources.map((s) => s.file())), spans: spanTriples, pieces: pieceTriples, literal: new Uint8Array(index.literal), tarSize: index.tarSize, out };
 }
 
 /** Writes the tar `index` describes to `out`; DIGEST_MISMATCH when a chunk is missing or the result is not the diffID. */

@@ -73,7 +73,11 @@ before(async () => {
     const compose = path.join(work, `compose-${v}.yaml`);
     await writeFile(compose, `services:\n  app:\n    image: ${tag}\n`);
     releases.set(version, (await createRelease({ composeFile: compose, app, version, trustDir, store, engine })).release);
+    // The same image as a release with stored-gzip layers: the agent frames its rebuilt layer on a worker thread.
+    releases.set(`stored-${version}`, (await createRelease({ composeFile: compose, app: storedApp(), version, trustDir, store, engine, layerCompression: 'stored' })).release);
   }
+  bundles.set('stored-full-1', (await makeBundle(store, storedApp(), '1.0.0', path.join(work, 'stored-full-1.skiff'))).file);
+  bundles.set('stored-content', (await makeBundle(store, storedApp(), '2.0.0', path.join(work, 'stored-content.skiff'), '1.0.0')).file);
   bundles.set('full-1', (await makeBundle(store, app, '1.0.0', path.join(work, 'full-1.skiff'))).file);
   bundles.set('content', (await makeBundle(store, app, '2.0.0', path.join(work, 'content.skiff'), '1.0.0')).file);
   const layersOnly = path.join(work, 'layers.skiff');
@@ -86,6 +90,7 @@ before(async () => {
 after(async () => {
   if (engine) {
     await cleanupApp(engine, app);
+    await cleanupApp(engine, storedApp());
     for (const t of tags.reverse()) await engine.imageRemove(t, { force: true }).catch(() => undefined);
   }
   await removeDir(work);
@@ -115,11 +120,12 @@ test('skiff bundle create in another process writes the same bytes (what the hub
 });
 
 const stateDir = () => path.join(work, 'agent');
+const storedApp = () => `${app}st`;
 const run = (file: string) => install({ stateDir: stateDir(), bundle: file, trustFile: path.join(work, 'trust', 'root.json'), ...FAST });
 
 /** A copy of the content-level bundle with one byte flipped in the middle of `entry`. */
-async function damaged(name: string, entry: string): Promise<string> {
-  const bytes = Buffer.from(await readFile(bundles.get('content')!));
+async function damaged(name: string, entry: string, from = bundles.get('content')!): Promise<string> {
+  const bytes = Buffer.from(await readFile(from));
   const e = entryAt(bytes, entry);
   const at = e.data + Math.floor(e.size / 2);
   bytes[at] = (bytes[at] ?? 0) ^ 0x55;
@@ -128,7 +134,7 @@ async function damaged(name: string, entry: string): Promise<string> {
   return file;
 }
 
-test('a damaged chunk or a damaged recipe is refused, and nothing changes', async () => {
+test('a damaged chunk, a damaged recipe or a pack codec bundle.json misnames is refused, and nothing changes', async () => {
   assert.equal((await run(bundles.get('full-1')!)).outcome, 'installed');
   const agentStore = new FsBlobStore(path.join(stateDir(), 'store'));
   const newLayer = await appLayer('2.0.0');
@@ -137,6 +143,14 @@ test('a damaged chunk or a damaged recipe is refused, and nothing changes', asyn
   const before = await snapshot(engine, app, stateDir());
   const chunk = await damaged('bad-chunk', `skiff/chunks/${newLayer.slice(7)}`);
   await assert.rejects(run(chunk), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /chunks of layer/.test(e.message));
+  // bundle.json names the pack's codec, unsigned: naming another is a pack that does not decompress, refused.
+  const bytes = Buffer.from(await readFile(bundles.get('content')!));
+  const at = bytes.indexOf('"codec": "deflate"');
+  assert.ok(at > 0, 'bundle.json names the codec of the pack');
+  bytes.write('"codec": "brotli" ', at, 'latin1');
+  const codecFile = path.join(work, 'bad-codec.skiff');
+  await writeFile(codecFile, bytes);
+  await assert.rejects(run(codecFile), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /chunks of layer .* do not decompress/.test(e.message));
   const recipeFile = await damaged('bad-recipe', `blobs/sha256/${recipe.slice(7)}`);
   await assert.rejects(run(recipeFile), (e) => isSkiffError(e, 'DIGEST_MISMATCH'));
   assert.deepEqual(await snapshot(engine, app, stateDir()), before);
@@ -154,4 +168,25 @@ test('the content-level delta installs on the engine, which holds exactly the im
   assert.ok(await new FsBlobStore(path.join(stateDir(), 'store')).has(await appLayer('2.0.0')));
   const s = await snapshot(engine, app, stateDir());
   assert.match(s.containers.join('\n'), / 2\.0\.0 running/);
+});
+
+test('a content-level delta of a stored-gzip release installs: its layer is framed on a worker thread to the signed digest', async () => {
+  const agent = path.join(work, 'agent-stored');
+  const runStored = (file: string) => install({ stateDir: agent, bundle: file, trustFile: path.join(work, 'trust', 'root.json'), ...FAST });
+  assert.equal((await runStored(bundles.get('stored-full-1')!)).outcome, 'installed');
+  const v2 = releases.get('stored-2.0.0')!.manifest;
+  const layer = parseImageManifest(await buffer(await store.get(v2.images.app!.manifestDigest))).layers.at(-1)!.digest;
+  const content = await readFile(bundles.get('stored-content')!);
+  const e = entryAt(content, 'skiff/bundle.json');
+  const index = JSON.parse(content.subarray(e.data, e.data + e.size).toString()) as { packs?: { layer: string }[] };
+  assert.deepEqual(index.packs?.map((p) => p.layer), [layer], 'the stored layer comes as a chunk pack');
+  const before = await snapshot(engine, storedApp(), agent);
+  const chunk = await damaged('stored-bad-chunk', `skiff/chunks/${layer.slice(7)}`, bundles.get('stored-content')!);
+  await assert.rejects(runStored(chunk), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /chunks of layer/.test(e.message));
+  assert.deepEqual(await snapshot(engine, storedApp(), agent), before);
+  assert.equal(await new FsBlobStore(path.join(agent, 'store')).has(layer), false);
+  const result = await runStored(bundles.get('stored-content')!);
+  assert.deepEqual([result.outcome, result.to], ['upgraded', '2.0.0']);
+  assert.equal((await engine.imageInspect(`skiff/${storedApp()}/app:2.0.0`))?.id, `sha256:${v2.images.app!.configDigest.slice(7)}`);
+  assert.ok(await new FsBlobStore(path.join(agent, 'store')).has(layer));
 });

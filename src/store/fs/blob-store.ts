@@ -81,6 +81,16 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Moves the file at `path` (same filesystem, already fsynced) into the store as blob `digest`: for a writer that
+   * hashed it as it wrote it and checked the digest against a signed one.
+   */
+  async adopt(path: string, digest: Digest): Promise<void> {
+    await mkdir(this.paths.blobsDir, { recursive: true, mode: DIR_MODE });
+    await rename(path, this.paths.blob(digest));
+    await fsyncDir(this.paths.blobsDir);
+  }
+
   /** Removes temp files nobody writes any more: a dead process's at once, anyone's untouched for `olderThanMs`. */
   sweepTemp(olderThanMs: number): Promise<string[]> {
     return sweepTempDir(this.paths.tmpDir, olderThanMs);

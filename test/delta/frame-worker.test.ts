@@ -1,0 +1,116 @@
+// A stored-gzip layer rebuilt on a worker thread (src/delta/frame-worker.ts) is byte for byte the stored gzip release
+// create signed, adopted into staging only when both digests match; a damaged base or a chunk past its file's end is a refused rebuild
+// with nothing staged, never a wrong layer.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { after, before, test } from 'node:test';
+import tar from 'tar-stream';
+import { startRebuild } from '../../src/bundle/rebuild-layer.ts';
+import { ChunkLocator, LayerFramer, PACK_CODEC, encodeLayerIndex, indexLayerTar, packChunks, planFrameJob, unpackChunks } from '../../src/delta/index.ts';
+import { storedGzip, type Digest } from '../../src/oci/index.ts';
+import { FsBlobStore } from '../../src/store/index.ts';
+import { isSkiffError } from '../../src/util/errors.ts';
+import { removeDir, tempDir } from '../helpers/agent.ts';
+
+function noise(seed: string, length: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; parts.length * 32 < length; i++) parts.push(createHash('sha256').update(`${seed}-${i}`).digest());
+  return Buffer.concat(parts).subarray(0, length);
+}
+
+async function layer(files: readonly { name: string; data: Buffer }[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const done = buffer(pack);
+  for (const f of files) await new Promise<void>((resolve, reject) => pack.entry({ name: f.name, mtime: new Date(0), mode: 0o644 }, f.data, (e) => (e ? reject(e) : resolve())));
+  pack.finalize();
+  return done;
+}
+
+const storedBytes = async (tarBytes: Buffer): Promise<Buffer> => buffer(Readable.from(storedGzip(Readable.from([tarBytes]), tarBytes.length)));
+const digestOf = (b: Buffer): Digest => `sha256:${createHash('sha256').update(b).digest('hex')}` as Digest;
+
+// Files of up to ~400 KiB: spans cross the 64 KiB stored blocks, and the layer's blob is many blocks long.
+const files = Array.from({ length: 30 }, (_, i) => ({ name: `app/f${i}.bin`, data: noise(`file-${i}`, 1000 + i * 13_000) }));
+const base = await layer(files);
+const target = await layer(files.map((f, i) => (i === 5 ? { ...f, data: Buffer.concat([f.data, Buffer.from('changed')]) } : i === 11 ? { ...f, data: noise('new', 70_000) } : f)));
+
+let dir = '';
+const framer = new LayerFramer();
+before(async () => {
+  dir = await tempDir('skiff-frame-worker');
+});
+after(async () => {
+  await framer.close();
+  await removeDir(dir);
+});
+
+/** A store holding `base` as a stored-gzip layer and its index; a staging store holding `target`'s recipe and config; the pack. */
+async function fixture(name: string) {
+  const store = new FsBlobStore(path.join(dir, name, 'store'));
+  const staging = new FsBlobStore(path.join(dir, name, 'staging'));
+  const baseIx = await indexLayerTar(Readable.from([base]), 16 << 10);
+  const baseLayer = (await store.put([await storedBytes(base)])).digest;
+  const baseIndex = (await store.put([await encodeLayerIndex(baseIx)])).digest;
+  const ix = await indexLayerTar(Readable.from([target]), 16 << 10);
+  const recipe = (await staging.put([await encodeLayerIndex(ix)])).digest;
+  const config = (await staging.put([Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [ix.diffId] } }))])).digest;
+  const baseChunks = new Set(baseIx.chunks.map((c) => c.digest));
+  const pack = await buffer(packChunks(Readable.from([target]), ix, new Set(ix.chunks.map((c) => c.digest).filter((d) => !baseChunks.has(d)))));
+  const blob = await storedBytes(target);
+  const adopted: Digest[] = [];
+  const run = async () => {
+    const { done } = await startRebuild(
+      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Readable.from([pack]), codec: PACK_CODEC },
+      { store, staging, bases: [{ layer: baseLayer, index: baseIndex }], write: () => Promise.reject(new Error('the stored layer goes through the framer')), framer, adopt: async (d, p) => (await staging.adopt(p, d), void adopted.push(d)) },
+    );
+    await done;
+  };
+  return { store, staging, baseLayer, ix, pack, blob, adopted, run };
+}
+
+test('the framing worker writes exactly the stored gzip of the rebuilt tar, and reports its diffID and digest', async () => {
+  const f = await fixture('exact');
+  const work = path.join(dir, 'exact', 'work');
+  await mkdir(work, { recursive: true });
+  const locator = new ChunkLocator(f.store, work, [{ layer: f.baseLayer, index: digestOf(await encodeLayerIndex(await indexLayerTar(Readable.from([base]), 16 << 10))) }]);
+  try {
+    const spool = path.join(work, 'pack');
+    await locator.addPack(spool, (await unpackChunks(Readable.from([f.pack]), new Map(f.ix.chunks.map((c) => [c.digest, c.length])), spool, 'layer X')).at);
+    const out = path.join(work, 'out.gz');
+    const r = await framer.frame(await planFrameJob(f.ix, locator, 'layer X', out));
+    assert.deepEqual(r, { diffId: f.ix.diffId, digest: digestOf(f.blob), size: f.blob.length });
+    assert.ok((await readFile(out)).equals(f.blob));
+    await truncate(spool, 1000);
+    const short = await framer.frame(await planFrameJob(f.ix, locator, 'layer X', out));
+    assert.ok('error' in short && short.short, 'a chunk past the end of its file is reported as such');
+  } finally {
+    await locator.close();
+  }
+});
+
+test('a stored-gzip layer rebuilt on the worker lands in staging under its signed digest', async () => {
+  const f = await fixture('staged');
+  await f.run();
+  assert.deepEqual(f.adopted, [digestOf(f.blob)]);
+  assert.ok((await readFile(f.staging.blobPath(digestOf(f.blob)))).equals(f.blob));
+  assert.deepEqual((await readdir(f.staging.paths.root)).filter((n) => n.startsWith('rebuild-')), [], 'the work dir is removed');
+});
+
+test('a damaged stored base is a refused rebuild on the worker, and nothing is staged', async () => {
+  const f = await fixture('damaged');
+  const blobPath = f.store.blobPath(f.baseLayer);
+  const good = await readFile(blobPath);
+  const bad = Buffer.from(good);
+  bad[good.length >> 1] = (bad[good.length >> 1] ?? 0) ^ 0xff;
+  await writeFile(blobPath, bad);
+  await assert.rejects(f.run(), (e) => isSkiffError(e, 'DIGEST_MISMATCH') && /not its diffID/.test(e.message));
+  assert.deepEqual(f.adopted, []);
+  assert.equal(await f.staging.has(digestOf(f.blob)), false);
+  await writeFile(blobPath, good);
+  await f.run();
+  assert.deepEqual(f.adopted, [digestOf(f.blob)]);
+});
