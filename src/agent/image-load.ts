@@ -7,6 +7,7 @@ import type { ReleaseManifest } from '../release/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
 import { dockerArchive, type ArchiveImage, type OpenBlob } from './docker-archive.ts';
 import { decompressLayers } from './layer-tars.ts';
+import { phase } from './phase-trace.ts';
 
 export const imageId = (configDigest: string): string => `sha256:${configDigest.slice('sha256:'.length)}`;
 
@@ -141,7 +142,9 @@ export class OverlappedImageLoad {
       if (this.#abort.signal.aborted) return;
       const id = imageId(p.manifest.config.digest);
       try {
+        phase(`load-start:${id.slice(7, 19)}`);
         await loadVerifiedImages(this.#engine, this.#app, [p], this.#source.open, this.#abort.signal, this.#source.tarDir);
+        phase(`load-end:${id.slice(7, 19)}`);
         this.#loaded.push(id);
       } catch (e) {
         if (!this.#abort.signal.aborted) this.#log?.(`loading image ${id.slice(0, 19)}… while reading the bundle failed (it is loaded from the store next): ${errorMessage(e)}`);

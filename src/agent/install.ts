@@ -12,6 +12,7 @@ import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.t
 import { SkiffError, errorMessage } from '../util/index.ts';
 import { projectOf } from './deploy.ts';
 import { OverlappedImageLoad } from './image-load.ts';
+import { phase } from './phase-trace.ts';
 import { checkDisk, checkPorts } from './preflight.ts';
 import { StateDir, type AgentState, type Installed, type Journal } from './state.ts';
 import { Machine, type RunOptions } from './upgrade.ts';
@@ -89,7 +90,9 @@ async function trustedRoot(sd: StateDir, trustFile: string | undefined): Promise
 }
 
 export async function install(opts: InstallOptions): Promise<InstallResult> {
+  phase('install-start');
   return withAgent(opts, async (sd, engine, machine) => {
+    phase('agent-ready');
     const state = await sd.readState();
     const trusted = await trustedRoot(sd, opts.trustFile);
     const highest = (await sd.readTrust())?.highestVersion;
@@ -101,6 +104,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       (e: unknown) => new Error(errorMessage(e)),
     );
     const identities = opts.identityFile ? await readIdentityFile(opts.identityFile) : undefined;
+    phase('trust-root');
 
     const stagingId = randomBytes(8).toString('hex');
     // Each image goes into the engine once its own blobs are verified, while the rest of the bundle is read.
@@ -121,6 +125,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         onProgress: opts.onProgress,
         signal: opts.signal,
         beforeBlobs: async (release, index) => {
+          phase('release-verified');
           checkAgentVersion(release);
           if (state && state.app !== release.app)
             throw new SkiffError('WRONG_APP', `bundle is for ${release.app}, this agent runs ${state.app}: use the ${state.app} bundle`);
@@ -156,15 +161,19 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         beforeLayers: async (incoming, release) => {
           await checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, reservedBytes: snapshotBytes, warn: (line) => opts.log?.(line) });
           await overlap.plan(release);
+          phase('blobs-start');
         },
       });
+      phase('bundle-verified');
       await overlap.settle();
+      phase('images-loaded');
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);
       if (outcome.root) await sd.updateTrust({ root: outcome.root });
       if (!state) await sd.writeState({ app: saved.manifest.app, history: [] });
       journal = { ...journal!, to: { ...journal!.to, digest: saved.digest }, phase: 'verified' };
       await sd.writeJournal(journal);
+      phase('stored');
     } catch (e) {
       await overlap.undo();
       await sink.discard();
