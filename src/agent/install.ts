@@ -10,7 +10,7 @@ import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
-import { projectOf } from './deploy.ts';
+import { ensureInfra, projectOf } from './deploy.ts';
 import { OverlappedImageLoad } from './image-load.ts';
 import { phase } from './phase-trace.ts';
 import { checkDisk, checkPorts } from './preflight.ts';
@@ -115,6 +115,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     let journal: Journal | undefined;
     let unchanged = false;
     let snapshotBytes = 0;
+    let infra: (() => Promise<void>) | undefined;
     const current = state?.current;
     try {
       const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: BUNDLE_READ_BYTES }), {
@@ -149,6 +150,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
             throw new SkiffError('BASE_MISSING', `this delta bundle needs ${basesText(release.app, index)} installed first: install ${bases.length > 1 ? 'one of them' : 'that release'}, or use a full bundle`);
           const values = resolveValues(release.configSchema, given ?? current?.values ?? {});
           const project = projectOf({ release, values });
+          infra = () => ensureInfra(engine, release.app, project);
           const currentRelease = current ? (await findRelease(sd.store, release.app, current.version))!.manifest : undefined;
           const currentProject = current && currentRelease ? projectOf({ release: currentRelease, values: current.values }) : undefined;
           await checkPorts(project, currentProject);
@@ -165,7 +167,9 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         },
       });
       phase('bundle-verified');
-      await overlap.settle();
+      overlap.readDone();
+      // Everything is verified: the networks and volumes are created while the engine still loads the images.
+      await Promise.all([overlap.settle(), infra?.()]);
       phase('images-loaded');
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);
