@@ -1,10 +1,12 @@
 // Figure: install — the bundle on disk to the new version healthy, from an engine without the app's images,
 // against the old script (`docker load` of the zip, then stop, rm, run) until its first healthy probe. Interleaved.
+// Both sides write phase marks (SKIFF_PHASE_TRACE, OLD_SCRIPT_TRACE): the phase table goes into the notes.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { removeImages, resetAgent } from './lib/engine.ts';
+import { AGENT_SPANS, SCRIPT_SPANS, agentMarks, nowMs, phaseTable, scriptMarks, spans } from './lib/phases.ts';
 import { untilHealthy } from './lib/probe.ts';
-import { REPO, ROUNDS, STOP_TIMEOUT, image, median, readSetup, record, run, secs, skiff, workDir } from './lib/run.ts';
+import { REPO, ROUNDS, SKIFF, STOP_TIMEOUT, image, median, note, readSetup, record, run, secs, workDir } from './lib/run.ts';
 
 async function main(): Promise<void> {
   const s = await readSetup();
@@ -13,20 +15,32 @@ async function main(): Promise<void> {
   const ours: number[] = [];
   const returned: number[] = [];
   const theirs: number[] = [];
+  const ourPhases: number[][] = [];
+  const theirPhases: number[][] = [];
+  const agentTrace = join(workDir(), 'install-phases.jsonl');
+  const scriptTrace = join(workDir(), 'old-script-phases.txt');
   for (let i = 0; i < ROUNDS; i++) {
     await resetAgent(s.app, state, [peer]);
     await removeImages(s.app);
     // Both sides end at the same moment: the first good probe of the new version from outside. The agent's own
     // return comes later (its health gate waits for Docker's healthcheck, every 1 s, then commits and prunes).
+    await rm(agentTrace, { force: true });
+    const spawn = nowMs();
     const healthy = untilHealthy(s.port, 300_000);
-    returned.push((await skiff('agent', 'install', s.bundles['full-1.0.0']!, '--state', state, '--trust', s.root, '--stop-timeout', STOP_TIMEOUT)).ms);
+    const args = ['agent', 'install', s.bundles['full-1.0.0']!, '--state', state, '--trust', s.root, '--stop-timeout', STOP_TIMEOUT];
+    returned.push((await run(SKIFF, args, { env: { SKIFF_PHASE_TRACE: agentTrace } })).ms);
+    const exit = nowMs();
     ours.push(await healthy);
+    const marks = await agentMarks(agentTrace);
+    ourPhases.push(spans(new Map([...marks, ['spawn', spawn], ['probe', spawn + ours.at(-1)!], ['exit', exit]]), AGENT_SPANS));
     await resetAgent(s.app, state, [peer]);
     await removeImages(s.app);
-    const t0 = performance.now();
-    await run('bash', [join(REPO, 'bench/old-upgrade.sh'), s.saved['1.0.0']!, image('1.0.0'), peer, s.network, String(s.port), STOP_TIMEOUT]);
+    await rm(scriptTrace, { force: true });
+    const t0 = nowMs();
+    await run('bash', [join(REPO, 'bench/old-upgrade.sh'), s.saved['1.0.0']!, image('1.0.0'), peer, s.network, String(s.port), STOP_TIMEOUT], { env: { OLD_SCRIPT_TRACE: scriptTrace } });
     await untilHealthy(s.port);
-    theirs.push(performance.now() - t0);
+    theirs.push(nowMs() - t0);
+    theirPhases.push(spans(new Map([...(await scriptMarks(scriptTrace)), ['spawn', t0], ['probe', t0 + theirs.at(-1)!]]), SCRIPT_SPANS));
   }
   await resetAgent(s.app, state, [peer]);
   const a = median(ours);
@@ -50,6 +64,7 @@ async function main(): Promise<void> {
     met: '—',
     samples: `skiff ${returned.map(secs).join(', ')}`,
   });
+  await note(`**Install phases** (netapp 1.0.0, engine without its images; medians of ${ROUNDS}, interleaved). skiff: ${phaseTable(AGENT_SPANS, ourPhases)}. Old script: ${phaseTable(SCRIPT_SPANS, theirPhases)}.`);
 }
 
 await main();

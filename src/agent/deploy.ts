@@ -35,7 +35,8 @@ export async function ownedContainers(engine: AgentEngine, app: string): Promise
   return engine.containerList({ label: [`${Label.app}=${app}`] });
 }
 
-async function ensureInfra(engine: AgentEngine, app: string, project: ComposeProject): Promise<void> {
+/** The release's networks and volumes (an install creates them while its images load: they need no image). */
+export async function ensureInfra(engine: AgentEngine, app: string, project: ComposeProject): Promise<void> {
   const labels = (kind: string, name: string) => ({ [Label.composeProject]: app, [`com.docker.compose.${kind}`]: name, [Label.app]: app });
   const networks = new Set((await engine.networkList()).map((n) => n.name));
   for (const n of project.networks) {
@@ -104,7 +105,8 @@ export async function switchServices(engine: AgentEngine, d: Deployment, opts: S
     }
     replaced.add(name);
     const suffix = randomBytes(3).toString('hex');
-    const id = await engine.containerCreate(`${final}-next-${suffix}`, body);
+    // With no container to replace, the final name at once (a leftover of an interrupted first install is removed by label).
+    const id = await engine.containerCreate(current ? `${final}-next-${suffix}` : final, body);
     for (const n of extraNetworks(app, svc)) await engine.networkConnect(n, id, [name]);
     await step(name, 'created');
     // Downtime is only stop + start: the old container is renamed out of the way and removed after.
@@ -114,7 +116,7 @@ export async function switchServices(engine: AgentEngine, d: Deployment, opts: S
       await engine.containerRename(current.id, `${final}-old-${suffix}`);
       await step(name, 'renamed');
     }
-    await engine.containerRename(id, final);
+    if (current) await engine.containerRename(id, final);
     await engine.containerStart(id);
     await step(name, 'started');
     if (current) {

@@ -7,6 +7,7 @@ import type { ReleaseManifest } from '../release/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
 import { dockerArchive, type ArchiveImage, type OpenBlob } from './docker-archive.ts';
 import { decompressLayers } from './layer-tars.ts';
+import { phase } from './phase-trace.ts';
 
 export const imageId = (configDigest: string): string => `sha256:${configDigest.slice('sha256:'.length)}`;
 
@@ -84,9 +85,10 @@ export interface OverlapSource {
   readonly tarDir?: string;
 }
 
-interface Pending {
-  readonly manifest: ImageManifest;
-  readonly needs: Set<Digest>;
+interface Waiting {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
 }
 
 /**
@@ -99,7 +101,8 @@ export class OverlappedImageLoad {
   readonly #source: OverlapSource;
   readonly #log: ((line: string) => void) | undefined;
   readonly #abort = new AbortController();
-  readonly #pending: Pending[] = [];
+  /** Blobs an image load waits for: resolved when the reader verified them. */
+  readonly #waiting = new Map<Digest, Waiting>();
   readonly #loaded: string[] = [];
   #queue: Promise<void> = Promise.resolve();
   #app = '';
@@ -110,38 +113,70 @@ export class OverlappedImageLoad {
     this.#log = log;
   }
 
-  /** Every image manifest is verified by now: list what each image the engine lacks still waits for. */
+  /**
+   * Every image manifest is verified by now: starts loading each image the engine lacks. Its archive is streamed to the
+   * engine while the bundle is read, each blob's entry written only once the reader has verified that blob, so the
+   * engine spools the layers verified first while later ones are still hashed (it looks at none before the end).
+   */
   async plan(release: ReleaseManifest): Promise<void> {
     this.#app = release.app;
-    for (const img of Object.values(release.images)) {
+    const seen = new Set<Digest>();
+    for (const service of Object.keys(release.images).sort()) {
+      const img = release.images[service]!;
+      if (seen.has(img.manifestDigest)) continue;
+      seen.add(img.manifestDigest);
       if (await this.#engine.imageInspect(imageId(img.configDigest), this.#abort.signal)) continue;
       if (!(await this.#source.verified(img.manifestDigest))) continue;
       const manifest = parseImageManifest(await buffer(await this.#source.open(img.manifestDigest)), `image manifest ${img.manifestDigest}`);
       if (manifest.config.digest !== img.configDigest) continue;
-      const needs = new Set<Digest>();
-      for (const b of [manifest.config, ...manifest.layers]) if (!(await this.#source.verified(b.digest))) needs.add(b.digest);
-      const pending = { manifest, needs };
-      if (needs.size === 0) this.#start(pending);
-      else this.#pending.push(pending);
+      for (const b of [manifest.config, ...manifest.layers]) if (!(await this.#source.verified(b.digest))) this.#waitFor(b.digest);
+      this.#start(manifest);
     }
   }
 
   /** The reader verified `digest` (and the staging store holds it). */
   verified(digest: Digest): void {
-    for (let i = this.#pending.length - 1; i >= 0; i--) {
-      const p = this.#pending[i]!;
-      if (!p.needs.delete(digest) || p.needs.size > 0) continue;
-      this.#pending.splice(i, 1);
-      this.#start(p);
-    }
+    this.#waiting.get(digest)?.resolve();
+    this.#waiting.delete(digest);
   }
 
-  #start(p: Pending): void {
+  /** The read is over: a blob still awaited is not in this bundle, so its image is loaded from the store next. */
+  readDone(): void {
+    for (const [digest, w] of this.#waiting) w.reject(new SkiffError('BLOB_UNKNOWN', `blob ${digest} was not verified while the bundle was read`));
+    this.#waiting.clear();
+  }
+
+  #waitFor(digest: Digest): void {
+    if (this.#waiting.has(digest)) return;
+    let resolve = (): void => undefined;
+    let reject = (_e: Error): void => undefined;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => undefined); // awaited only when the archive reaches that blob
+    this.#waiting.set(digest, { promise, resolve, reject });
+  }
+
+  /** Opens a blob once it is verified (at once when it already is); an undo ends the wait. */
+  readonly #openVerified: OpenBlob = async (digest) => {
+    const w = this.#waiting.get(digest);
+    if (w) {
+      const signal = this.#abort.signal;
+      signal.throwIfAborted();
+      let onAbort = (): void => undefined;
+      await Promise.race([w.promise, new Promise<never>((_res, rej) => signal.addEventListener('abort', (onAbort = () => rej(signal.reason as Error)), { once: true }))]).finally(() =>
+        signal.removeEventListener('abort', onAbort),
+      );
+    }
+    return this.#source.open(digest);
+  };
+
+  #start(manifest: ImageManifest): void {
     this.#queue = this.#queue.then(async () => {
       if (this.#abort.signal.aborted) return;
-      const id = imageId(p.manifest.config.digest);
+      const id = imageId(manifest.config.digest);
       try {
-        await loadVerifiedImages(this.#engine, this.#app, [p], this.#source.open, this.#abort.signal, this.#source.tarDir);
+        phase(`load-start:${id.slice(7, 19)}`);
+        await loadVerifiedImages(this.#engine, this.#app, [{ manifest }], this.#openVerified, this.#abort.signal, this.#source.tarDir);
+        phase(`load-end:${id.slice(7, 19)}`);
         this.#loaded.push(id);
       } catch (e) {
         if (!this.#abort.signal.aborted) this.#log?.(`loading image ${id.slice(0, 19)}… while reading the bundle failed (it is loaded from the store next): ${errorMessage(e)}`);
@@ -157,7 +192,7 @@ export class OverlappedImageLoad {
   /** The read failed: stop, and remove the images this put into the engine, so nothing changed. */
   async undo(): Promise<void> {
     this.#abort.abort();
-    this.#pending.length = 0;
+    this.#waiting.clear();
     await this.#queue;
     for (const id of this.#loaded.splice(0)) await this.#engine.imageRemove(id).catch(() => undefined);
   }

@@ -10,8 +10,9 @@ import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
-import { projectOf } from './deploy.ts';
+import { ensureInfra, projectOf } from './deploy.ts';
 import { OverlappedImageLoad } from './image-load.ts';
+import { phase } from './phase-trace.ts';
 import { checkDisk, checkPorts } from './preflight.ts';
 import { StateDir, type AgentState, type Installed, type Journal } from './state.ts';
 import { Machine, type RunOptions } from './upgrade.ts';
@@ -89,7 +90,9 @@ async function trustedRoot(sd: StateDir, trustFile: string | undefined): Promise
 }
 
 export async function install(opts: InstallOptions): Promise<InstallResult> {
+  phase('install-start');
   return withAgent(opts, async (sd, engine, machine) => {
+    phase('agent-ready');
     const state = await sd.readState();
     const trusted = await trustedRoot(sd, opts.trustFile);
     const highest = (await sd.readTrust())?.highestVersion;
@@ -101,6 +104,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       (e: unknown) => new Error(errorMessage(e)),
     );
     const identities = opts.identityFile ? await readIdentityFile(opts.identityFile) : undefined;
+    phase('trust-root');
 
     const stagingId = randomBytes(8).toString('hex');
     // Each image goes into the engine once its own blobs are verified, while the rest of the bundle is read.
@@ -111,6 +115,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     let journal: Journal | undefined;
     let unchanged = false;
     let snapshotBytes = 0;
+    let infra: (() => Promise<void>) | undefined;
     const current = state?.current;
     try {
       const contents = await readBundle(createReadStream(opts.bundle, { highWaterMark: BUNDLE_READ_BYTES }), {
@@ -121,6 +126,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         onProgress: opts.onProgress,
         signal: opts.signal,
         beforeBlobs: async (release, index) => {
+          phase('release-verified');
           checkAgentVersion(release);
           if (state && state.app !== release.app)
             throw new SkiffError('WRONG_APP', `bundle is for ${release.app}, this agent runs ${state.app}: use the ${state.app} bundle`);
@@ -144,6 +150,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
             throw new SkiffError('BASE_MISSING', `this delta bundle needs ${basesText(release.app, index)} installed first: install ${bases.length > 1 ? 'one of them' : 'that release'}, or use a full bundle`);
           const values = resolveValues(release.configSchema, given ?? current?.values ?? {});
           const project = projectOf({ release, values });
+          infra = () => ensureInfra(engine, release.app, project);
           const currentRelease = current ? (await findRelease(sd.store, release.app, current.version))!.manifest : undefined;
           const currentProject = current && currentRelease ? projectOf({ release: currentRelease, values: current.values }) : undefined;
           await checkPorts(project, currentProject);
@@ -156,15 +163,21 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         beforeLayers: async (incoming, release) => {
           await checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, reservedBytes: snapshotBytes, warn: (line) => opts.log?.(line) });
           await overlap.plan(release);
+          phase('blobs-start');
         },
       });
-      await overlap.settle();
+      phase('bundle-verified');
+      overlap.readDone();
+      // Everything is verified: the networks and volumes are created while the engine still loads the images.
+      await Promise.all([overlap.settle(), infra?.()]);
+      phase('images-loaded');
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);
       if (outcome.root) await sd.updateTrust({ root: outcome.root });
       if (!state) await sd.writeState({ app: saved.manifest.app, history: [] });
       journal = { ...journal!, to: { ...journal!.to, digest: saved.digest }, phase: 'verified' };
       await sd.writeJournal(journal);
+      phase('stored');
     } catch (e) {
       await overlap.undo();
       await sink.discard();

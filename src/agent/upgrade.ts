@@ -10,6 +10,7 @@ import { SkiffError, errorMessage, isSkiffError } from '../util/index.ts';
 import { containerName } from './containers.ts';
 import { deploy, projectOf, specHashes, switchServices, undeploy, waitServicesHealthy, type Deployment } from './deploy.ts';
 import { runHook } from './hooks.ts';
+import { phase } from './phase-trace.ts';
 import { prune } from './prune.ts';
 import { redactor, secretNames } from './secrets.ts';
 import { DEFAULT_SNAPSHOTS, completeVolumes, planSnapshots, pruneSnapshots, restoreVolumes, sizePlan, snapshotId, takeSnapshot, writersOf, type SnapshotSettings } from './snapshots.ts';
@@ -78,6 +79,7 @@ export class Machine {
     let failure: Failure | undefined;
     try {
       await stageImages(this.#engine, this.#sd.store, to.release, this.#opts.signal);
+      phase('staged');
       j = await this.#phase(j, 'staged');
       failure = await this.#forward(j, to, from);
     } catch (e) {
@@ -144,6 +146,7 @@ export class Machine {
     const sw = await switchServices(this.#engine, to, {
       ...this.#deployOptions(),
       onStep: async (service, step) => {
+        phase(`${step}:${service}`);
         switched[service] = step;
         j = await this.#journal(j, { switched: { ...switched } });
         testKillPoint(`swap:${service}:${step}`);
@@ -157,6 +160,7 @@ export class Machine {
   /** The health gate, the post-upgrade hook, the commit: also where a resumed `health-checking` picks up. */
   async #healthThenCommit(j: Journal, to: Deployment): Promise<Failure | undefined> {
     const health = await waitServicesHealthy(this.#engine, to, new Map(), this.#deployOptions());
+    phase('healthy');
     if (!health.ok) return { what: health.service, reason: health.reason };
     const post = projectOf(to).hooks.find((h) => h.name === 'post-upgrade');
     if (post && j.from && j.op !== 'reconfigure') {
@@ -202,6 +206,7 @@ export class Machine {
     await pruneSnapshots(this.#sd.dir, this.#snapshotSettings);
     await rm(this.#sd.staging(j.stagingId), { recursive: true, force: true });
     await this.#sd.clearJournal();
+    phase('committed');
     this.#opts.log?.(`${j.app} is on ${j.to.version}`);
   }
 

@@ -39,19 +39,21 @@ after(async () => {
 
 const imageIds = (): string[] => Object.values(release.manifest.images).map((i) => `sha256:${i.configDigest.slice(7)}`);
 
-/** The real engine, recording the bytes of each image load's archive. */
-function recordingEngine(loads: number[]): () => Promise<AgentEngine> {
+/** The real engine, recording the bytes of each image load's archive (and, in `calls`, network, rename and load-end calls in order). */
+function recordingEngine(loads: number[], calls: string[] = []): () => Promise<AgentEngine> {
   return async () => {
     const real = await DockerEngine.connect();
     return new Proxy(real, {
       get(target, prop, receiver) {
         const value: unknown = Reflect.get(target, prop, receiver);
+        if ((prop === 'networkCreate' || prop === 'containerRename') && typeof value === 'function')
+          return (...args: unknown[]) => (calls.push(prop), (value as (...a: unknown[]) => unknown).apply(target, args));
         if (prop !== 'imageLoad' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
         return async (tar: Readable, signal?: AbortSignal) => {
           const at = loads.push(0) - 1;
           const counted = tar.pipe(new PassThrough({ transform: (chunk: Buffer, _enc, cb) => ((loads[at]! += chunk.length), cb(null, chunk)) }));
           tar.on('error', (e) => counted.destroy(e));
-          return (value as (t: Readable, s?: AbortSignal) => Promise<unknown>).call(target, counted, signal);
+          return (value as (t: Readable, s?: AbortSignal) => Promise<unknown>).call(target, counted, signal).finally(() => calls.push('imageLoad:end'));
         };
       },
     });
@@ -70,6 +72,45 @@ function tarEntries(tar: Buffer): { name: string; data: number; size: number }[]
   }
   return out;
 }
+
+test('an image streams into the engine while its own last layer is still read: the verified blobs before it are sent, the tampered one never', async () => {
+  await forgetImages(vendor.engine, Object.values(release.manifest.images).map((i) => i.configDigest));
+  const layers = new Map((await releaseBlobs(vendor.store, release.manifest)).filter((b) => b.kind === 'layer').map((b) => [`blobs/sha256/${b.digest.slice(7)}`, b.services[0]]));
+  const last = tarEntries(bundle).filter((e) => layers.has(e.name)).at(-1);
+  assert.ok(last && last.size > 0, 'the bundle carries a layer');
+  const owner = layers.get(last.name)!;
+  const services = [...new Set(Object.keys(release.manifest.images).sort().map((s) => release.manifest.images[s]!.manifestDigest))];
+  const at = services.indexOf(release.manifest.images[owner]!.manifestDigest);
+  const bytes = Buffer.from(bundle);
+  const i = last.data + Math.floor(last.size / 2);
+  bytes[i] = (bytes[i] ?? 0) ^ 0xff;
+  const file = path.join(work, 'streamed.fifo');
+  await promisify(execFile)('mkfifo', [file]);
+  const loads: number[] = [];
+  let sentBefore = 0;
+  const writer = (async () => {
+    const out = await open(file, 'w');
+    try {
+      await out.write(bytes.subarray(0, last.data));
+      // The owner's load must be under way with its bytes flowing although its last layer is not verified yet.
+      for (let waited = 0; !((loads[at] ?? 0) > 0) && waited < 60_000; waited += 50) await sleep(50);
+      await sleep(500);
+      sentBefore = loads[at] ?? 0;
+      await out.write(bytes.subarray(last.data)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+      });
+    } finally {
+      await out.close();
+    }
+  })();
+  const stateDir = path.join(work, 'state-streamed');
+  await assert.rejects(install({ stateDir, bundle: file, trustFile: vendor.rootJson, ...FAST, engine: recordingEngine(loads) }), (e: unknown) => isSkiffError(e, 'DIGEST_MISMATCH'));
+  await writer;
+  assert.ok(sentBefore > 0, `the load of ${owner}'s image streamed ${sentBefore} bytes before its last layer was verified`);
+  assert.ok(loads[at]! < sentBefore + last.size, 'the tampered layer did not reach the engine');
+  for (const id of imageIds()) assert.equal(await vendor.engine.imageInspect(id), undefined, `${id} is not left in the engine`);
+  assert.deepEqual(await readdir(path.join(stateDir, 'staging')).catch(() => []), [], 'no staging left behind');
+});
 
 test('a byte flipped in the last blob of the bundle: the image whose blobs came before was loaded early, and is gone again after the refusal', async () => {
   await forgetImages(vendor.engine, Object.values(release.manifest.images).map((i) => i.configDigest));
@@ -104,13 +145,16 @@ test('a byte flipped in the last blob of the bundle: the image whose blobs came 
   assert.equal(await readFile(path.join(stateDir, 'state.json'), 'utf8').catch(() => undefined), undefined, 'no state written');
 });
 
-test('the intact bundle: every image is loaded while the bundle is read, the signed config digest is the image ID, and the app runs', async () => {
+test('the intact bundle: every image is loaded while the bundle is read (the network created meanwhile), the signed config digest is the image ID, and the app runs', async () => {
   await forgetImages(vendor.engine, Object.values(release.manifest.images).map((i) => i.configDigest));
   const loads: number[] = [];
+  const calls: string[] = [];
   const file = path.join(work, 'intact.skiff');
   await writeFile(file, bundle);
-  const r = await install({ stateDir: path.join(work, 'state-ok'), bundle: file, trustFile: vendor.rootJson, ...FAST, engine: recordingEngine(loads) });
+  const r = await install({ stateDir: path.join(work, 'state-ok'), bundle: file, trustFile: vendor.rootJson, ...FAST, engine: recordingEngine(loads, calls) });
   assert.equal(r.outcome, 'installed');
+  assert.ok(calls.includes('networkCreate') && calls.indexOf('networkCreate') < calls.lastIndexOf('imageLoad:end'), `the network is created while the images load: ${calls.join(', ')}`);
+  assert.ok(!calls.includes('containerRename'), 'a first install creates each container under its final name');
   assert.equal(loads.length, Object.keys(release.manifest.images).length, 'one load per image, none again from the store');
   for (const [service, img] of Object.entries(release.manifest.images)) {
     const tagged = await vendor.engine.imageInspect(`skiff/${vendor.app}/${service}:1.0.0`);
