@@ -9,7 +9,7 @@ import { DockerEngine, type AgentEngine } from '../engine/index.ts';
 import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index-read.ts';
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
-import { SkiffError, errorMessage } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { ensureInfra, projectOf } from './deploy.ts';
 import { OverlappedImageLoad } from './image-load.ts';
 import { phase } from './phase-trace.ts';
@@ -78,7 +78,7 @@ async function trustedRoot(sd: StateDir, trustFile: string | undefined): Promise
     const bytes = await readFile(trustFile).catch((e: unknown) => {
       if ((e as NodeJS.ErrnoException).code === 'EISDIR')
         throw new SkiffError('USAGE', `${trustFile} is a directory; the agent pins the vendor's root.json file: pass ${join(trustFile, 'root.json')}`);
-      throw new SkiffError('NOT_FOUND', `cannot read the trust root ${trustFile}: ${(e as Error).message}`);
+      throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the trust root') ?? `cannot read the trust root ${trustFile}: ${errorMessage(e)}`);
     });
     pinned = parseRoot(bytes, trustFile);
     verifyRootSelfSigned(pinned);

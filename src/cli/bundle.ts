@@ -7,9 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
 import type { BundleIndex, TrustOutcome } from '../bundle/index.ts';
 import type { RootMeta } from '../trust/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, fsErrorMessage } from '../util/index.ts';
 import { progressBar } from './progress.ts';
-import { fsErrorMessage } from './fs-errors.ts';
 import { formatBytes, runAction } from './run.ts';
 import { bundleFetchCommand } from './bundle-fetch.ts';
 

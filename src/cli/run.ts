@@ -1,7 +1,6 @@
 // Shared CLI plumbing: run an action, print `skiff: <message>` and exit non-zero on failure, never a stack trace.
 import type { Command, CommanderError } from 'commander';
-import { SkiffError, errorMessage, isSkiffError } from '../util/index.ts';
-import { fsErrorMessage } from './fs-errors.ts';
+import { SkiffError, errorMessage, fsErrorMessage, isSkiffError } from '../util/index.ts';
 
 export async function runAction(fn: () => Promise<void>): Promise<void> {
   try {

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parseCompose } from '../compose/index.ts';
 import { loadTrustDir, serializeRoot } from '../trust/index.ts';
 import { FsBlobStore, checkAppName, checkVersion } from '../store/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { MediaType } from '../oci/index.ts';
 import { buildSbom } from '../sbom/index.ts';
 import { importEngineImage, type ImageSource, type LayerCompression, type StoredImage } from './import-image.ts';
@@ -49,7 +49,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
   checkVersion(opts.version);
   if (opts.minAgentVersion !== undefined) checkVersion(opts.minAgentVersion);
   const text = await readFile(opts.composeFile, 'utf8').catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', `cannot read the Compose file ${opts.composeFile}: ${(e as Error).message}`);
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the Compose file') ?? `cannot read the Compose file ${opts.composeFile}: ${errorMessage(e)}`);
   });
   const compose = parseCompose(text, opts.composeFile);
   const trust = await loadTrustDir(opts.trustDir);

@@ -2,3 +2,4 @@
 export { SkiffError, isSkiffError, errorMessage, type SkiffErrorCode } from './errors.ts';
 export { fsyncDir, writeFileAtomic, writeJsonAtomic } from './fs-atomic.ts';
 export { byteWindow } from './byte-window.ts';
+export { fsErrorMessage } from './fs-errors.ts';

@@ -1,5 +1,5 @@
 // A missing or unusable input file gets one line naming the file and what to do, a non-zero exit and no stack
-// trace, whichever command reads it: the CLI maps Node's filesystem errors in one place (src/cli/fs-errors.ts).
+// trace, whichever command reads it: the CLI maps Node's filesystem errors in one place (src/util/fs-errors.ts).
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -50,6 +50,15 @@ describe('a missing or unusable input file through the real CLI', () => {
     const root = join(dir, 'missing-root.json');
     const line = await oneLineFailure(['bundle', 'verify', join(dir, 'missing.skiff'), '--trust', root]);
     assert.equal(line, `skiff: the trusted root ${root} does not exist: check the path (a directory it names must exist too)`);
+  });
+
+  it('release create and agent install name the role of the missing file: the Compose file, the trust root', async () => {
+    const compose = join(dir, 'missing-compose.yaml');
+    const created = await oneLineFailure(['release', 'create', '--compose', compose, '--app', 'fs', '--version', '1.0.0', '--trust', join(dir, 'trust'), '--store', join(dir, 'store')]);
+    assert.equal(created, `skiff: the Compose file ${compose} does not exist: check the path (a directory it names must exist too)`);
+    const root = join(dir, 'missing-root.json');
+    const installed = await oneLineFailure(['agent', 'install', join(dir, 'missing.skiff'), '--state', join(dir, 'state'), '--trust', root]);
+    assert.equal(installed, `skiff: the trust root ${root} does not exist: check the path (a directory it names must exist too)`);
   });
 
   it('support-bundle upload of a missing archive, a hub command, goes through the same mapping', async () => {

@@ -154,7 +154,7 @@ test('an image missing from the engine is refused: NOT_FOUND names it', async ()
   await rejectsWith(
     createRelease({ ...opts, composeFile: path.join(vendor.dir, 'nope.yaml') }),
     'NOT_FOUND',
-    /cannot read the Compose file/,
+    /the Compose file .*nope\.yaml does not exist: check the path/,
   );
 });
 

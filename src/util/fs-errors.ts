@@ -1,4 +1,4 @@
-// One line for a filesystem error no command caught itself (a missing bundle, an unreadable state dir, a full disk):
+// One line for a filesystem error (a missing bundle, Compose file or trust root, an unreadable state dir, a full disk):
 // the path and what to do, instead of Node's `ENOENT: no such file or directory, stat '…'`.
 
 const WHAT_TO_DO: Record<string, (path: string) => string> = {
