@@ -7,29 +7,14 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
-import tar from 'tar-stream';
 import { StoredGzipSource } from '../../src/delta/chunk-sources.ts';
 import { ChunkLocator, encodeLayerIndex, indexLayerTar, packChunks, rebuildLayerTar, unpackChunks, type LayerIndex } from '../../src/delta/index.ts';
-import { storedGzip, type Digest } from '../../src/oci/index.ts';
+import type { Digest } from '../../src/oci/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 import { removeDir, tempDir } from '../helpers/agent.ts';
+import { noise, storedBytes, tarLayer as layer } from '../helpers/tar-layers.ts';
 
-function noise(seed: string, length: number): Buffer {
-  const parts: Buffer[] = [];
-  for (let i = 0; parts.length * 32 < length; i++) parts.push(createHash('sha256').update(`${seed}-${i}`).digest());
-  return Buffer.concat(parts).subarray(0, length);
-}
-
-async function layer(files: readonly { name: string; data: Buffer }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const done = buffer(pack);
-  for (const f of files) await new Promise<void>((resolve, reject) => pack.entry({ name: f.name, mtime: new Date(0), mode: 0o644 }, f.data, (e) => (e ? reject(e) : resolve())));
-  pack.finalize();
-  return done;
-}
-
-const storedBytes = async (tarBytes: Buffer): Promise<Buffer> => buffer(Readable.from(storedGzip(Readable.from([tarBytes]), tarBytes.length)));
 
 let dir = '';
 before(async () => {

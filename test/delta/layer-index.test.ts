@@ -12,14 +12,9 @@ import { ChunkLocator, decodeLayerIndex, encodeLayerIndex, indexLayerTar, packCh
 import { FsBlobStore } from '../../src/store/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 import { removeDir, tempDir } from '../helpers/agent.ts';
+import { noise } from '../helpers/tar-layers.ts';
 
 /** Deterministic incompressible bytes. */
-function noise(seed: string, length: number): Buffer {
-  const parts: Buffer[] = [];
-  for (let i = 0; parts.length * 32 < length; i++) parts.push(createHash('sha256').update(`${seed}-${i}`).digest());
-  return Buffer.concat(parts).subarray(0, length);
-}
-
 type File = { name: string; data?: Buffer; type?: 'file' | 'directory' | 'symlink'; linkname?: string };
 
 async function layer(files: readonly File[], mtime: Date): Promise<Buffer> {
