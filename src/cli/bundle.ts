@@ -70,10 +70,7 @@ async function createBundleFile(
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.${randomBytes(4).toString('hex')}.tmp`);
   const hasher = new HashingStream();
   const handle = await open(tmp, 'wx').catch((e: unknown) => {
-    throw new SkiffError(
-      'NOT_FOUND',
-      `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (does its directory exist?)`,
-    );
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the bundle', { path: opts.out, fix: 'create its directory first' }) ?? `cannot write the bundle ${opts.out}: ${errorMessage(e)}`, { cause: e });
   });
   const bar = progressBar(`bundle ${app}@${version}`);
   try {

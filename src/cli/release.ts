@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { ReleaseDiff, StoredRelease } from '../release/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
 import { releaseLicensesCommand, releaseSbomCommand } from './release-sbom.ts';
@@ -23,10 +23,7 @@ const libs = async () => {
 async function readChangelog(file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined;
   return readFile(file, 'utf8').catch((e: unknown) => {
-    throw new SkiffError(
-      'NOT_FOUND',
-      `cannot read the changelog ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the changelog', { path: file }) ?? `cannot read the changelog ${file}: ${errorMessage(e)}`, { cause: e });
   });
 }
 

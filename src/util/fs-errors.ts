@@ -26,7 +26,7 @@ const PROBLEMS: Record<string, FsProblem> = {
 
 /** What a caller knows of the file beyond Node's error. */
 export interface FsErrorContext {
-  /** The file's path: a read of a directory fails with an EISDIR that names none. */
+  /** The file's path as the user named it: a read of a directory fails with an EISDIR that names none, a write through a temporary file names that. */
   readonly path?: string;
   /** The advice when the path holds nothing or the wrong thing ("restore it from your backup"). */
   readonly fix?: string;
@@ -39,7 +39,7 @@ export interface FsErrorContext {
 export function fsErrorMessage(e: unknown, what?: string, context: FsErrorContext = {}): string | undefined {
   if (!(e instanceof Error)) return undefined;
   const { code, syscall } = e as NodeJS.ErrnoException;
-  const path = (e as NodeJS.ErrnoException).path ?? context.path;
+  const path = context.path ?? (e as NodeJS.ErrnoException).path;
   if (typeof code !== 'string' || typeof path !== 'string' || typeof syscall !== 'string') return undefined;
   const known = PROBLEMS[code];
   if (!known) return undefined;

@@ -144,4 +144,19 @@ describe('a missing or unusable input file through the real CLI', () => {
     assert.equal(await oneLineFailure(['agent', 'install', folder, '--state', state, '--trust', root], 2), want);
     await assertAbsent(state);
   });
+
+  it('release create --changelog, --hub-ca and bundle verify --identity name the file and its role', async () => {
+    const compose = join(dir, 'compose.yaml');
+    await writeFile(compose, 'services: {}\n');
+    const changelog = join(dir, 'missing.md');
+    const store = join(dir, 'store-changelog');
+    const created = await oneLineFailure(['release', 'create', '--compose', compose, '--app', 'fs', '--version', '1.0.0', '--trust', join(dir, 'trust'), '--store', store, '--changelog', changelog]);
+    assert.equal(created, `skiff: the changelog ${changelog} ${MISSING}`);
+    const ca = join(dir, 'missing-ca.pem');
+    const listed = await oneLineFailure(['app', 'list', '--hub', 'https://127.0.0.1:9', '--token', 't', '--hub-ca', ca], 2);
+    assert.equal(listed, `skiff: --hub-ca ${ca} does not exist: give the PEM file of the CA that issued the hub's certificate`);
+    const folder = join(dir, 'a-directory.skiff');
+    const verified = await oneLineFailure(['bundle', 'verify', join(dir, 'a-file'), '--trust', join(dir, 'trust', 'root.json'), '--identity', folder]);
+    assert.equal(verified, `skiff: the identity file ${folder} is a directory: pass the file inside it`);
+  });
 });
