@@ -131,7 +131,7 @@ describe('a missing or unusable input file through the real CLI', () => {
     assert.equal(await oneLineFailure(['bundle', 'keygen', '-o', output]), `skiff: the identity file ${output} does not exist: create its directory first`);
     await assertAbsent(output);
     const existing = join(dir, 'a-file');
-    assert.equal(await oneLineFailure(['bundle', 'keygen', '-o', existing]), `skiff: the identity file ${existing} already exists: remove it or choose another path`);
+    assert.equal(await oneLineFailure(['bundle', 'keygen', '-o', existing]), `skiff: the identity file ${existing} already exists: choose another path (skiff does not overwrite it)`);
     assert.equal(await readFile(existing, 'utf8'), 'not a directory\n');
   });
 
