@@ -74,7 +74,9 @@ export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promi
     const diffId = diffIdOf(await readVerified(t, req.config), req.position, what);
     if (index.diffId !== diffId) throw bundleInvalid(`the recipe of ${what} rebuilds ${index.diffId}, the image config names ${diffId}`);
     if (t.framer && t.adopt && req.size === storedGzipSize(index.tarSize)) {
+      // The workers start and the bases' chunks are mapped while the pack is copied: framing waits for both.
       t.framer.warm();
+      chunks.prepare().catch(() => undefined);
       packCopy = join(work, 'pack.in');
       await pipeline(req.pack, createWriteStream(packCopy, { highWaterMark: 1 << 20 }));
     } else {
