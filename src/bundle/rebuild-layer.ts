@@ -126,6 +126,7 @@ async function frameOnWorker(req: RebuildRequest, index: LayerIndex, chunks: Chu
   const session = framer.open({ tarSize: index.tarSize, out });
   const feed = new FrameFeed(index, chunks, session, what);
   try {
+    void feed.next();
     await unpackPack(req, index, chunks, join(work, 'pack'), createReadStream(packCopy, { highWaterMark: 1 << 20 }), () => void feed.next());
     await feed.next(true);
   } catch (e) {

@@ -55,9 +55,9 @@ async function fixture(name: string) {
   const pack = await buffer(packChunks(Readable.from([target]), ix, new Set(ix.chunks.map((c) => c.digest).filter((d) => !baseChunks.has(d)))));
   const blob = await storedBytes(target);
   const adopted: Digest[] = [];
-  const run = async () => {
+  const run = async (packBytes = pack) => {
     const { done } = await startRebuild(
-      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Readable.from([pack]), codec: PACK_CODEC },
+      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Readable.from([packBytes]), codec: PACK_CODEC },
       { store, staging, bases: [{ layer: baseLayer, index: baseIndex }], write: () => Promise.reject(new Error('the stored layer goes through the framer')), framer, adopt: async (d, p) => (await staging.adopt(p, d), void adopted.push(d)) },
     );
     await done;
@@ -104,6 +104,18 @@ test('a damaged stored base is a refused rebuild on the worker, and nothing is s
   assert.deepEqual(f.adopted, []);
   assert.equal(await f.staging.has(digestOf(f.blob)), false);
   await writeFile(blobPath, good);
+  await f.run();
+  assert.deepEqual(f.adopted, [digestOf(f.blob)]);
+});
+
+test('a damaged chunk pack is refused while the worker frames from the base: nothing is staged, and the worker frames the next layer', async () => {
+  const f = await fixture('bad-pack');
+  const bad = Buffer.from(f.pack);
+  bad[bad.length >> 1] = (bad[bad.length >> 1] ?? 0) ^ 0xff;
+  await assert.rejects(f.run(bad), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /chunks of layer/.test(e.message));
+  assert.deepEqual(f.adopted, []);
+  assert.equal(await f.staging.has(digestOf(f.blob)), false);
+  assert.deepEqual((await readdir(f.staging.paths.root)).filter((n) => n.startsWith('rebuild-')), [], 'the work dir is removed');
   await f.run();
   assert.deepEqual(f.adopted, [digestOf(f.blob)]);
 });
