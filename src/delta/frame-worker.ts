@@ -42,6 +42,7 @@ function frameWorker(m: Modules): void {
   const BLOCK = 65535;
   const HEAD = 5;
   const OUT = 16 * (HEAD + BLOCK);
+  const SYNC_AHEAD = 8 << 20;
   const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
   const blobOffset = (t: number): number => HEADER.length + Math.floor(t / BLOCK) * (HEAD + BLOCK) + HEAD + (t % BLOCK);
   const aside = Buffer.allocUnsafe(HEAD);
@@ -76,7 +77,23 @@ function frameWorker(m: Modules): void {
   function open(job: FrameStart) {
     const fds: number[] = [];
     const out = m.fs.openSync(job.out, 'w');
-    const close = (): void => {
+    // The blob is flushed to disk as it is written, a few MiB behind (on libuv's threads, between segments): the
+    // final fsync then waits for little, where it waited ~0.1 s per 100 MB layer.
+    let synced = 0;
+    let syncing: Promise<void> | undefined;
+    const syncAhead = (): void => {
+      if (syncing || written - synced < SYNC_AHEAD) return;
+      const upTo = written;
+      syncing = new Promise((resolve) =>
+        m.fs.fdatasync(out, () => {
+          synced = upTo;
+          syncing = undefined;
+          resolve();
+        }),
+      );
+    };
+    const close = async (): Promise<void> => {
+      await syncing;
       for (const fd of fds) m.fs.closeSync(fd);
       m.fs.closeSync(out);
     };
@@ -138,14 +155,16 @@ function frameWorker(m: Modules): void {
         }
         push(span.subarray(at, at + length));
       }
+      syncAhead();
     };
-    const end = (): FrameResult => {
+    const end = async (): Promise<FrameResult> => {
       if (pos !== job.tarSize) throw short('the recipe is shorter than its tar');
       if (fill > 0 || job.tarSize === 0) closeBlock();
       const trailer = Buffer.alloc(8);
       trailer.writeUInt32LE(crc >>> 0, 0);
       trailer.writeUInt32LE(job.tarSize % 2 ** 32, 4);
       emit(Buffer.concat([frame.subarray(0, o), trailer]));
+      await syncing;
       m.fs.fsyncSync(out);
       return { diffId: `sha256:${tarHash.digest('hex')}`, digest: `sha256:${blobHash.digest('hex')}`, size: written };
     };
@@ -155,27 +174,31 @@ function frameWorker(m: Modules): void {
   const failed = (e: unknown): FrameResult => ({ error: e instanceof Error ? e.message : String(e), short: (e as { short?: boolean }).short === true });
   let job: ReturnType<typeof open> | undefined;
   let error: FrameResult | undefined;
-  const guard = (f: () => void): void => {
+  const guard = async (f: () => unknown): Promise<void> => {
     try {
-      f();
+      await f();
     } catch (e) {
       error ??= failed(e);
     }
   };
   // A job is a start, segments, and an end (true: frame the rest and report; false: the caller gave up), answered
-  // once, at its end. The first error is what the end reports; segments after it are dropped.
+  // once, at its end. The first error is what the end reports; segments after it are dropped. Nothing comes after an
+  // end until it is answered.
   m.wt.parentPort!.on('message', (msg: FrameMessage) => {
     if ('start' in msg) {
       error = undefined;
-      guard(() => (job = open(msg.start)));
+      void guard(() => (job = open(msg.start)));
     } else if ('segment' in msg) {
-      if (!error) guard(() => job!.segment(msg.segment));
+      if (!error) void guard(() => job!.segment(msg.segment));
     } else {
-      let result: FrameResult | undefined;
-      if (!error) guard(() => (result = msg.end ? job!.end() : failed(new Error('the rebuild was abandoned'))));
-      guard(() => job?.close());
+      const ending = job;
       job = undefined;
-      m.wt.parentPort!.postMessage(error ?? result);
+      void (async () => {
+        let result: FrameResult | undefined;
+        if (!error) await guard(async () => (result = msg.end ? await ending!.end() : failed(new Error('the rebuild was abandoned'))));
+        await guard(() => ending?.close());
+        m.wt.parentPort!.postMessage(error ?? result);
+      })();
     }
   });
 }

@@ -21,6 +21,8 @@ const WRITE_BATCH = 4 << 20;
 /** One read covers chunks of one source up to this far apart (the header bytes between files are read and dropped). */
 const SPAN_GAP = 64 << 10;
 const SPAN_MAX = 4 << 20;
+/** A framing worker's segments are at most about this long (of tar): between them it turns its event loop (see frame-worker.ts). */
+const SEGMENT_MAX = 8 << 20;
 /** Reads in flight ahead of the consumer: the disk (or page cache) works while the tar is hashed and framed. */
 const READ_AHEAD = 4;
 
@@ -180,21 +182,27 @@ class RecipeCursor {
     return this.#run < this.#index.runs.length ? this.#index.chunks[this.#chunk] : undefined;
   }
 
-  /** The pieces from here to the end, or up to the first chunk `find` does not know (the cursor stops there). */
-  plan(find: (ref: ChunkRef, position: number) => Located | undefined): { spans: Span[]; pieces: Piece[] } {
+  /**
+   * The pieces from here to the end, or up to the first chunk `find` does not know (the cursor stops there), or once
+   * they hold `limit` bytes.
+   */
+  plan(find: (ref: ChunkRef, position: number) => Located | undefined, limit = Infinity): { spans: Span[]; pieces: Piece[] } {
     const { runs, literal, chunks } = this.#index;
     const spans: Span[] = [];
     const pieces: Piece[] = [];
+    let bytes = 0;
     for (; this.#run < runs.length; this.#run++, this.#litDone = false, this.#inRun = 0) {
       const [litLength, n] = runs[this.#run]!;
       if (!this.#litDone) {
         if (litLength > 0) pieces.push(literal.subarray(this.#lit, this.#lit + litLength));
         this.#lit += litLength;
+        bytes += litLength;
         this.#litDone = true;
       }
       for (; this.#inRun < n; this.#inRun++) {
-        const loc = find(chunks[this.#chunk]!, this.#chunk);
+        const loc = bytes < limit ? find(chunks[this.#chunk]!, this.#chunk) : undefined;
         if (!loc) return { spans, pieces };
+        bytes += loc.length;
         this.#chunk++;
         const end = loc.offset + loc.length;
         let span = spans.at(-1);
@@ -305,10 +313,16 @@ export class FrameFeed {
   }
 
   async #send(complete: boolean): Promise<void> {
-    const { spans, pieces } = this.#cursor.plan((ref) => this.#chunks.find(ref, complete));
+    for (;;) {
+      const { spans, pieces } = this.#cursor.plan((ref) => this.#chunks.find(ref, complete), SEGMENT_MAX);
+      if (pieces.length === 0) break;
+      await this.#segment(spans, pieces);
+    }
     const stopped = this.#cursor.stoppedAt;
     if (complete && stopped) baseMissing(this.#what, stopped);
-    if (pieces.length === 0) return;
+  }
+
+  async #segment(spans: readonly Span[], pieces: readonly Piece[]): Promise<void> {
     const spanTriples = new Float64Array(spans.length * 3);
     for (const [i, s] of spans.entries()) {
       let k = this.#sources.indexOf(s.source);
