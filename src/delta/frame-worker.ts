@@ -183,8 +183,9 @@ function frameWorker(m: Modules): void {
   };
   // A job is a start, segments, and an end (true: frame the rest and report; false: the caller gave up), answered
   // once, at its end. The first error is what the end reports; segments after it are dropped. Nothing comes after an
-  // end until it is answered.
-  m.wt.parentPort!.on('message', (msg: FrameMessage) => {
+  // end until it is answered. One message a turn of the event loop: a port hands over all that wait at once, and
+  // the flushes (syncAhead) complete only between turns.
+  const handle = (msg: FrameMessage): void => {
     if ('start' in msg) {
       error = undefined;
       void guard(() => (job = open(msg.start)));
@@ -200,6 +201,16 @@ function frameWorker(m: Modules): void {
         m.wt.parentPort!.postMessage(error ?? result);
       })();
     }
+  };
+  const inbox: FrameMessage[] = [];
+  const next = (): void => {
+    const msg = inbox.shift();
+    if (!msg) return;
+    handle(msg);
+    if (inbox.length > 0) setImmediate(next);
+  };
+  m.wt.parentPort!.on('message', (msg: FrameMessage) => {
+    if (inbox.push(msg) === 1) setImmediate(next);
   });
 }
 
