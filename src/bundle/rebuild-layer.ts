@@ -1,10 +1,12 @@
 // The agent's rebuild of a layer a content-level delta carries as a chunk pack: unpack and check the chunks, rebuild
 // the tar from the signed recipe with the base's chunks, check it against the config's diffID, then compress it as
 // release create did (stored or gzip -6) and write it through the staging sink, which refuses all but the signed digest.
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { ChunkLocator, decodeLayerIndex, planFrameJob, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseIndexCache, type BaseLayer, type LayerFramer, type LayerIndex } from '../delta/index.ts';
+import { pipeline } from 'node:stream/promises';
+import { ChunkLocator, FrameFeed, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseIndexCache, type BaseLayer, type LayerFramer, type LayerIndex } from '../delta/index.ts';
 import { gzipFileParallel, storedGzip, storedGzipSize, type Digest } from '../oci/index.ts';
 import { listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
@@ -54,7 +56,8 @@ export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget):
 /**
  * Reads `req`'s pack (the bundle's stream: the caller awaits this) and starts the rebuild; `done` settles when the
  * layer is in staging, or with the rebuild's error. With `t.framer`, a stored-gzip layer is rebuilt on a worker
- * thread, so the bundle's next entries (and other layers) are read meanwhile.
+ * thread, and its pack is only copied here (decompressed later, from the copy), so the bundle's next entries (and
+ * other layers) are read meanwhile.
  */
 export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promise<{ done: Promise<void> }> {
   const what = `layer ${req.layer}`;
@@ -65,25 +68,31 @@ export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promi
     await rm(work, { recursive: true, force: true });
   };
   let index: LayerIndex;
+  let packCopy: string | undefined;
   try {
     index = await decodeLayerIndex(await readVerified(t, req.index), `the recipe of ${what}`);
     const diffId = diffIdOf(await readVerified(t, req.config), req.position, what);
     if (index.diffId !== diffId) throw bundleInvalid(`the recipe of ${what} rebuilds ${index.diffId}, the image config names ${diffId}`);
-    const wanted = new Map(index.chunks.map((c) => [c.digest, c.length]));
-    const spool = join(work, 'pack');
-    // The bases' chunk map is built while the pack decompresses (zlib works on libuv's threads meanwhile).
-    const bases = chunks.prepare();
-    bases.catch(() => undefined);
-    const unpacked = await unpackChunks(req.pack, wanted, spool, what, req.codec);
-    await bases;
-    await chunks.addPack(spool, unpacked.at);
+    if (t.framer && t.adopt && req.size === storedGzipSize(index.tarSize)) {
+      // The workers start and the bases' chunks are mapped while the pack is copied: framing waits for both.
+      t.framer.warm();
+      chunks.prepare().catch(() => undefined);
+      packCopy = join(work, 'pack.in');
+      await pipeline(req.pack, createWriteStream(packCopy, { highWaterMark: 1 << 20 }));
+    } else {
+      // The bases' chunks are mapped while the pack decompresses (zlib works on libuv's threads meanwhile).
+      const bases = chunks.prepare();
+      bases.catch(() => undefined);
+      await unpackPack(req, index, chunks, join(work, 'pack'), req.pack);
+      await bases;
+    }
   } catch (e) {
     await cleanup();
     throw e;
   }
   const done = (async () => {
     try {
-      if (t.framer && t.adopt && req.size === storedGzipSize(index.tarSize)) await frameOnWorker(req, index, chunks, work, t.framer, t.adopt);
+      if (packCopy && t.framer && t.adopt) await frameOnWorker(req, index, chunks, work, packCopy, t.framer, t.adopt);
       else await rebuildHere(req, index, chunks, work, t);
     } finally {
       await cleanup();
@@ -92,14 +101,40 @@ export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promi
   return { done };
 }
 
+/** Unpacks `pack` into `spool` and adds its chunks to `chunks` (as they come, to `onChunks` too). */
+async function unpackPack(req: RebuildRequest, index: LayerIndex, chunks: ChunkLocator, spool: string, pack: AsyncIterable<Uint8Array>, onChunks?: () => void): Promise<void> {
+  const wanted = new Map(index.chunks.map((c) => [c.digest, c.length]));
+  const unpacked = await unpackChunks(pack, wanted, spool, `layer ${req.layer}`, req.codec, async (at) => {
+    chunks.addPack(spool, at);
+    onChunks?.();
+  });
+  chunks.addPack(spool, unpacked.at);
+}
+
 function notSigned(what: string, stored: boolean, cause?: unknown): SkiffError {
   return new SkiffError('DIGEST_MISMATCH', `${what} rebuilt to its exact diffID but compresses to other bytes than the signed layer (${stored ? 'not as a stored gzip' : "this agent's zlib differs from the one that made the release"}): ask the vendor for a bundle with whole layers (bundle create --layers-only), or releases made with release create --layer-compression stored`, cause === undefined ? {} : { cause });
 }
 
-async function frameOnWorker(req: RebuildRequest, index: LayerIndex, chunks: ChunkLocator, work: string, framer: LayerFramer, adopt: NonNullable<RebuildTarget['adopt']>): Promise<void> {
+/**
+ * Frames `req`'s stored-gzip layer on a worker while its pack (copied to `packCopy`) decompresses: the worker starts with
+ * what the base holds and goes on as chunks are unpacked. The blob moves into staging only when both digests are the
+ * signed ones.
+ */
+async function frameOnWorker(req: RebuildRequest, index: LayerIndex, chunks: ChunkLocator, work: string, packCopy: string, framer: LayerFramer, adopt: NonNullable<RebuildTarget['adopt']>): Promise<void> {
   const what = `layer ${req.layer}`;
   const out = join(work, 'layer.gz');
-  const r = await framer.frame(await planFrameJob(index, chunks, what, out));
+  const session = framer.open({ tarSize: index.tarSize, out });
+  const feed = new FrameFeed(index, chunks, session, what);
+  try {
+    void feed.next();
+    await unpackPack(req, index, chunks, join(work, 'pack'), createReadStream(packCopy, { highWaterMark: 1 << 20 }), () => void feed.next());
+    await feed.next(true);
+  } catch (e) {
+    await feed.idle();
+    await session.end(false).catch(() => undefined);
+    throw e;
+  }
+  const r = await session.end(true);
   if ('error' in r) {
     if (r.short) throw new SkiffError('DIGEST_MISMATCH', `${what} reads past the end of a base layer or of its chunk pack (${r.error}): the bundle or the base is damaged; nothing was installed`);
     throw new Error(`rebuilding ${what}: ${r.error}`);

@@ -57,9 +57,17 @@ export interface UnpackedChunks {
 
 /**
  * Decompresses a pack (compressed with `codec`) into the file `spool`, checking each record's digest and that the recipe wants it (`wanted`);
- * BUNDLE_INVALID naming `what` on the first damaged, unknown or repeated chunk.
+ * BUNDLE_INVALID naming `what` on the first damaged, unknown or repeated chunk. `onChunks` hears of the chunks each
+ * write put in the spool (checked, and readable there), as it goes: a rebuild may use them before the pack ends.
  */
-export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: ReadonlyMap<Digest, number>, spool: string, what: string, codec: PackCodec = PACK_CODEC): Promise<UnpackedChunks> {
+export async function unpackChunks(
+  pack: AsyncIterable<Uint8Array>,
+  wanted: ReadonlyMap<Digest, number>,
+  spool: string,
+  what: string,
+  codec: PackCodec = PACK_CODEC,
+  onChunks?: (at: [Digest, { offset: number; length: number }][]) => Promise<void>,
+): Promise<UnpackedChunks> {
   const bad = (why: string) => new SkiffError('BUNDLE_INVALID', `bundle is invalid: the chunks of ${what} ${why}: the bundle is damaged; copy it again or ask the vendor for an intact copy`);
   const at = new Map<Digest, { offset: number; length: number }>();
   const fh = await open(spool, 'w');
@@ -70,11 +78,13 @@ export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: Read
     let batch: Buffer[] = [];
     let batched = 0;
     let written = 0;
+    const fresh: [Digest, { offset: number; length: number }][] = [];
     const flush = async () => {
       if (batched > 0) await fh.writev(batch, written);
       written += batched;
       batch = [];
       batched = 0;
+      if (fresh.length > 0) await onChunks?.(fresh.splice(0));
     };
     const decompress = codec === 'brotli' ? createBrotliDecompress({ chunkSize: 1 << 20 }) : createInflateRaw({ chunkSize: 1 << 20 });
     const input = Readable.from(pack);
@@ -94,6 +104,7 @@ export async function unpackChunks(pack: AsyncIterable<Uint8Array>, wanted: Read
           batch.push(bytes);
           batched += length;
           at.set(digest, { offset, length });
+          if (onChunks) fresh.push([digest, { offset, length }]);
           offset += length;
           buf = buf.subarray(RECORD_HEAD + length);
         }

@@ -14,13 +14,15 @@ import { storedGzipSize, type Digest } from '../oci/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
 import { PlainFileSource, StoredGzipSource, type ChunkSource } from './chunk-sources.ts';
-import type { FrameJob } from './frame-worker.ts';
-import { chunkOffsets, decodeLayerIndex, type LayerIndex } from './layer-index.ts';
+import type { FrameSession } from './frame-worker.ts';
+import { chunkOffsets, decodeLayerIndex, type ChunkRef, type LayerIndex } from './layer-index.ts';
 
 const WRITE_BATCH = 4 << 20;
 /** One read covers chunks of one source up to this far apart (the header bytes between files are read and dropped). */
 const SPAN_GAP = 64 << 10;
 const SPAN_MAX = 4 << 20;
+/** A framing worker's segments are at most about this long (of tar): between them it turns its event loop (see frame-worker.ts). */
+const SEGMENT_MAX = 8 << 20;
 /** Reads in flight ahead of the consumer: the disk (or page cache) works while the tar is hashed and framed. */
 const READ_AHEAD = 4;
 
@@ -57,12 +59,25 @@ function baseChunks(store: FsBlobStore, base: BaseLayer, cache: BaseIndexCache):
   return p;
 }
 
-/** Finds chunks in base layers (read lazily from `store`) and in unpacked packs; one per install, in `workDir`. */
+/** The bases' chunks: those of stored-gzip bases (read in place) and of gzip -6 ones (decompressed first). */
+interface BaseMaps {
+  readonly stored: Map<Digest, Located>;
+  readonly spooled: Map<Digest, Located>;
+}
+
+/**
+ * Finds chunks in base layers (read lazily from `store`) and in unpacked packs; one per install, in `workDir`. A chunk a
+ * stored-gzip base holds is read there in place, else from the pack, else from a gzip -6 base (decompressed once into
+ * `workDir`: the most costly source, so used only once the pack is known to lack the chunk).
+ */
 export class ChunkLocator {
   readonly #store: FsBlobStore;
   readonly #workDir: string;
   readonly #bases: readonly BaseLayer[];
-  #map: Map<Digest, Located> | undefined;
+  #maps: BaseMaps | undefined;
+  #mapping: Promise<BaseMaps> | undefined;
+  readonly #pack = new Map<Digest, Located>();
+  readonly #packSources = new Map<string, ChunkSource>();
   readonly #sources: ChunkSource[] = [];
   readonly #cache: BaseIndexCache;
 
@@ -73,27 +88,29 @@ export class ChunkLocator {
     this.#cache = cache;
   }
 
-  /** Adds the chunks of a pack unpacked into `spool`; the pack's copy of a chunk wins over a base's. */
-  async addPack(spool: string, at: ReadonlyMap<Digest, { offset: number; length: number }>): Promise<void> {
-    const map = await this.#baseMap();
-    const source = this.#add(new PlainFileSource(spool));
-    for (const [d, loc] of at) map.set(d, { source, ...loc });
+  /** Adds chunks of a pack unpacked (so far) into `spool`. */
+  addPack(spool: string, at: Iterable<[Digest, { offset: number; length: number }]>): void {
+    let source = this.#packSources.get(spool);
+    if (!source) this.#packSources.set(spool, (source = this.#add(new PlainFileSource(spool))));
+    for (const [d, loc] of at) this.#pack.set(d, { source, ...loc });
   }
 
   /** Maps the bases' chunks now (decoding their indexes): a caller starts it while it unpacks a pack, not after. */
   async prepare(): Promise<void> {
-    await this.#baseMap();
+    await this.#baseMaps();
+  }
+
+  /** Where `ref` is, after prepare(); undefined when it is nowhere yet (`complete`: every pack is added, nowhere at all). */
+  find(ref: ChunkRef, complete: boolean): Located | undefined {
+    if (!this.#maps) throw new Error('ChunkLocator.find before prepare');
+    const fits = (loc: Located | undefined) => (loc?.length === ref.length ? loc : undefined);
+    return fits(this.#maps.stored.get(ref.digest)) ?? fits(this.#pack.get(ref.digest)) ?? (complete ? fits(this.#maps.spooled.get(ref.digest)) : undefined);
   }
 
   /** Where each chunk of `index` is, in recipe order; BASE_MISSING naming `what` for the first that is nowhere. */
   async locate(index: LayerIndex, what: string): Promise<Located[]> {
-    const map = await this.#baseMap();
-    return index.chunks.map((ref) => {
-      const loc = map.get(ref.digest);
-      if (!loc || loc.length !== ref.length)
-        throw new SkiffError('BASE_MISSING', `${what} needs chunk ${ref.digest}, which neither the bundle nor the base release holds: install the base release the bundle names, or use a full bundle`);
-      return loc;
-    });
+    await this.prepare();
+    return index.chunks.map((ref) => this.find(ref, true) ?? baseMissing(what, ref));
   }
 
   async close(): Promise<void> {
@@ -105,17 +122,17 @@ export class ChunkLocator {
     return source;
   }
 
-  /** Stored-gzip bases first: a chunk several bases hold is then read in place rather than after decompression. */
-  async #baseMap(): Promise<Map<Digest, Located>> {
-    if (this.#map) return this.#map;
-    const found = [];
+  #baseMaps(): Promise<BaseMaps> {
+    this.#mapping ??= this.#mapBases().then((maps) => (this.#maps = maps));
+    return this.#mapping;
+  }
+
+  async #mapBases(): Promise<BaseMaps> {
+    const maps = { stored: new Map<Digest, Located>(), spooled: new Map<Digest, Located>() };
     for (const base of this.#bases) {
       const { tarSize, offsets } = await baseChunks(this.#store, base, this.#cache);
       const stored = (await this.#store.stat(base.layer))?.size === storedGzipSize(tarSize);
-      found.push({ base, tarSize, offsets, stored });
-    }
-    const map = new Map<Digest, Located>();
-    for (const { base, tarSize, offsets, stored } of found.sort((a, b) => Number(b.stored) - Number(a.stored))) {
+      const map = stored ? maps.stored : maps.spooled;
       let source: ChunkSource | undefined;
       for (const [d, loc] of offsets) {
         if (map.has(d)) continue;
@@ -123,8 +140,7 @@ export class ChunkLocator {
         map.set(d, { source, offset: loc.offset, length: loc.length });
       }
     }
-    this.#map = map;
-    return map;
+    return maps;
   }
 
   #spooled(layer: Digest): ChunkSource {
@@ -133,6 +149,10 @@ export class ChunkLocator {
       await pipeline(await this.#store.get(layer), createGunzip({ chunkSize: 1 << 20 }), createWriteStream(path, { highWaterMark: 1 << 20 }));
     });
   }
+}
+
+function baseMissing(what: string, ref: ChunkRef): never {
+  throw new SkiffError('BASE_MISSING', `${what} needs chunk ${ref.digest}, which neither the bundle nor the base release holds: install the base release the bundle names, or use a full bundle`);
 }
 
 interface Span {
@@ -144,27 +164,62 @@ interface Span {
 /** Literal bytes, or `length` bytes at `at` in span `span`'s buffer. */
 type Piece = Buffer | { readonly span: number; readonly at: number; readonly length: number };
 
-/** The recipe as pieces over few large reads. */
-function planReads(index: LayerIndex, located: readonly Located[]): { spans: Span[]; pieces: Piece[] } {
-  const spans: Span[] = [];
-  const pieces: Piece[] = [];
-  let lit = 0;
-  let next = 0;
-  for (const [litLength, n] of index.runs) {
-    if (litLength > 0) pieces.push(index.literal.subarray(lit, lit + litLength));
-    lit += litLength;
-    for (let i = 0; i < n; i++) {
-      const loc = located[next++]!;
-      const end = loc.offset + loc.length;
-      let span = spans.at(-1);
-      const inside = span && span.source === loc.source && loc.offset >= span.start && end <= span.end;
-      const extends_ = span && span.source === loc.source && loc.offset >= span.end && loc.offset - span.end <= SPAN_GAP && end - span.start <= SPAN_MAX;
-      if (!inside && !extends_) spans.push((span = { source: loc.source, start: loc.offset, end }));
-      else if (extends_) span!.end = end;
-      pieces.push({ span: spans.length - 1, at: loc.offset - span!.start, length: loc.length });
-    }
+/** Walks a recipe: pieces over few large reads, as far as its chunks can be found (a pack may still be unpacking). */
+class RecipeCursor {
+  readonly #index: LayerIndex;
+  #run = 0;
+  #litDone = false;
+  #inRun = 0;
+  #lit = 0;
+  #chunk = 0;
+
+  constructor(index: LayerIndex) {
+    this.#index = index;
   }
-  return { spans, pieces };
+
+  /** The chunk the cursor stopped at, undefined at the recipe's end. */
+  get stoppedAt(): ChunkRef | undefined {
+    return this.#run < this.#index.runs.length ? this.#index.chunks[this.#chunk] : undefined;
+  }
+
+  /**
+   * The pieces from here to the end, or up to the first chunk `find` does not know (the cursor stops there), or once
+   * they hold `limit` bytes.
+   */
+  plan(find: (ref: ChunkRef, position: number) => Located | undefined, limit = Infinity): { spans: Span[]; pieces: Piece[] } {
+    const { runs, literal, chunks } = this.#index;
+    const spans: Span[] = [];
+    const pieces: Piece[] = [];
+    let bytes = 0;
+    for (; this.#run < runs.length; this.#run++, this.#litDone = false, this.#inRun = 0) {
+      const [litLength, n] = runs[this.#run]!;
+      if (!this.#litDone) {
+        if (litLength > 0) pieces.push(literal.subarray(this.#lit, this.#lit + litLength));
+        this.#lit += litLength;
+        bytes += litLength;
+        this.#litDone = true;
+      }
+      for (; this.#inRun < n; this.#inRun++) {
+        const loc = bytes < limit ? find(chunks[this.#chunk]!, this.#chunk) : undefined;
+        if (!loc) return { spans, pieces };
+        bytes += loc.length;
+        this.#chunk++;
+        const end = loc.offset + loc.length;
+        let span = spans.at(-1);
+        const inside = span && span.source === loc.source && loc.offset >= span.start && end <= span.end;
+        const extends_ = span && span.source === loc.source && loc.offset >= span.end && loc.offset - span.end <= SPAN_GAP && end - span.start <= SPAN_MAX;
+        if (!inside && !extends_) spans.push((span = { source: loc.source, start: loc.offset, end }));
+        else if (extends_) span!.end = end;
+        pieces.push({ span: spans.length - 1, at: loc.offset - span!.start, length: loc.length });
+      }
+    }
+    return { spans, pieces };
+  }
+}
+
+/** The whole recipe as pieces over few large reads. */
+function planReads(index: LayerIndex, located: readonly Located[]): { spans: Span[]; pieces: Piece[] } {
+  return new RecipeCursor(index).plan((_, position) => located[position]);
 }
 
 /**
@@ -220,20 +275,72 @@ export async function* rebuildLayerPieces(index: LayerIndex, chunks: ChunkLocato
     throw new SkiffError('DIGEST_MISMATCH', `${what} rebuilt from its recipe hashes to ${got}, not its diffID ${index.diffId}: the bundle or the base is damaged; nothing was installed`);
 }
 
-/** The recipe of `index` as a job for a framing worker (frame-worker.ts) writing the stored gzip to `out`; BASE_MISSING as above. */
-export async function planFrameJob(index: LayerIndex, chunks: ChunkLocator, what: string, out: string): Promise<FrameJob> {
-  const { spans, pieces } = planReads(index, await chunks.locate(index, what));
-  const sources: ChunkSource[] = [];
-  const spanTriples = new Float64Array(spans.length * 3);
-  spans.forEach((s, i) => {
-    let k = sources.indexOf(s.source);
-    if (k < 0) k = sources.push(s.source) - 1;
-    spanTriples.set([k, s.start, s.end], 3 * i);
-  });
-  const pieceTriples = new Float64Array(pieces.length * 3);
-  pieces.forEach((p, i) => pieceTriples.set(Buffer.isBuffer(p) ? [-1, p.byteOffset - index.literal.byteOffset, p.length] : [p.span, p.at, p.length], 3 * i));
-  // A copy of the literal bytes alone: a view would send the whole recipe buffer under it.
-  return { sources: await Promise.all(sources.map((s) => s.file())), spans: spanTriples, pieces: pieceTriples, literal: new Uint8Array(index.literal), tarSize: index.tarSize, out };
+/**
+ * Feeds the recipe of `index` to a framing worker (frame-worker.ts) as far as its chunks are found, starting once the
+ * bases are mapped: call `next()` each time chunks are added to `chunks` (it need not be awaited: calls run in turn),
+ * and `next(true)` once every pack is in; that rejects with the first failure, BASE_MISSING naming `what` for a chunk
+ * that is nowhere.
+ */
+export class FrameFeed {
+  readonly #index: LayerIndex;
+  readonly #chunks: ChunkLocator;
+  readonly #session: FrameSession;
+  readonly #what: string;
+  readonly #cursor: RecipeCursor;
+  readonly #sources: ChunkSource[] = [];
+  readonly #files: { path: string; storedTarSize: number | null }[] = [];
+  #queue: Promise<void>;
+
+  constructor(index: LayerIndex, chunks: ChunkLocator, session: FrameSession, what: string) {
+    this.#index = index;
+    this.#chunks = chunks;
+    this.#session = session;
+    this.#what = what;
+    this.#cursor = new RecipeCursor(index);
+    this.#queue = chunks.prepare();
+    this.#queue.catch(() => undefined);
+  }
+
+  next(complete = false): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#send(complete));
+    this.#queue.catch(() => undefined);
+    return this.#queue;
+  }
+
+  /** Settles when no call of next() is under way (whatever came of them). */
+  async idle(): Promise<void> {
+    await this.#queue.catch(() => undefined);
+  }
+
+  async #send(complete: boolean): Promise<void> {
+    for (;;) {
+      const { spans, pieces } = this.#cursor.plan((ref) => this.#chunks.find(ref, complete), SEGMENT_MAX);
+      if (pieces.length === 0) break;
+      await this.#segment(spans, pieces);
+    }
+    const stopped = this.#cursor.stoppedAt;
+    if (complete && stopped) baseMissing(this.#what, stopped);
+  }
+
+  async #segment(spans: readonly Span[], pieces: readonly Piece[]): Promise<void> {
+    const spanTriples = new Float64Array(spans.length * 3);
+    for (const [i, s] of spans.entries()) {
+      let k = this.#sources.indexOf(s.source);
+      if (k < 0) {
+        this.#files.push(await s.source.file());
+        k = this.#sources.push(s.source) - 1;
+      }
+      spanTriples.set([k, s.start, s.end], 3 * i);
+    }
+    // A copy of this segment's literal bytes alone: a view would send the whole recipe buffer under it.
+    const literals = pieces.filter((p) => Buffer.isBuffer(p));
+    const from = literals.length > 0 ? literals[0]!.byteOffset : 0;
+    const to = literals.length > 0 ? literals.at(-1)!.byteOffset + literals.at(-1)!.length : 0;
+    const pieceTriples = new Float64Array(pieces.length * 3);
+    pieces.forEach((p, i) => pieceTriples.set(Buffer.isBuffer(p) ? [-1, p.byteOffset - from, p.length] : [p.span, p.at, p.length], 3 * i));
+    const base = this.#index.literal.byteOffset;
+    this.#session.send({ sources: [...this.#files], spans: spanTriples, pieces: pieceTriples, literal: new Uint8Array(this.#index.literal.subarray(from - base, to - base)) });
+  }
 }
 
 /** Writes the tar `index` describes to `out`; DIGEST_MISMATCH when a chunk is missing or the result is not the diffID. */

@@ -59,7 +59,7 @@ async function rebuildFrom(f: Awaited<ReturnType<typeof fixture>>, indexDigest: 
   const locator = new ChunkLocator(f.store, f.work, [{ layer: f.layer, index: indexDigest }]);
   try {
     const spool = path.join(f.work, 'pack');
-    await locator.addPack(spool, (await unpackChunks(Readable.from([f.pack]), new Map(f.ix.chunks.map((c) => [c.digest, c.length])), spool, 'layer X')).at);
+    locator.addPack(spool, (await unpackChunks(Readable.from([f.pack]), new Map(f.ix.chunks.map((c) => [c.digest, c.length])), spool, 'layer X')).at);
     await rebuildLayerTar(f.ix, locator, path.join(f.work, 'out.tar'), 'layer X');
     return await readFile(path.join(f.work, 'out.tar'));
   } finally {

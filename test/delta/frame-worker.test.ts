@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
 import { startRebuild } from '../../src/bundle/rebuild-layer.ts';
-import { ChunkLocator, LayerFramer, PACK_CODEC, encodeLayerIndex, indexLayerTar, packChunks, planFrameJob, unpackChunks } from '../../src/delta/index.ts';
+import { ChunkLocator, FrameFeed, LayerFramer, PACK_CODEC, encodeLayerIndex, indexLayerTar, packChunks, unpackChunks, type LayerIndex } from '../../src/delta/index.ts';
 import type { Digest } from '../../src/oci/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
@@ -33,6 +33,14 @@ after(async () => {
   await removeDir(dir);
 });
 
+/** The whole recipe of `ix` framed on a worker into `out`, in one segment. */
+async function frameAll(ix: LayerIndex, locator: ChunkLocator, out: string) {
+  await locator.prepare();
+  const session = framer.open({ tarSize: ix.tarSize, out });
+  await new FrameFeed(ix, locator, session, 'layer X').next(true);
+  return session.end(true);
+}
+
 /** A store holding `base` as a stored-gzip layer and its index; a staging store holding `target`'s recipe and config; the pack. */
 async function fixture(name: string) {
   const store = new FsBlobStore(path.join(dir, name, 'store'));
@@ -47,9 +55,9 @@ async function fixture(name: string) {
   const pack = await buffer(packChunks(Readable.from([target]), ix, new Set(ix.chunks.map((c) => c.digest).filter((d) => !baseChunks.has(d)))));
   const blob = await storedBytes(target);
   const adopted: Digest[] = [];
-  const run = async () => {
+  const run = async (packBytes = pack) => {
     const { done } = await startRebuild(
-      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Readable.from([pack]), codec: PACK_CODEC },
+      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Readable.from([packBytes]), codec: PACK_CODEC },
       { store, staging, bases: [{ layer: baseLayer, index: baseIndex }], write: () => Promise.reject(new Error('the stored layer goes through the framer')), framer, adopt: async (d, p) => (await staging.adopt(p, d), void adopted.push(d)) },
     );
     await done;
@@ -64,13 +72,13 @@ test('the framing worker writes exactly the stored gzip of the rebuilt tar, and 
   const locator = new ChunkLocator(f.store, work, [{ layer: f.baseLayer, index: digestOf(await encodeLayerIndex(await indexLayerTar(Readable.from([base]), 16 << 10))) }]);
   try {
     const spool = path.join(work, 'pack');
-    await locator.addPack(spool, (await unpackChunks(Readable.from([f.pack]), new Map(f.ix.chunks.map((c) => [c.digest, c.length])), spool, 'layer X')).at);
+    locator.addPack(spool, (await unpackChunks(Readable.from([f.pack]), new Map(f.ix.chunks.map((c) => [c.digest, c.length])), spool, 'layer X')).at);
     const out = path.join(work, 'out.gz');
-    const r = await framer.frame(await planFrameJob(f.ix, locator, 'layer X', out));
+    const r = await frameAll(f.ix, locator, out);
     assert.deepEqual(r, { diffId: f.ix.diffId, digest: digestOf(f.blob), size: f.blob.length });
     assert.ok((await readFile(out)).equals(f.blob));
     await truncate(spool, 1000);
-    const short = await framer.frame(await planFrameJob(f.ix, locator, 'layer X', out));
+    const short = await frameAll(f.ix, locator, out);
     assert.ok('error' in short && short.short, 'a chunk past the end of its file is reported as such');
   } finally {
     await locator.close();
@@ -96,6 +104,18 @@ test('a damaged stored base is a refused rebuild on the worker, and nothing is s
   assert.deepEqual(f.adopted, []);
   assert.equal(await f.staging.has(digestOf(f.blob)), false);
   await writeFile(blobPath, good);
+  await f.run();
+  assert.deepEqual(f.adopted, [digestOf(f.blob)]);
+});
+
+test('a damaged chunk pack is refused while the worker frames from the base: nothing is staged, and the worker frames the next layer', async () => {
+  const f = await fixture('bad-pack');
+  const bad = Buffer.from(f.pack);
+  bad[bad.length >> 1] = (bad[bad.length >> 1] ?? 0) ^ 0xff;
+  await assert.rejects(f.run(bad), (e) => isSkiffError(e, 'BUNDLE_INVALID') && /chunks of layer/.test(e.message));
+  assert.deepEqual(f.adopted, []);
+  assert.equal(await f.staging.has(digestOf(f.blob)), false);
+  assert.deepEqual((await readdir(f.staging.paths.root)).filter((n) => n.startsWith('rebuild-')), [], 'the work dir is removed');
   await f.run();
   assert.deepEqual(f.adopted, [digestOf(f.blob)]);
 });

@@ -52,7 +52,7 @@ async function rebuild(bytes: Buffer, dir: string): Promise<Buffer> {
   const pack = await buffer(packChunks(Readable.from([bytes]), ix, new Set(ix.chunks.map((c) => c.digest))));
   const locator = new ChunkLocator(new FsBlobStore(path.join(dir, 'store')), dir, []);
   const spool = path.join(dir, 'pack');
-  await locator.addPack(spool, (await unpackChunks(Readable.from([pack]), new Map(ix.chunks.map((c) => [c.digest, c.length])), spool, 'the test layer')).at);
+  locator.addPack(spool, (await unpackChunks(Readable.from([pack]), new Map(ix.chunks.map((c) => [c.digest, c.length])), spool, 'the test layer')).at);
   await rebuildLayerTar(ix, locator, path.join(dir, 'out.tar'), 'the test layer');
   await locator.close();
   return readFile(path.join(dir, 'out.tar'));
@@ -105,7 +105,7 @@ test('a recipe that does not rebuild its diffID is refused, and a chunk found no
     const pack = await buffer(packChunks(Readable.from([bytes]), ix, new Set(ix.chunks.map((c) => c.digest))));
     const locator = new ChunkLocator(new FsBlobStore(path.join(dir, 'store')), dir, []);
     const spool = path.join(dir, 'pack');
-    await locator.addPack(spool, (await unpackChunks(Readable.from([pack]), new Map(ix.chunks.map((c) => [c.digest, c.length])), spool, 'layer X')).at);
+    locator.addPack(spool, (await unpackChunks(Readable.from([pack]), new Map(ix.chunks.map((c) => [c.digest, c.length])), spool, 'layer X')).at);
     await assert.rejects(rebuildLayerTar(wrong, locator, path.join(dir, 'out.tar'), 'layer X'), (e) => isSkiffError(e, 'DIGEST_MISMATCH') && /not its diffID/.test(e.message));
     await locator.close();
     const empty = new ChunkLocator(new FsBlobStore(path.join(dir, 'store')), dir, []);
