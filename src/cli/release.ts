@@ -168,12 +168,15 @@ export function releaseCommand(out: Output = process.stdout): Command {
         layerCompression: 'gzip' | 'stored';
       } & ProvenanceFlags) =>
         runAction(async () => {
-          const { createRelease, FsBlobStore } = await libs();
+          // The inputs are read before the release libraries load: a missing file fails at once.
           const changelog = await readChangelog(opts.changelog);
+          const composeText = await (await import('../release/index-compose-file.ts')).readComposeFile(opts.compose);
+          const { createRelease, FsBlobStore } = await libs();
           const engine = engineOnFirstUse();
           try {
             const { release: r, created } = await createRelease({
               composeFile: opts.compose,
+              composeText,
               app: opts.app,
               version: opts.version,
               trustDir: opts.trust,
