@@ -126,7 +126,8 @@ export class EngineTransport {
 
   #undici(): Promise<{ agent: Agent; request: typeof import('undici').request }> {
     const socket = this.#endpoint.socketPath;
-    return (this.#pool ??= import('undici').then(({ Agent, request }) => ({
+    // `.default`: undici is CommonJS, and its module object is the default export both in Node and in the esbuild chunk.
+    return (this.#pool ??= import('undici').then(({ default: { Agent, request } }) => ({
       // Pulls, builds and log streams can stay silent for long: callers bound them with AbortSignals.
       agent: new Agent({ headersTimeout: 0, bodyTimeout: 0, ...(socket === undefined ? {} : { connect: { socketPath: socket } }) }),
       request,

@@ -105,7 +105,8 @@ export async function hubRoute(hubUrl: string, caFile?: string, env: Env = proce
   let route = routes.get(key);
   if (!route) {
     const tls = ca ? { ca: trustedWith(ca.file, ca.from) } : {};
-    route = import('undici').then(({ Agent, ProxyAgent }) => ({
+    // `.default`: undici is CommonJS, and its module object is the default export both in Node and in the esbuild chunk.
+    route = import('undici').then(({ default: { Agent, ProxyAgent } }) => ({
       dispatcher: proxy ? new ProxyAgent({ uri: proxy.url, requestTls: tls, proxyTls: tls }) : new Agent({ connect: tls }),
       ...(proxy ? { proxy } : {}),
       ...(ca ? { ca } : {}),

@@ -43,7 +43,7 @@ export interface SendOptions {
 export async function send(conn: HubConnection, method: Method, url: string, opts: SendOptions = {}): Promise<Dispatcher.ResponseData> {
   const policy = IDEMPOTENT.has(method) ? (opts.retry ?? DEFAULT_RETRY) : { ...DEFAULT_RETRY, attempts: 1 };
   const route = await hubRoute(conn.hub, conn.ca);
-  const { request } = await import('undici');
+  const { request } = (await import('undici')).default; // CommonJS: its module object is the default export
   for (let attempt = 1; ; attempt++) {
     const last = attempt >= policy.attempts;
     let res: Dispatcher.ResponseData;

@@ -38,7 +38,7 @@ export class RegistryBlobStore implements BlobStore {
 
   async #call(method: Dispatcher.HttpMethod, url: string, opts: { headers?: Record<string, string>; body?: Readable | Buffer; signal?: AbortSignal } = {}) {
     // undici loads at the first call: the commands that import the store for its filesystem backend never pay for it.
-    const { request } = await import('undici');
+    const { request } = (await import('undici')).default; // CommonJS: its module object is the default export
     try {
       return await request(url, { method, headers: { ...this.#auth, ...opts.headers }, body: opts.body, signal: opts.signal });
     } catch (e) {
