@@ -47,12 +47,7 @@ const wanted = named !== undefined && named in GROUPS ? [named] : versionOnly ? 
 // (A failure is reported below, in order, through runAction.)
 const groups = wanted.map(loadGroup);
 for (const g of groups) g.catch(() => undefined);
-const [{ Command: CommandClass }, { SkiffError: SkiffErrorClass }, { reportUsageErrors, runAction }, v8] = await Promise.all([import('commander'), import('../util/index.ts'), import('./run.ts'), import('node:v8')]);
-// undici (the engine and hub clients) parses HTTP with llhttp compiled to WebAssembly. V8 recompiles it with its
-// optimizing tier in the background, and the process waits for that before it exits: 120-300 ms after a command's
-// last request (measured on release create). The baseline tier's code is no slower here: a 194 MiB docker export
-// through it took 275-407 ms of CPU against 405-480 ms with the tier-up.
-v8.setFlagsFromString('--liftoff-only');
+const [{ Command: CommandClass }, { SkiffError: SkiffErrorClass }, { reportUsageErrors, runAction }] = await Promise.all([import('commander'), import('../util/index.ts'), import('./run.ts')]);
 
 const program = new CommandClass('skiff')
   .description('Ship containerized on-premises software: signed releases, verifiable bundles, health-gated upgrades with rollback.')

@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Agent } from 'undici';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, loadUndici } from '../util/index.ts';
 
 /** The newest Engine API version we speak, and the oldest we accept (Docker 20.10). */
 export const MAX_API_VERSION = '1.47';
@@ -112,8 +112,8 @@ function oneLine(s: string): string {
 }
 
 /**
- * One connection pool to one engine; `version` prefixes every path once negotiated. undici (a 700 KB module, ~50 ms
- * to load) loads at the first call, not when the client is made: a command that fails at its input never pays for it.
+ * One connection pool to one engine; `version` prefixes every path once negotiated. undici loads at the first call,
+ * not when the client is made: a command that fails at its input never pays for it.
  */
 export class EngineTransport {
   readonly #endpoint: Endpoint;
@@ -126,8 +126,7 @@ export class EngineTransport {
 
   #undici(): Promise<{ agent: Agent; request: typeof import('undici').request }> {
     const socket = this.#endpoint.socketPath;
-    // `.default`: undici is CommonJS, and its module object is the default export both in Node and in the esbuild chunk.
-    return (this.#pool ??= import('undici').then(({ default: { Agent, request } }) => ({
+    return (this.#pool ??= loadUndici().then(({ Agent, request }) => ({
       // Pulls, builds and log streams can stay silent for long: callers bound them with AbortSignals.
       agent: new Agent({ headersTimeout: 0, bodyTimeout: 0, ...(socket === undefined ? {} : { connect: { socketPath: socket } }) }),
       request,

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, loadUndici } from '../util/index.ts';
 
 export interface HubRoute {
   readonly dispatcher: Dispatcher;
@@ -105,8 +105,7 @@ export async function hubRoute(hubUrl: string, caFile?: string, env: Env = proce
   let route = routes.get(key);
   if (!route) {
     const tls = ca ? { ca: trustedWith(ca.file, ca.from) } : {};
-    // `.default`: undici is CommonJS, and its module object is the default export both in Node and in the esbuild chunk.
-    route = import('undici').then(({ default: { Agent, ProxyAgent } }) => ({
+    route = loadUndici().then(({ Agent, ProxyAgent }) => ({
       dispatcher: proxy ? new ProxyAgent({ uri: proxy.url, requestTls: tls, proxyTls: tls }) : new Agent({ connect: tls }),
       ...(proxy ? { proxy } : {}),
       ...(ca ? { ca } : {}),

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { HubConnection } from './connection.ts';
 import { hubRoute } from './dispatcher.ts';
 import { isCertificateError, unreachable } from './errors.ts';
+import { loadUndici } from '../util/index.ts';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -43,7 +44,7 @@ export interface SendOptions {
 export async function send(conn: HubConnection, method: Method, url: string, opts: SendOptions = {}): Promise<Dispatcher.ResponseData> {
   const policy = IDEMPOTENT.has(method) ? (opts.retry ?? DEFAULT_RETRY) : { ...DEFAULT_RETRY, attempts: 1 };
   const route = await hubRoute(conn.hub, conn.ca);
-  const { request } = (await import('undici')).default; // CommonJS: its module object is the default export
+  const { request } = await loadUndici();
   for (let attempt = 1; ; attempt++) {
     const last = attempt >= policy.attempts;
     let res: Dispatcher.ResponseData;
