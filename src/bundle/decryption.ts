@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { ReadableStream } from 'node:stream/web';
 import type { ReadableStreamWithSize } from 'age-encryption';
 import type { Digest } from '../oci/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 
 const toWeb = (source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> => ReadableStream.from(source);
 
@@ -13,7 +13,7 @@ export const ENCRYPTED_BLOB_ENTRY_RE = /^blobs\/sha256\/([a-f0-9]{64})\.age$/;
 /** Reads the identities (`AGE-SECRET-KEY-1…`, one a line, `#` comments) of an age identity file. */
 export async function readIdentityFile(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8').catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', `cannot read the identity file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the identity file', { path: file }) ?? `cannot read the identity file ${file}: ${errorMessage(e)}`, { cause: e });
   });
   const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   if (keys.length === 0 || keys.some((k) => !k.startsWith('AGE-SECRET-KEY-1')))

@@ -40,6 +40,9 @@ export async function readBundle(source: Readable, opts: ReadOptions): Promise<B
     extract.destroy();
     await opts.sink.settle?.().catch(() => undefined);
     if (isSkiffError(e)) throw e;
+    // Opening a directory succeeds and only its read fails, with an EISDIR that names no path.
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new SkiffError('USAGE', `${opts.name ?? 'the bundle'} is a directory: pass the .skiff file inside it`, { cause: e });
     const msg = e instanceof Error ? e.message : String(e);
     if (/unexpected end|premature|truncat/i.test(msg))
       throw new SkiffError(

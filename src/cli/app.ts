@@ -1,7 +1,7 @@
 // `skiff app create|roots|list`: register an app on the hub with its root.json.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 
@@ -16,7 +16,7 @@ const trustLib = () => import('../trust/index.ts');
 
 function readRoot(path: string): Promise<string> {
   return readFile(path, 'utf8').catch((e: unknown) => {
-    throw new SkiffError('USAGE', `--root ${path} cannot be read: ${(e as Error).message}`, { cause: e });
+    throw new SkiffError('USAGE', fsErrorMessage(e, '--root', { path }) ?? `--root ${path} cannot be read: ${errorMessage(e)}`, { cause: e });
   });
 }
 

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
 import type { BundleIndex, TrustOutcome } from '../bundle/index.ts';
 import type { RootMeta } from '../trust/index.ts';
-import { SkiffError, fsErrorMessage } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { progressBar } from './progress.ts';
 import { formatBytes, runAction } from './run.ts';
 import { bundleFetchCommand } from './bundle-fetch.ts';
@@ -70,10 +70,7 @@ async function createBundleFile(
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.${randomBytes(4).toString('hex')}.tmp`);
   const hasher = new HashingStream();
   const handle = await open(tmp, 'wx').catch((e: unknown) => {
-    throw new SkiffError(
-      'NOT_FOUND',
-      `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (does its directory exist?)`,
-    );
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the bundle', { path: opts.out, fix: 'create its directory first' }) ?? `cannot write the bundle ${opts.out}: ${errorMessage(e)}`, { cause: e });
   });
   const bar = progressBar(`bundle ${app}@${version}`);
   try {
@@ -264,7 +261,7 @@ export function bundleCommand(out: Output = process.stdout): Command {
       runAction(async () => {
         const { identity, recipient } = await (await libs()).newIdentity();
         await writeFile(opts.output, `# public key: ${recipient}\n${identity}\n`, { mode: 0o600, flag: 'wx' }).catch((e: unknown) => {
-          throw new SkiffError('CONFLICT', `cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (an identity file is never overwritten)`);
+          throw new SkiffError('CONFLICT', fsErrorMessage(e, 'the identity file', { fix: 'create its directory first' }) ?? `cannot write the identity file ${opts.output}: ${errorMessage(e)}`, { cause: e });
         });
         out.write(`${recipient}\n`);
       }),

@@ -2,7 +2,7 @@
 // reason and an expiry) and the scan report upload `skiff release push --scan` uses.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { clientFrom, withHubOptions } from './hub-options.ts';
 import { runAction } from './run.ts';
 
@@ -78,8 +78,8 @@ export async function uploadScanReport(o: HubOpts, app: string, version: string,
   const sign = `sign it with skiff release scan ${app}@${version} --db osv.zip --json --sign --trust DIR -o ${file}`;
   const read = (at: string, what: string) =>
     readFile(at, 'utf8').catch((e: unknown) => {
-      const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      throw new SkiffError('NOT_FOUND', `cannot read ${what} ${at} (${code})${code === 'ENOENT' && at !== file ? `: gates count only signed scan reports; ${sign}` : ''}`);
+      const fix = at === file ? undefined : `gates count only signed scan reports; ${sign}`;
+      throw new SkiffError('NOT_FOUND', fsErrorMessage(e, what, { path: at, fix }) ?? `cannot read ${what} ${at}: ${errorMessage(e)}`, { cause: e });
     });
   const report = await read(file, 'the scan report');
   const signature = await read(`${file}.sig`, 'its signature');

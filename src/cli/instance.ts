@@ -4,6 +4,7 @@ import { clientFrom, withHubOptions } from './hub-options.ts';
 import { policyBody } from './customer.ts';
 import { printJson, runAction } from './run.ts';
 import { SkiffError } from '../util/index.ts';
+import type { Operations } from '../../web/src/api-types.ts';
 
 interface Output {
   write(text: string): unknown;
@@ -11,24 +12,8 @@ interface Output {
 
 type HubOpts = { hub?: string; token?: string };
 
-interface InstanceView {
-  id: string;
-  name: string;
-  customer: string;
-  app: string;
-  currentVersion: string | null;
-  desiredVersion: string | null;
-  health: string | null;
-  phase: string | null;
-  lastError: string | null;
-  blockedReason?: string | null;
-  lastSeenAt: string | null;
-  lastOutage?: { since: string; until: string; failedPolls: number } | null;
-  revokedAt: string | null;
-  services: { service: string; state: string; health: string }[];
-  tags?: Record<string, string>;
-  history?: { at: string; kind: string; detail: Record<string, unknown> }[];
-}
+/** An instance as the hub documents it (web/src/api-types.ts, generated from the hub's OpenAPI document). */
+type InstanceView = Operations['GET /instances']['response']['instances'][number];
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -59,7 +44,7 @@ async function listFleet(o: HubOpts & { app?: string; version?: string; health?:
     const { parseTag } = await import('../fleet/index-tags.ts');
     for (const t of o.tag) q.append('tag', parseTag(t, '--tag').join('='));
   }
-  const { instances } = await clientFrom(o).get<{ instances: InstanceView[] }>(`/instances${q.size ? `?${q}` : ''}`);
+  const { instances } = await clientFrom(o).get<Operations['GET /instances']['response']>(`/instances${q.size ? `?${q}` : ''}`);
   if (o.json) printJson(instances);
   else out.write(instances.length === 0 ? 'no instances\n' : table(instances));
 }
@@ -82,13 +67,13 @@ export function instanceCommand(out: Output = process.stdout): Command {
     .option('--json', 'print JSON')
     .action((id: string, o: HubOpts & { json?: boolean }) =>
       runAction(async () => {
-        const i = await clientFrom(o).get<InstanceView>(`/instances/${encodeURIComponent(id)}`);
+        const i = await clientFrom(o).get<Operations['GET /instances/:id']['response']>(`/instances/${encodeURIComponent(id)}`);
         if (o.json) return printJson(i);
         out.write(table([i]));
-        if (i.tags && Object.keys(i.tags).length > 0) out.write(`tags: ${Object.entries(i.tags).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+        if (Object.keys(i.tags).length > 0) out.write(`tags: ${Object.entries(i.tags).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
         if (i.lastOutage) out.write(`last outage: the hub was out of reach from ${i.lastOutage.since} to ${i.lastOutage.until} (${i.lastOutage.failedPolls} failed polls)\n`);
         for (const s of i.services) out.write(`  ${s.service.padEnd(16)} ${s.state} ${s.health}\n`);
-        for (const h of i.history ?? []) out.write(`${h.at}  ${h.kind.padEnd(8)} ${JSON.stringify(h.detail)}\n`);
+        for (const h of i.history) out.write(`${h.at}  ${h.kind.padEnd(8)} ${JSON.stringify(h.detail)}\n`);
       }),
     );
 
@@ -132,9 +117,9 @@ export function instanceCommand(out: Output = process.stdout): Command {
         const { parseTag } = await import('../fleet/index-tags.ts');
         const set = Object.fromEntries(tags.map((t) => parseTag(t, 'tag')));
         if (tags.length === 0 && o.remove.length === 0) throw new SkiffError('USAGE', 'name tags to set (key=value) or --remove KEY');
-        const i = await clientFrom(o).request<InstanceView>('PATCH', `/instances/${encodeURIComponent(id)}/tags`, { ...(tags.length ? { set } : {}), ...(o.remove.length ? { remove: o.remove } : {}) });
+        const i = await clientFrom(o).request<Operations['PATCH /instances/:id/tags']['response']>('PATCH', `/instances/${encodeURIComponent(id)}/tags`, { ...(tags.length ? { set } : {}), ...(o.remove.length ? { remove: o.remove } : {}) });
         if (o.json) return printJson(i);
-        out.write(`instance ${id}: tags ${Object.entries(i.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}\n`);
+        out.write(`instance ${id}: tags ${Object.entries(i.tags).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}\n`);
       }),
     );
 

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { ScanReport, countBySeverity } from '../scan/index.ts';
-import { SkiffError, writeFileAtomic } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage, writeFileAtomic } from '../util/index.ts';
 import { runAction } from './run.ts';
 import { table } from './release-sbom.ts';
 
@@ -73,7 +73,7 @@ export function releaseScanCommand(out: Output): Command {
 
 const readInput = (file: string, what: string): Promise<Buffer> =>
   readFile(file).catch((e: unknown) => {
-    throw new SkiffError('USAGE', `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new SkiffError('USAGE', fsErrorMessage(e, what, { path: file }) ?? `cannot read ${what} ${file}: ${errorMessage(e)}`, { cause: e });
   });
 
 export function releaseVerifyScanCommand(out: Output): Command {

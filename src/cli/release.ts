@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { DockerEngine } from '../engine/index.ts';
 import type { ImageSource, ReleaseDiff, StoredRelease } from '../release/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
 import { releaseLicensesCommand, releaseSbomCommand } from './release-sbom.ts';
@@ -39,10 +39,7 @@ function engineOnFirstUse(): ImageSource & { close(): Promise<void> } {
 async function readChangelog(file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined;
   return readFile(file, 'utf8').catch((e: unknown) => {
-    throw new SkiffError(
-      'NOT_FOUND',
-      `cannot read the changelog ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the changelog', { path: file }) ?? `cannot read the changelog ${file}: ${errorMessage(e)}`, { cause: e });
   });
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
-import { SkiffError, loadUndici } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage, loadUndici } from '../util/index.ts';
 
 export interface HubRoute {
   readonly dispatcher: Dispatcher;
@@ -63,10 +63,8 @@ function trustedWith(file: string, from: string): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new SkiffError(
-      'USAGE',
-      `cannot read the hub CA file ${file} (${from}): ${(e as NodeJS.ErrnoException).code ?? String(e)}; give the PEM file of the CA that issued the hub's certificate`,
-    );
+    const fix = "give the PEM file of the CA that issued the hub's certificate";
+    throw new SkiffError('USAGE', fsErrorMessage(e, from, { path: file, fix }) ?? `cannot read the hub CA file ${file} (${from}): ${errorMessage(e)}; ${fix}`, { cause: e });
   }
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (pems.length === 0)

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpHeader, type Digest } from '../oci/index.ts';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import type { HubConnection } from './connection.ts';
 import { hubError } from './errors.ts';
 import { backoffDelay, DEFAULT_RETRY, send, type RetryPolicy } from './http.ts';
@@ -79,7 +79,7 @@ export async function fetchBundle(opts: FetchOptions): Promise<FetchResult> {
     etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
     if (etag !== undefined) await writeFile(metaFile, JSON.stringify({ url, etag, size: total } satisfies PartMeta));
     const handle = await open(part, have === 0 ? 'w' : 'a').catch((e: unknown) => {
-      throw new SkiffError('USAGE', `cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (does its directory exist?)`);
+      throw new SkiffError('USAGE', fsErrorMessage(e, 'the bundle', { path: opts.output, fix: 'create its directory first' }) ?? `cannot write the bundle ${opts.output}: ${errorMessage(e)}`, { cause: e });
     });
     const limit = opts.bytesPerSecond ? throttle(opts.bytesPerSecond) : undefined;
     let broke: unknown;

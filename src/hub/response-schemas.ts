@@ -25,9 +25,9 @@ const SESSION = {
 
 export const INSTANCE = obj({
   id: STR, name: STR, customer: STR, app: STR, currentVersion: orNull(STR), desiredVersion: orNull(STR), health: orNull(STR), phase: orNull(STR),
-  lastError: orNull(STR), services: arr(ANY_OBJECT), agentVersion: orNull(STR), diskFreeBytes: orNull(NUM), metrics: orNull(METRICS),
-  lastSeenAt: orNull(TIME), lastOutage: orNull(ANY_OBJECT), createdAt: TIME, revokedAt: orNull(TIME), facts: ANY_OBJECT,
-  pinnedVersion: orNull(STR), windows: arr(ANY_OBJECT), installNow: BOOL, blockedReason: orNull(STR),
+  lastError: orNull(STR), services: arr(obj({ service: STR, state: STR, health: STR })), agentVersion: orNull(STR), diskFreeBytes: orNull(NUM), metrics: orNull(METRICS),
+  lastSeenAt: orNull(TIME), lastOutage: orNull(obj({ since: TIME, until: TIME, failedPolls: INT })), createdAt: TIME, revokedAt: orNull(TIME), facts: ANY_OBJECT,
+  pinnedVersion: orNull(STR), windows: arr(ANY_OBJECT), installNow: BOOL, blockedReason: orNull(STR), tags: { type: 'object', additionalProperties: STR },
 });
 const INSTANCE_DETAIL = {
   allOf: [INSTANCE, obj({ metricsHistory: arr(obj({ at: TIME, metrics: METRICS })), history: arr(obj({ at: TIME, kind: STR, detail: ANY_OBJECT })) })],
@@ -46,6 +46,8 @@ export const DOCUMENTED_RESPONSES: Record<string, Record<number, Schema>> = {
   'GET /instances': { 200: obj({ instances: arr(INSTANCE) }) },
   'GET /instances/summary': { 200: obj({ instances: INT, unhealthy: INT, versions: arr(obj({ version: orNull(STR), count: INT })) }) },
   'GET /instances/:id': { 200: INSTANCE_DETAIL },
+  'PUT /instances/:id/tags': { 200: INSTANCE },
+  'PATCH /instances/:id/tags': { 200: INSTANCE },
   'GET /rollouts': { 200: obj({ rollouts: arr(ROLLOUT) }) },
   'GET /rollouts/:id': { 200: ROLLOUT },
   'POST /rollouts/:id/pause': { 200: ROLLOUT },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { sha256 } from '../oci/index.ts';
 import { FsBlobStore, RegistryBlobStore, type BlobStore } from '../store/index.ts';
-import { errorMessage, SkiffError } from '../util/index.ts';
+import { errorMessage, fsErrorMessage, SkiffError } from '../util/index.ts';
 import { build, DEFAULT_PLUGINS, type BuildDeps } from './app.ts';
 import { consoleRoutes, defaultConsoleDir } from './web-console.ts';
 import { loadHubKey } from './auth/sealing.ts';
@@ -105,7 +105,7 @@ async function readTls(opts: ServeOptions): Promise<{ cert: Buffer; key: Buffer 
   if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new SkiffError('USAGE', 'give both --tls-cert and --tls-key, or neither');
   const read = (file: string, flag: string) =>
     readFile(file).catch((e: unknown) => {
-      throw new SkiffError('USAGE', `${flag} ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+      throw new SkiffError('USAGE', fsErrorMessage(e, flag, { path: file }) ?? `${flag} ${file} cannot be read: ${errorMessage(e)}`, { cause: e });
     });
   return { cert: await read(opts.tlsCert, '--tls-cert'), key: await read(opts.tlsKey, '--tls-key') };
 }
@@ -139,7 +139,7 @@ async function openSyslog(opts: ServeOptions, log: (message: string) => void): P
     const file = files[flag];
     if (file === undefined) return undefined;
     return readFile(file).catch((e: unknown) => {
-      throw new SkiffError('USAGE', `${flag} ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+      throw new SkiffError('USAGE', fsErrorMessage(e, flag, { path: file }) ?? `${flag} ${file} cannot be read: ${errorMessage(e)}`, { cause: e });
     });
   };
   const [ca, cert, key] = [await read('--syslog-ca'), await read('--syslog-cert'), await read('--syslog-key')];

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
-import { SkiffError } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { readZipJsonEntries } from './osv-zip.ts';
 
 const Event = z.object({ introduced: z.string().optional(), fixed: z.string().optional(), last_affected: z.string().optional(), limit: z.string().optional() });
@@ -116,7 +116,8 @@ class OsvIndex {
 /** Loads `--db`: a directory of OSV JSON files, or a .zip of them. A malformed record is an error naming the file. */
 export async function loadOsvDatabase(source: string): Promise<OsvDatabase> {
   const info = await stat(source).catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', `cannot read the OSV database ${source}: ${(e as NodeJS.ErrnoException).code ?? String(e)}; pass a .zip or a directory of OSV JSON files`);
+    const fix = 'pass a .zip or a directory of OSV JSON files';
+    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the OSV database', { path: source, fix }) ?? `cannot read the OSV database ${source}: ${errorMessage(e)}; ${fix}`, { cause: e });
   });
   const index = new OsvIndex(source);
   if (!info.isDirectory()) {

@@ -9,7 +9,7 @@
 import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { SkiffError, writeFileAtomic } from '../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage, writeFileAtomic } from '../util/index.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { privateKeyPem, sameKeyId, signingKeyFromPem, type SigningKey } from './keys.ts';
 import { parseRoot, serializeRoot } from './parse.ts';
@@ -34,7 +34,7 @@ async function readText(path: string, what: string, fix: string): Promise<string
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new SkiffError(
       missing ? 'NOT_FOUND' : 'TRUST_INVALID',
-      `cannot read ${what} (${missing ? 'missing' : (e as Error).message}): ${fix}`,
+      fsErrorMessage(e, undefined, { path, fix }) ?? `cannot read ${what} (${errorMessage(e)}): ${fix}`,
       { cause: e },
     );
   }

@@ -2,7 +2,6 @@
 // ships as a chunk pack far smaller than the layer, installs, and the engine holds exactly the signed image; a damaged
 // chunk or recipe is refused with the engine's images and the agent's state unchanged.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,20 +11,14 @@ import tar from 'tar-stream';
 import { install } from '../../src/agent/index.ts';
 import type { DockerEngine } from '../../src/engine/index.ts';
 import { parseImageManifest, type Digest } from '../../src/oci/index.ts';
-import { createRelease, getRelease, loadChain, type StoredRelease } from '../../src/release/index.ts';
+import { getRelease, loadChain, type StoredRelease } from '../../src/release/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
-import { initTrust } from '../../src/trust/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
-import { FAST, cleanupApp, forgetImages, makeBundle, removeDir, runCli, snapshot, tempDir } from '../helpers/agent.ts';
+import { FAST, makeBundle, runCli, snapshot } from '../helpers/agent.ts';
+import { DeltaSite } from '../helpers/delta-site.ts';
+import { noise } from '../helpers/tar-layers.ts';
 import { entryAt } from '../bundle/fixture.ts';
-import { buildBusyboxImage, ensureEngine, uniqueName } from '../helpers/engine.ts';
 import { writeBundle } from '../../src/bundle/index.ts';
-
-const noise = (seed: string, length: number): Buffer => {
-  const parts: Buffer[] = [];
-  for (let i = 0; parts.length * 32 < length; i++) parts.push(createHash('sha256').update(`${seed}-${i}`).digest());
-  return Buffer.concat(parts).subarray(0, length);
-};
 
 /** The app layer's files: many incompressible ones, as node_modules are to a layer diff. */
 function appFiles(version: 1 | 2): Map<string, Buffer> {
@@ -48,33 +41,22 @@ async function context(files: Map<string, Buffer>, baseTag: string, mtime: Date)
   return done;
 }
 
+let site: DeltaSite;
 let engine: DockerEngine;
 let work: string;
 let store: FsBlobStore;
 let app: string;
-const tags: string[] = [];
 const releases = new Map<string, StoredRelease>();
 const bundles = new Map<string, string>();
 
 before(async () => {
-  engine = await ensureEngine();
-  app = uniqueName('skdelta');
-  work = await tempDir(app);
-  const trustDir = path.join(work, 'trust');
-  await initTrust(trustDir, { expiresDays: 30 });
-  store = new FsBlobStore(path.join(work, 'store'));
-  const baseTag = `skiff-test/${app}-base:1`;
-  await buildBusyboxImage(engine, baseTag);
-  tags.push(baseTag);
+  site = await DeltaSite.start('skdelta');
+  ({ engine, work, store, app } = site);
   for (const [v, version, mtime] of [[1, '1.0.0', '2020-01-01T00:00:00Z'], [2, '2.0.0', '2024-06-01T12:00:00Z']] as const) {
-    const tag = `skiff-test/${app}-app:${v}`;
-    await engine.imageBuild(await context(appFiles(v), baseTag, new Date(mtime)), tag);
-    tags.push(tag);
-    const compose = path.join(work, `compose-${v}.yaml`);
-    await writeFile(compose, `services:\n  app:\n    image: ${tag}\n`);
-    releases.set(version, (await createRelease({ composeFile: compose, app, version, trustDir, store, engine })).release);
+    const tag = await site.build(String(v), await context(appFiles(v), site.baseTag, new Date(mtime)));
+    releases.set(version, await site.release(tag, version));
     // The same image as a release with stored-gzip layers: the agent frames its rebuilt layer on a worker thread.
-    releases.set(`stored-${version}`, (await createRelease({ composeFile: compose, app: storedApp(), version, trustDir, store, engine, layerCompression: 'stored' })).release);
+    releases.set(`stored-${version}`, await site.release(tag, version, { app: storedApp(), layerCompression: 'stored' }));
   }
   bundles.set('stored-full-1', (await makeBundle(store, storedApp(), '1.0.0', path.join(work, 'stored-full-1.skiff'))).file);
   bundles.set('stored-content', (await makeBundle(store, storedApp(), '2.0.0', path.join(work, 'stored-content.skiff'), '1.0.0')).file);
@@ -83,17 +65,11 @@ before(async () => {
   const layersOnly = path.join(work, 'layers.skiff');
   await writeBundle({ blobs: store, release: releases.get('2.0.0')!, base: releases.get('1.0.0')!, chain: await loadChain(store, app), layersOnly: true }, createWriteStream(layersOnly));
   bundles.set('layers', layersOnly);
-  // The agent must pull what it installs through its own registry, as on a customer host.
-  await forgetImages(engine, [...releases.values()].map((r) => r.manifest.images.app!.configDigest));
+  await site.forget(releases.values());
 });
 
 after(async () => {
-  if (engine) {
-    await cleanupApp(engine, app);
-    await cleanupApp(engine, storedApp());
-    for (const t of tags.reverse()) await engine.imageRemove(t, { force: true }).catch(() => undefined);
-  }
-  await removeDir(work);
+  await site?.close();
 });
 
 const appLayer = async (version: string): Promise<Digest> => {

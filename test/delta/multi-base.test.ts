@@ -3,7 +3,6 @@
 // from chunks as stored gzip, to the digests the signed release names); a site holding none is told which it needs.
 // The hub serves the same bytes (`skiff bundle fetch --from A --from B`), to a customer entitled to them only.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -14,20 +13,14 @@ import { install } from '../../src/agent/index.ts';
 import { pushRelease } from '../../src/hub-client/index.ts';
 import type { DockerEngine } from '../../src/engine/index.ts';
 import { parseImageManifest, type Digest } from '../../src/oci/index.ts';
-import { createRelease, getRelease, type StoredRelease } from '../../src/release/index.ts';
+import { getRelease, type StoredRelease } from '../../src/release/index.ts';
 import { FsBlobStore } from '../../src/store/index.ts';
-import { initTrust } from '../../src/trust/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
-import { FAST, cleanupApp, forgetImages, removeDir, runCli, snapshot, tempDir } from '../helpers/agent.ts';
+import { FAST, cleanupApp, forgetImages, runCli, snapshot } from '../helpers/agent.ts';
+import { DeltaSite } from '../helpers/delta-site.ts';
+import { noise } from '../helpers/tar-layers.ts';
 import { entryAt } from '../bundle/fixture.ts';
-import { buildBusyboxImage, ensureEngine, uniqueName } from '../helpers/engine.ts';
 import { startHub, type Hub } from '../hub/hub-fixture.ts';
-
-const noise = (seed: string, length: number): Buffer => {
-  const parts: Buffer[] = [];
-  for (let i = 0; parts.length * 32 < length; i++) parts.push(createHash('sha256').update(`${seed}-${i}`).digest());
-  return Buffer.concat(parts).subarray(0, length);
-};
 
 /** Two layers per image: lib/ (1.1.0 and 2.0.0 share it, 1.0.0 has an older one) and app/ (new in each version). */
 function files(lib: 1 | 2, app: 1 | 2 | 3): Map<string, Buffer> {
@@ -51,12 +44,12 @@ async function context(f: Map<string, Buffer>, baseTag: string, mtimes: { lib: D
 
 const STORED_HEADER = Buffer.from('1f8b08000000000000ff', 'hex');
 
+let site: DeltaSite;
 let engine: DockerEngine;
 let work: string;
 let store: FsBlobStore;
 let app: string;
 let hub: Hub | undefined;
-const tags: string[] = [];
 const releases = new Map<string, StoredRelease>();
 
 const bundle = async (name: string, version: string, ...from: string[]): Promise<string> => {
@@ -67,38 +60,23 @@ const bundle = async (name: string, version: string, ...from: string[]): Promise
 };
 
 before(async () => {
-  engine = await ensureEngine();
-  app = uniqueName('skmulti');
-  work = await tempDir(app);
-  const trustDir = path.join(work, 'trust');
-  await initTrust(trustDir, { expiresDays: 30 });
-  store = new FsBlobStore(path.join(work, 'store'));
-  const baseTag = `skiff-test/${app}-base:1`;
-  await buildBusyboxImage(engine, baseTag);
-  tags.push(baseTag);
+  site = await DeltaSite.start('skmulti');
+  ({ engine, work, store, app } = site);
   const at = (s: string) => new Date(s);
   for (const [version, lib, appV, mtimes] of [
     ['1.0.0', 1, 1, { lib: at('2020-01-01T00:00:00Z'), app: at('2020-01-01T00:00:00Z') }],
     ['1.1.0', 2, 2, { lib: at('2021-01-01T00:00:00Z'), app: at('2021-01-01T00:00:00Z') }],
     ['2.0.0', 2, 3, { lib: at('2021-01-01T00:00:00Z'), app: at('2024-06-01T12:00:00Z') }],
   ] as const) {
-    const tag = `skiff-test/${app}-app:${version}`;
-    await engine.imageBuild(await context(files(lib, appV), baseTag, mtimes), tag);
-    tags.push(tag);
-    const compose = path.join(work, `compose-${version}.yaml`);
-    await writeFile(compose, `services:\n  app:\n    image: ${tag}\n`);
-    releases.set(version, (await createRelease({ composeFile: compose, app, version, trustDir, store, engine, layerCompression: 'stored' })).release);
+    const tag = await site.build(version, await context(files(lib, appV), site.baseTag, mtimes));
+    releases.set(version, await site.release(tag, version, { layerCompression: 'stored' }));
   }
-  await forgetImages(engine, [...releases.values()].map((r) => r.manifest.images.app!.configDigest));
+  await site.forget(releases.values());
 });
 
 after(async () => {
   await hub?.close();
-  if (engine) {
-    await cleanupApp(engine, app);
-    for (const t of tags.reverse()) await engine.imageRemove(t, { force: true }).catch(() => undefined);
-  }
-  await removeDir(work);
+  await site?.close();
 });
 
 const layersOf = async (version: string): Promise<readonly { digest: Digest; size: number }[]> =>

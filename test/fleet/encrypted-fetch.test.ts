@@ -158,7 +158,7 @@ describe('bundles encrypted at the hub to a customer key', () => {
     const { token } = await admin.post<{ token: string }>('/customers/acme/enroll-tokens', { app: vendor.app, uses: 1 });
     await runConnected({ stateDir, hub: hub.url, enrollToken: token, once: true, log: (l) => logs.push(l), ...FAST });
     assert.match(logs.join('\n'), /is encrypted to age1[0-9a-z]+: pass --identity FILE/);
-    await assert.rejects(runConnected({ stateDir, once: true, identityFile: path.join(work, 'missing.key') }), /cannot read the identity file/);
+    await assert.rejects(runConnected({ stateDir, once: true, identityFile: path.join(work, 'missing.key') }), /the identity file .*missing\.key does not exist/);
     await admin.post(`/instances/${(await admin.get<{ instances: { id: string }[] }>('/instances')).instances[0]!.id}/install-now`, {});
     await runConnected({ stateDir, once: true, identityFile: keys['site']!.file, log: (l) => logs.push(l), ...FAST });
     assert.equal(await page(vendor.webPort), 'web 2.0.0', logs.join('\n'));

@@ -5,17 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startFleetHub, type FleetHub } from '../../bench/lib/fleet-hub.ts';
+import type { FleetHub } from '../../bench/lib/fleet-hub.ts';
 import { FleetSim, type SimAgent } from '../../bench/lib/fleet-sim.ts';
-import { putPlaceholderRelease } from '../helpers/checkin.ts';
+import { SETTLE_MS, addStableRelease, pollEach as pollEachOf, readRollout, rolloutMembers, startRolloutFleet, untilRollout } from '../helpers/rollout-fleet.ts';
 
 interface GroupView { group: number; size: number; committed: number; failed: number; startedAt: string | null }
 interface AuditEntry { id: number; action: string; target: string; details: { applied?: { kind: string; group?: number }[] } }
 interface RolloutView { id: string; state: string; reason: string | null; groups: GroupView[] }
-
-const TICK_MS = 100;
-/** Past one tick, and past the hub's bounded staleness of read-only answers (100 ms). */
-const SETTLE_MS = 5 * TICK_MS;
 
 describe('staged rollout with the fleet simulator', { timeout: 300_000 }, () => {
   let fh: FleetHub;
@@ -24,42 +20,17 @@ describe('staged rollout with the fleet simulator', { timeout: 300_000 }, () => 
   let late: FleetSim | undefined;
   const groupOf = new Map<string, number>();
 
-  const rollout = (id: string) => fh.api<RolloutView>('GET', `/rollouts/${id}`);
-  const until = async (id: string, what: string, ok: (r: RolloutView) => boolean): Promise<RolloutView> => {
-    for (let i = 0; i < 100; i++) {
-      const r = await rollout(id);
-      if (ok(r)) return r;
-      await sleep(TICK_MS);
-    }
-    throw new Error(`rollout ${id}: ${what} did not happen: ${JSON.stringify(await rollout(id))}`);
-  };
+  const rollout = (id: string) => readRollout<RolloutView>(fh, id);
+  const until = (id: string, what: string, ok: (r: RolloutView) => boolean) => untilRollout(fh, id, what, ok);
   const inGroup = (g: number): SimAgent[] => sim.agents.filter((a) => groupOf.get(a.id) === g);
-  const pollEach = async (agents: readonly SimAgent[]): Promise<void> => {
-    for (const a of agents) await sim.poll(a);
-  };
-  const addRelease = async (version: string): Promise<void> => {
-    const db = await fh.openDb();
-    try {
-      await db.mutate((tx) => putPlaceholderRelease(tx, fh.app, version), { actor: 'test', action: 'test.release', target: version, address: 'local' });
-    } finally {
-      await db.close();
-    }
-    await fh.api('POST', `/apps/${fh.app}/channels/stable/releases`, { version, required: false });
-  };
+  const pollEach = (agents: readonly SimAgent[]) => pollEachOf(sim, agents);
+  const addRelease = (version: string) => addStableRelease(fh, version);
   const placeGroups = async (id: string): Promise<void> => {
-    const db = await fh.openDb();
-    try {
-      for (const m of await db.rollouts.members(id)) groupOf.set(m.instanceId, m.group);
-    } finally {
-      await db.close();
-    }
+    for (const [instance, group] of await rolloutMembers(fh, id)) groupOf.set(instance, group);
   };
 
   before(async () => {
-    fh = await startFleetHub({ backend: 'sqlite', app: 'rollsim', env: { SKIFF_ROLLOUT_TICK_MS: String(TICK_MS) } });
-    sim = await FleetSim.enroll({ hub: fh.hub.url, enrollToken: await fh.enrollToken(250), count: 200, concurrency: 8, verifyShare: 0.05 });
-    await sim.pollAll();
-    assert.ok(sim.agents.every((a) => a.current === '1.0.0'));
+    ({ fh, sim } = await startRolloutFleet({ backend: 'sqlite', app: 'rollsim', count: 200, uses: 250, concurrency: 8, verifyShare: 0.05 }));
   });
 
   after(async () => {

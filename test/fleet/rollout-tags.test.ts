@@ -5,17 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startFleetHub, type Backend, type FleetHub } from '../../bench/lib/fleet-hub.ts';
+import type { Backend, FleetHub } from '../../bench/lib/fleet-hub.ts';
 import { FleetSim, type SimAgent } from '../../bench/lib/fleet-sim.ts';
 import { assignGroups, groupSizes, orderInstances } from '../../src/fleet/index.ts';
-import { putPlaceholderRelease } from '../helpers/checkin.ts';
+import { SETTLE_MS, addStableRelease, pollEach, readRollout, rolloutMembers, startRolloutFleet, untilRollout } from '../helpers/rollout-fleet.ts';
 
 interface GroupView { group: number; size: number; committed: number; startedAt: string | null }
 interface RolloutView { id: string; state: string; target: { tags?: Record<string, string> }; groups: GroupView[] }
 interface InstanceView { id: string; tags: Record<string, string> }
-
-const TICK_MS = 100;
-const SETTLE_MS = 5 * TICK_MS;
 
 for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Backend[]) {
   describe(`rollouts by instance tags (${backend})`, { timeout: 300_000 }, () => {
@@ -23,34 +20,14 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Backend
     let sim: FleetSim;
     let late: FleetSim | undefined;
 
-    const rollout = (id: string) => fh.api<RolloutView>('GET', `/rollouts/${id}`);
-    const until = async (id: string, what: string, ok: (r: RolloutView) => boolean): Promise<RolloutView> => {
-      for (let i = 0; i < 100; i++) {
-        const r = await rollout(id);
-        if (ok(r)) return r;
-        await sleep(TICK_MS);
-      }
-      throw new Error(`rollout ${id}: ${what} did not happen: ${JSON.stringify(await rollout(id))}`);
-    };
+    const rollout = (id: string) => readRollout<RolloutView>(fh, id);
+    const until = (id: string, what: string, ok: (r: RolloutView) => boolean) => untilRollout(fh, id, what, ok);
     const fleetIds = async (query: string): Promise<string[]> =>
       (await fh.api<{ instances: InstanceView[] }>('GET', `/instances?app=${fh.app}&${query}`)).instances.map((i) => i.id).sort();
-    const members = async (id: string): Promise<Map<string, number>> => {
-      const db = await fh.openDb();
-      try {
-        return new Map((await db.rollouts.members(id)).map((m) => [m.instanceId, m.group]));
-      } finally {
-        await db.close();
-      }
-    };
-    const pollEach = async (s: FleetSim, agents: readonly SimAgent[]): Promise<void> => {
-      for (const a of agents) await s.poll(a);
-    };
+    const members = (id: string) => rolloutMembers(fh, id);
 
     before(async () => {
-      fh = await startFleetHub({ backend, app: 'rolltags', env: { SKIFF_ROLLOUT_TICK_MS: String(TICK_MS) } });
-      sim = await FleetSim.enroll({ hub: fh.hub.url, enrollToken: await fh.enrollToken(30), count: 30, concurrency: 4, verifyShare: 0.1 });
-      await sim.pollAll();
-      assert.ok(sim.agents.every((a) => a.current === '1.0.0'));
+      ({ fh, sim } = await startRolloutFleet({ backend, app: 'rolltags', count: 30, uses: 30, concurrency: 4, verifyShare: 0.1 }));
     });
 
     after(async () => {
@@ -87,13 +64,7 @@ for (const backend of ['sqlite', 'postgres'] as const satisfies readonly Backend
     });
 
     it('a rollout naming tags reaches exactly the tagged instances, in the stable order; a late enroller joins once it matches', async () => {
-      const db = await fh.openDb();
-      try {
-        await db.mutate((tx) => putPlaceholderRelease(tx, fh.app, '2.0.0'), { actor: 'test', action: 'test.release', target: '2.0.0', address: 'local' });
-      } finally {
-        await db.close();
-      }
-      await fh.api('POST', `/apps/${fh.app}/channels/stable/releases`, { version: '2.0.0', required: false });
+      await addStableRelease(fh, '2.0.0');
       const none = await fh.api<{ error: { message: string } }>('POST', '/rollouts', { app: fh.app, version: '2.0.0', groups: [{ percent: 100 }], tags: { region: 'mars' } }, 400);
       assert.match(none.error.message, /with tags region=mars/);
       await fh.api('POST', '/rollouts', { app: fh.app, version: '2.0.0', groups: [{ percent: 100 }], tags: { Region: 'eu' } }, 400);

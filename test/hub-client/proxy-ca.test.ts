@@ -165,7 +165,7 @@ describe('the hub behind a proxy, with a private CA', () => {
     assert.equal(missing.code, 2);
     assert.match(
       oneLine(missing),
-      /cannot read the hub CA file .*nope\.pem \(--hub-ca\): ENOENT; give the PEM file of the CA/,
+      /^skiff: --hub-ca .*nope\.pem does not exist: give the PEM file of the CA/,
     );
     const notPem = path.join(work, 'not.pem');
     await writeFile(notPem, 'hello\n');

@@ -79,7 +79,7 @@ test('a missing or malformed database is a one-line error naming it', async () =
   const ref = `${vendor.app}@1.0.0`;
   const missing = await skiff('release', 'scan', ref, '--store', vendor.storeDir, '--db', path.join(vendor.dir, 'nope.zip'));
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /^skiff: cannot read the OSV database .*nope\.zip: ENOENT; pass a \.zip or a directory of OSV JSON files\n$/);
+  assert.match(missing.stderr, /^skiff: the OSV database .*nope\.zip does not exist: pass a \.zip or a directory of OSV JSON files\n$/);
   const bad = path.join(vendor.dir, 'bad-osv');
   await mkdir(bad, { recursive: true });
   await writeFile(path.join(bad, 'X-1.json'), JSON.stringify({ id: 'X-1', affected: [{ package: { ecosystem: 'npm' } }] }));

@@ -111,7 +111,7 @@ test('load refuses a missing dir, a root.json that differs from the chain, and a
   await rejectsCode(
     loadTrustDir(await tempTrustDir(t)),
     'NOT_FOUND',
-    /root\.json \(missing\): run `skiff trust init/,
+    /root\.json does not exist: run `skiff trust init/
   );
   const dir = await tempTrustDir(t);
   await initTrust(dir);

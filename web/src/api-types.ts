@@ -810,7 +810,11 @@ export interface Operations {
         health: string | null;
         phase: string | null;
         lastError: string | null;
-        services: Record<string, unknown>[];
+        services: {
+          service: string;
+          state: string;
+          health: string;
+        }[];
         agentVersion: string | null;
         diskFreeBytes: number | null;
         metrics: {
@@ -828,7 +832,11 @@ export interface Operations {
           };
         } | null;
         lastSeenAt: string | null;
-        lastOutage: Record<string, unknown> | null;
+        lastOutage: {
+          since: string;
+          until: string;
+          failedPolls: number;
+        } | null;
         createdAt: string;
         revokedAt: string | null;
         facts: Record<string, unknown>;
@@ -836,6 +844,9 @@ export interface Operations {
         windows: Record<string, unknown>[];
         installNow: boolean;
         blockedReason: string | null;
+        tags: {
+          [k: string]: string | undefined;
+        };
       }[];
     };
   };
@@ -855,7 +866,11 @@ export interface Operations {
       health: string | null;
       phase: string | null;
       lastError: string | null;
-      services: Record<string, unknown>[];
+      services: {
+        service: string;
+        state: string;
+        health: string;
+      }[];
       agentVersion: string | null;
       diskFreeBytes: number | null;
       metrics: {
@@ -873,7 +888,11 @@ export interface Operations {
         };
       } | null;
       lastSeenAt: string | null;
-      lastOutage: Record<string, unknown> | null;
+      lastOutage: {
+        since: string;
+        until: string;
+        failedPolls: number;
+      } | null;
       createdAt: string;
       revokedAt: string | null;
       facts: Record<string, unknown>;
@@ -881,6 +900,9 @@ export interface Operations {
       windows: Record<string, unknown>[];
       installNow: boolean;
       blockedReason: string | null;
+      tags: {
+        [k: string]: string | undefined;
+      };
     } & {
       metricsHistory: {
         at: string;
@@ -1051,7 +1073,54 @@ export interface Operations {
         [k: string]: string | undefined;
       };
     };
-    response: unknown;
+    response: {
+      id: string;
+      name: string;
+      customer: string;
+      app: string;
+      currentVersion: string | null;
+      desiredVersion: string | null;
+      health: string | null;
+      phase: string | null;
+      lastError: string | null;
+      services: {
+        service: string;
+        state: string;
+        health: string;
+      }[];
+      agentVersion: string | null;
+      diskFreeBytes: number | null;
+      metrics: {
+        at: string;
+        containers: {
+          service: string;
+          restarts: number;
+          cpuRatio: number | null;
+          memoryBytes: number | null;
+          memoryLimitBytes: number | null;
+        }[];
+        diskFree: {
+          stateDir: number | null;
+          engineRoot: number | null;
+        };
+      } | null;
+      lastSeenAt: string | null;
+      lastOutage: {
+        since: string;
+        until: string;
+        failedPolls: number;
+      } | null;
+      createdAt: string;
+      revokedAt: string | null;
+      facts: Record<string, unknown>;
+      pinnedVersion: string | null;
+      windows: Record<string, unknown>[];
+      installNow: boolean;
+      blockedReason: string | null;
+      tags: {
+        [k: string]: string | undefined;
+      };
+    };
   };
   "PATCH /instances/:id/tags": {
     params: {
@@ -1067,7 +1136,54 @@ export interface Operations {
        */
       remove?: string[];
     };
-    response: unknown;
+    response: {
+      id: string;
+      name: string;
+      customer: string;
+      app: string;
+      currentVersion: string | null;
+      desiredVersion: string | null;
+      health: string | null;
+      phase: string | null;
+      lastError: string | null;
+      services: {
+        service: string;
+        state: string;
+        health: string;
+      }[];
+      agentVersion: string | null;
+      diskFreeBytes: number | null;
+      metrics: {
+        at: string;
+        containers: {
+          service: string;
+          restarts: number;
+          cpuRatio: number | null;
+          memoryBytes: number | null;
+          memoryLimitBytes: number | null;
+        }[];
+        diskFree: {
+          stateDir: number | null;
+          engineRoot: number | null;
+        };
+      } | null;
+      lastSeenAt: string | null;
+      lastOutage: {
+        since: string;
+        until: string;
+        failedPolls: number;
+      } | null;
+      createdAt: string;
+      revokedAt: string | null;
+      facts: Record<string, unknown>;
+      pinnedVersion: string | null;
+      windows: Record<string, unknown>[];
+      installNow: boolean;
+      blockedReason: string | null;
+      tags: {
+        [k: string]: string | undefined;
+      };
+    };
   };
   "GET /instances/:id/values": {
     params: {

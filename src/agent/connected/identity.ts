@@ -12,7 +12,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import type { HubConnection } from '../../hub-client/index.ts';
-import { SkiffError, writeFileAtomic, writeJsonAtomic } from '../../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage, writeFileAtomic, writeJsonAtomic } from '../../util/index.ts';
 
 const IdentitySchema = z.object({
   hub: z.string().url(),
@@ -78,8 +78,9 @@ export class ConnectedDir {
   }
 
   async readInstanceKey(): Promise<string> {
-    return readFile(join(this.dir, 'instance.key'), 'utf8').catch((e: unknown) => {
-      throw new SkiffError('STATE_INVALID', `cannot read the instance key in ${this.dir}: ${(e as Error).message}; enroll again`, { cause: e });
+    const path = join(this.dir, 'instance.key');
+    return readFile(path, 'utf8').catch((e: unknown) => {
+      throw new SkiffError('STATE_INVALID', fsErrorMessage(e, 'the instance key', { path, fix: 'enroll again' }) ?? `cannot read the instance key ${path}: ${errorMessage(e)}; enroll again`, { cause: e });
     });
   }
 
@@ -106,7 +107,7 @@ async function readJson<T>(path: string, schema: z.ZodType<T>, fix: string): Pro
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new SkiffError('STATE_INVALID', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    throw new SkiffError('STATE_INVALID', fsErrorMessage(e, undefined, { path, fix }) ?? `cannot read ${path}: ${errorMessage(e)}`, { cause: e });
   }
   let value: unknown;
   try {

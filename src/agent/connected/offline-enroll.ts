@@ -3,7 +3,7 @@
 // answer through the online enrollment's own check and record (completeEnrollment).
 import { readFile } from 'node:fs/promises';
 import { EnrollAnswerFileSchema, parseEnrollFile, type EnrollRequestFile } from '../../fleet/index.ts';
-import { SkiffError, writeJsonAtomic } from '../../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage, writeJsonAtomic } from '../../util/index.ts';
 import { StateDir } from '../state.ts';
 import { completeEnrollment, enrollRequest } from './enroll.ts';
 import { ConnectedDir, type Identity } from './identity.ts';
@@ -30,8 +30,8 @@ export async function completeOfflineEnrollment(stateDir: string, answerFile: st
   await notEnrolled(cd, stateDir);
   const pending = await cd.readPending();
   if (!pending) throw new SkiffError('USAGE', `${stateDir} has no offline enrollment waiting: run skiff agent enroll --offline --enroll-token T --state ${stateDir} -o request.json first`);
-  const text = await readFile(answerFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new SkiffError('USAGE', `cannot read ${answerFile}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  const text = await readFile(answerFile, 'utf8').catch((e: unknown) => {
+    throw new SkiffError('USAGE', fsErrorMessage(e, 'the enrollment answer', { path: answerFile }) ?? `cannot read the enrollment answer ${answerFile}: ${errorMessage(e)}`, { cause: e });
   });
   const answer = parseEnrollFile(text, EnrollAnswerFileSchema, answerFile, 'pass the answer file skiff hub answer-enroll wrote');
   if (answer.publicKey !== pending.publicKey)

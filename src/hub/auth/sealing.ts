@@ -6,7 +6,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SkiffError } from '../../util/index.ts';
+import { SkiffError, errorMessage, fsErrorMessage } from '../../util/index.ts';
 
 export const HUB_KEY_FILE = 'hub.key';
 
@@ -42,13 +42,13 @@ export async function loadHubKey(dataDir: string, env: NodeJS.ProcessEnv = proce
   if (env.SKIFF_HUB_KEY) return new Sealer(Buffer.from(env.SKIFF_HUB_KEY, 'base64'));
   const file = join(dataDir, HUB_KEY_FILE);
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ENOENT') throw new SkiffError('USAGE', `cannot read ${file}: ${e.message}`);
+    if (e.code !== 'ENOENT') throw new SkiffError('USAGE', fsErrorMessage(e, "the hub's key", { path: file }) ?? `cannot read the hub's key ${file}: ${errorMessage(e)}`, { cause: e });
     return undefined;
   });
   if (text !== undefined) return new Sealer(Buffer.from(text.trim(), 'base64'));
   const key = randomBytes(32);
   await writeFile(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EEXIST') throw new SkiffError('USAGE', `cannot write ${file}: ${e.message}`);
+    if (e.code !== 'EEXIST') throw new SkiffError('USAGE', fsErrorMessage(e, "the hub's key", { path: file }) ?? `cannot write the hub's key ${file}: ${errorMessage(e)}`, { cause: e });
   });
   return new Sealer(Buffer.from((await readFile(file, 'utf8')).trim(), 'base64'));
 }
