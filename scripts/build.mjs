@@ -13,6 +13,15 @@ const { dependencies } = JSON.parse(await readFile(new URL('../package.json', im
 // (47), which `bundle verify` still loaded through the barrels it imports: 780 → 610 ms of CPU before it reads a byte.
 // Their `require` of Node's built-ins needs a real one.
 const BUNDLED = new Set(['commander', 'zod', 'age-encryption', 'undici', 'yaml', 'semver']);
+// commander requires node:child_process at load (with net, dgram and the streams: ~10 ms of every command's start) for
+// executable subcommands, which skiff has none of: its `spawn` loads the module when called.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({ contents: "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };", loader: 'js' }));
+  },
+};
 await build({
   entryPoints: [new URL('../src/cli/main.ts', import.meta.url).pathname],
   outdir,
@@ -27,5 +36,6 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
+  plugins: [lazyChildProcess],
   logLevel: 'warning',
 });

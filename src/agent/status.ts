@@ -1,12 +1,21 @@
 // What the agent reports: installed and previous release, the operation in flight, containers and health.
 // Secret settings are never shown.
-import { DockerEngine } from '../engine/index.ts';
-import { Label } from '../oci/index.ts';
-import { findRelease } from '../release/index.ts';
+// What it needs besides the state directory (the engine client, releases, Compose) loads once there is an app to
+// report: `skiff agent status` on a wrong or empty directory answers without them.
+import type { DockerEngine } from '../engine/index.ts';
 import { errorMessage } from '../util/index.ts';
-import { ownedContainers, specHashes } from './deploy.ts';
-import { secretNames } from './secrets.ts';
 import { StateDir, type HistoryEntry, type Installed } from './state.ts';
+
+const reporting = async () => {
+  const [{ DockerEngine }, { Label }, { findRelease }, { ownedContainers, specHashes }, { secretNames }] = await Promise.all([
+    import('../engine/index.ts'),
+    import('../oci/index.ts'),
+    import('../release/index.ts'),
+    import('./deploy.ts'),
+    import('./secrets.ts'),
+  ]);
+  return { DockerEngine, Label, findRelease, ownedContainers, specHashes, secretNames };
+};
 
 export interface ServiceStatus {
   readonly service: string;
@@ -28,6 +37,7 @@ export interface AgentStatus {
 }
 
 async function redacted(sd: StateDir, app: string, inst: Installed): Promise<Record<string, string>> {
+  const { findRelease, secretNames } = await reporting();
   const release = await findRelease(sd.store, app, inst.version).catch(() => undefined);
   const secret = secretNames(release?.manifest, inst);
   return Object.fromEntries(Object.entries(inst.values).map(([k, v]) => [k, secret.has(k) ? '******' : v]));
@@ -39,6 +49,7 @@ export async function agentStatus(stateDir: string): Promise<AgentStatus> {
   const services: ServiceStatus[] = [];
   let engineNote = 'ok';
   if (state) {
+    const { DockerEngine, Label, findRelease, ownedContainers, specHashes } = await reporting();
     let engine: DockerEngine | undefined;
     try {
       engine = await DockerEngine.connect();

@@ -109,7 +109,7 @@ export function agentCommand(): Command {
     .option('--json', 'machine-readable output')
     .action((o: { state: string; json?: boolean }) =>
       runAction(async () => {
-        const s = await (await localLib()).agentStatus(o.state);
+        const s = await (await import('../agent/index-status.ts')).agentStatus(o.state);
         if (o.json) printJson(s);
         else printStatus(s);
       }),

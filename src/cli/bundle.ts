@@ -1,6 +1,6 @@
 // `skiff bundle`: export a release (full or delta) as one .skiff file, inspect one, verify one as an install would.
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -102,19 +102,21 @@ async function createBundleFile(
   }
 }
 
+// The inputs are read before the libraries load: a missing file fails at once.
 async function readTrustedRoot(rootFile: string): Promise<RootMeta> {
-  const { parseRoot } = await readLibs();
   const rootBytes = await readFile(rootFile).catch((e: unknown) => {
     throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the trusted root') ?? `cannot read the trusted root ${rootFile}: ${String(e)}`, { cause: e });
   });
+  const { parseRoot } = await readLibs();
   return parseRoot(rootBytes, rootFile);
 }
 
 async function inspectBundleFile(file: string, rootFile: string | undefined, json: boolean, out: Output): Promise<void> {
+  const trusted = rootFile ? await readTrustedRoot(rootFile) : undefined;
+  await stat(file); // inspectBundle's first step, before the reader loads
   const { trustVerifier, inspectBundle, bundleBases } = await readLibs();
   const outcome: TrustOutcome = {};
-  const verifier = rootFile ? trustVerifier(await readTrustedRoot(rootFile), outcome) : undefined;
-  const s = await inspectBundle(file, verifier);
+  const s = await inspectBundle(file, trusted ? trustVerifier(trusted, outcome) : undefined);
   const { index, release } = s;
   const images = Object.fromEntries(
     Object.entries(release.images).map(([svc, i]) => [
@@ -157,8 +159,8 @@ async function inspectBundleFile(file: string, rootFile: string | undefined, jso
 }
 
 async function verifyBundleFile(file: string, rootFile: string, json: boolean, out: Output, identities?: readonly string[]): Promise<void> {
-  const { readBundle, trustVerifier, basesText, VerifyOnlySink, releaseDigest, BUNDLE_READ_BYTES } = await readLibs();
   const trusted = await readTrustedRoot(rootFile);
+  const { readBundle, trustVerifier, basesText, VerifyOnlySink, releaseDigest, BUNDLE_READ_BYTES } = await readLibs();
   const source = createReadStream(file, { highWaterMark: BUNDLE_READ_BYTES });
   const opened = new Promise<void>((resolve, reject) =>
     source.once('open', () => resolve()).once('error', reject),

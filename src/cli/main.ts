@@ -1,6 +1,7 @@
 // The skiff command line: one program, a command group per concept; each group is a thin shell over a library.
 // Only the group named on the command line is loaded, so a command starts without the hub's or agent's modules.
 import type { Command } from 'commander';
+import type { SkiffError } from '../util/index.ts';
 
 const VERSION = '0.1.0';
 // `skiff --version` answers before any module loads (commander included): the cheapest start there is.
@@ -8,10 +9,6 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.stdout.write(`${VERSION}\n`);
   process.exit(0);
 }
-const { Command: CommandClass } = await import('commander');
-const { SkiffError } = await import('../util/index.ts');
-const { notPartOfInstall, reportUsageErrors, runAction } = await import('./run.ts');
-
 const GROUPS: Record<string, () => Promise<Command>> = {
   trust: async () => (await import('./trust.ts')).trustCommand(),
   release: async () => (await import('./release.ts')).releaseCommand(),
@@ -33,15 +30,24 @@ const GROUPS: Record<string, () => Promise<Command>> = {
 };
 
 /** A group, or why this install has none: the agent image leaves the hub's packages (better-sqlite3, pg) out. */
-async function loadGroup(name: string): Promise<Command | InstanceType<typeof SkiffError>> {
+async function loadGroup(name: string): Promise<Command | SkiffError> {
   try {
     return await GROUPS[name]!();
   } catch (e) {
-    const missing = notPartOfInstall(name, e);
+    const missing = (await import('./run.ts')).notPartOfInstall(name, e);
     if (!missing) throw e;
     return missing;
   }
 }
+
+const named = process.argv[2];
+const versionOnly = named === '--version' || named === '-V';
+const wanted = named !== undefined && named in GROUPS ? [named] : versionOnly ? [] : Object.keys(GROUPS);
+// The groups load alongside commander and the CLI's plumbing, not after them: one round of module loading fewer.
+// (A failure is reported below, in order, through runAction.)
+const groups = wanted.map(loadGroup);
+for (const g of groups) g.catch(() => undefined);
+const [{ Command: CommandClass }, { SkiffError: SkiffErrorClass }, { reportUsageErrors, runAction }] = await Promise.all([import('commander'), import('../util/index.ts'), import('./run.ts')]);
 
 const program = new CommandClass('skiff')
   .description('Ship containerized on-premises software: signed releases, verifiable bundles, health-gated upgrades with rollback.')
@@ -51,13 +57,10 @@ const program = new CommandClass('skiff')
 
 // Groups that throw instead of reporting themselves still end in one `skiff: <message>` line.
 await runAction(async () => {
-  const named = process.argv[2];
-  const versionOnly = named === '--version' || named === '-V';
-  const wanted = named !== undefined && named in GROUPS ? [named] : versionOnly ? [] : Object.keys(GROUPS);
-  for (const name of wanted) {
-    const group = await loadGroup(name);
+  for (const loading of groups) {
+    const group = await loading;
     // Asked for by name, a missing group is the error; listed in the help, it is left out.
-    if (group instanceof SkiffError && wanted.length === 1) throw group;
+    if (group instanceof SkiffErrorClass && wanted.length === 1) throw group;
     if (group instanceof CommandClass) program.addCommand(group);
   }
   reportUsageErrors(program);

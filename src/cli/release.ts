@@ -1,7 +1,8 @@
 // `skiff release`: create a signed release from a Compose file and local images; list, show and diff releases.
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import type { ReleaseDiff, StoredRelease } from '../release/index.ts';
+import type { DockerEngine } from '../engine/index.ts';
+import type { ImageSource, ReleaseDiff, StoredRelease } from '../release/index.ts';
 import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 import { formatBytes, runAction } from './run.ts';
 import { releasePushCommand } from './release-push.ts';
@@ -19,6 +20,21 @@ const libs = async () => {
   const [release, { FsBlobStore }] = await Promise.all([import('../release/index.ts'), import('../store/index.ts')]);
   return { ...release, FsBlobStore };
 };
+
+/**
+ * The local Docker Engine as `release create` reads images from it: connected at the first image, after the Compose
+ * file and the keys are read and checked (a bad input fails without the engine client loaded), and closed by `close`
+ * so no idle connection keeps the process alive after its work is done.
+ */
+function engineOnFirstUse(): ImageSource & { close(): Promise<void> } {
+  let connected: Promise<DockerEngine> | undefined;
+  const connect = (): Promise<DockerEngine> => (connected ??= import('../engine/index.ts').then(({ DockerEngine }) => DockerEngine.connect()));
+  return {
+    imageInspect: async (ref) => (await connect()).imageInspect(ref),
+    imageExport: async (ref, signal) => (await connect()).imageExport(ref, signal),
+    close: async () => connected?.then((e) => e.close(), () => undefined),
+  };
+}
 
 async function readChangelog(file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined;
@@ -149,27 +165,34 @@ export function releaseCommand(out: Output = process.stdout): Command {
         layerCompression: 'gzip' | 'stored';
       } & ProvenanceFlags) =>
         runAction(async () => {
-          const [{ createRelease, FsBlobStore }, { DockerEngine }] = await Promise.all([libs(), import('../engine/index.ts')]);
+          // The inputs are read before the release libraries load: a missing file fails at once.
           const changelog = await readChangelog(opts.changelog);
-          const engine = await DockerEngine.connect();
-          const { release: r, created } = await createRelease({
-            composeFile: opts.compose,
-            app: opts.app,
-            version: opts.version,
-            trustDir: opts.trust,
-            store: new FsBlobStore(opts.store),
-            engine,
-            ...(changelog === undefined ? {} : { changelog }),
-            ...(opts.agentImage ? { agentImage: opts.agentImage } : {}),
-            layerCompression: opts.layerCompression,
-            onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
-            onSbom: () => process.stderr.write('reading the layers for the SBOM\n'),
-            ...(opts.provenance ? { provenance: provenanceOf(opts) } : {}),
-          });
-          out.write(
-            `${r.manifest.app}@${r.manifest.version} ${created ? 'created' : 'already exists (identical)'}\n`,
-          );
-          out.write(`release digest: ${r.digest}\n${describeImages(r).join('\n')}\n`);
+          const composeText = await (await import('../release/index-compose-file.ts')).readComposeFile(opts.compose);
+          const { createRelease, FsBlobStore } = await libs();
+          const engine = engineOnFirstUse();
+          try {
+            const { release: r, created } = await createRelease({
+              composeFile: opts.compose,
+              composeText,
+              app: opts.app,
+              version: opts.version,
+              trustDir: opts.trust,
+              store: new FsBlobStore(opts.store),
+              engine,
+              ...(changelog === undefined ? {} : { changelog }),
+              ...(opts.agentImage ? { agentImage: opts.agentImage } : {}),
+              layerCompression: opts.layerCompression,
+              onImage: (service, ref) => process.stderr.write(`reading ${service}: ${ref}\n`),
+              onSbom: () => process.stderr.write('reading the layers for the SBOM\n'),
+              ...(opts.provenance ? { provenance: provenanceOf(opts) } : {}),
+            });
+            out.write(
+              `${r.manifest.app}@${r.manifest.version} ${created ? 'created' : 'already exists (identical)'}\n`,
+            );
+            out.write(`release digest: ${r.digest}\n${describeImages(r).join('\n')}\n`);
+          } finally {
+            await engine.close();
+          }
         }),
     );
 

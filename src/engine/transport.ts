@@ -2,8 +2,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Agent, request } from 'undici';
-import { SkiffError } from '../util/index.ts';
+import type { Agent } from 'undici';
+import { SkiffError, loadUndici } from '../util/index.ts';
 
 /** The newest Engine API version we speak, and the oldest we accept (Docker 20.10). */
 export const MAX_API_VERSION = '1.47';
@@ -111,17 +111,26 @@ function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
-/** One connection pool to one engine; `version` prefixes every path once negotiated. */
+/**
+ * One connection pool to one engine; `version` prefixes every path once negotiated. undici loads at the first call,
+ * not when the client is made: a command that fails at its input never pays for it.
+ */
 export class EngineTransport {
   readonly #endpoint: Endpoint;
-  readonly #agent: Agent;
+  #pool: Promise<{ agent: Agent; request: typeof import('undici').request }> | undefined;
   #version = '';
 
   constructor(socketPath?: string) {
     this.#endpoint = resolveEndpoint(socketPath);
+  }
+
+  #undici(): Promise<{ agent: Agent; request: typeof import('undici').request }> {
     const socket = this.#endpoint.socketPath;
-    // Pulls, builds and log streams can stay silent for long: callers bound them with AbortSignals.
-    this.#agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, ...(socket === undefined ? {} : { connect: { socketPath: socket } }) });
+    return (this.#pool ??= loadUndici().then(({ Agent, request }) => ({
+      // Pulls, builds and log streams can stay silent for long: callers bound them with AbortSignals.
+      agent: new Agent({ headersTimeout: 0, bodyTimeout: 0, ...(socket === undefined ? {} : { connect: { socketPath: socket } }) }),
+      request,
+    })));
   }
 
   get display(): string {
@@ -154,9 +163,10 @@ export class EngineTransport {
         headers['content-type'] = 'application/json';
       }
     }
+    const { agent, request } = await this.#undici();
     let res: RawResponse;
     try {
-      res = await request(url, { dispatcher: this.#agent, method: opts.method ?? 'GET', headers, body: body ?? null, signal: opts.signal });
+      res = await request(url, { dispatcher: agent, method: opts.method ?? 'GET', headers, body: body ?? null, signal: opts.signal });
     } catch (e) {
       if (opts.signal?.aborted) throw e;
       if (errorCode(e) !== undefined) throw this.unavailable(e);
@@ -237,7 +247,7 @@ export class EngineTransport {
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    if (this.#pool) await (await this.#pool).agent.close();
   }
 }
 

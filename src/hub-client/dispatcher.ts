@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
-import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
+import type { Dispatcher } from 'undici';
+import { SkiffError, errorMessage, fsErrorMessage, loadUndici } from '../util/index.ts';
 
 export interface HubRoute {
   readonly dispatcher: Dispatcher;
@@ -86,10 +86,13 @@ function trustedWith(file: string, from: string): string[] {
   return [...rootCertificates, ...pems];
 }
 
-const routes = new Map<string, HubRoute>();
+const routes = new Map<string, Promise<HubRoute>>();
 
-/** The dispatcher for requests to `hubUrl`: `caFile` (else SKIFF_HUB_CA) is trusted besides the usual roots. */
-export function hubRoute(hubUrl: string, caFile?: string, env: Env = process.env): HubRoute {
+/**
+ * The dispatcher for requests to `hubUrl`: `caFile` (else SKIFF_HUB_CA) is trusted besides the usual roots. The CA
+ * file is read and checked before undici (a 700 KB module) loads: a bad --hub-ca fails at once.
+ */
+export async function hubRoute(hubUrl: string, caFile?: string, env: Env = process.env): Promise<HubRoute> {
   const ca = caFile
     ? { file: caFile, from: '--hub-ca' }
     : env.SKIFF_HUB_CA
@@ -97,13 +100,15 @@ export function hubRoute(hubUrl: string, caFile?: string, env: Env = process.env
       : undefined;
   const proxy = proxyFor(hubUrl, env);
   const key = JSON.stringify([proxy?.url, ca?.file]);
-  const known = routes.get(key);
-  if (known) return known;
-  const tls = ca ? { ca: trustedWith(ca.file, ca.from) } : {};
-  const dispatcher = proxy
-    ? new ProxyAgent({ uri: proxy.url, requestTls: tls, proxyTls: tls })
-    : new Agent({ connect: tls });
-  const route: HubRoute = { dispatcher, ...(proxy ? { proxy } : {}), ...(ca ? { ca } : {}) };
-  routes.set(key, route);
+  let route = routes.get(key);
+  if (!route) {
+    const tls = ca ? { ca: trustedWith(ca.file, ca.from) } : {};
+    route = loadUndici().then(({ Agent, ProxyAgent }) => ({
+      dispatcher: proxy ? new ProxyAgent({ uri: proxy.url, requestTls: tls, proxyTls: tls }) : new Agent({ connect: tls }),
+      ...(proxy ? { proxy } : {}),
+      ...(ca ? { ca } : {}),
+    }));
+    routes.set(key, route);
+  }
   return route;
 }

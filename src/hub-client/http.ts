@@ -2,11 +2,12 @@
 // idempotent requests are retried with back-off and jitter on connection failures and on 429/502/503/504, so a hub
 // restart or a brief outage does not fail a command (a certificate the hub fails is not retried: it will not heal).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import type { HubConnection } from './connection.ts';
 import { hubRoute } from './dispatcher.ts';
 import { isCertificateError, unreachable } from './errors.ts';
+import { loadUndici } from '../util/index.ts';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -42,7 +43,8 @@ export interface SendOptions {
 /** Sends `method url` with the token; the caller reads or dumps the body. Retries only what is safe to repeat. */
 export async function send(conn: HubConnection, method: Method, url: string, opts: SendOptions = {}): Promise<Dispatcher.ResponseData> {
   const policy = IDEMPOTENT.has(method) ? (opts.retry ?? DEFAULT_RETRY) : { ...DEFAULT_RETRY, attempts: 1 };
-  const route = hubRoute(conn.hub, conn.ca);
+  const route = await hubRoute(conn.hub, conn.ca);
+  const { request } = await loadUndici();
   for (let attempt = 1; ; attempt++) {
     const last = attempt >= policy.attempts;
     let res: Dispatcher.ResponseData;

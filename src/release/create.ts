@@ -1,13 +1,13 @@
 // Creates a signed release: validate the Compose file, read every image from the engine into the store, build the
 // SBOM from their layers (a blob the manifest references), write the canonical manifest and its signature.
 // The same version with other content is refused.
-import { readFile } from 'node:fs/promises';
 import { parseCompose } from '../compose/index.ts';
 import { loadTrustDir, serializeRoot } from '../trust/index.ts';
 import { FsBlobStore, checkAppName, checkVersion } from '../store/index.ts';
-import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
+import { SkiffError } from '../util/index.ts';
 import { MediaType } from '../oci/index.ts';
 import { buildSbom } from '../sbom/index.ts';
+import { readComposeFile } from './compose-file.ts';
 import { importEngineImage, type ImageSource, type LayerCompression, type StoredImage } from './import-image.ts';
 import { AGENT_IMAGE, RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
@@ -20,6 +20,8 @@ export const AGENT_VERSION = '0.1.0';
 
 export interface CreateReleaseOptions {
   readonly composeFile: string;
+  /** The Compose file's text, when the caller has read it (readComposeFile) already. */
+  readonly composeText?: string;
   readonly app: string;
   readonly version: string;
   readonly trustDir: string;
@@ -48,9 +50,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
   checkAppName(opts.app);
   checkVersion(opts.version);
   if (opts.minAgentVersion !== undefined) checkVersion(opts.minAgentVersion);
-  const text = await readFile(opts.composeFile, 'utf8').catch((e: unknown) => {
-    throw new SkiffError('NOT_FOUND', fsErrorMessage(e, 'the Compose file') ?? `cannot read the Compose file ${opts.composeFile}: ${errorMessage(e)}`);
-  });
+  const text = opts.composeText ?? (await readComposeFile(opts.composeFile));
   const compose = parseCompose(text, opts.composeFile);
   const trust = await loadTrustDir(opts.trustDir);
 

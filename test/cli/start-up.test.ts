@@ -1,9 +1,10 @@
 // CLI start-up: `skiff --version` and `skiff <group> --help` load no heavy package (zod, Fastify, undici, the database
 // drivers, age, tar): each group's commands are defined without their libraries, which load when a command runs.
-// The lean one-shot commands (`bundle verify`, `bundle inspect`, `agent install`) load only what they need.
+// The one-shot commands read their input before they load their libraries, and the lean ones (`bundle verify`,
+// `bundle inspect`, `agent install`) then load only what they need.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -70,14 +71,42 @@ describe('CLI start-up', () => {
     assert.deepEqual(found, {}, 'heavy packages loaded by a group’s --help');
   });
 
+  it('a one-shot command fails at a missing input before it loads its libraries', async () => {
+    const missing = join(dir, 'missing');
+    // [command, argv, its error (or output), the heavy packages it may load first]
+    const leaves: [string, string[], RegExp, string[]][] = [
+      ['bundle verify', ['bundle', 'verify', join(missing, 'app.skiff'), '--trust', join(missing, 'root.json')], /root\.json/, []],
+      ['bundle inspect', ['bundle', 'inspect', join(missing, 'app.skiff')], /app\.skiff does not exist/, []],
+      ['release create', ['release', 'create', '--compose', join(missing, 'compose.yaml'), '--app', 'a', '--version', '1.0.0', '--trust', join(missing, 'keys'), '--store', join(missing, 'store')], /compose\.yaml does not exist/, []],
+      // The state directory's schemas (zod, and the trust root's canonical form); no engine client, release or Compose.
+      ['agent status', ['agent', 'status', '--state', join(missing, 'state')], /^nothing installed$/m, ['zod', 'canonicalize']],
+    ];
+    const found: Record<string, string[]> = {};
+    await Promise.all(
+      leaves.map(async ([name, args, answer, allowed]) => {
+        const { packages, stdout } = await packagesLoaded(args, name === 'agent status' ? undefined : answer);
+        if (name === 'agent status') assert.match(stdout, answer);
+        assert.ok(packages.has('commander'), `${name}: the recorder saw the packages the command loads`);
+        const extra = heavyIn(packages).filter((p) => !allowed.includes(p));
+        if (extra.length > 0) found[name] = extra;
+      }),
+    );
+    assert.deepEqual(found, {}, 'heavy packages loaded before a one-shot command read its input');
+  });
+
   it('the lean one-shot commands load what they need only: no writer, registry, hub-client, server or age libraries', async () => {
     const missing = join(dir, 'missing');
+    // Inputs that exist but are not what they claim: the reader loads, reads and refuses them.
+    const root = join(dir, 'root.json');
+    const notABundle = join(dir, 'app.skiff');
+    await writeFile(root, '{}');
+    await writeFile(notABundle, 'not a bundle');
     // A bundle read needs zod schemas, tar-stream and canonicalize (signatures); an install also the engine client
     // (undici), Compose (yaml) and semver. The rest is another command's.
     const server = ['fastify', 'pg', 'better-sqlite3', 'pino', 'prom-client', 'nodemailer', 'yauzl'];
     const leaves: [string, string[], RegExp, string[]][] = [
-      ['bundle verify', ['bundle', 'verify', join(missing, 'app.skiff'), '--trust', join(missing, 'root.json')], /root\.json/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
-      ['bundle inspect', ['bundle', 'inspect', join(missing, 'app.skiff')], /app\.skiff does not exist/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
+      ['bundle verify', ['bundle', 'verify', notABundle, '--trust', root], /root\.json: signed/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
+      ['bundle inspect', ['bundle', 'inspect', notABundle], /app\.skiff is not a \.skiff bundle/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
       ['agent install', ['agent', 'install', join(missing, 'app.skiff'), '--state', join(missing, 'state'), '--trust', join(missing, 'root.json')], /missing/, ['age-encryption', ...server]],
     ];
     const found: Record<string, string[]> = {};

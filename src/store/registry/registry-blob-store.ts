@@ -2,9 +2,9 @@
 // repository of it; uploads stream through PATCH and commit with PUT ?digest=, after Skiff's own hash check.
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { HashingStream, type Digest } from '../../oci/index.ts';
-import { SkiffError } from '../../util/index.ts';
+import { SkiffError, loadUndici } from '../../util/index.ts';
 import { checkExpected, verifySource } from '../fs/blob-store.ts';
 import type { BlobSource, BlobStat, BlobStore, Expected, GetOptions } from '../types.ts';
 
@@ -37,6 +37,8 @@ export class RegistryBlobStore implements BlobStore {
   }
 
   async #call(method: Dispatcher.HttpMethod, url: string, opts: { headers?: Record<string, string>; body?: Readable | Buffer; signal?: AbortSignal } = {}) {
+    // undici loads at the first call: the commands that import the store for its filesystem backend never pay for it.
+    const { request } = await loadUndici();
     try {
       return await request(url, { method, headers: { ...this.#auth, ...opts.headers }, body: opts.body, signal: opts.signal });
     } catch (e) {
