@@ -117,15 +117,15 @@ describe('customer policies', () => {
     const hook = await admin.post<{ id: string }>('/webhooks', { url: 'http://127.0.0.1:9/hook' });
     const delivery = '00000000-0000-4000-8000-000000000000';
     for (const [what, call] of [
-      ['list webhooks', other.get('/webhooks')],
-      ['add a webhook', other.post('/webhooks', { url: 'http://127.0.0.1:9/x' })],
-      ['remove a webhook', other.request('DELETE', `/webhooks/${hook.id}`)],
-      ['read deliveries', other.get(`/webhooks/${hook.id}/deliveries`)],
-      ['redeliver', other.post(`/deliveries/${delivery}/redeliver`)],
-      ["read acme's opt-in", other.get('/customers/acme/notifications')],
-      ["set acme's opt-in", other.request('PUT', '/customers/acme/notifications', { webhooks: true })],
+      ['list webhooks', () => other.get('/webhooks')],
+      ['add a webhook', () => other.post('/webhooks', { url: 'http://127.0.0.1:9/x' })],
+      ['remove a webhook', () => other.request('DELETE', `/webhooks/${hook.id}`)],
+      ['read deliveries', () => other.get(`/webhooks/${hook.id}/deliveries`)],
+      ['redeliver', () => other.post(`/deliveries/${delivery}/redeliver`)],
+      ["read acme's opt-in", () => other.get('/customers/acme/notifications')],
+      ["set acme's opt-in", () => other.request('PUT', '/customers/acme/notifications', { webhooks: true })],
     ] as const)
-      assert.equal(await status(call), 404, what);
+      assert.equal(await status(call()), 404, what); // each call starts when awaited: a refusal never waits unhandled
     assert.deepEqual(await acme.request('PUT', '/customers/acme/notifications', { email: true, contacts: ['ops@acme.test'] }), { webhooks: false, email: true, contacts: ['ops@acme.test'] });
     assert.equal((await admin.get<{ webhooks: unknown[] }>('/webhooks')).webhooks.length, 1, 'nothing changed by the refused calls');
   });
