@@ -73,7 +73,6 @@ export async function unpackChunks(
   const fh = await open(spool, 'w');
   try {
     let offset = 0;
-    let buf: Buffer = Buffer.alloc(0);
     // Records are written in large batches: a write per 32 KiB chunk costs more than the copy.
     let batch: Buffer[] = [];
     let batched = 0;
@@ -86,27 +85,25 @@ export async function unpackChunks(
       batched = 0;
       if (fresh.length > 0) await onChunks?.(fresh.splice(0));
     };
+    const records = new PackRecords((digest, length) => {
+      if (wanted.get(digest) !== length) throw bad(`include ${digest} (${length} bytes), which its recipe does not name`);
+      if (at.has(digest)) throw bad(`repeat ${digest}`);
+    });
     const decompress = codec === 'brotli' ? createBrotliDecompress({ chunkSize: 1 << 20 }) : createInflateRaw({ chunkSize: 1 << 20 });
     const input = Readable.from(pack);
     input.on('error', (e) => decompress.destroy(e));
     const plain = input.pipe(decompress) as AsyncIterable<Buffer>;
     try {
       for await (const piece of plain) {
-        buf = buf.length === 0 ? piece : Buffer.concat([buf, piece]);
-        while (buf.length >= RECORD_HEAD) {
-          const digest = `sha256:${buf.toString('hex', 0, 32)}` as Digest;
-          const length = buf.readUInt32BE(32);
-          if (wanted.get(digest) !== length) throw bad(`include ${digest} (${length} bytes), which its recipe does not name`);
-          if (at.has(digest)) throw bad(`repeat ${digest}`);
-          if (buf.length < RECORD_HEAD + length) break;
-          const bytes = buf.subarray(RECORD_HEAD, RECORD_HEAD + length);
-          if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) throw bad(`do not hash to their digests (${digest})`);
-          batch.push(bytes);
+        for (const { digest, length, parts } of records.push(piece)) {
+          const hash = createHash('sha256');
+          for (const p of parts) hash.update(p);
+          if (`sha256:${hash.digest('hex')}` !== digest) throw bad(`do not hash to their digests (${digest})`);
+          batch.push(...parts);
           batched += length;
           at.set(digest, { offset, length });
           if (onChunks) fresh.push([digest, { offset, length }]);
           offset += length;
-          buf = buf.subarray(RECORD_HEAD + length);
         }
         if (batched >= WRITE_BATCH) await flush();
       }
@@ -115,9 +112,79 @@ export async function unpackChunks(
       if (e instanceof SkiffError) throw e;
       throw bad(`do not decompress (${(e as Error).message})`);
     }
-    if (buf.length > 0) throw bad('end inside a record');
+    if (!records.atBoundary) throw bad('end inside a record');
   } finally {
     await fh.close();
   }
   return { at };
+}
+
+/** A record of a pack: its head (checked before its bytes are awaited) and its bytes, in one part or, where it straddles pieces, several. */
+export interface PackRecord {
+  readonly digest: Digest;
+  readonly length: number;
+  readonly parts: readonly Buffer[];
+}
+
+/**
+ * Cuts a pack's decompressed pieces into records without copying their bytes: each record is views of the pieces it
+ * lies in (only a head split between pieces is copied, 36 bytes). Concatenating the rest of a piece with the next
+ * copied nearly the whole pack once more. `check` sees each head as soon as it is whole, and throws to refuse it.
+ */
+export class PackRecords {
+  readonly #check: (digest: Digest, length: number) => void;
+  /** Bytes received and not yet part of a record, oldest first. */
+  readonly #pieces: Buffer[] = [];
+  #buffered = 0;
+  #head: { digest: Digest; length: number } | undefined;
+
+  constructor(check: (digest: Digest, length: number) => void) {
+    this.#check = check;
+  }
+
+  /** Whether the bytes so far end where a record ends: false at the pack's end means it was cut. */
+  get atBoundary(): boolean {
+    return this.#head === undefined && this.#buffered === 0;
+  }
+
+  /** The records `piece` completes; the views stay valid as long as `piece` is not reused. */
+  *push(piece: Buffer): Generator<PackRecord> {
+    if (piece.length === 0) return;
+    this.#pieces.push(piece);
+    this.#buffered += piece.length;
+    for (;;) {
+      if (!this.#head) {
+        if (this.#buffered < RECORD_HEAD) return;
+        const parts = this.#take(RECORD_HEAD);
+        const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        const digest = `sha256:${head.toString('hex', 0, 32)}` as Digest;
+        const length = head.readUInt32BE(32);
+        this.#check(digest, length);
+        this.#head = { digest, length };
+      }
+      if (this.#buffered < this.#head.length) return;
+      const { digest, length } = this.#head;
+      this.#head = undefined;
+      yield { digest, length, parts: this.#take(length) };
+    }
+  }
+
+  /** The first `n` bytes received (n ≤ buffered), as views. */
+  #take(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    this.#buffered -= n;
+    while (n > 0) {
+      const first = this.#pieces[0]!;
+      if (first.length <= n) {
+        parts.push(first);
+        this.#pieces.shift();
+        n -= first.length;
+      } else {
+        parts.push(first.subarray(0, n));
+        this.#pieces[0] = first.subarray(n);
+        n = 0;
+      }
+    }
+    return parts;
+  }
 }
