@@ -137,6 +137,7 @@ class BundleRead {
     if (why) throw invalid(bundleJsonMessage(why));
     if (parsed.data.encryption && !this.#decrypter) throw this.#needsIdentity(parsed.data.encryption.recipients);
     this.#index = parsed.data;
+    if (parsed.data.packs?.length) this.#opts.sink.expectRebuilds?.();
     await this.#opts.beforeBlobs?.(v.release, parsed.data);
   }
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { ChunkLocator, FrameFeed, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseIndexCache, type BaseLayer, type LayerFramer, type LayerIndex } from '../delta/index.ts';
+import { ChunkLocator, FrameFeed, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseIndexCache, type BaseLayer, type FrameSession, type LayerFramer, type LayerIndex } from '../delta/index.ts';
 import { gzipFileParallel, storedGzip, storedGzipSize, type Digest } from '../oci/index.ts';
 import { listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
@@ -68,15 +68,15 @@ export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promi
     await rm(work, { recursive: true, force: true });
   };
   let index: LayerIndex;
+  let framing: Framing | undefined;
   let packCopy: string | undefined;
   try {
     index = await decodeLayerIndex(await readVerified(t, req.index), `the recipe of ${what}`);
     const diffId = diffIdOf(await readVerified(t, req.config), req.position, what);
     if (index.diffId !== diffId) throw bundleInvalid(`the recipe of ${what} rebuilds ${index.diffId}, the image config names ${diffId}`);
     if (t.framer && t.adopt && req.size === storedGzipSize(index.tarSize)) {
-      // The workers start and the bases' chunks are mapped while the pack is copied: framing waits for both.
-      t.framer.warm();
-      chunks.prepare().catch(() => undefined);
+      // A worker frames the chunks the bases hold while the pack is copied: the pack's own come once it decompresses.
+      framing = startFraming(index, chunks, work, t.framer, what);
       packCopy = join(work, 'pack.in');
       await pipeline(req.pack, createWriteStream(packCopy, { highWaterMark: 1 << 20 }));
     } else {
@@ -87,12 +87,13 @@ export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promi
       await bases;
     }
   } catch (e) {
+    await framing?.abandon();
     await cleanup();
     throw e;
   }
   const done = (async () => {
     try {
-      if (packCopy && t.framer && t.adopt) await frameOnWorker(req, index, chunks, work, packCopy, t.framer, t.adopt);
+      if (framing && packCopy && t.adopt) await finishFraming(req, index, chunks, work, packCopy, framing, t.adopt);
       else await rebuildHere(req, index, chunks, work, t);
     } finally {
       await cleanup();
@@ -115,23 +116,40 @@ function notSigned(what: string, stored: boolean, cause?: unknown): SkiffError {
   return new SkiffError('DIGEST_MISMATCH', `${what} rebuilt to its exact diffID but compresses to other bytes than the signed layer (${stored ? 'not as a stored gzip' : "this agent's zlib differs from the one that made the release"}): ask the vendor for a bundle with whole layers (bundle create --layers-only), or releases made with release create --layer-compression stored`, cause === undefined ? {} : { cause });
 }
 
-/**
- * Frames `req`'s stored-gzip layer on a worker while its pack (copied to `packCopy`) decompresses: the worker starts with
- * what the base holds and goes on as chunks are unpacked. The blob moves into staging only when both digests are the
- * signed ones.
- */
-async function frameOnWorker(req: RebuildRequest, index: LayerIndex, chunks: ChunkLocator, work: string, packCopy: string, framer: LayerFramer, adopt: NonNullable<RebuildTarget['adopt']>): Promise<void> {
-  const what = `layer ${req.layer}`;
+/** A stored-gzip layer being framed on a worker: its recipe is fed as far as its chunks are found. */
+interface Framing {
+  readonly feed: FrameFeed;
+  readonly session: FrameSession;
+  readonly out: string;
+  /** Ends the session without a result (the worker closes the blob file; the caller removes it). */
+  abandon(): Promise<void>;
+}
+
+/** Opens a worker session for `index` and feeds it what the bases hold now (mapping them first). */
+function startFraming(index: LayerIndex, chunks: ChunkLocator, work: string, framer: LayerFramer, what: string): Framing {
   const out = join(work, 'layer.gz');
   const session = framer.open({ tarSize: index.tarSize, out });
   const feed = new FrameFeed(index, chunks, session, what);
+  void feed.next();
+  const abandon = async () => {
+    await feed.idle();
+    await session.end(false).catch(() => undefined);
+  };
+  return { feed, session, out, abandon };
+}
+
+/**
+ * Decompresses `req`'s pack (copied to `packCopy`) and feeds the worker its chunks as they come. The blob moves into
+ * staging only when both digests are the signed ones.
+ */
+async function finishFraming(req: RebuildRequest, index: LayerIndex, chunks: ChunkLocator, work: string, packCopy: string, framing: Framing, adopt: NonNullable<RebuildTarget['adopt']>): Promise<void> {
+  const what = `layer ${req.layer}`;
+  const { feed, session, out } = framing;
   try {
-    void feed.next();
     await unpackPack(req, index, chunks, join(work, 'pack'), createReadStream(packCopy, { highWaterMark: 1 << 20 }), () => void feed.next());
     await feed.next(true);
   } catch (e) {
-    await feed.idle();
-    await session.end(false).catch(() => undefined);
+    await framing.abandon();
     throw e;
   }
   const r = await session.end(true);

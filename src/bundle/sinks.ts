@@ -7,7 +7,7 @@ import type { Digest } from '../oci/index.ts';
 import { fsyncDir } from '../util/index.ts';
 import { startRebuild, storeBases } from './rebuild-layer.ts';
 import type { RebuildRequest } from './packs.ts';
-import { LayerFramer, type BaseIndexCache } from '../delta/index.ts';
+import { LayerFramer, decodeBaseIndexes, type BaseIndexCache, type BaseLayer } from '../delta/index.ts';
 import { readIfSmall, type BlobSink } from './verify-sink.ts';
 
 export { VerifyOnlySink, type BlobSink } from './verify-sink.ts';
@@ -23,6 +23,8 @@ export class StagingSink implements BlobSink {
   /** Rebuilds that run on while the bundle is read on (a layer framed on a worker thread). */
   readonly #pending: Promise<void>[] = [];
   #framer: LayerFramer | undefined;
+  /** The store's indexed layers, found once per install (every layer's rebuild uses them all). */
+  #bases: Promise<BaseLayer[]> | undefined;
 
   /** `onWritten` hears of each blob once it is hashed, checked and in the staging store. */
   constructor(store: FsBlobStore, stagingDir: string, onWritten?: (digest: Digest) => void) {
@@ -52,13 +54,24 @@ export class StagingSink implements BlobSink {
     this.#writtenSet.add(digest);
     this.#onWritten?.(digest);
   }
+  /** Finds the bases and decodes their indexes, and starts the framing workers, while the bundle's blobs are read. */
+  expectRebuilds(): void {
+    (this.#framer ??= new LayerFramer()).warm();
+    this.#baseLayers()
+      .then((bases) => decodeBaseIndexes(this.#store, bases, this.#baseIndexes))
+      .catch(() => undefined);
+  }
+  #baseLayers(): Promise<BaseLayer[]> {
+    this.#bases ??= storeBases(this.#store);
+    return this.#bases;
+  }
   /** Rebuilds from the pack and the chunks of every indexed layer in the store (the base, or any release the site has). */
   async rebuildLayer(req: RebuildRequest): Promise<boolean> {
     this.#framer ??= new LayerFramer();
     const { done } = await startRebuild(req, {
       store: this.#store,
       staging: this.#staging,
-      bases: await storeBases(this.#store),
+      bases: await this.#baseLayers(),
       baseIndexes: this.#baseIndexes,
       write: (d, n, data) => this.write(d, n, data),
       framer: this.#framer,

@@ -14,6 +14,8 @@ export interface BlobSink {
   readSmall(digest: Digest): Promise<Buffer | undefined>;
   /** Consumes the stream; must throw unless it hashes to `digest` with `size` bytes. */
   write(digest: Digest, size: number, data: AsyncIterable<Uint8Array> | Buffer): Promise<void>;
+  /** bundle.json lists chunk packs: start what their rebuilds need (the bases' indexes, workers) while the rest is read. */
+  expectRebuilds?(): void;
   /** Rebuilds a layer from its recipe and chunk pack and writes it as `write` does; absent where nothing is kept. */
   rebuildLayer?(req: RebuildRequest): Promise<boolean>;
   /** Waits for the rebuilds still running (they read no more of the bundle); throws the first one's error. */

@@ -59,6 +59,11 @@ function baseChunks(store: FsBlobStore, base: BaseLayer, cache: BaseIndexCache):
   return p;
 }
 
+/** Reads and decodes the indexes of `bases` into `cache` at once: an install that expects rebuilds starts it early. */
+export async function decodeBaseIndexes(store: FsBlobStore, bases: readonly BaseLayer[], cache: BaseIndexCache): Promise<void> {
+  await Promise.all(bases.map((b) => baseChunks(store, b, cache)));
+}
+
 /** The bases' chunks: those of stored-gzip bases (read in place) and of gzip -6 ones (decompressed first). */
 interface BaseMaps {
   readonly stored: Map<Digest, Located>;
@@ -129,9 +134,11 @@ export class ChunkLocator {
 
   async #mapBases(): Promise<BaseMaps> {
     const maps = { stored: new Map<Digest, Located>(), spooled: new Map<Digest, Located>() };
-    for (const base of this.#bases) {
-      const { tarSize, offsets } = await baseChunks(this.#store, base, this.#cache);
-      const stored = (await this.#store.stat(base.layer))?.size === storedGzipSize(tarSize);
+    // Every base's index is read and decoded at once (one after another, the decodes waited on each read).
+    const decoded = await Promise.all(this.#bases.map(async (base) => ({ base, chunks: await baseChunks(this.#store, base, this.#cache), size: (await this.#store.stat(base.layer))?.size })));
+    for (const { base, chunks, size } of decoded) {
+      const { tarSize, offsets } = chunks;
+      const stored = size === storedGzipSize(tarSize);
       const map = stored ? maps.stored : maps.spooled;
       let source: ChunkSource | undefined;
       for (const [d, loc] of offsets) {
