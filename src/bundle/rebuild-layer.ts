@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { ChunkLocator, FrameFeed, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseIndexCache, type BaseLayer, type FrameSession, type LayerFramer, type LayerIndex } from '../delta/index.ts';
+import { ChunkLocator, FrameFeed, decodeLayerIndex, rebuildLayerPieces, rebuildLayerTar, unpackChunks, type BaseChunkMap, type BaseLayer, type FrameSession, type LayerFramer, type LayerIndex } from '../delta/index.ts';
 import { gzipFileParallel, storedGzip, storedGzipSize, type Digest } from '../oci/index.ts';
 import { listReleases } from '../release/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
@@ -19,9 +19,8 @@ export interface RebuildTarget {
   readonly store: FsBlobStore;
   /** Blobs verified from this bundle so far (the recipe and config may be among them). */
   readonly staging: FsBlobStore;
-  readonly bases: readonly BaseLayer[];
-  /** Base indexes decoded so far by this install (one per sink). */
-  readonly baseIndexes?: BaseIndexCache;
+  /** The base layers, or their chunks mapped once for the whole install (one map per sink). */
+  readonly bases: readonly BaseLayer[] | BaseChunkMap;
   readonly write: (digest: Digest, size: number, data: AsyncIterable<Uint8Array>) => Promise<void>;
   /** Worker threads for stored-gzip layers; with `adopt`, which moves a blob file already hashed to `digest` into staging. */
   readonly framer?: LayerFramer;
@@ -62,7 +61,7 @@ export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget):
 export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promise<{ done: Promise<void> }> {
   const what = `layer ${req.layer}`;
   const work = await mkdtemp(join(t.staging.paths.root, 'rebuild-'));
-  const chunks = new ChunkLocator(t.store, work, t.bases, t.baseIndexes);
+  const chunks = new ChunkLocator(t.store, work, t.bases);
   const cleanup = async () => {
     await chunks.close();
     await rm(work, { recursive: true, force: true });

@@ -1,13 +1,14 @@
 // Where a bundle's verified blobs go: a staging store on install (moved into the store only when all is
 // verified), or nowhere when only verifying.
 import { rename, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FsBlobStore } from '../store/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { fsyncDir } from '../util/index.ts';
 import { startRebuild, storeBases } from './rebuild-layer.ts';
 import type { RebuildRequest } from './packs.ts';
-import { LayerFramer, decodeBaseIndexes, type BaseIndexCache, type BaseLayer } from '../delta/index.ts';
+import { BaseChunkMap, LayerFramer } from '../delta/index.ts';
 import { readIfSmall, type BlobSink } from './verify-sink.ts';
 
 export { VerifyOnlySink, type BlobSink } from './verify-sink.ts';
@@ -19,12 +20,11 @@ export class StagingSink implements BlobSink {
   readonly #written: Digest[] = [];
   readonly #writtenSet = new Set<Digest>();
   readonly #onWritten: ((digest: Digest) => void) | undefined;
-  readonly #baseIndexes: BaseIndexCache = new Map();
   /** Rebuilds that run on while the bundle is read on (a layer framed on a worker thread). */
   readonly #pending: Promise<void>[] = [];
   #framer: LayerFramer | undefined;
-  /** The store's indexed layers, found once per install (every layer's rebuild uses them all). */
-  #bases: Promise<BaseLayer[]> | undefined;
+  /** The chunks of the store's indexed layers, mapped once per install (every layer's rebuild uses them all). */
+  #bases: Promise<BaseChunkMap> | undefined;
 
   /** `onWritten` hears of each blob once it is hashed, checked and in the staging store. */
   constructor(store: FsBlobStore, stagingDir: string, onWritten?: (digest: Digest) => void) {
@@ -54,15 +54,15 @@ export class StagingSink implements BlobSink {
     this.#writtenSet.add(digest);
     this.#onWritten?.(digest);
   }
-  /** Finds the bases and decodes their indexes, and starts the framing workers, while the bundle's blobs are read. */
+  /** Maps the bases' chunks (reading and decoding their indexes) and starts the framing workers while the bundle's blobs are read. */
   expectRebuilds(): void {
     (this.#framer ??= new LayerFramer()).warm();
-    this.#baseLayers()
-      .then((bases) => decodeBaseIndexes(this.#store, bases, this.#baseIndexes))
+    this.#baseChunks()
+      .then((bases) => bases.ready())
       .catch(() => undefined);
   }
-  #baseLayers(): Promise<BaseLayer[]> {
-    this.#bases ??= storeBases(this.#store);
+  #baseChunks(): Promise<BaseChunkMap> {
+    this.#bases ??= storeBases(this.#store).then((bases) => new BaseChunkMap(this.#store, bases, join(this.#staging.paths.root, 'base-tars')));
     return this.#bases;
   }
   /** Rebuilds from the pack and the chunks of every indexed layer in the store (the base, or any release the site has). */
@@ -71,8 +71,7 @@ export class StagingSink implements BlobSink {
     const { done } = await startRebuild(req, {
       store: this.#store,
       staging: this.#staging,
-      bases: await this.#baseLayers(),
-      baseIndexes: this.#baseIndexes,
+      bases: await this.#baseChunks(),
       write: (d, n, data) => this.write(d, n, data),
       framer: this.#framer,
       adopt: async (d, path) => {
@@ -88,6 +87,9 @@ export class StagingSink implements BlobSink {
     const results = await Promise.allSettled(this.#pending.splice(0));
     await this.#framer?.close();
     this.#framer = undefined;
+    const bases = this.#bases;
+    this.#bases = undefined;
+    await (await bases?.catch(() => undefined))?.close();
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

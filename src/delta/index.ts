@@ -4,5 +4,6 @@ export { LAYER_INDEX_MEDIA_TYPE, LayerIndexer, indexLayerTar, encodeLayerIndex, 
 export { indexLayers, layerTar, type LayerIndexRef } from './index-layers.ts';
 export { PACK_CODEC, packChunks, unpackChunks, type PackCodec } from './pack.ts';
 export { planLayerPacks, type LayerPack } from './plan.ts';
-export { ChunkLocator, FrameFeed, decodeBaseIndexes, rebuildLayerPieces, rebuildLayerTar, type BaseIndexCache, type BaseLayer } from './rebuild.ts';
+export { BaseChunkMap, type BaseLayer } from './base-chunks.ts';
+export { ChunkLocator, FrameFeed, rebuildLayerPieces, rebuildLayerTar } from './rebuild.ts';
 export { LayerFramer, type FrameResult, type FrameSegment, type FrameSession } from './frame-worker.ts';

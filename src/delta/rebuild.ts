@@ -4,18 +4,14 @@
 // the tar comes out in large pieces, hashed once: the result must hash to the layer's diffID; anything else is a
 // refused install, never an image.
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { buffer } from 'node:stream/consumers';
-import { storedGzipSize, type Digest } from '../oci/index.ts';
+import type { Digest } from '../oci/index.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
-import { PlainFileSource, StoredGzipSource, type ChunkSource } from './chunk-sources.ts';
+import { BaseChunkMap, type BaseLayer, type BaseMaps, type Located } from './base-chunks.ts';
+import { PlainFileSource, type ChunkSource } from './chunk-sources.ts';
 import type { FrameSession } from './frame-worker.ts';
-import { chunkOffsets, decodeLayerIndex, type ChunkRef, type LayerIndex } from './layer-index.ts';
+import type { ChunkRef, LayerIndex } from './layer-index.ts';
 
 const WRITE_BATCH = 4 << 20;
 /** One read covers chunks of one source up to this far apart (the header bytes between files are read and dropped). */
@@ -26,83 +22,33 @@ const SEGMENT_MAX = 8 << 20;
 /** Reads in flight ahead of the consumer: the disk (or page cache) works while the tar is hashed and framed. */
 const READ_AHEAD = 4;
 
-/** A base layer the agent holds and the index of its content. */
-export interface BaseLayer {
-  readonly layer: Digest;
-  readonly index: Digest;
-}
-
-interface Located {
-  readonly source: ChunkSource;
-  readonly offset: number;
-  readonly length: number;
-}
-
-interface BaseChunks {
-  readonly tarSize: number;
-  readonly offsets: ReadonlyMap<Digest, { offset: number; length: number }>;
-}
-
-/** Decoded base indexes by index digest, shared by the locators of one install: each is decoded once, not once per layer. */
-export type BaseIndexCache = Map<Digest, Promise<BaseChunks>>;
-
-function baseChunks(store: FsBlobStore, base: BaseLayer, cache: BaseIndexCache): Promise<BaseChunks> {
-  let p = cache.get(base.index);
-  if (!p) {
-    p = (async () => {
-      const index = await decodeLayerIndex(await buffer(await store.get(base.index)), `the index of base layer ${base.layer}`);
-      return { tarSize: index.tarSize, offsets: chunkOffsets(index) };
-    })();
-    cache.set(base.index, p);
-    p.catch(() => cache.delete(base.index));
-  }
-  return p;
-}
-
-/** Reads and decodes the indexes of `bases` into `cache` at once: an install that expects rebuilds starts it early. */
-export async function decodeBaseIndexes(store: FsBlobStore, bases: readonly BaseLayer[], cache: BaseIndexCache): Promise<void> {
-  await Promise.all(bases.map((b) => baseChunks(store, b, cache)));
-}
-
-/** The bases' chunks: those of stored-gzip bases (read in place) and of gzip -6 ones (decompressed first). */
-interface BaseMaps {
-  readonly stored: Map<Digest, Located>;
-  readonly spooled: Map<Digest, Located>;
-}
-
 /**
- * Finds chunks in base layers (read lazily from `store`) and in unpacked packs; one per install, in `workDir`. A chunk a
- * stored-gzip base holds is read there in place, else from the pack, else from a gzip -6 base (decompressed once into
- * `workDir`: the most costly source, so used only once the pack is known to lack the chunk).
+ * Finds chunks in the base layers (`bases`, mapped once per install, or here when not given) and in unpacked packs; one per
+ * layer, in `workDir`. A chunk a stored-gzip base holds is read there in place, else from the pack, else from a gzip -6
+ * base (decompressed once: the most costly source, so used only once the pack is known to lack the chunk).
  */
 export class ChunkLocator {
-  readonly #store: FsBlobStore;
-  readonly #workDir: string;
-  readonly #bases: readonly BaseLayer[];
+  readonly #bases: BaseChunkMap;
+  readonly #ownsBases: boolean;
   #maps: BaseMaps | undefined;
-  #mapping: Promise<BaseMaps> | undefined;
   readonly #pack = new Map<Digest, Located>();
   readonly #packSources = new Map<string, ChunkSource>();
-  readonly #sources: ChunkSource[] = [];
-  readonly #cache: BaseIndexCache;
 
-  constructor(store: FsBlobStore, workDir: string, bases: readonly BaseLayer[], cache: BaseIndexCache = new Map()) {
-    this.#store = store;
-    this.#workDir = workDir;
-    this.#bases = bases;
-    this.#cache = cache;
+  constructor(store: FsBlobStore, workDir: string, bases: readonly BaseLayer[] | BaseChunkMap) {
+    this.#ownsBases = !(bases instanceof BaseChunkMap);
+    this.#bases = bases instanceof BaseChunkMap ? bases : new BaseChunkMap(store, bases, workDir);
   }
 
   /** Adds chunks of a pack unpacked (so far) into `spool`. */
   addPack(spool: string, at: Iterable<[Digest, { offset: number; length: number }]>): void {
     let source = this.#packSources.get(spool);
-    if (!source) this.#packSources.set(spool, (source = this.#add(new PlainFileSource(spool))));
+    if (!source) this.#packSources.set(spool, (source = new PlainFileSource(spool)));
     for (const [d, loc] of at) this.#pack.set(d, { source, ...loc });
   }
 
   /** Maps the bases' chunks now (decoding their indexes): a caller starts it while it unpacks a pack, not after. */
   async prepare(): Promise<void> {
-    await this.#baseMaps();
+    this.#maps ??= await this.#bases.ready();
   }
 
   /** Where `ref` is, after prepare(); undefined when it is nowhere yet (`complete`: every pack is added, nowhere at all). */
@@ -118,43 +64,11 @@ export class ChunkLocator {
     return index.chunks.map((ref) => this.find(ref, true) ?? baseMissing(what, ref));
   }
 
+  /** Closes the packs' files, and the bases' when this locator mapped them itself. */
   async close(): Promise<void> {
-    for (const s of this.#sources) await s.close();
-  }
-
-  #add<S extends ChunkSource>(source: S): S {
-    this.#sources.push(source);
-    return source;
-  }
-
-  #baseMaps(): Promise<BaseMaps> {
-    this.#mapping ??= this.#mapBases().then((maps) => (this.#maps = maps));
-    return this.#mapping;
-  }
-
-  async #mapBases(): Promise<BaseMaps> {
-    const maps = { stored: new Map<Digest, Located>(), spooled: new Map<Digest, Located>() };
-    // Every base's index is read and decoded at once (one after another, the decodes waited on each read).
-    const decoded = await Promise.all(this.#bases.map(async (base) => ({ base, chunks: await baseChunks(this.#store, base, this.#cache), size: (await this.#store.stat(base.layer))?.size })));
-    for (const { base, chunks, size } of decoded) {
-      const { tarSize, offsets } = chunks;
-      const stored = size === storedGzipSize(tarSize);
-      const map = stored ? maps.stored : maps.spooled;
-      let source: ChunkSource | undefined;
-      for (const [d, loc] of offsets) {
-        if (map.has(d)) continue;
-        source ??= this.#add(stored ? new StoredGzipSource(this.#store.blobPath(base.layer), tarSize) : this.#spooled(base.layer));
-        map.set(d, { source, offset: loc.offset, length: loc.length });
-      }
-    }
-    return maps;
-  }
-
-  #spooled(layer: Digest): ChunkSource {
-    const path = join(this.#workDir, `base-${layer.slice(7)}.tar`);
-    return new PlainFileSource(path, async () => {
-      await pipeline(await this.#store.get(layer), createGunzip({ chunkSize: 1 << 20 }), createWriteStream(path, { highWaterMark: 1 << 20 }));
-    });
+    for (const s of this.#packSources.values()) await s.close();
+    this.#packSources.clear();
+    if (this.#ownsBases) await this.#bases.close();
   }
 }
 
