@@ -55,8 +55,8 @@ export async function rebuildIntoStaging(req: RebuildRequest, t: RebuildTarget):
 /**
  * Reads `req`'s pack (the bundle's stream: the caller awaits this) and starts the rebuild; `done` settles when the
  * layer is in staging, or with the rebuild's error. With `t.framer`, a stored-gzip layer is rebuilt on a worker
- * thread, and its pack is only copied here (decompressed later, from the copy), so the bundle's next entries (and
- * other layers) are read meanwhile.
+ * thread, which starts on the bases' chunks at once; its pack is only copied here (decompressed later, from the copy),
+ * so the bundle's next entries (and other layers) are read meanwhile.
  */
 export async function startRebuild(req: RebuildRequest, t: RebuildTarget): Promise<{ done: Promise<void> }> {
   const what = `layer ${req.layer}`;

@@ -42,7 +42,7 @@ async function frameAll(ix: LayerIndex, locator: ChunkLocator, out: string) {
 }
 
 /** A store holding `base` as a stored-gzip layer and its index; a staging store holding `target`'s recipe and config; the pack. */
-async function fixture(name: string) {
+async function fixture(name: string, framing = framer) {
   const store = new FsBlobStore(path.join(dir, name, 'store'));
   const staging = new FsBlobStore(path.join(dir, name, 'staging'));
   const baseIx = await indexLayerTar(Readable.from([base]), 16 << 10);
@@ -55,10 +55,10 @@ async function fixture(name: string) {
   const pack = await buffer(packChunks(Readable.from([target]), ix, new Set(ix.chunks.map((c) => c.digest).filter((d) => !baseChunks.has(d)))));
   const blob = await storedBytes(target);
   const adopted: Digest[] = [];
-  const run = async (packBytes = pack) => {
+  const run = async (packBytes: Buffer | AsyncIterable<Uint8Array> = pack) => {
     const { done } = await startRebuild(
-      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Readable.from([packBytes]), codec: PACK_CODEC },
-      { store, staging, bases: [{ layer: baseLayer, index: baseIndex }], write: () => Promise.reject(new Error('the stored layer goes through the framer')), framer, adopt: async (d, p) => (await staging.adopt(p, d), void adopted.push(d)) },
+      { layer: digestOf(blob), size: blob.length, index: recipe, config, position: 0, pack: Buffer.isBuffer(packBytes) ? Readable.from([packBytes]) : packBytes, codec: PACK_CODEC },
+      { store, staging, bases: [{ layer: baseLayer, index: baseIndex }], write: () => Promise.reject(new Error('the stored layer goes through the framer')), framer: framing, adopt: async (d, p) => (await staging.adopt(p, d), void adopted.push(d)) },
     );
     await done;
   };
@@ -118,4 +118,22 @@ test('a damaged chunk pack is refused while the worker frames from the base: not
   assert.deepEqual((await readdir(f.staging.paths.root)).filter((n) => n.startsWith('rebuild-')), [], 'the work dir is removed');
   await f.run();
   assert.deepEqual(f.adopted, [digestOf(f.blob)]);
+});
+
+test('a bundle cut inside a chunk pack (its worker already framing from the base) stages nothing and frees the worker', async () => {
+  const one = new LayerFramer(1);
+  try {
+    const f = await fixture('cut-pack', one);
+    async function* cut() {
+      yield f.pack.subarray(0, f.pack.length >> 1);
+      throw new Error('unexpected end of data');
+    }
+    await assert.rejects(f.run(cut()), /unexpected end of data/);
+    assert.deepEqual(f.adopted, []);
+    assert.deepEqual((await readdir(f.staging.paths.root)).filter((n) => n.startsWith('rebuild-')), [], 'the work dir is removed');
+    await f.run();
+    assert.deepEqual(f.adopted, [digestOf(f.blob)], 'the only worker was given back');
+  } finally {
+    await one.close();
+  }
 });
