@@ -1,8 +1,8 @@
 // Rebuilds a layer's exact uncompressed tar from its recipe: header bytes from the index, each chunk from the bundle's
-// pack or from a base layer the agent already holds (mapped once per install, base-chunks.ts: a stored-gzip base read in
-// place, a gzip -6 one decompressed once). Chunks next to each other in a source are read together in large reads, several ahead, and
-// the tar comes out in large pieces, hashed once: the result must hash to the layer's diffID; anything else is a
-// refused install, never an image.
+// pack or from a base layer the agent already holds (mapped once per install, base-chunks.ts: a stored-gzip base read
+// in place, a gzip -6 one decompressed once). Chunks next to each other in a source are read together in large reads,
+// several ahead, and the tar comes out in large pieces, hashed once: the result must hash to the layer's diffID;
+// anything else is a refused install, never an image.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { Digest } from '../oci/index.ts';
