@@ -11,8 +11,10 @@ const { dependencies } = JSON.parse(await readFile(new URL('../package.json', im
 // age-encryption (~200 with its @noble dependencies): a few chunks parse far faster than hundreds of files resolved
 // through node_modules (a `bundle verify` loaded 550 files). So do undici (110 CommonJS files), yaml (72) and semver
 // (47), which `bundle verify` still loaded through the barrels it imports: 780 → 610 ms of CPU before it reads a byte.
+// tar-stream (with streamx and its four helpers: 14 CommonJS files) and canonicalize, which `agent install` and `agent
+// status` resolved one by one through node_modules at every start.
 // Their `require` of Node's built-ins needs a real one.
-const BUNDLED = new Set(['commander', 'zod', 'age-encryption', 'undici', 'yaml', 'semver']);
+const BUNDLED = new Set(['commander', 'zod', 'age-encryption', 'undici', 'yaml', 'semver', 'tar-stream', 'canonicalize']);
 // commander requires node:child_process at load (with net, dgram and the streams: ~10 ms of every command's start) for
 // executable subcommands, which skiff has none of: its `spawn` loads the module when called.
 const lazyChildProcess = {

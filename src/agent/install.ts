@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 import { parseValuesYaml, resolveValues } from '../compose/index.ts';
 import { DockerEngine, type AgentEngine } from '../engine/index.ts';
 import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile, StagingSink, trustVerifier, type TrustOutcome } from '../bundle/index-read.ts';

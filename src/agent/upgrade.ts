@@ -2,7 +2,7 @@
 // any point ends, on its next start, on the old release or the new one — never in between, and with the data
 // of the release it ends on (the volumes an upgrade may change are copied first, and put back on the way back).
 import { rm } from 'node:fs/promises';
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 import type { HookName } from '../compose/index.ts';
 import type { AgentEngine } from '../engine/index.ts';
 import { findRelease, getRelease, type ReleaseManifest } from '../release/index.ts';

@@ -1,12 +1,13 @@
 // Decrypting the blob entries of a bundle encrypted to the customer's age key. age-encryption (and its @noble
 // dependencies) loads on the first encrypted blob: reading a plain bundle, as `bundle verify` mostly does, starts without it.
 import { readFile } from 'node:fs/promises';
-import { ReadableStream } from 'node:stream/web';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ReadableStreamWithSize } from 'age-encryption';
 import type { Digest } from '../oci/index.ts';
 import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
 
-const toWeb = (source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> => ReadableStream.from(source);
+// The global class (node:stream/web's, typed from it): importing the module loaded Node's web streams at every start.
+const toWeb = (source: AsyncIterable<Uint8Array>): WebReadableStream<Uint8Array> => (globalThis.ReadableStream as unknown as typeof WebReadableStream).from(source);
 
 export const ENCRYPTED_BLOB_ENTRY_RE = /^blobs\/sha256\/([a-f0-9]{64})\.age$/;
 

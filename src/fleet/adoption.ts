@@ -1,7 +1,7 @@
 // The delivery report of an app, computed from what instances reported (no I/O): instances per version, versions
 // behind their channel's head, time from a release's promotion to 50 % and 90 % of the fleet running it (or newer),
 // failed upgrades with their reasons, and the same per customer; as JSON and as one CSV table.
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 
 export interface AdoptionInputs {
   readonly app: string;

@@ -1,5 +1,5 @@
 // What an instance should run, decided from its channel, the pins, the required releases and its windows (pure).
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 import type { DesiredSigned } from './desired.ts';
 import { underRollout, type RolloutView } from './rollout-desired.ts';
 import type { ValuesVerdict } from './values.ts';

@@ -1,7 +1,7 @@
 // What a rollout tells an instance (pure): one in a started group is offered the rollout's release; one in a group
 // not yet started keeps what it runs — its channel is cut to releases no newer than that (or, with nothing installed,
 // older than the rollout's release) — so nobody reaches the new release through the channel ahead of its group.
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 import type { ChannelRelease } from './desired-state.ts';
 
 export interface RolloutView {

@@ -9,7 +9,7 @@
 // key, it and its instances alike: download() names the key its bundles (full and deltas) are sealed to, and /v2/,
 // which can only serve plain images and blobs, refuses it (FORBIDDEN, naming `skiff bundle fetch`). Vendor users are
 // not customers: they get content as it is stored.
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 import { SkiffError } from '../util/index.ts';
 import { actorOf, type CustomerPrincipal, type InstancePrincipal, type Principal, type UserPrincipal } from './auth/principal.ts';
 import type { Scope } from './auth/permissions.ts';

@@ -1,6 +1,6 @@
 // Release notes for a customer: the changelogs (from the signed release manifests) of the releases above what its
 // instances run (the oldest of them), or above `from`, up to the newest its entitled channel offers.
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 import { parseReleaseManifest } from '../release/index.ts';
 import { SkiffError } from '../util/index.ts';
 import type { HubAccess } from './access.ts';

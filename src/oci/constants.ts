@@ -12,6 +12,8 @@ export const MediaType = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
   /** A release's SBOM (CycloneDX 1.5 JSON), a blob the signed release manifest references. */
   cyclonedxJson: 'application/vnd.cyclonedx+json',
+  /** The same, gzip-compressed: what releases carry since (a tenth of the bytes in every bundle and push). */
+  cyclonedxJsonGzip: 'application/vnd.cyclonedx+json+gzip',
 } as const;
 
 export const Annotation = {

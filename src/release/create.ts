@@ -5,12 +5,12 @@ import { parseCompose } from '../compose/index.ts';
 import { loadTrustDir, serializeRoot } from '../trust/index.ts';
 import { FsBlobStore, checkAppName, checkVersion } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
-import { MediaType } from '../oci/index.ts';
 import { buildSbom } from '../sbom/index.ts';
 import { readComposeFile } from './compose-file.ts';
 import { importEngineImage, type ImageSource, type LayerCompression, type StoredImage } from './import-image.ts';
 import { AGENT_IMAGE, RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
+import { storeSbom } from './sbom.ts';
 import { provenanceStatement, saveProvenance, signProvenance, type ProvenanceInput } from './provenance.ts';
 import { basename } from 'node:path';
 import { indexLayers } from '../delta/index.ts';
@@ -82,8 +82,9 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
   }
 
   opts.onSbom?.();
-  const sbomBytes = await buildSbom(opts.store, { app: opts.app, version: opts.version, tool: { name: 'skiff', version: AGENT_VERSION } }, images, opts.signal);
-  const sbom = await opts.store.put([sbomBytes]);
+  const sbomJson = await buildSbom(opts.store, { app: opts.app, version: opts.version, tool: { name: 'skiff', version: AGENT_VERSION } }, images, opts.signal);
+  const existing = await findRelease(opts.store, opts.app, opts.version);
+  const sbom = await storeSbom(opts.store, sbomJson, existing);
   opts.onContentIndex?.();
   const layers = (await Promise.all(byRef.values())).flatMap((img) => img.layers.map((l) => l.digest));
   const known = (await listReleases(opts.store, opts.app)).flatMap((r) => r.manifest.contentIndex ?? []);
@@ -101,10 +102,9 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     hooks: {},
     changelog: opts.changelog ?? '',
     minAgentVersion: opts.minAgentVersion ?? AGENT_VERSION,
-    sbom: [{ mediaType: MediaType.cyclonedxJson, digest: sbom.digest, size: sbom.size }],
+    sbom: [sbom],
     contentIndex,
   };
-  const existing = await findRelease(opts.store, opts.app, opts.version);
   let result: { release: StoredRelease; created: boolean };
   if (existing) {
     if (releaseContent(existing.manifest) !== releaseContent(manifest))

@@ -13,7 +13,7 @@ export {
   type ReleaseImage,
   type ReleaseArtifact,
 } from './manifest.ts';
-export { releaseSbom } from './sbom.ts';
+export { releaseSbom, sbomArtifact } from './sbom.ts';
 export { readProvenance, pae, IN_TOTO_STATEMENT, SLSA_PROVENANCE, DSSE_PAYLOAD_TYPE, type ProvenanceInput, type VerifiedProvenance } from './provenance.ts';
 export {
   findRelease,

@@ -1,6 +1,6 @@
 // Releases kept beside the blobs of a content store: release.json, release.sig and the app's root chain.
 import { mkdir, readFile, readdir } from 'node:fs/promises';
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 import type { FsBlobStore } from '../store/index.ts';
 import { writeFileAtomic, SkiffError } from '../util/index.ts';
 import { parseReleaseManifest, releaseDigest, type ReleaseManifest } from './manifest.ts';

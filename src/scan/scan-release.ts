@@ -1,6 +1,5 @@
 // Scans a release in a store: its signed SBOM against an OSV database, as a report tied to the release's digest.
-import { MediaType, type Digest } from '../oci/index.ts';
-import { releaseSbom, type StoredRelease } from '../release/index.ts';
+import { releaseSbom, sbomArtifact, type StoredRelease } from '../release/index.ts';
 import { sbomPackages } from '../sbom/index.ts';
 import type { BlobStore } from '../store/index.ts';
 import type { OsvDatabase } from './osv-db.ts';
@@ -10,7 +9,7 @@ import { scanPackages } from './scan.ts';
 export async function scanRelease(store: BlobStore, release: StoredRelease, db: OsvDatabase, now = new Date()): Promise<ScanReport> {
   const m = release.manifest;
   const bytes = await releaseSbom(store, release);
-  const sbomDigest = m.sbom.find((a) => a.mediaType === MediaType.cyclonedxJson)?.digest as Digest;
+  const sbomDigest = sbomArtifact(release)!.digest; // releaseSbom found it
   return {
     schema: SCAN_SCHEMA,
     app: m.app,

@@ -1,6 +1,6 @@
 // Version ordering per ecosystem, as OSV ranges need it: Debian's dpkg algorithm, semver for npm, PEP 440 (roughly) for
 // PyPI, and a generic numeric/alphabetic ordering for the rest (Alpine's apk versions sort correctly under it).
-import semver from 'semver';
+import { semver } from '../util/index-semver.ts';
 
 /** dpkg's character order: `~` before everything (even the end), then letters, then everything else. */
 function dpkgOrder(c: string | undefined): number {

@@ -3,10 +3,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { MediaType, sha256 } from '../../src/oci/index.ts';
 import { createRelease, releaseBytes, releaseDigest, releaseSbom, type StoredRelease } from '../../src/release/index.ts';
+import { storeSbom } from '../../src/release/sbom.ts';
 import { sbomPackages } from '../../src/sbom/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 import type { Vendor } from '../helpers/vendor.ts';
@@ -41,14 +44,17 @@ after(async () => {
   await vendor?.cleanup();
 });
 
-test('release create stores a CycloneDX SBOM as a blob the signed manifest names by digest and size', async () => {
+test('release create stores a gzip-compressed CycloneDX SBOM as a blob the signed manifest names by digest and size', async () => {
   const [ref, ...more] = release.manifest.sbom;
   assert.ok(ref);
   assert.equal(more.length, 0);
-  assert.equal(ref.mediaType, MediaType.cyclonedxJson);
+  assert.equal(ref.mediaType, MediaType.cyclonedxJsonGzip);
+  const stored = await buffer(await vendor.store.get(ref.digest));
+  assert.equal(sha256(stored), ref.digest);
+  assert.equal(stored.length, ref.size);
   const bytes = await releaseSbom(vendor.store, release);
-  assert.equal(sha256(bytes), ref.digest);
-  assert.equal(bytes.length, ref.size);
+  assert.deepEqual(bytes, gunzipSync(stored));
+  assert.ok(stored.length * 3 < bytes.length, `compressed ${stored.length} of ${bytes.length} bytes`);
   const doc = JSON.parse(bytes.toString('utf8')) as { bomFormat: string; specVersion: string; serialNumber: string; metadata: { component: { name: string; version: string } } };
   assert.equal(doc.bomFormat, 'CycloneDX');
   assert.equal(doc.specVersion, '1.5');
@@ -97,7 +103,7 @@ test('skiff release sbom prints the signed document, or a table; release show na
   const ref = `${vendor.app}@3.0.0`;
   const json = await skiff('release', 'sbom', ref, '--store', vendor.storeDir);
   assert.equal(json.code, 0, json.stderr);
-  assert.equal(sha256(Buffer.from(json.stdout)), release.manifest.sbom[0]?.digest);
+  assert.deepEqual(Buffer.from(json.stdout), await releaseSbom(vendor.store, release));
   const table = await skiff('release', 'sbom', ref, '--store', vendor.storeDir, '--format', 'table');
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /^Debian:12\s+libc6\s+2\.36-9\+deb12u4\s+LGPL-2\.1\+, GPL-2\+\s+app,base$/m);
@@ -116,6 +122,30 @@ test('the release signature covers the SBOM: a bundle whose release names anothe
   const forged: StoredRelease = { manifest, bytes, sig: release.sig, digest: releaseDigest(bytes) };
   const { file } = await fixture.write('forged-sbom.skiff', forged);
   await assert.rejects(verifyBundle(file, vendor.rootJson), (e: unknown) => isSkiffError(e, 'SIGNATURE_INVALID'));
+});
+
+test('a release made before SBOMs were compressed still reads, and re-creating it keeps its plain SBOM blob', async () => {
+  const json = await releaseSbom(vendor.store, release);
+  const plain = await vendor.store.put([json]);
+  const manifest = { ...release.manifest, sbom: [{ mediaType: MediaType.cyclonedxJson, digest: plain.digest, size: plain.size }] };
+  const bytes = releaseBytes(manifest);
+  const older: StoredRelease = { manifest, bytes, sig: release.sig, digest: releaseDigest(bytes) };
+  assert.deepEqual(await releaseSbom(vendor.store, older), json);
+  assert.deepEqual(await storeSbom(vendor.store, json, older), manifest.sbom[0]);
+  // Other JSON (another build) is stored anew, compressed.
+  const other = await storeSbom(vendor.store, Buffer.from('{"bomFormat":"CycloneDX"}'), older);
+  assert.equal(other.mediaType, MediaType.cyclonedxJsonGzip);
+});
+
+test('a signed SBOM that does not inflate, or inflates past its limit, is refused in one line', async () => {
+  const forge = async (blob: Buffer): Promise<StoredRelease> => {
+    const put = await vendor.store.put([blob]);
+    const manifest = { ...release.manifest, sbom: [{ mediaType: MediaType.cyclonedxJsonGzip, digest: put.digest, size: put.size }] };
+    const bytes = releaseBytes(manifest);
+    return { manifest, bytes, sig: release.sig, digest: releaseDigest(bytes) };
+  };
+  for (const blob of [Buffer.from('{"not":"gzip"}'), gzipSync(Buffer.alloc(257 << 20), { level: 1 })])
+    await assert.rejects(releaseSbom(vendor.store, await forge(blob)), (e: unknown) => isSkiffError(e, 'RELEASE_INVALID') && !(e as Error).message.includes('\n') && /gzip stream of at most 256 MiB/.test((e as Error).message));
 });
 
 test('skiff release licenses groups the packages by stated license', async () => {

@@ -1,5 +1,5 @@
 // Row shapes as both databases return them (snake_case columns) and their mapping to the MetadataDb records.
-import semver from 'semver';
+import { semver } from '../../util/index-semver.ts';
 import { SkiffError } from '../../util/index.ts';
 import type { AuditEntry, InstanceRecord, ReleaseRecord, Role, RootRecord, TokenKind, TokenRecord, UserRecord } from './types.ts';
 
