@@ -22,8 +22,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) {
     await resetAgent(s.app, state, [peer]);
     await removeImages(s.app);
-    // Both sides end at the same moment: the first good probe of the new version from outside. The agent's own
-    // return comes later (its health gate waits for Docker's healthcheck, every 1 s, then commits and prunes).
+    // Both sides end at the same moment: the first good probe of the new version from outside, probed the same way
+    // from each side's spawn on. The agent's own return comes later (its health gate waits for Docker's
+    // healthcheck, every 1 s, then commits and prunes).
     await rm(agentTrace, { force: true });
     const spawn = nowMs();
     const healthy = untilHealthy(s.port, 300_000);
@@ -37,9 +38,9 @@ async function main(): Promise<void> {
     await removeImages(s.app);
     await rm(scriptTrace, { force: true });
     const t0 = nowMs();
+    const up = untilHealthy(s.port, 300_000);
     await run('bash', [join(REPO, 'bench/old-upgrade.sh'), s.saved['1.0.0']!, image('1.0.0'), peer, s.network, String(s.port), STOP_TIMEOUT], { env: { OLD_SCRIPT_TRACE: scriptTrace } });
-    await untilHealthy(s.port);
-    theirs.push(nowMs() - t0);
+    theirs.push(await up);
     theirPhases.push(spans(new Map([...(await scriptMarks(scriptTrace)), ['spawn', t0], ['probe', t0 + theirs.at(-1)!]]), SCRIPT_SPANS));
   }
   await resetAgent(s.app, state, [peer]);

@@ -30,9 +30,10 @@ export function loadManifest(images: readonly ArchiveImage[], tars?: LayerTars):
 /**
  * The archive as a stream. A layer shared by several images is written once (the engine reads entries by name).
  * The engine extracts the whole archive before it loads, so the order of entries does not matter to it; it opens a
- * layer's file only when it lacks the chain up to that layer, so skipped layers are never read.
+ * layer's file only when it lacks the chain up to that layer, so skipped layers are never read. `beforeEnd` is awaited
+ * after the last entry, before the end of the archive (a chained load holds the end back until the link before it is in).
  */
-export function dockerArchive(images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal, tars?: LayerTars): Readable {
+export function dockerArchive(images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal, tars?: LayerTars, beforeEnd?: () => Promise<void>): Readable {
   const tar = tarPack();
   const written = new Set<Digest>();
   void (async () => {
@@ -51,6 +52,8 @@ export function dockerArchive(images: readonly ArchiveImage[], open: OpenBlob, s
         await pipeline(source, entry, signal ? { signal } : {});
       }
     }
+    await beforeEnd?.();
+    signal?.throwIfAborted();
     tar.finalize();
   })().catch((e: unknown) => tar.destroy(e instanceof Error ? e : new Error(String(e))));
   return Readable.from(tar);

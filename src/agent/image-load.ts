@@ -5,6 +5,7 @@ import type { AgentEngine } from '../engine/index.ts';
 import { parseImageManifest, type Digest, type ImageManifest } from '../oci/index.ts';
 import type { ReleaseManifest } from '../release/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
+import { linkEnds, loadChain } from './chained-load.ts';
 import { dockerArchive, type ArchiveImage, type OpenBlob } from './docker-archive.ts';
 import { decompressLayers } from './layer-tars.ts';
 import { phase } from './phase-trace.ts';
@@ -36,9 +37,38 @@ export async function loadVerifiedImages(engine: AgentEngine, app: string, image
   } finally {
     await remove();
   }
+  await checkLoaded(engine, images, signal);
+}
+
+async function checkLoaded(engine: AgentEngine, images: readonly { manifest: ImageManifest }[], signal?: AbortSignal): Promise<void> {
   for (const { manifest } of images)
     if (!(await engine.imageInspect(imageId(manifest.config.digest), signal)))
       throw new SkiffError('ENGINE_ERROR', `Docker Engine: the load of image ${imageId(manifest.config.digest).slice(0, 19)}… finished but the engine does not have it`);
+}
+
+/**
+ * Loads one image as a chain of loads (chained-load.ts) when the layers the engine lacks are big enough for two links,
+ * else — or when a link fails — as one archive. Gzip layers sent as tars (`tarDir`) are never chained.
+ */
+async function loadImage(engine: AgentEngine, app: string, manifest: ImageManifest, open: OpenBlob, signal?: AbortSignal, tarDir?: string, log?: (line: string) => void): Promise<void> {
+  if (tarDir === undefined) {
+    const config = await buffer(await open(manifest.config.digest));
+    const diffIds = diffIdsIn(config, manifest);
+    const skip = sharedBottom(diffIds, await knownChains(engine, app, signal));
+    const ends = linkEnds(manifest.layers.map((l) => l.size), skip);
+    if (diffIds.length > 0 && ends.length > 1) {
+      const chained = await loadChain(engine, app, { manifest, config, ends, skip }, open, signal).then(
+        () => true,
+        (e: unknown) => {
+          if (signal?.aborted) throw e;
+          log?.(`the chained load of image ${imageId(manifest.config.digest).slice(0, 19)}… failed (it is sent again as one archive): ${errorMessage(e)}`);
+          return false;
+        },
+      );
+      if (chained) return checkLoaded(engine, [{ manifest }], signal);
+    }
+  }
+  await loadVerifiedImages(engine, app, [{ manifest }], open, signal, tarDir);
 }
 
 /** The layer chains (diffIDs, bottom first) of the app's tagged images: what an upgrade's images most often share. */
@@ -69,7 +99,11 @@ function sharedBottom(diffIds: readonly string[], known: readonly (readonly stri
 
 /** The config's diffIDs, read from the verified config blob (its digest is the signed one). */
 async function diffIdsOf(open: OpenBlob, manifest: ImageManifest): Promise<string[]> {
-  const config = JSON.parse((await buffer(await open(manifest.config.digest))).toString('utf8')) as { rootfs?: { diff_ids?: unknown } };
+  return diffIdsIn(await buffer(await open(manifest.config.digest)), manifest);
+}
+
+function diffIdsIn(configBytes: Buffer, manifest: ImageManifest): string[] {
+  const config = JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: unknown } };
   const ids = config.rootfs?.diff_ids;
   return Array.isArray(ids) && ids.length === manifest.layers.length && ids.every((d) => typeof d === 'string') ? ids : [];
 }
@@ -175,7 +209,7 @@ export class OverlappedImageLoad {
       const id = imageId(manifest.config.digest);
       try {
         phase(`load-start:${id.slice(7, 19)}`);
-        await loadVerifiedImages(this.#engine, this.#app, [{ manifest }], this.#openVerified, this.#abort.signal, this.#source.tarDir);
+        await loadImage(this.#engine, this.#app, manifest, this.#openVerified, this.#abort.signal, this.#source.tarDir, this.#log);
         phase(`load-end:${id.slice(7, 19)}`);
         this.#loaded.push(id);
       } catch (e) {

@@ -10,6 +10,7 @@ import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
+import { removePartialImages } from './chained-load.ts';
 import { ensureInfra, projectOf } from './deploy.ts';
 import { OverlappedImageLoad } from './image-load.ts';
 import { phase } from './phase-trace.ts';
@@ -53,6 +54,7 @@ export async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine
     engine = await (opts.engine ?? (() => DockerEngine.connect({ signal: opts.signal })))();
     const machine = new Machine(sd, engine, { healthTimeoutMs: opts.healthTimeoutMs ?? 120_000, ...opts });
     const pending = await sd.readJournal();
+    await removeLeftPartials(engine, pending?.app ?? (await sd.readState())?.app, opts);
     if (pending) {
       // Not inside `opts.log?.(…)`: an optional call skips evaluating its arguments when there is no logger.
       const done = await machine.resume(pending);
@@ -64,6 +66,15 @@ export async function withAgent<T>(opts: AgentOptions, fn: (sd: StateDir, engine
     await engine?.close();
     await unlock();
   }
+}
+
+/** An agent killed during a chained load leaves its link images (chained-load.ts): gone before anything else loads. */
+async function removeLeftPartials(engine: AgentEngine, app: string | undefined, opts: AgentOptions): Promise<void> {
+  if (app === undefined) return;
+  await removePartialImages(engine, app, opts.signal).catch((e: unknown) => {
+    if (opts.signal?.aborted) throw e;
+    opts.log?.(`could not remove the partial images a stopped install left (the next start tries again): ${errorMessage(e)}`);
+  });
 }
 
 async function clearStaging(sd: StateDir): Promise<void> {
@@ -168,8 +179,9 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       });
       phase('bundle-verified');
       overlap.readDone();
-      // Everything is verified: the networks and volumes are created while the engine still loads the images.
-      await Promise.all([overlap.settle(), infra?.()]);
+      // Everything is verified: the staged blobs are synced, and the networks and volumes created, while the engine
+      // still loads the images.
+      await Promise.all([overlap.settle(), infra?.(), sink.flush()]);
       phase('images-loaded');
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);

@@ -78,6 +78,7 @@ describe('CLI start-up', () => {
       ['bundle verify', ['bundle', 'verify', join(missing, 'app.skiff'), '--trust', join(missing, 'root.json')], /root\.json/, []],
       ['bundle inspect', ['bundle', 'inspect', join(missing, 'app.skiff')], /app\.skiff does not exist/, []],
       ['release create', ['release', 'create', '--compose', join(missing, 'compose.yaml'), '--app', 'a', '--version', '1.0.0', '--trust', join(missing, 'keys'), '--store', join(missing, 'store')], /compose\.yaml does not exist/, []],
+      ['agent install', ['agent', 'install', join(missing, 'app.skiff'), '--state', join(missing, 'state'), '--trust', join(missing, 'root.json')], /the trust root .*root\.json does not exist/, []],
       // The state directory's schemas (zod, and the trust root's canonical form); no engine client, release or Compose.
       ['agent status', ['agent', 'status', '--state', join(missing, 'state')], /^nothing installed$/m, ['zod', 'canonicalize']],
     ];
@@ -95,7 +96,6 @@ describe('CLI start-up', () => {
   });
 
   it('the lean one-shot commands load what they need only: no writer, registry, hub-client, server or age libraries', async () => {
-    const missing = join(dir, 'missing');
     // Inputs that exist but are not what they claim: the reader loads, reads and refuses them.
     const root = join(dir, 'root.json');
     const notABundle = join(dir, 'app.skiff');
@@ -107,7 +107,7 @@ describe('CLI start-up', () => {
     const leaves: [string, string[], RegExp, string[]][] = [
       ['bundle verify', ['bundle', 'verify', notABundle, '--trust', root], /root\.json: signed/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
       ['bundle inspect', ['bundle', 'inspect', notABundle], /app\.skiff is not a \.skiff bundle/, ['undici', 'yaml', 'semver', 'age-encryption', ...server]],
-      ['agent install', ['agent', 'install', join(missing, 'app.skiff'), '--state', join(missing, 'state'), '--trust', join(missing, 'root.json')], /missing/, ['age-encryption', ...server]],
+      ['agent install', ['agent', 'install', notABundle, '--state', join(dir, 'state'), '--trust', root], /root\.json: signed/, ['age-encryption', ...server]],
     ];
     const found: Record<string, string[]> = {};
     await Promise.all(
