@@ -23,14 +23,12 @@ export class StagingSink implements BlobSink {
   /** Rebuilds that run on while the bundle is read on (a layer framed on a worker thread). */
   readonly #pending: Promise<void>[] = [];
   #framer: LayerFramer | undefined;
-  /** The fsync of each staged blob, started as it is written and awaited by flush(). */
-  readonly #syncs: Promise<void>[] = [];
+  #flushed: Promise<void> | undefined;
 
   /** `onWritten` hears of each blob once it is hashed, checked and in the staging store. */
   constructor(store: FsBlobStore, stagingDir: string, onWritten?: (digest: Digest) => void) {
     this.#store = store;
-    // The reader does not wait for each blob's fsync (it held up the reader, and so the engine's loads): #wrote starts
-    // it, flush() awaits them all.
+    // No fsync per blob while the bundle is read (it held up the reader, and so the engine's loads): flush() syncs them.
     this.#staging = new FsBlobStore(stagingDir, { sync: false });
     this.#onWritten = onWritten;
   }
@@ -52,9 +50,6 @@ export class StagingSink implements BlobSink {
     this.#wrote(digest);
   }
   #wrote(digest: Digest): void {
-    const synced = this.#staging.syncBlob(digest);
-    synced.catch(() => undefined); // awaited by flush(); a discard may remove the file first
-    this.#syncs.push(synced);
     this.#written.push(digest);
     this.#writtenSet.add(digest);
     this.#onWritten?.(digest);
@@ -86,10 +81,16 @@ export class StagingSink implements BlobSink {
     if (failed) throw failed.reason;
   }
 
-  /** Waits until every staged blob is durable (once the read is over); commit() awaits it, so nothing enters the store before its bytes are on disk. */
-  async flush(): Promise<void> {
-    await this.settle();
-    await Promise.all(this.#syncs);
+  /**
+   * Makes every staged blob durable; call it once the read is over (it runs while the engine loads). commit() awaits
+   * it, so nothing enters the store before its bytes are on disk.
+   */
+  flush(): Promise<void> {
+    this.#flushed ??= (async () => {
+      await this.settle();
+      await Promise.all(this.#written.map((d) => this.#staging.syncBlob(d)));
+    })();
+    return this.#flushed;
   }
 
   async commit(): Promise<void> {
