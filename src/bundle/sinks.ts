@@ -23,13 +23,11 @@ export class StagingSink implements BlobSink {
   /** Rebuilds that run on while the bundle is read on (a layer framed on a worker thread). */
   readonly #pending: Promise<void>[] = [];
   #framer: LayerFramer | undefined;
-  #flushed: Promise<void> | undefined;
 
   /** `onWritten` hears of each blob once it is hashed, checked and in the staging store. */
   constructor(store: FsBlobStore, stagingDir: string, onWritten?: (digest: Digest) => void) {
     this.#store = store;
-    // No fsync per blob while the bundle is read (it held up the reader, and so the engine's loads): flush() syncs them.
-    this.#staging = new FsBlobStore(stagingDir, { sync: false });
+    this.#staging = new FsBlobStore(stagingDir);
     this.#onWritten = onWritten;
   }
   /** A verified blob: written by this read (in the staging store), or already in the store. */
@@ -81,20 +79,8 @@ export class StagingSink implements BlobSink {
     if (failed) throw failed.reason;
   }
 
-  /**
-   * Makes every staged blob durable; call it once the read is over (it runs while the engine loads). commit() awaits
-   * it, so nothing enters the store before its bytes are on disk.
-   */
-  flush(): Promise<void> {
-    this.#flushed ??= (async () => {
-      await this.settle();
-      await Promise.all(this.#written.map((d) => this.#staging.syncBlob(d)));
-    })();
-    return this.#flushed;
-  }
-
   async commit(): Promise<void> {
-    await this.flush();
+    await this.settle();
     await mkdir(this.#store.paths.blobsDir, { recursive: true });
     for (const d of this.#written) await rename(this.#staging.blobPath(d), this.#store.blobPath(d));
     await fsyncDir(this.#store.paths.blobsDir);
