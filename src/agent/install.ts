@@ -179,9 +179,8 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       });
       phase('bundle-verified');
       overlap.readDone();
-      // Everything is verified: the staged blobs are synced, and the networks and volumes created, while the engine
-      // still loads the images.
-      await Promise.all([overlap.settle(), infra?.(), sink.flush()]);
+      // Everything is verified: the networks and volumes are created while the engine still loads the images.
+      await Promise.all([overlap.settle(), infra?.()]);
       phase('images-loaded');
       await sink.commit();
       const saved = await saveRelease(sd.store, contents.releaseBytes, contents.sig, contents.chain);

@@ -25,15 +25,11 @@ export class StagingSink implements BlobSink {
   #framer: LayerFramer | undefined;
   /** The chunks of the store's indexed layers, mapped once per install (every layer's rebuild uses them all). */
   #bases: Promise<BaseChunkMap> | undefined;
-  /** The fsync of each staged blob, started as it is written and awaited by flush(). */
-  readonly #syncs: Promise<void>[] = [];
 
   /** `onWritten` hears of each blob once it is hashed, checked and in the staging store. */
   constructor(store: FsBlobStore, stagingDir: string, onWritten?: (digest: Digest) => void) {
     this.#store = store;
-    // The reader does not wait for each blob's fsync (it held up the reader, and so the engine's loads): #wrote starts
-    // it, flush() awaits them all.
-    this.#staging = new FsBlobStore(stagingDir, { sync: false });
+    this.#staging = new FsBlobStore(stagingDir);
     this.#onWritten = onWritten;
   }
   /** A verified blob: written by this read (in the staging store), or already in the store. */
@@ -54,9 +50,6 @@ export class StagingSink implements BlobSink {
     this.#wrote(digest);
   }
   #wrote(digest: Digest): void {
-    const synced = this.#staging.syncBlob(digest);
-    synced.catch(() => undefined); // awaited by flush(); a discard may remove the file first
-    this.#syncs.push(synced);
     this.#written.push(digest);
     this.#writtenSet.add(digest);
     this.#onWritten?.(digest);
@@ -101,14 +94,8 @@ export class StagingSink implements BlobSink {
     if (failed) throw failed.reason;
   }
 
-  /** Waits until every staged blob is durable (once the read is over); commit() awaits it, so nothing enters the store before its bytes are on disk. */
-  async flush(): Promise<void> {
-    await this.settle();
-    await Promise.all(this.#syncs);
-  }
-
   async commit(): Promise<void> {
-    await this.flush();
+    await this.settle();
     await mkdir(this.#store.paths.blobsDir, { recursive: true });
     for (const d of this.#written) await rename(this.#staging.blobPath(d), this.#store.blobPath(d));
     await fsyncDir(this.#store.paths.blobsDir);

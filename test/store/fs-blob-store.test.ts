@@ -15,12 +15,6 @@ blobStoreContract('filesystem', async () => {
   return { store: new FsBlobStore(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
-// The install's staging store: the same contract, without an fsync per blob (the sink syncs them after the read).
-blobStoreContract('filesystem, sync: false', async () => {
-  const dir = await temp();
-  return { store: new FsBlobStore(dir, { sync: false }), cleanup: () => rm(dir, { recursive: true, force: true }) };
-});
-
 it('filesystem store lists its blobs and leaves no temp files after a refused put', async () => {
   const dir = await temp();
   const store = new FsBlobStore(dir);

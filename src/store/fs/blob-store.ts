@@ -13,21 +13,11 @@ import { markInFlight, sweepTempDir } from './temp-files.ts';
 /** The store's own dirs are owner-only: its blobs are the vendor's images and releases. */
 const DIR_MODE = 0o700;
 
-export interface FsBlobStoreOptions {
-  /**
-   * false: no fsync of each blob and its dir as it is written. Only for a store whose blobs its user makes durable
-   * itself before they count (the staging store of an install, synced once the read is over).
-   */
-  readonly sync?: boolean;
-}
-
 export class FsBlobStore implements BlobStore {
   readonly paths: StorePaths;
-  readonly #sync: boolean;
 
-  constructor(root: string, options: FsBlobStoreOptions = {}) {
+  constructor(root: string) {
     this.paths = new StorePaths(root);
-    this.#sync = options.sync ?? true;
   }
 
   /** The file holding a blob; for callers that can use a path (fast copies). */
@@ -78,10 +68,12 @@ export class FsBlobStore implements BlobStore {
       await pipeline(source, hasher, createWriteStream(tmp, { highWaterMark: 1 << 20 }), { signal });
       const digest = hasher.digest();
       checkExpected(digest, hasher.size, expected);
-      if (this.#sync) await syncFile(tmp);
+      const fh = await open(tmp, 'r+');
+      await fh.sync();
+      await fh.close();
       await mkdir(this.paths.blobsDir, { recursive: true, mode: DIR_MODE });
       await rename(tmp, this.paths.blob(digest));
-      if (this.#sync) await fsyncDir(this.paths.blobsDir);
+      await fsyncDir(this.paths.blobsDir);
       return { digest, size: hasher.size };
     } finally {
       await rm(tmp, { force: true });
@@ -96,12 +88,7 @@ export class FsBlobStore implements BlobStore {
   async adopt(path: string, digest: Digest): Promise<void> {
     await mkdir(this.paths.blobsDir, { recursive: true, mode: DIR_MODE });
     await rename(path, this.paths.blob(digest));
-    if (this.#sync) await fsyncDir(this.paths.blobsDir);
-  }
-
-  /** Makes a blob's bytes durable (for a store made with `sync: false`). */
-  async syncBlob(digest: Digest): Promise<void> {
-    await syncFile(this.paths.blob(digest));
+    await fsyncDir(this.paths.blobsDir);
   }
 
   /** Removes temp files nobody writes any more: a dead process's at once, anyone's untouched for `olderThanMs`. */
@@ -125,15 +112,6 @@ export class FsBlobStore implements BlobStore {
       const d = `sha256:${n}`;
       if (isDigest(d)) yield d;
     }
-  }
-}
-
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
