@@ -19,6 +19,7 @@ import { FAST, FAST_FLAGS, cleanupApp, forgetImages, makeBundle, page, removeDir
 import { buildBusyboxImage, buildLayeredImage } from '../helpers/engine.ts';
 import { noise } from '../helpers/tar-layers.ts';
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
+import { tarEntries } from '../bundle/fixture.ts';
 
 const CLI = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const NOISE_BYTES = LINK_BYTES + 2 ** 20;
@@ -78,19 +79,6 @@ function countingEngine(ended: { n: number }): () => Promise<AgentEngine> {
       },
     });
   };
-}
-
-/** Tar entries in order: name, data offset and size (ustar, names < 100 bytes). */
-function tarEntries(tar: Buffer): { name: string; data: number; size: number }[] {
-  const out = [];
-  for (let at = 0; at + 512 <= tar.length; ) {
-    const name = tar.toString('utf8', at, at + 100).replace(/\0.*$/s, '');
-    if (!name) break;
-    const size = parseInt(tar.toString('utf8', at + 124, at + 136).replace(/\0.*$/s, '').trim() || '0', 8);
-    out.push({ name, data: at + 512, size });
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
 }
 
 const mkfifo = async (file: string): Promise<void> => void (await promisify(execFile)('mkfifo', [file]));

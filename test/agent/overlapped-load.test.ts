@@ -14,6 +14,7 @@ import { releaseBlobs, type StoredRelease } from '../../src/release/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 import { FAST, cleanupApp, forgetImages, makeBundle, removeDir, tempDir } from '../helpers/agent.ts';
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
+import { tarEntries } from '../bundle/fixture.ts';
 
 let vendor: Vendor;
 let work: string;
@@ -58,19 +59,6 @@ function recordingEngine(loads: number[], calls: string[] = []): () => Promise<A
       },
     });
   };
-}
-
-/** Tar entries in order: name, data offset and size (ustar, names < 100 bytes). */
-function tarEntries(tar: Buffer): { name: string; data: number; size: number }[] {
-  const out = [];
-  for (let at = 0; at + 512 <= tar.length; ) {
-    const name = tar.toString('utf8', at, at + 100).replace(/\0.*$/s, '');
-    if (!name) break;
-    const size = parseInt(tar.toString('utf8', at + 124, at + 136).replace(/\0.*$/s, '').trim() || '0', 8);
-    out.push({ name, data: at + 512, size });
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
 }
 
 test('an image streams into the engine while its own last layer is still read: the verified blobs before it are sent, the tampered one never', async () => {
