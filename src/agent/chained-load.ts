@@ -66,6 +66,8 @@ export interface Chain {
   readonly ends: readonly number[];
   /** Bottom layers the engine holds already as a chain. */
   readonly skip: number;
+  /** The signed sizes of the layers' tars (the release's sizes.layerTars): gzip layers are then sent inflated. */
+  readonly tarSizes?: readonly number[];
 }
 
 const abortPromise = (signal: AbortSignal | undefined): Promise<never> =>
@@ -114,7 +116,7 @@ export async function loadChain(
         await Promise.race([before, aborted]);
       };
       const load = engine.imageLoad(
-        dockerArchive([{ manifest: link, skipLayers: start }], linkOpen, signal, undefined, ending),
+        dockerArchive([{ manifest: link, skipLayers: start, ...(chain.tarSizes ? { tarSizes: chain.tarSizes.slice(0, end) } : {}) }], linkOpen, { signal, inflate: true, beforeEnd: ending }),
       );
       loads.push(load);
       // The next link starts streaming once this one's blobs are all sent (the engine spools it while it applies).

@@ -7,36 +7,25 @@ import type { ReleaseManifest } from '../release/index.ts';
 import { SkiffError, errorMessage } from '../util/index.ts';
 import { linkEnds, loadChain } from './chained-load.ts';
 import { dockerArchive, type ArchiveImage, type OpenBlob } from './docker-archive.ts';
-import { decompressLayers } from './layer-tars.ts';
 import { phase } from './phase-trace.ts';
 
 export const imageId = (configDigest: string): string => `sha256:${configDigest.slice('sha256:'.length)}`;
 
 /**
- * Loads images whose every blob is verified; the engine checks the layers against the configs' diffIDs. The bottom
- * layers an image shares with one of the app's images the engine has are not sent (as a pull skips them); if the
- * engine refuses that archive (that image went meanwhile, or an engine that reads every file), all is sent again.
- * With `tarDir`, gzip layers are sent as uncompressed tars written there first (see layer-tars.ts), removed after.
+ * Loads images whose every blob is verified; the engine checks the layers against the configs' diffIDs. Gzip layers
+ * go inflated (docker-archive.ts). The bottom layers an image shares with one of the app's images the engine has are
+ * not sent (as a pull skips them). If the engine refuses that archive (that image went meanwhile, a layer inflated to
+ * another size than its trailer named), every layer is sent again, as stored.
  */
-export async function loadVerifiedImages(engine: AgentEngine, app: string, images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal, tarDir?: string): Promise<void> {
+export async function loadVerifiedImages(engine: AgentEngine, app: string, images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal): Promise<void> {
   const known = await knownChains(engine, app, signal);
-  const skipping: (ArchiveImage & { diffIds: string[] })[] = [];
-  for (const img of images) {
-    const diffIds = await diffIdsOf(open, img.manifest);
-    skipping.push({ ...img, diffIds, skipLayers: sharedBottom(diffIds, known) });
-  }
-  const { tars, remove } = tarDir ? await decompressLayers(skipping, open, tarDir, signal) : { tars: undefined, remove: async () => undefined };
-  try {
-    if (skipping.some((i) => (i.skipLayers ?? 0) > 0)) {
-      const sent = await engine.imageLoad(dockerArchive(skipping, open, signal, tars), signal).then(
-        () => true,
-        (e: unknown) => (signal?.aborted ? Promise.reject(e) : false),
-      );
-      if (!sent) await engine.imageLoad(dockerArchive(images, open, signal, tars), signal);
-    } else await engine.imageLoad(dockerArchive(images, open, signal, tars), signal);
-  } finally {
-    await remove();
-  }
+  const skipping: ArchiveImage[] = [];
+  for (const img of images) skipping.push({ ...img, skipLayers: sharedBottom(await diffIdsOf(open, img.manifest), known) });
+  const sent = await engine.imageLoad(dockerArchive(skipping, open, { signal, inflate: true }), signal).then(
+    () => true,
+    (e: unknown) => (signal?.aborted ? Promise.reject(e) : false),
+  );
+  if (!sent) await engine.imageLoad(dockerArchive(images, open, { signal }), signal);
   await checkLoaded(engine, images, signal);
 }
 
@@ -48,27 +37,26 @@ async function checkLoaded(engine: AgentEngine, images: readonly { manifest: Ima
 
 /**
  * Loads one image as a chain of loads (chained-load.ts) when the layers the engine lacks are big enough for two links,
- * else — or when a link fails — as one archive. Gzip layers sent as tars (`tarDir`) are never chained.
+ * else — or when a link fails — as one archive.
  */
-async function loadImage(engine: AgentEngine, app: string, manifest: ImageManifest, open: OpenBlob, signal?: AbortSignal, tarDir?: string, log?: (line: string) => void): Promise<void> {
-  if (tarDir === undefined) {
-    const config = await buffer(await open(manifest.config.digest));
-    const diffIds = diffIdsIn(config, manifest);
-    const skip = sharedBottom(diffIds, await knownChains(engine, app, signal));
-    const ends = linkEnds(manifest.layers.map((l) => l.size), skip);
-    if (diffIds.length > 0 && ends.length > 1) {
-      const chained = await loadChain(engine, app, { manifest, config, ends, skip }, open, signal).then(
-        () => true,
-        (e: unknown) => {
-          if (signal?.aborted) throw e;
-          log?.(`the chained load of image ${imageId(manifest.config.digest).slice(0, 19)}… failed (it is sent again as one archive): ${errorMessage(e)}`);
-          return false;
-        },
-      );
-      if (chained) return checkLoaded(engine, [{ manifest }], signal);
-    }
+async function loadImage(engine: AgentEngine, app: string, image: ArchiveImage, open: OpenBlob, signal?: AbortSignal, log?: (line: string) => void): Promise<void> {
+  const { manifest, tarSizes } = image;
+  const config = await buffer(await open(manifest.config.digest));
+  const diffIds = diffIdsIn(config, manifest);
+  const skip = sharedBottom(diffIds, await knownChains(engine, app, signal));
+  const ends = linkEnds(manifest.layers.map((l) => l.size), skip);
+  if (diffIds.length > 0 && ends.length > 1) {
+    const chained = await loadChain(engine, app, { manifest, config, ends, skip, ...(tarSizes ? { tarSizes } : {}) }, open, signal).then(
+      () => true,
+      (e: unknown) => {
+        if (signal?.aborted) throw e;
+        log?.(`the chained load of image ${imageId(manifest.config.digest).slice(0, 19)}… failed (it is sent again as one archive): ${errorMessage(e)}`);
+        return false;
+      },
+    );
+    if (chained) return checkLoaded(engine, [{ manifest }], signal);
   }
-  await loadVerifiedImages(engine, app, [{ manifest }], open, signal, tarDir);
+  await loadVerifiedImages(engine, app, [image], open, signal);
 }
 
 /** The layer chains (diffIDs, bottom first) of the app's tagged images: what an upgrade's images most often share. */
@@ -113,10 +101,6 @@ export interface OverlapSource {
   readonly open: OpenBlob;
   /** True when the blob is verified already (the store has it, or this bundle's reader wrote it). */
   readonly verified: (digest: Digest) => Promise<boolean>;
-  // Without it (the default) layers go gzipped: bench/install-load.ts measured the agent's own gunzip, on the same
-  // two cores as the engine, slower than the engine's.
-  /** Where uncompressed layer tars are written while they load. */
-  readonly tarDir?: string;
 }
 
 interface Waiting {
@@ -164,7 +148,7 @@ export class OverlappedImageLoad {
       const manifest = parseImageManifest(await buffer(await this.#source.open(img.manifestDigest)), `image manifest ${img.manifestDigest}`);
       if (manifest.config.digest !== img.configDigest) continue;
       for (const b of [manifest.config, ...manifest.layers]) if (!(await this.#source.verified(b.digest))) this.#waitFor(b.digest);
-      this.#start(manifest);
+      this.#start({ manifest, ...(img.sizes.layerTars ? { tarSizes: img.sizes.layerTars } : {}) });
     }
   }
 
@@ -203,13 +187,13 @@ export class OverlappedImageLoad {
     return this.#source.open(digest);
   };
 
-  #start(manifest: ImageManifest): void {
+  #start(image: ArchiveImage): void {
     this.#queue = this.#queue.then(async () => {
       if (this.#abort.signal.aborted) return;
-      const id = imageId(manifest.config.digest);
+      const id = imageId(image.manifest.config.digest);
       try {
         phase(`load-start:${id.slice(7, 19)}`);
-        await loadImage(this.#engine, this.#app, manifest, this.#openVerified, this.#abort.signal, this.#source.tarDir, this.#log);
+        await loadImage(this.#engine, this.#app, image, this.#openVerified, this.#abort.signal, this.#log);
         phase(`load-end:${id.slice(7, 19)}`);
         this.#loaded.push(id);
       } catch (e) {

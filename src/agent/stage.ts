@@ -10,17 +10,16 @@ import { imageRepo } from './containers.ts';
 import { imageId, loadVerifiedImages } from './image-load.ts';
 import type { ArchiveImage } from './docker-archive.ts';
 
-/** With `tarDir` (a dir removed when the install ends), layers load as uncompressed tars written there (layer-tars.ts). */
-export async function stageImages(engine: AgentEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal, tarDir?: string): Promise<void> {
+export async function stageImages(engine: AgentEngine, blobs: BlobStore, release: ReleaseManifest, signal?: AbortSignal): Promise<void> {
   const missing: ArchiveImage[] = [];
   for (const [service, img] of Object.entries(release.images)) {
     if (await engine.imageInspect(imageId(img.configDigest), signal)) continue;
     const manifest = parseImageManifest(await readManifest(blobs, img.manifestDigest, `manifest ${img.manifestDigest} of ${release.app}/${service}`));
     if (manifest.config.digest !== img.configDigest)
       throw new SkiffError('DIGEST_MISMATCH', `manifest ${img.manifestDigest} of ${release.app}/${service} names config ${manifest.config.digest}, the signed release ${img.configDigest}: the store is corrupt, import the release again`);
-    missing.push({ manifest });
+    missing.push({ manifest, tarSizes: img.sizes.layerTars });
   }
-  if (missing.length > 0) await loadVerifiedImages(engine, release.app, missing, (d) => blobs.get(d, { signal }), signal, tarDir);
+  if (missing.length > 0) await loadVerifiedImages(engine, release.app, missing, (d) => blobs.get(d, { signal }), signal);
   await tagAll(engine, release, signal);
 }
 

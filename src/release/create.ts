@@ -77,7 +77,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
       manifestMediaType: img.manifestMediaType,
       configDigest: img.configDigest,
       platform: img.platform,
-      sizes: { manifest: img.manifestSize, total: img.size },
+      sizes: { manifest: img.manifestSize, total: img.size, layerTars: [...img.layerTars] },
     };
   }
 

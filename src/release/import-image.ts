@@ -23,6 +23,8 @@ export interface StoredImage {
   readonly configDigest: Digest;
   readonly platform: { readonly os: string; readonly architecture: string; readonly variant?: string };
   readonly layers: readonly { readonly digest: Digest; readonly size: number }[];
+  /** Each layer's uncompressed tar size, in the layers' order. */
+  readonly layerTars: readonly number[];
   /** manifest + config + layers, compressed. */
   readonly size: number;
 }
@@ -32,6 +34,7 @@ const SMALL_LIMIT = 16 << 20;
 interface Spooled {
   readonly path: string;
   readonly diffId: Digest;
+  readonly size: number;
 }
 
 /** Exports `ref` from the engine and writes it into `store`; layers already in the store are not compressed again. */
@@ -65,7 +68,7 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
           const path = join(spoolDir, String(layerFiles.size));
           const hasher = new HashingStream();
           await pipeline(entry, hasher, createWriteStream(path, { highWaterMark: 1 << 20 }));
-          const spooled = { path, diffId: hasher.digest() };
+          const spooled = { path, diffId: hasher.digest(), size: hasher.size };
           layerFiles.set(name, spooled);
           if (!compressed.has(spooled.diffId)) {
             const p = compressLayer(store, spooled, compression, signal);
@@ -86,8 +89,10 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
     if (diffIds.length !== layout.layers.length) fail(ref, 'layer count differs from the config');
 
     const layers = [];
+    const layerTars: number[] = [];
     for (const [i, layerName] of layout.layers.entries()) {
       const resolved = resolveLayer(layerName, small, layerFiles, ref);
+      layerTars.push(resolved.size);
       if (resolved.diffId !== diffIds[i]) fail(ref, `layer ${i} hashes to ${resolved.diffId}, the config says ${diffIds[i]}`);
       const layer = compressed.get(resolved.diffId) ?? fail(ref, `layer ${i} was not compressed`);
       layers.push(await layer);
@@ -108,6 +113,7 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
       configDigest: configStat.digest,
       platform: { os: config.os ?? 'linux', architecture: config.architecture ?? 'amd64', ...(config.variant ? { variant: config.variant } : {}) },
       layers,
+      layerTars,
       size: m.size + configStat.size + layers.reduce((a, l) => a + l.size, 0),
     };
   } finally {

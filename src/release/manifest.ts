@@ -16,7 +16,12 @@ const ImageEntry = z.object({
   manifestMediaType: z.string(),
   configDigest: digest,
   platform: z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional() }),
-  sizes: z.object({ manifest: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+  sizes: z.object({
+    manifest: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+    /** Each layer's uncompressed tar, in the image manifest's order: the agent sends the engine tars it inflated itself. Absent in older releases. */
+    layerTars: z.array(z.number().int().nonnegative()).optional(),
+  }),
 });
 
 const Setting = z.object({

@@ -4,8 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buffer } from 'node:stream/consumers';
+import { gunzipSync } from 'node:zlib';
 import { MediaType } from '../../src/oci/constants.ts';
 import { sha256 } from '../../src/oci/digest.ts';
+import { parseImageManifest } from '../../src/oci/index.ts';
 import {
   AGENT_VERSION,
   RELEASE_SCHEMA,
@@ -91,6 +93,10 @@ test('every blob is in the store under its own sha256; layers are gzip; configs 
       img.sizes.total,
       blobs.filter((b) => b.services.includes(service)).reduce((n, b) => n + b.size, 0),
     );
+    // Each layer's tar size (the agent sends the engine the tars it inflates): what the layer inflates to.
+    const manifest = parseImageManifest(await buffer(await vendor.store.get(img.manifestDigest)));
+    const inflated = await Promise.all(manifest.layers.map(async (l) => gunzipSync(await buffer(await vendor.store.get(l.digest))).length));
+    assert.deepEqual(img.sizes.layerTars, inflated);
   }
 });
 
