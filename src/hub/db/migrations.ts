@@ -5,7 +5,7 @@ import { VALUES_MIGRATION } from './sql-values.ts';
 import { GENERATION_MIGRATION } from './sql-generation.ts';
 import { GATES_MIGRATION } from './sql-gates.ts';
 import { ROLLOUTS_MIGRATION } from './sql-rollouts.ts';
-import { NOTIFY_MIGRATION } from './sql-notify.ts';
+import { NOTIFY_ATTEMPT_NUMBERS_MIGRATION, NOTIFY_MIGRATION } from './sql-notify.ts';
 import { LOGS_MIGRATION } from './sql-logs.ts';
 import { OBSERVE_MIGRATION } from './sql-observe.ts';
 import { AIRGAP_MIGRATION } from './sql-airgap.ts';
@@ -94,4 +94,5 @@ export const MIGRATIONS: readonly Migration[] = [
   CUSTOMER_USERS_MIGRATION,
   SCAN_SIGNATURES_MIGRATION,
   ROLLOUT_COUNTS_MIGRATION,
+  NOTIFY_ATTEMPT_NUMBERS_MIGRATION,
 ];

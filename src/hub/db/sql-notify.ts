@@ -29,6 +29,13 @@ export const NOTIFY_MIGRATION = {
   ],
 };
 
+/** Attempts in the order they were made: two within one millisecond have the same `at` (and random ids). */
+export const NOTIFY_ATTEMPT_NUMBERS_MIGRATION = {
+  version: 25,
+  name: 'outbox-attempt-numbers',
+  statements: (): string[] => ['ALTER TABLE outbox_attempts ADD COLUMN n INTEGER NOT NULL DEFAULT 0'],
+};
+
 interface WebhookRow { id: string; url: string; secret_sealed: string; events: string; customer_id: string | null; created_at: string }
 const toWebhook = (r: WebhookRow): T.WebhookRecord => ({
   id: r.id, url: r.url, secretSealed: r.secret_sealed, events: JSON.parse(r.events) as string[], customerId: r.customer_id, createdAt: r.created_at,
@@ -118,7 +125,8 @@ export class SqlNotifyStore implements T.NotifyStore {
   async recordAttempt(id: string, a: { status: number | null; durationMs: number; error: string | null; delivered: boolean; retryAt: string | null }): Promise<void> {
     const at = now();
     await this.#read().transaction(async (tx) => {
-      await tx.run('INSERT INTO outbox_attempts (id, outbox_id, at, status, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?)', [randomUUID(), id, at, a.status, Math.round(a.durationMs), a.error]);
+      await tx.run('INSERT INTO outbox_attempts (id, outbox_id, at, status, duration_ms, error, n) SELECT ?, ?, ?, ?, ?, ?, attempts + 1 FROM outbox WHERE id = ?',
+        [randomUUID(), id, at, a.status, Math.round(a.durationMs), a.error, id]);
       const state = a.delivered ? 'delivered' : a.retryAt === null ? 'failed' : 'pending';
       await tx.run('UPDATE outbox SET state = ?, attempts = attempts + 1, next_at = ?, lease_until = NULL, done_at = ? WHERE id = ?',
         [state, a.retryAt ?? at, state === 'pending' ? null : at, id]);
@@ -140,7 +148,7 @@ export class SqlNotifyStore implements T.NotifyStore {
     const out: T.DeliveryLog[] = [];
     for (const d of list) {
       const attempts = await this.#read().all<{ at: string; status: number | null; duration_ms: number | string; error: string | null }>(
-        'SELECT at, status, duration_ms, error FROM outbox_attempts WHERE outbox_id = ? ORDER BY at, id', [d.id]);
+        'SELECT at, status, duration_ms, error FROM outbox_attempts WHERE outbox_id = ? ORDER BY n, at, id', [d.id]);
       out.push({ ...d, log: attempts.map((x) => ({ at: x.at, status: x.status === null ? null : Number(x.status), durationMs: Number(x.duration_ms), error: x.error })) });
     }
     return out;
