@@ -86,8 +86,17 @@ export function parseReleaseManifest(bytes: Uint8Array, what = 'release.json'): 
   return parsed.data;
 }
 
-/** The release without the fields that differ between two creations of the same content. */
+/**
+ * The release without the fields that differ between two creations of the same content: its time, and the layers' tar
+ * sizes, which follow from the (content-addressed) layers and which releases made before they were recorded lack.
+ */
 export function releaseContent(m: ReleaseManifest): string {
-  const { createdAt: _c, ...rest } = m;
-  return canonicalJson(rest);
+  const { createdAt: _c, images, ...rest } = m;
+  const bare = Object.fromEntries(
+    Object.entries(images).map(([service, img]) => {
+      const { layerTars: _t, ...sizes } = img.sizes;
+      return [service, { ...img, sizes }];
+    }),
+  );
+  return canonicalJson({ ...rest, images: bare });
 }

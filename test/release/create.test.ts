@@ -14,9 +14,13 @@ import {
   createRelease,
   getRelease,
   listReleases,
+  loadChain,
   releaseBlobs,
+  releaseBytes,
   releaseDigest,
+  saveRelease,
 } from '../../src/release/index.ts';
+import { loadTrustDir } from '../../src/trust/index.ts';
 import { isSkiffError, type SkiffErrorCode } from '../../src/util/errors.ts';
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
 
@@ -109,6 +113,13 @@ test('creating the same version with the same content again changes nothing', as
     (await listReleases(vendor.store, vendor.app)).map((r) => r.manifest.version),
     ['1.0.0'],
   );
+  // As a skiff from before the layers' tar sizes saved it: the same release, signed, without sizes.layerTars.
+  const images = Object.fromEntries(Object.entries(first.manifest.images).map(([s, img]) => [s, { ...img, sizes: { manifest: img.sizes.manifest, total: img.sizes.total } }]));
+  const older = releaseBytes({ ...first.manifest, images });
+  await saveRelease(vendor.store, older, Buffer.from(JSON.stringify((await loadTrustDir(vendor.trustDir)).signRelease(older))), await loadChain(vendor.store, vendor.app));
+  const onOlder = await vendor.createVersionResult('1.0.0', { changelog: 'First.\n' });
+  assert.equal(onOlder.created, false, 'a release made before the tar sizes were recorded is the same release');
+  assert.equal(onOlder.release.digest, releaseDigest(older));
 });
 
 test('the same version with other content is refused: RELEASE_EXISTS', async () => {
