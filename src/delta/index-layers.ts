@@ -25,8 +25,11 @@ export async function* layerTar(store: BlobStore, layer: Digest, signal?: AbortS
   await done;
 }
 
-/** Indexes every layer in `layers` not in `known`, in order; each index is put into `store`. */
-export async function indexLayers(store: BlobStore, layers: readonly Digest[], known: readonly LayerIndexRef[], signal?: AbortSignal, average = DEFAULT_AVERAGE): Promise<LayerIndexRef[]> {
+/**
+ * Indexes every layer in `layers` not in `known`, in order; each index is put into `store`. An index in `made` (by layer
+ * digest, indexed from its tar elsewhere with `average`) is taken as it is.
+ */
+export async function indexLayers(store: BlobStore, layers: readonly Digest[], known: readonly LayerIndexRef[], signal?: AbortSignal, average = DEFAULT_AVERAGE, made?: ReadonlyMap<Digest, Promise<LayerIndex>>): Promise<LayerIndexRef[]> {
   const out: LayerIndexRef[] = [];
   for (const layer of [...new Set(layers)]) {
     const have = known.find((k) => k.layer === layer && k.mediaType === LAYER_INDEX_MEDIA_TYPE);
@@ -34,7 +37,7 @@ export async function indexLayers(store: BlobStore, layers: readonly Digest[], k
       out.push(have);
       continue;
     }
-    const index: LayerIndex = await indexLayerTar(layerTar(store, layer, signal), average);
+    const index: LayerIndex = await (made?.get(layer) ?? indexLayerTar(layerTar(store, layer, signal), average));
     const stat = await store.put([await encodeLayerIndex(index)], {}, signal);
     out.push({ layer, mediaType: LAYER_INDEX_MEDIA_TYPE, digest: stat.digest, size: stat.size });
   }

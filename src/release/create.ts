@@ -5,15 +5,16 @@ import { parseCompose } from '../compose/index.ts';
 import { loadTrustDir, serializeRoot } from '../trust/index.ts';
 import { FsBlobStore, checkAppName, checkVersion } from '../store/index.ts';
 import { SkiffError } from '../util/index.ts';
-import { buildSbom } from '../sbom/index.ts';
+import { LayerCache, buildSbom, tarChanges, type LayerChanges } from '../sbom/index.ts';
 import { readComposeFile } from './compose-file.ts';
-import { importEngineImage, type ImageSource, type LayerCompression, type StoredImage } from './import-image.ts';
+import { importEngineImage, type ImageSource, type LayerCompression, type LayerTarReader, type StoredImage } from './import-image.ts';
 import { AGENT_IMAGE, RELEASE_SCHEMA, releaseBytes, releaseContent, type ReleaseManifest } from './manifest.ts';
 import { findRelease, saveRelease, type StoredRelease } from './release-store.ts';
 import { storeSbom } from './sbom.ts';
 import { provenanceStatement, saveProvenance, signProvenance, type ProvenanceInput } from './provenance.ts';
 import { basename } from 'node:path';
-import { indexLayers } from '../delta/index.ts';
+import type { Digest } from '../oci/index.ts';
+import { DEFAULT_AVERAGE, indexLayerTar, indexLayers, type LayerIndex } from '../delta/index.ts';
 import { listReleases } from './release-store.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -56,6 +57,14 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
 
   const byRef = new Map<string, Promise<StoredImage>>();
   const images: ReleaseManifest['images'] = {};
+  // Each layer is read for the SBOM from the engine's export, and a layer compressed now for its content index too (one
+  // compressed before has its index in the store), rather than gunzipped again from the store afterwards.
+  const fromTars = new Map<Digest, { changes: Promise<LayerChanges>; index?: Promise<LayerIndex> }>();
+  const readTar: LayerTarReader = (diffId, open, fresh) => {
+    const read = { changes: tarChanges(open(), opts.signal), ...(fresh ? { index: indexLayerTar(open(), DEFAULT_AVERAGE) } : {}) };
+    fromTars.set(diffId, read);
+    return Promise.all([read.changes, read.index]);
+  };
   const refs = Object.entries(compose.imageRefs);
   if (opts.agentImage !== undefined) {
     if (AGENT_IMAGE in compose.imageRefs)
@@ -67,7 +76,7 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     opts.onImage?.(service, ref);
     let p = byRef.get(ref);
     if (!p) {
-      p = importEngineImage(opts.engine, ref, opts.store, opts.signal, opts.layerCompression);
+      p = importEngineImage(opts.engine, ref, opts.store, opts.signal, opts.layerCompression, readTar);
       byRef.set(ref, p);
     }
     const img = await p;
@@ -81,14 +90,23 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<{ relea
     };
   }
 
+  // What was read from the export, by layer digest (a layer without an index, nor one in the store, is read from the store).
+  const cache = new LayerCache();
+  const made = new Map<Digest, Promise<LayerIndex>>();
+  for (const img of await Promise.all(byRef.values()))
+    img.layers.forEach((l, i) => {
+      const read = fromTars.get(img.diffIds[i]!);
+      if (read) cache.add(l.digest, read.changes);
+      if (read?.index) made.set(l.digest, read.index);
+    });
   opts.onSbom?.();
-  const sbomJson = await buildSbom(opts.store, { app: opts.app, version: opts.version, tool: { name: 'skiff', version: AGENT_VERSION } }, images, opts.signal);
+  const sbomJson = await buildSbom(opts.store, { app: opts.app, version: opts.version, tool: { name: 'skiff', version: AGENT_VERSION } }, images, opts.signal, cache);
   const existing = await findRelease(opts.store, opts.app, opts.version);
   const sbom = await storeSbom(opts.store, sbomJson, existing);
   opts.onContentIndex?.();
   const layers = (await Promise.all(byRef.values())).flatMap((img) => img.layers.map((l) => l.digest));
   const known = (await listReleases(opts.store, opts.app)).flatMap((r) => r.manifest.contentIndex ?? []);
-  const contentIndex = await indexLayers(opts.store, layers, known, opts.signal);
+  const contentIndex = await indexLayers(opts.store, layers, known, opts.signal, DEFAULT_AVERAGE, made);
 
   const manifest: ReleaseManifest = {
     schema: RELEASE_SCHEMA,

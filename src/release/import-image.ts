@@ -1,6 +1,6 @@
 // Reads an image out of the Docker Engine (its docker-save tar: the legacy layout of Docker ≤ 24 or the
 // OCI layout of Docker ≥ 25) into the content store as an OCI image: gzip layers, the config, a manifest.
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +25,8 @@ export interface StoredImage {
   readonly layers: readonly { readonly digest: Digest; readonly size: number }[];
   /** Each layer's uncompressed tar size, in the layers' order. */
   readonly layerTars: readonly number[];
+  /** Each layer's diffID (the config's), in the layers' order. */
+  readonly diffIds: readonly Digest[];
   /** manifest + config + layers, compressed. */
   readonly size: number;
 }
@@ -37,11 +39,21 @@ interface Spooled {
   readonly size: number;
 }
 
-/** Exports `ref` from the engine and writes it into `store`; layers already in the store are not compressed again. */
 /** How release create writes layers: gzip -6 (smallest), or stored gzip (no compression) that an agent rebuilding a layer from chunks reproduces at once on any Node. */
 export type LayerCompression = 'gzip' | 'stored';
 
-export async function importEngineImage(engine: ImageSource, ref: string, store: FsBlobStore, signal?: AbortSignal, compression: LayerCompression = 'gzip'): Promise<StoredImage> {
+/**
+ * Reads a layer's tar from the export (each `open` a new stream), while it is compressed (`fresh`) or after its blob
+ * was found in the store: release create builds the SBOM and the content index from it, rather than gunzip the layer
+ * again afterwards. Awaited before the image is returned.
+ */
+export type LayerTarReader = (diffId: Digest, open: () => Readable, fresh: boolean) => Promise<unknown>;
+
+/**
+ * Exports `ref` from the engine and writes it into `store`; layers already in the store are not compressed again.
+ * `readTar` is given every layer of the export.
+ */
+export async function importEngineImage(engine: ImageSource, ref: string, store: FsBlobStore, signal?: AbortSignal, compression: LayerCompression = 'gzip', readTar?: LayerTarReader): Promise<StoredImage> {
   const inspect = await engine.imageInspect(ref);
   if (!inspect) throw new SkiffError('NOT_FOUND', `image ${ref} is not in the local Docker Engine: build or pull it first`);
   const spoolDir = join(store.paths.tmpDir, `export-${randomBytes(6).toString('hex')}`);
@@ -51,6 +63,7 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
     const layerFiles = new Map<string, Spooled>();
     // Layers compress while the export goes on; a failure surfaces when they are awaited below.
     const compressed = new Map<Digest, Promise<{ digest: Digest; size: number }>>();
+    const reads: Promise<unknown>[] = [];
     const extract = tar.extract();
     const done = (async () => {
       for await (const entry of extract) {
@@ -71,9 +84,15 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
           const spooled = { path, diffId: hasher.digest(), size: hasher.size };
           layerFiles.set(name, spooled);
           if (!compressed.has(spooled.diffId)) {
-            const p = compressLayer(store, spooled, compression, signal);
+            const cached = await cachedLayer(store, spooled.diffId, compression);
+            const p = cached ? Promise.resolve(cached) : compressLayer(store, spooled, compression, signal);
             p.catch(() => undefined);
             compressed.set(spooled.diffId, p);
+            if (readTar) {
+              const read = readTar(spooled.diffId, () => createReadStream(path, { highWaterMark: 1 << 20 }), !cached);
+              read.catch(() => undefined);
+              reads.push(read);
+            }
           }
         }
       }
@@ -81,6 +100,7 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
     // Read through an async iterator: piping undici's body straight into a slower writable stalls it (~250 KB/s).
     await pipeline(Readable.from(await engine.imageExport(ref, signal)), extract, { signal });
     await done;
+    await Promise.all(reads);
 
     const layout = readSaveLayout(small, ref);
     const configBytes = small.get(layout.config) ?? fail(ref, `config ${layout.config} missing`);
@@ -114,6 +134,7 @@ export async function importEngineImage(engine: ImageSource, ref: string, store:
       platform: { os: config.os ?? 'linux', architecture: config.architecture ?? 'amd64', ...(config.variant ? { variant: config.variant } : {}) },
       layers,
       layerTars,
+      diffIds: diffIds as Digest[],
       size: m.size + configStat.size + layers.reduce((a, l) => a + l.size, 0),
     };
   } finally {
@@ -146,11 +167,16 @@ function resolveLayer(name: string, small: Map<string, Buffer>, files: Map<strin
   return fail(ref, `layer ${name} missing`);
 }
 
+const cacheFile = (store: FsBlobStore, diffId: Digest, compression: LayerCompression): string => `${store.paths.diffIdEntry(diffId)}${compression === 'stored' ? '.stored' : ''}`;
+
+/** The blob a layer was compressed to before, when the store still has it. */
+async function cachedLayer(store: FsBlobStore, diffId: Digest, compression: LayerCompression): Promise<{ digest: Digest; size: number } | undefined> {
+  const cached = await readFile(cacheFile(store, diffId, compression), 'utf8').then((s) => JSON.parse(s) as { digest: Digest; size: number }, () => undefined);
+  return cached && (await store.has(cached.digest)) ? cached : undefined;
+}
+
 async function compressLayer(store: FsBlobStore, layer: Spooled, compression: LayerCompression, signal?: AbortSignal): Promise<{ digest: Digest; size: number }> {
-  const cacheFile = `${store.paths.diffIdEntry(layer.diffId)}${compression === 'stored' ? '.stored' : ''}`;
-  const cached = await readFile(cacheFile, 'utf8').then((s) => JSON.parse(s) as { digest: Digest; size: number }, () => undefined);
-  if (cached && (await store.has(cached.digest))) return cached;
   const stat = await store.put(compression === 'stored' ? storedGzipFile(layer.path, signal) : gzipFileParallel(layer.path, 6, signal), {}, signal);
-  await writeFileAtomic(cacheFile, JSON.stringify({ digest: stat.digest, size: stat.size }));
+  await writeFileAtomic(cacheFile(store, layer.diffId, compression), JSON.stringify({ digest: stat.digest, size: stat.size }));
   return { digest: stat.digest, size: stat.size };
 }

@@ -12,9 +12,8 @@ export interface SbomImageInput {
   readonly manifestDigest: Digest;
 }
 
-/** The CycloneDX bytes for `images` (service → image), every image manifest and layer read from `store`. */
-export async function buildSbom(store: BlobStore, subject: SbomSubject, images: Readonly<Record<string, SbomImageInput>>, signal?: AbortSignal): Promise<Buffer> {
-  const cache = new LayerCache();
+/** The CycloneDX bytes for `images` (service → image), every image manifest and layer read from `store` (or `cache`). */
+export async function buildSbom(store: BlobStore, subject: SbomSubject, images: Readonly<Record<string, SbomImageInput>>, signal?: AbortSignal, cache = new LayerCache()): Promise<Buffer> {
   const catalogs = new Map<Digest, ImageCatalog>();
   const out: SbomImage[] = [];
   for (const service of Object.keys(images).sort()) {

@@ -39,7 +39,7 @@ const clean = (name: string): string => name.replace(/^(\.\/|\/)+/, '').replace(
 
 const under = (path: string, dir: string): boolean => dir === '' || path === dir || path.startsWith(`${dir}/`);
 
-interface LayerChanges {
+export interface LayerChanges {
   readonly files: Map<string, Buffer>;
   /** Paths deleted (with everything below them). */
   readonly deleted: string[];
@@ -71,7 +71,6 @@ function goBuildInfo(entry: NodeJS.EventEmitter): Promise<Buffer | undefined> {
 }
 
 async function readLayer(store: BlobStore, layer: LayerRef, signal?: AbortSignal): Promise<LayerChanges> {
-  const changes: LayerChanges = { files: new Map(), deleted: [], opaque: [], written: new Set() };
   const raw = await store.get(layer.digest, { signal, chunkSize: CHUNK });
   let source: Readable;
   if (layer.mediaType === MediaType.ociLayerGzip || layer.mediaType.endsWith('.tar.gzip') || layer.mediaType.endsWith('tar+gzip')) source = raw.pipe(createGunzip({ chunkSize: CHUNK }));
@@ -81,6 +80,12 @@ async function readLayer(store: BlobStore, layer: LayerRef, signal?: AbortSignal
     throw new SkiffError('RELEASE_INVALID', `layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM reader cannot open (gzip or plain tar only)`);
   }
   raw.on('error', (e) => source.destroy(e));
+  return tarChanges(source, signal);
+}
+
+/** What a layer's uncompressed tar changes: its wanted files, whiteouts and every path it writes. */
+export async function tarChanges(source: Readable, signal?: AbortSignal): Promise<LayerChanges> {
+  const changes: LayerChanges = { files: new Map(), deleted: [], opaque: [], written: new Set() };
   const extract = tar.extract();
   source.on('error', (e) => extract.destroy(e));
   source.pipe(extract);
@@ -119,6 +124,10 @@ export class LayerCache {
     let p = this.#layers.get(layer.digest);
     if (!p) this.#layers.set(layer.digest, (p = readLayer(store, layer, signal)));
     return p;
+  }
+  /** What layer `digest` changes, read from its tar elsewhere (release create reads the engine's export as it comes). */
+  add(digest: Digest, changes: Promise<LayerChanges>): void {
+    this.#layers.set(digest, changes);
   }
 }
 

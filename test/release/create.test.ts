@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { MediaType } from '../../src/oci/constants.ts';
 import { sha256 } from '../../src/oci/digest.ts';
 import { parseImageManifest } from '../../src/oci/index.ts';
+import { decodeLayerIndex, indexLayerTar, layerTar } from '../../src/delta/index.ts';
 import {
   AGENT_VERSION,
   RELEASE_SCHEMA,
@@ -75,8 +76,13 @@ test('every blob is in the store under its own sha256; layers are gzip; configs 
   const release = await getRelease(vendor.store, vendor.app, '1.0.0');
   const blobs = await releaseBlobs(vendor.store, release.manifest);
   assert.deepEqual([...new Set(blobs.map((b) => b.kind))], ['manifest', 'config', 'layer', 'sbom', 'index']);
-  // One content index per layer (content-level deltas), referenced from the signed manifest.
+  // One content index per layer (content-level deltas), referenced from the signed manifest. It was made from the
+  // engine's export while the layer was compressed: the same index as the layer blob gives.
   assert.deepEqual(release.manifest.contentIndex?.map((c) => c.layer).sort(), blobs.filter((b) => b.kind === 'layer').map((b) => b.digest).sort());
+  for (const ref of release.manifest.contentIndex ?? []) {
+    const made = await decodeLayerIndex(await buffer(await vendor.store.get(ref.digest)), ref.digest);
+    assert.deepEqual(made, await indexLayerTar(layerTar(vendor.store, ref.layer), made.average));
+  }
   for (const b of blobs) {
     const bytes = await buffer(await vendor.store.get(b.digest));
     assert.equal(sha256(bytes), b.digest);

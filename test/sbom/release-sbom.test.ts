@@ -8,9 +8,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { MediaType, sha256 } from '../../src/oci/index.ts';
-import { createRelease, releaseBytes, releaseDigest, releaseSbom, type StoredRelease } from '../../src/release/index.ts';
+import { AGENT_VERSION, createRelease, releaseBytes, releaseDigest, releaseSbom, type StoredRelease } from '../../src/release/index.ts';
 import { storeSbom } from '../../src/release/sbom.ts';
-import { sbomPackages } from '../../src/sbom/index.ts';
+import { buildSbom, sbomPackages } from '../../src/sbom/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 import type { Vendor } from '../helpers/vendor.ts';
 import { entryAt, makeBundleFixture, verifyBundle, type BundleFixture } from '../bundle/fixture.ts';
@@ -85,6 +85,9 @@ test('the SBOM is reproducible: creating the same release again finds it identic
   const again = await createRelease({ composeFile: compose, app: vendor.app, version: '3.0.0', trustDir: vendor.trustDir, store: vendor.store, engine: vendor.engine });
   assert.equal(again.created, false);
   assert.equal(again.release.digest, release.digest);
+  // Built from the engine's export while the layers were compressed: the same document the layer blobs give.
+  const fromBlobs = await buildSbom(vendor.store, { app: vendor.app, version: '3.0.0', tool: { name: 'skiff', version: AGENT_VERSION } }, release.manifest.images);
+  assert.equal(fromBlobs.toString('utf8'), (await releaseSbom(vendor.store, release)).toString('utf8'));
 });
 
 test('a bundle carries the SBOM as a verified blob; a tampered SBOM is refused', async () => {
