@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const open = async (d: Digest, start?: number): Promise<Readable> => Readable.from([blobs.get(d)!.subarray(start ?? 0)]);
   const kinds = {
     gzip: () => engine.imageLoad(dockerArchive([{ manifest }], open)),
-    tars: () => loadVerifiedImages(engine, 'benchload', [{ manifest }], open),
+    tars: () => loadVerifiedImages(engine, 'benchload', [{ manifest, tarSizes: tars.map((t) => t.length) }], open),
     peer: () => run('docker', ['load', '-q', '-i', peerFile]).then(() => undefined),
   };
   const samples: Record<keyof typeof kinds, { ms: number; dockerd: number; agent: number }[]> = { gzip: [], tars: [], peer: [] };
