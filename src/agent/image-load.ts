@@ -15,7 +15,7 @@ export const imageId = (configDigest: string): string => `sha256:${configDigest.
  * Loads images whose every blob is verified; the engine checks the layers against the configs' diffIDs. Gzip layers
  * go inflated (docker-archive.ts). The bottom layers an image shares with one of the app's images the engine has are
  * not sent (as a pull skips them). If the engine refuses that archive (that image went meanwhile, a layer inflated to
- * another size than its trailer named), every layer is sent again, as stored.
+ * another size than the signed release names), every layer is sent again, as stored.
  */
 export async function loadVerifiedImages(engine: AgentEngine, app: string, images: readonly ArchiveImage[], open: OpenBlob, signal?: AbortSignal): Promise<void> {
   const known = await knownChains(engine, app, signal);
