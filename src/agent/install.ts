@@ -1,5 +1,6 @@
 // `skiff agent install|rollback|resume`: read and verify a bundle into the store, then run the state machine.
 import { createReadStream } from 'node:fs';
+import { buffer } from 'node:stream/consumers';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -10,11 +11,12 @@ import { BUNDLE_READ_BYTES, basesText, bundleBases, readBundle, readIdentityFile
 import { AGENT_VERSION, findRelease, getRelease, saveRelease, releaseBytes, releaseDigest, type ReleaseManifest } from '../release/index.ts';
 import { parseRoot, verifyRootSelfSigned, type RootMeta } from '../trust/index.ts';
 import { SkiffError, errorMessage, fsErrorMessage } from '../util/index.ts';
+import { parseImageManifest, type Digest, type ImageManifest } from '../oci/index.ts';
 import { removePartialImages } from './chained-load.ts';
 import { ensureInfra, projectOf } from './deploy.ts';
 import { OverlappedImageLoad } from './image-load.ts';
 import { phase } from './phase-trace.ts';
-import { checkDisk, checkPorts } from './preflight.ts';
+import { checkDisk, checkPorts, engineBytes } from './preflight.ts';
 import { StateDir, type AgentState, type Installed, type Journal } from './state.ts';
 import { Machine, type RunOptions } from './upgrade.ts';
 
@@ -126,6 +128,8 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     let journal: Journal | undefined;
     let unchanged = false;
     let snapshotBytes = 0;
+    /** The installed release (the engine holds its layers: not counted in what the new images need). */
+    let installed: ReleaseManifest | undefined;
     let infra: (() => Promise<void>) | undefined;
     const current = state?.current;
     try {
@@ -163,6 +167,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
           const project = projectOf({ release, values });
           infra = () => ensureInfra(engine, release.app, project);
           const currentRelease = current ? (await findRelease(sd.store, release.app, current.version))!.manifest : undefined;
+          installed = currentRelease;
           const currentProject = current && currentRelease ? projectOf({ release: currentRelease, values: current.values }) : undefined;
           await checkPorts(project, currentProject);
           if (current && currentRelease) snapshotBytes = (await machine.plannedSnapshot({ release: currentRelease, values: current.values }, { release, values })).reduce((n, v) => n + v.bytes, 0);
@@ -172,7 +177,10 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
         },
         // Sized from the signed manifests once they are all read, never from bundle.json's claims.
         beforeLayers: async (incoming, release) => {
-          await checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, reservedBytes: snapshotBytes, warn: (line) => opts.log?.(line) });
+          // From the signed tar sizes; if a manifest cannot be read here, the check estimates from the bundle's size.
+          const manifestOf = async (d: Digest): Promise<ImageManifest> => parseImageManifest(await buffer(await sink.open(d, opts.signal)), `image manifest ${d}`);
+          const imagesBytes = await engineBytes(release, installed, manifestOf).catch(() => undefined);
+          await checkDisk({ stateDir: sd.dir, engineRoot, incomingBytes: incoming.bytes, ...(imagesBytes === undefined ? {} : { engineBytes: imagesBytes }), reservedBytes: snapshotBytes, warn: (line) => opts.log?.(line) });
           await overlap.plan(release);
           phase('blobs-start');
         },

@@ -2,6 +2,8 @@
 import { statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostPorts, type ComposeProject } from '../compose/index.ts';
+import type { Digest, ImageManifest } from '../oci/index.ts';
+import type { ReleaseManifest } from '../release/index.ts';
 import { SkiffError } from '../util/index.ts';
 
 /** Free bytes at `path`, or why they could not be measured. */
@@ -19,6 +21,8 @@ export interface DiskCheck {
   /** The engine's data root as it reported it, or why it could not say. */
   readonly engineRoot: string | Error;
   readonly incomingBytes: number;
+  /** What the engine will store for the images (engineBytes), when the release names its layers' tar sizes. */
+  readonly engineBytes?: number;
   /** Room already promised to something else on the state dir's disk (volume snapshots). */
   readonly reservedBytes?: number;
   /** Told what could not be checked (the engine's data root is often not visible to an agent in a container). */
@@ -34,14 +38,39 @@ export async function checkDisk(c: DiskCheck): Promise<void> {
     throw new SkiffError('PREFLIGHT_FAILED', `preflight disk: ${c.stateDir} has ${mb(free)} free, the bundle${c.reservedBytes ? ' and the volume snapshots' : ''} need ${mb(need)}: free some space`);
   if (c.engineRoot instanceof Error)
     throw new SkiffError('PREFLIGHT_FAILED', `preflight disk: the Docker Engine did not say where it keeps images (${c.engineRoot.message}): check the engine with docker info`);
-  // Layers are stored compressed by Skiff and uncompressed by the engine: allow for three times the size.
+  // The engine stores layers uncompressed: their signed tar sizes, or else three times what the bundle brings.
+  const engineNeed = c.engineBytes ?? c.incomingBytes * 3;
   const engineFree = await freeBytes(c.engineRoot);
   if (engineFree instanceof Error) {
     c.warn?.(`preflight disk: could not check the free space of the Docker data root ${c.engineRoot} (${engineFree.message}; an agent in a container does not see it): not checked`);
     return;
   }
-  if (engineFree < c.incomingBytes * 3)
-    throw new SkiffError('PREFLIGHT_FAILED', `preflight disk: the Docker data root ${c.engineRoot} has ${mb(engineFree)} free, the images need about ${mb(c.incomingBytes * 3)}: run docker image prune or free some space`);
+  if (engineFree < engineNeed)
+    throw new SkiffError('PREFLIGHT_FAILED', `preflight disk: the Docker data root ${c.engineRoot} has ${mb(engineFree)} free, the images need about ${mb(engineNeed)}: run docker image prune or free some space`);
+}
+
+/**
+ * What the engine will store for `release`'s images: each layer's tar (the signed sizes.layerTars), a layer shared by
+ * images counted once, a layer of the `installed` release's images (the engine holds it) not at all. Undefined when
+ * an image names no tar sizes (a release made before they were recorded).
+ */
+export async function engineBytes(release: ReleaseManifest, installed: ReleaseManifest | undefined, manifestOf: (digest: Digest) => Promise<ImageManifest>): Promise<number | undefined> {
+  const held = installed ? await releaseLayers(installed, manifestOf) : new Set<Digest>();
+  const sizes = new Map<Digest, number>();
+  for (const img of Object.values(release.images)) {
+    const tars = img.sizes.layerTars;
+    const { layers } = await manifestOf(img.manifestDigest);
+    if (tars?.length !== layers.length) return undefined;
+    layers.forEach((l, i) => held.has(l.digest) || sizes.set(l.digest, tars[i]!));
+  }
+  return [...sizes.values()].reduce((a, b) => a + b, 0);
+}
+
+/** The layer digests of `release`'s images. */
+async function releaseLayers(release: ReleaseManifest, manifestOf: (digest: Digest) => Promise<ImageManifest>): Promise<Set<Digest>> {
+  const out = new Set<Digest>();
+  for (const img of Object.values(release.images)) for (const l of (await manifestOf(img.manifestDigest)).layers) out.add(l.digest);
+  return out;
 }
 
 function canBind(host: string, port: number): Promise<boolean> {

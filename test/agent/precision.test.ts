@@ -2,15 +2,16 @@
 // closed, the engine connection closed when a command ends, and a release that needs a newer agent refused first.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { install, resume } from '../../src/agent/index.ts';
 import { bootId } from '../../src/agent/lock.ts';
-import { checkDisk } from '../../src/agent/preflight.ts';
+import { checkDisk, engineBytes } from '../../src/agent/preflight.ts';
 import { StateDir } from '../../src/agent/state.ts';
-import { AGENT_VERSION } from '../../src/release/index.ts';
+import { AGENT_VERSION, RELEASE_SCHEMA, type ReleaseImage, type ReleaseManifest } from '../../src/release/index.ts';
+import { MediaType, type Digest, type ImageManifest } from '../../src/oci/index.ts';
 import { isSkiffError } from '../../src/util/errors.ts';
 import { FAST, cleanupApp, makeBundle, removeDir, snapshot, tempDir } from '../helpers/agent.ts';
 import { makeVendor, type Vendor } from '../helpers/vendor.ts';
@@ -103,6 +104,37 @@ test('the disk preflight fails closed when it cannot measure, and says so when t
   await checkDisk({ stateDir: work, engineRoot: missing, incomingBytes: 1, warn: (l) => warned.push(l) });
   assert.equal(warned.length, 1);
   assert.match(warned[0]!, /could not check the free space of the Docker data root .*not checked/);
+});
+
+test("the engine's room is checked against the signed tar sizes of the layers it lacks, else estimated from the bundle", async () => {
+  const { bavail, bsize } = await statfs(work);
+  const free = bavail * bsize;
+  // Half the free space arrives: three times that (the estimate) does not fit, the tars the release names do.
+  const half = Math.floor(free / 2);
+  await assert.rejects(checkDisk({ stateDir: work, engineRoot: work, incomingBytes: half }), (e: unknown) => isSkiffError(e, 'PREFLIGHT_FAILED') && e.message.includes('the images need about'));
+  await checkDisk({ stateDir: work, engineRoot: work, incomingBytes: half, engineBytes: 1 << 20 });
+  await assert.rejects(checkDisk({ stateDir: work, engineRoot: work, incomingBytes: 1, engineBytes: free + 1e9 }), (e: unknown) => isSkiffError(e, 'PREFLIGHT_FAILED') && e.message.includes(`need about ${Math.ceil((free + 1e9) / 1e6)} MB`));
+
+  const d = (n: number): Digest => `sha256:${String(n).padStart(64, '0')}` as Digest;
+  const manifests = new Map<Digest, ImageManifest>([
+    [d(100), { config: { mediaType: MediaType.ociConfig, digest: d(10), size: 2 }, layers: [d(1), d(2)].map((digest) => ({ mediaType: MediaType.ociLayerGzip, digest, size: 1 })) }],
+    [d(200), { config: { mediaType: MediaType.ociConfig, digest: d(20), size: 2 }, layers: [d(1), d(3)].map((digest) => ({ mediaType: MediaType.ociLayerGzip, digest, size: 1 })) }],
+  ]);
+  const manifestOf = async (digest: Digest): Promise<ImageManifest> => manifests.get(digest)!;
+  const image = (manifestDigest: Digest, layerTars?: number[]): ReleaseImage => ({
+    ref: 'r',
+    manifestDigest,
+    manifestMediaType: MediaType.ociManifest,
+    configDigest: manifests.get(manifestDigest)!.config.digest,
+    platform: { os: 'linux', architecture: 'amd64' },
+    sizes: { manifest: 1, total: 1, ...(layerTars ? { layerTars } : {}) },
+  });
+  const base: Omit<ReleaseManifest, 'images'> = { schema: RELEASE_SCHEMA, app: 'a', version: '1.0.0', createdAt: '', channelHints: [], compose: {}, configSchema: [], hooks: {}, changelog: '', minAgentVersion: AGENT_VERSION, sbom: [] };
+  const release = (images: Record<string, ReleaseImage>): ReleaseManifest => ({ ...base, images });
+  const both = release({ web: image(d(100), [1000, 20]), worker: image(d(200), [1000, 300]) });
+  assert.equal(await engineBytes(both, undefined, manifestOf), 1320, 'a layer two images share counts once');
+  assert.equal(await engineBytes(both, release({ web: image(d(100), [1000, 20]) }), manifestOf), 300, "the installed release's layers are held already");
+  assert.equal(await engineBytes(release({ web: image(d(100)) }), undefined, manifestOf), undefined, 'a release without tar sizes: no figure');
 });
 
 /** A unix socket in front of the engine's that counts the connections open through it. */
