@@ -116,7 +116,7 @@ export async function loadChain(
         await Promise.race([before, aborted]);
       };
       const load = engine.imageLoad(
-        dockerArchive([{ manifest: link, skipLayers: start, ...(chain.tarSizes ? { tarSizes: chain.tarSizes.slice(0, end) } : {}) }], linkOpen, { signal, inflate: true, beforeEnd: ending }),
+        dockerArchive([{ manifest: link, skipLayers: start, tarSizes: chain.tarSizes?.slice(0, end) }], linkOpen, { signal, inflate: true, beforeEnd: ending }),
       );
       loads.push(load);
       // The next link starts streaming once this one's blobs are all sent (the engine spools it while it applies).

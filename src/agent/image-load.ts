@@ -46,7 +46,7 @@ async function loadImage(engine: AgentEngine, app: string, image: ArchiveImage, 
   const skip = sharedBottom(diffIds, await knownChains(engine, app, signal));
   const ends = linkEnds(manifest.layers.map((l) => l.size), skip);
   if (diffIds.length > 0 && ends.length > 1) {
-    const chained = await loadChain(engine, app, { manifest, config, ends, skip, ...(tarSizes ? { tarSizes } : {}) }, open, signal).then(
+    const chained = await loadChain(engine, app, { manifest, config, ends, skip, tarSizes }, open, signal).then(
       () => true,
       (e: unknown) => {
         if (signal?.aborted) throw e;
@@ -148,7 +148,7 @@ export class OverlappedImageLoad {
       const manifest = parseImageManifest(await buffer(await this.#source.open(img.manifestDigest)), `image manifest ${img.manifestDigest}`);
       if (manifest.config.digest !== img.configDigest) continue;
       for (const b of [manifest.config, ...manifest.layers]) if (!(await this.#source.verified(b.digest))) this.#waitFor(b.digest);
-      this.#start({ manifest, ...(img.sizes.layerTars ? { tarSizes: img.sizes.layerTars } : {}) });
+      this.#start({ manifest, tarSizes: img.sizes.layerTars });
     }
   }
 
